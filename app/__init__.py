@@ -1,0 +1,1 @@
+"""Booking service for the Education Safeguarding team's forums and training."""

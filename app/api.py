@@ -1,0 +1,136 @@
+"""The JSON API under /api: the programme, booking a place, and a booking by its manage token.
+
+Domain errors become problem responses here: 404 unknown event or token, 409 with a `code`
+(`event_full`, `already_booked`, `booking_closed`, `event_started`), 422 with per-field details.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ValidationException
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.params import Parameter
+
+from app.api_schemas import (
+    BookingCreated,
+    BookingOut,
+    EventOut,
+    FieldProblem,
+    Problem,
+    booking_out,
+    event_out,
+)
+from app.areas import Quadrant, Term
+from app.bookings.services import (
+    BookingError,
+    BookingNotFound,
+    book_place,
+    cancel_booking,
+    get_booking,
+)
+from app.bookings.tables import BookingSource, Role
+from app.bookings.validation import InvalidBooking, validate_booking
+from app.programme.pages import parse_filters
+from app.programme.services import EventNotFound, get_event, list_events
+
+_str = Schema(type=OpenAPIType.STRING)
+
+
+@dataclass
+class _BookingOperation(Operation):
+    """Documents the booking body: the handler reads raw JSON itself so that malformed JSON is
+    a 400 and invalid fields a 422 with per-field messages."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(required=True, content={"application/json": OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.OBJECT, required=["name", "email", "role", "setting"],
+            properties={
+                "name": Schema(type=OpenAPIType.STRING, max_length=200, description="Full name"),
+                "email": Schema(type=OpenAPIType.STRING, format="email", max_length=254, description="Work email"),
+                "role": Schema(type=OpenAPIType.STRING, enum=[r.value for r in Role]),
+                "setting": Schema(type=OpenAPIType.OBJECT, required=["name"], properties={
+                    "name": Schema(type=OpenAPIType.STRING, max_length=200),
+                    "urn": Schema(one_of=[_str, Schema(type=OpenAPIType.NULL)], description="6-7 digits or EY + 6 digits"),
+                }),
+            },
+        ))})
+
+
+def problem(status: int, code: str, detail: str, errors: list[FieldProblem] | None = None) -> Response[Problem]:
+    return Response(Problem(status=status, code=code, detail=detail, errors=errors or []), status_code=status)
+
+
+QuadrantParam = Annotated[str | None, Parameter(description="south, west, mid, north_east or online")]
+
+
+class ApiController(Controller):
+    path = "/api"
+    tags = ["API"]
+    exception_handlers = None  # set below, once the handlers are defined
+
+    @get("/events", summary="List the programme")
+    async def list_events(self, now: dt.datetime, quadrant: QuadrantParam = None, kind: str | None = None,
+                          term: str | None = None, academic_year: str | None = None) -> list[EventOut]:
+        errors = []
+        if quadrant and quadrant not in {*Quadrant._value2member_map_, "online"}:
+            errors.append({"key": "quadrant", "message": "Use south, west, mid, north_east or online"})
+        if term and term not in Term._value2member_map_:
+            errors.append({"key": "term", "message": "Use autumn, spring or summer"})
+        if errors:
+            raise ValidationException(detail="Invalid filter", extra=errors)
+        events = await list_events(parse_filters(quadrant, kind, term, academic_year), now)
+        return [event_out(e) for e in events]
+
+    @get("/events/{event_id:int}", summary="One event")
+    async def get_event(self, event_id: int, now: dt.datetime) -> EventOut:
+        return event_out(await get_event(event_id, now))
+
+    @post("/events/{event_id:int}/bookings", summary="Book a place", operation_class=_BookingOperation,
+          status_code=201, responses=None)
+    async def book(self, event_id: int, request: Request[Any, Any, Any], now: dt.datetime) -> Response[Any]:
+        try:
+            body = msgspec.json.decode(await request.body())
+        except msgspec.DecodeError:
+            return problem(400, "malformed_json", "The request body is not valid JSON")
+        try:
+            booking_request = validate_booking(body)
+        except InvalidBooking as exc:
+            return problem(422, "invalid", "The booking has invalid fields",
+                           [FieldProblem(e.field, e.message) for e in exc.errors])
+        booking = await book_place(event_id, booking_request, source=BookingSource.api, actor="api", now=now)
+        return Response(BookingCreated(reference=booking.reference, status=booking.status.value,
+                                       manage_token=booking.manage_token, event_id=event_id), status_code=201)
+
+    @get("/bookings/{manage_token:str}", summary="A booking, by its manage token")
+    async def get_booking(self, manage_token: str, now: dt.datetime) -> BookingOut:
+        return booking_out(await get_booking(manage_token, now))
+
+    @post("/bookings/{manage_token:str}/cancel", summary="Cancel a booking", status_code=200)
+    async def cancel(self, manage_token: str, now: dt.datetime) -> BookingOut:
+        return booking_out(await cancel_booking(manage_token, actor="api", reason="Cancelled through the API", now=now))
+
+
+def api_error_handlers() -> dict[type[Exception], Any]:
+    def booking_error(_: Request[Any, Any, Any], exc: BookingError) -> Response[Problem]:
+        details = {
+            "event_full": "The event is fully booked",
+            "already_booked": "This email address already has an active booking for this event",
+            "booking_closed": f"Booking is not possible: {getattr(exc, 'reason', None) and exc.reason.value}",
+            "event_started": "The event has started: the booking can no longer be cancelled",
+        }
+        return problem(409, exc.code, details.get(exc.code, exc.code))
+
+    def not_found(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+        what = "event" if isinstance(exc, EventNotFound) else "booking"
+        return problem(404, "not_found", f"No such {what}")
+
+    return {BookingError: booking_error, EventNotFound: not_found, BookingNotFound: not_found}
+
+
+ApiController.exception_handlers = api_error_handlers()

@@ -1,0 +1,1 @@
+"""Bookings: taking places within capacity, manage links, cancellation."""

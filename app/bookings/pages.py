@@ -1,0 +1,116 @@
+"""Public booking pages: the booking form, confirmation, and the manage link's pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from app.bookings.services import (
+    AlreadyBooked,
+    BookingClosed,
+    EventAlreadyStarted,
+    EventFull,
+    book_place,
+    cancel_booking,
+    get_booking,
+)
+from app.bookings.tables import ROLE_LABELS, BookingSource
+from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
+from app.config import Settings
+from app.programme.services import EventView, get_event
+from app.web import error_summary, long_date
+
+FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _form_page(event: EventView, form: dict[str, str], field_errors: dict[str, str],
+               status_code: int = 200) -> Template:
+    role_items = [
+        {"value": role.value, "text": label, "checked": form.get("role") == role.value}
+        for role, label in ROLE_LABELS.items()
+    ]
+    return Template("bookings/form.html", status_code=status_code, context={
+        "event": event, "form": form, "field_errors": field_errors,
+        "errors": error_summary(field_errors), "role_items": role_items,
+        "demo_data": event.is_demo,
+    })
+
+
+def _rule_message(error: Exception, event: EventView) -> str:
+    if isinstance(error, EventFull):
+        return "This event is now fully booked"
+    if isinstance(error, AlreadyBooked):
+        return "You already have a place at this event: check your email for your booking link"
+    if isinstance(error, BookingClosed):
+        return f"You cannot book this event: {event.availability.label.lower()}"
+    raise error
+
+
+class BookingPages(Controller):
+    include_in_schema = False
+
+    @get("/events/{event_id:int}/book", name="booking_form")
+    async def form(self, event_id: int, now: dt.datetime) -> Template:
+        event = await get_event(event_id, now)
+        if not event.availability.bookable:
+            return Template("errors/message.html", status_code=409, context={
+                "heading": "You cannot book a place at this event",
+                "paragraphs": [f"{event.title}, {long_date(event.starts_at)}: {event.availability.label.lower()}."],
+                "demo_data": event.is_demo,
+            })
+        return _form_page(event, {}, {})
+
+    @post("/events/{event_id:int}/book", name="book")
+    async def book(self, event_id: int, data: FormData, now: dt.datetime) -> Template | Redirect:
+        event = await get_event(event_id, now)
+        form = {k: v for k, v in data.items() if k != "_csrf_token"}
+        try:
+            request = booking_from_form(form)
+            booking = await book_place(event_id, request, source=BookingSource.web, actor="public", now=now)
+        except InvalidBooking as exc:
+            errors = {FORM_FIELD_IDS.get(e.field, "name"): e.message for e in exc.errors}
+            return _form_page(event, form, errors, 400)
+        except (EventFull, AlreadyBooked, BookingClosed) as exc:
+            event = await get_event(event_id, now)
+            return _form_page(event, form, {"name": _rule_message(exc, event)}, 409)
+        return Redirect(f"/bookings/{booking.manage_token}/confirmation", status_code=303)
+
+    @get("/bookings/{token:str}/confirmation", name="booking_confirmation")
+    async def confirmation(self, token: str, now: dt.datetime, settings: Settings) -> Template:
+        booking = await get_booking(token, now)
+        return Template("bookings/confirmed.html", context={
+            "booking": booking, "manage_url": f"{settings.base_url}/bookings/{booking.manage_token}",
+            "demo_data": booking.event.is_demo,
+        })
+
+    @get("/bookings/{token:str}", name="manage_booking")
+    async def manage(self, token: str, now: dt.datetime, cancelled: bool = False) -> Template:
+        booking = await get_booking(token, now)
+        return Template("bookings/manage.html", context={
+            "booking": booking, "role_label": ROLE_LABELS[booking.role],
+            "can_cancel": now < booking.event.starts_at, "just_cancelled": cancelled,
+            "demo_data": booking.event.is_demo,
+        })
+
+    @get("/bookings/{token:str}/cancel", name="cancel_booking_form")
+    async def cancel_form(self, token: str, now: dt.datetime) -> Template | Redirect:
+        booking = await get_booking(token, now)
+        if not booking.active or now >= booking.event.starts_at:
+            return Redirect(f"/bookings/{token}", status_code=303)
+        return Template("bookings/cancel.html", context={"booking": booking, "demo_data": booking.event.is_demo})
+
+    @post("/bookings/{token:str}/cancel", name="cancel_booking")
+    async def cancel(self, token: str, now: dt.datetime) -> Redirect | Template:
+        try:
+            await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now)
+        except EventAlreadyStarted:
+            return Template("errors/message.html", status_code=409, context={
+                "heading": "This event has already started",
+                "paragraphs": ["Bookings cannot be cancelled once the event has started."],
+            })
+        return Redirect(f"/bookings/{token}?cancelled=true", status_code=303)

@@ -1,0 +1,65 @@
+"""The service's one settings object, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{DATA_DIR / 'bookings.sqlite'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about a running service. Built from the environment by
+    `get_settings()`; tests build their own with `Settings(...)` or `with_overrides`."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    #: PostgreSQL connection pool size per app process (keep processes x pool < 100).
+    db_pool_size: int = 10
+    #: Show the "demo data" banner (set when the demo programme is loaded).
+    service_name: str = "Safeguarding forums and training"
+    council_name: str = "Essex County Council"
+    booking_support_email: str = "workforcedevelopment@essex.gov.uk"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
+    """Read the settings from environment variables (see README, Configuration)."""
+    port = int(env.get("PORT", "8000"))
+    host = env.get("HOST", "127.0.0.1")
+    secret = env.get("SECRET_KEY") or ""
+    if not secret:
+        # A per-process random key is safe (nothing persistent is signed with it yet) but
+        # sessions would not survive a restart or span processes: production sets SECRET_KEY.
+        secret = secrets.token_urlsafe(32)
+    return Settings(
+        database_url=env.get("DATABASE_URL") or _default_database_url(),
+        host=host,
+        port=port,
+        base_url=(env.get("BASE_URL") or f"http://{host}:{port}").rstrip("/"),
+        secret_key=secret,
+        db_pool_size=int(env.get("DB_POOL_SIZE", "10")),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return settings_from_env()

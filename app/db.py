@@ -1,0 +1,128 @@
+"""Database engines: one from `DATABASE_URL`, safe write transactions, and the migration check.
+
+Capacity and other invariants are decided inside `write_transaction()`, which on SQLite is
+`BEGIN IMMEDIATE` (a deferred transaction that reads then writes fails with "database is locked"
+whatever the timeout) and on PostgreSQL an ordinary transaction whose guarded UPDATE takes the
+row lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+
+#: Seconds a SQLite writer waits for the lock before giving up.
+SQLITE_BUSY_TIMEOUT = 30
+
+
+class DatabaseNotReady(RuntimeError):
+    """The database is unreachable or has migrations still to apply."""
+
+
+def sqlite_path(database_url: str) -> str:
+    if not database_url.startswith("sqlite:///"):
+        raise ValueError(f"not a SQLite URL: {database_url!r}")
+    return database_url.removeprefix("sqlite:///")
+
+
+def make_engine(database_url: str) -> Engine:
+    """The Piccolo engine for a `sqlite:///path` or `postgresql://…` URL."""
+    if database_url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config={"dsn": database_url})
+    if database_url.startswith("sqlite:///"):
+        path = sqlite_path(database_url)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # WAL lets readers carry on while one writer holds the lock; it is a property of the
+        # file, so setting it once here is enough.
+        with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
+    raise ValueError(
+        f"DATABASE_URL must start with sqlite:/// or postgresql://, not {database_url.split(':')[0]!r}"
+    )
+
+
+def bind_tables(engine: Engine) -> None:
+    """Point every table of the service (and Piccolo's migration table) at `engine`."""
+    from piccolo.apps.migrations.tables import Migration
+
+    from app.piccolo_app import APP_CONFIG
+
+    for table in [*APP_CONFIG.table_classes, Migration]:
+        table._meta.db = engine
+
+
+class _ImmediateTransaction(SQLiteTransaction):
+    """Piccolo's SQLite transaction, closing its connection if BEGIN itself fails (otherwise the
+    aiosqlite thread is left running and keeps the process from exiting)."""
+
+    async def begin(self) -> None:
+        try:
+            await super().begin()
+        except BaseException:
+            await self.connection.close()
+            raise
+
+
+def current_engine() -> Engine:
+    """The engine the service's tables are bound to."""
+    from app.programme.tables import Event
+
+    return Event._meta.db
+
+
+@asynccontextmanager
+async def write_transaction(engine: Engine | None = None) -> AsyncIterator[None]:
+    """A transaction for read-then-write rules (capacity, one booking per person)."""
+    engine = engine or current_engine()
+    if isinstance(engine, SQLiteEngine):
+        async with _ImmediateTransaction(engine=engine, transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with engine.transaction():
+            yield
+
+
+async def pending_migrations(engine: Engine) -> list[str]:
+    """IDs of the migration files in `migrations/` not yet applied to this database."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    from app.piccolo_app import APP_CONFIG
+
+    manager = BaseMigrationManager()
+    modules = manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)
+    ids = manager.get_migration_ids(modules)
+    try:
+        ran = await Migration.select(Migration.name).where(
+            Migration.app_name == APP_CONFIG.app_name
+        )
+    except Exception as exc:  # table missing: nothing applied yet, or no database at all
+        if not await _reachable(engine):
+            raise DatabaseNotReady(f"Cannot connect to the database: {exc}") from exc
+        return ids
+    done = {row["name"] for row in ran}
+    return [i for i in ids if i not in done]
+
+
+async def _reachable(engine: Engine) -> bool:
+    try:
+        await engine.run_ddl("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+async def ensure_migrated(engine: Engine) -> None:
+    pending = await pending_migrations(engine)
+    if pending:
+        raise DatabaseNotReady(
+            f"The database has {len(pending)} migration(s) still to apply "
+            f"({', '.join(pending)}). Run: python -m app migrate"
+        )

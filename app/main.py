@@ -1,0 +1,127 @@
+"""The app factory: `create_app(settings)` builds the Litestar app on the configured database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import ResponseHeader
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Template
+from litestar.static_files import create_static_files_router
+from piccolo.engine.postgres import PostgresEngine
+
+from app.api import ApiController, problem
+from app.bookings.pages import BookingPages
+from app.bookings.services import BookingNotFound
+from app.config import Settings, get_settings
+from app.db import bind_tables, ensure_migrated, make_engine
+from app.programme.pages import ProgrammePages
+from app.programme.services import EventNotFound
+from app.web import ASSETS_DIR, template_config
+
+log = logging.getLogger("app")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def _message_page(status: int, heading: str, *paragraphs: str) -> Template:
+    return Template("errors/message.html", status_code=status,
+                    context={"heading": heading, "paragraphs": list(paragraphs)})
+
+
+def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _is_api(request):
+        return problem(404, "not_found", "Not found")
+    return _message_page(404, "Page not found",
+                         "If you typed the web address, check it is correct.",
+                         "If you followed a link to your booking, check you used the whole link from your email.")
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if _is_api(request):
+        body: dict[str, Any] = {"status": exc.status_code, "code": "bad_request" if exc.status_code == 400 else "error",
+                                "detail": exc.detail}
+        if getattr(exc, "extra", None):
+            body["errors"] = exc.extra
+        return Response(body, status_code=exc.status_code)
+    if exc.status_code == 403:
+        return _message_page(403, "Your form has expired",
+                             "Go back, reload the page and try again. Nothing was saved.")
+    return _message_page(exc.status_code, "Sorry, there is a problem", str(exc.detail))
+
+
+def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _is_api(request):
+        return problem(500, "server_error", "Sorry, there is a problem with the service")
+    return _message_page(500, "Sorry, there is a problem with the service", "Try again later.")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> Litestar:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+    bind_tables(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await ensure_migrated(engine)
+        if isinstance(engine, PostgresEngine):
+            await engine.start_connection_pool(max_size=settings.db_pool_size)
+        try:
+            yield
+        finally:
+            if isinstance(engine, PostgresEngine):
+                await engine.close_connection_pool()
+
+    def provide_now() -> dt.datetime:
+        return clock()
+
+    def provide_settings() -> Settings:
+        return settings
+
+    assets = create_static_files_router(path="/assets", directories=[ASSETS_DIR], include_in_schema=False,
+                                        name="assets")
+    return Litestar(
+        route_handlers=[ProgrammePages, BookingPages, ApiController, assets],
+        dependencies={"now": Provide(provide_now, sync_to_thread=False),
+                      "settings": Provide(provide_settings, sync_to_thread=False)},
+        template_config=template_config(settings),
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="csrftoken",
+                               cookie_secure=settings.base_url.startswith("https://"),
+                               cookie_samesite="lax", exclude=["/api", "/schema"]),
+        openapi_config=OpenAPIConfig(title="Safeguarding forums and training bookings", version="1.0.0",
+                                     path="/schema"),
+        exception_handlers={
+            NotFoundException: _not_found, EventNotFound: _not_found, BookingNotFound: _not_found,
+            HTTPException: _http_error, Exception: _server_error,
+        },
+        response_headers=[
+            ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+            ResponseHeader(name="X-Frame-Options", value="DENY"),
+            # Manage links carry a secret token: never send it to another site as a referrer.
+            ResponseHeader(name="Referrer-Policy", value="same-origin"),
+        ],
+        lifespan=[lifespan],
+        state={"settings": settings},
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Entry point for uvicorn's `--factory` (several worker processes)."""
+    return create_app(get_settings())

@@ -1,0 +1,1 @@
+"""The programme: venues, kinds of event, and the forums and training sessions themselves."""

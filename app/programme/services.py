@@ -1,0 +1,141 @@
+"""Reading the programme: events with their kind, venue and availability."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from app.areas import QUADRANT_LABELS, Quadrant, Term, local
+from app.programme.availability import Availability, availability
+from app.programme.tables import Event, EventKind
+
+
+class EventNotFound(LookupError):
+    """No event with that id."""
+
+
+@dataclass(frozen=True)
+class VenueView:
+    id: int
+    name: str
+    address: str
+    postcode: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as pages and the API show it (never includes the join link)."""
+
+    id: int
+    title: str
+    kind_code: str
+    kind_name: str
+    kind_description: str
+    quadrant: Quadrant | None
+    online: bool
+    academic_year: str
+    term: Term
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    venue: VenueView | None
+    status: str
+    is_demo: bool
+    availability: Availability
+
+    @property
+    def where(self) -> str:
+        if self.online:
+            return "Online (Microsoft Teams)"
+        assert self.venue is not None
+        return f"{self.venue.name}, {self.venue.address}, {self.venue.postcode}"
+
+    @property
+    def area(self) -> str:
+        return QUADRANT_LABELS[self.quadrant] if self.quadrant else "Online"
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return local(self.starts_at)
+
+    @property
+    def local_end(self) -> dt.datetime:
+        return local(self.ends_at)
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    quadrant: Quadrant | None = None
+    online: bool = False
+    kind: str | None = None
+    term: Term | None = None
+    academic_year: str | None = None
+
+
+_EVENT_COLUMNS = (
+    Event.all_columns(),
+    Event.kind.code.as_alias("kind_code"),
+    Event.kind.name.as_alias("kind_name"),
+    Event.kind.description.as_alias("kind_description"),
+    Event.venue.name.as_alias("venue_name"),
+    Event.venue.address.as_alias("venue_address"),
+    Event.venue.postcode.as_alias("venue_postcode"),
+)
+
+
+def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
+    venue = None
+    if row["venue"] is not None:
+        venue = VenueView(row["venue"], row["venue_name"], row["venue_address"], row["venue_postcode"])
+    return EventView(
+        id=row["id"],
+        title=row["title"],
+        kind_code=row["kind_code"],
+        kind_name=row["kind_name"],
+        kind_description=row["kind_description"],
+        quadrant=Quadrant(row["quadrant"]) if row["quadrant"] else None,
+        online=bool(row["online"]),
+        academic_year=row["academic_year"],
+        term=Term(row["term"]),
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        venue=venue,
+        status=row["status"],
+        is_demo=bool(row["is_demo"]),
+        availability=availability(
+            status=row["status"], capacity=row["capacity"], places_taken=row["places_taken"],
+            starts_at=row["starts_at"], booking_opens_at=row["booking_opens_at"],
+            booking_closes_at=row["booking_closes_at"], now=now,
+        ),
+    )
+
+
+async def list_events(filters: EventFilters, now: dt.datetime) -> list[EventView]:
+    query = Event.select(*_EVENT_COLUMNS).order_by(Event.starts_at).order_by(Event.id)
+    if filters.quadrant:
+        query = query.where(Event.quadrant == filters.quadrant.value)
+    if filters.online:
+        query = query.where(Event.online == True)  # noqa: E712 (Piccolo expression)
+    if filters.kind:
+        query = query.where(Event.kind.code == filters.kind)
+    if filters.term:
+        query = query.where(Event.term == filters.term.value)
+    if filters.academic_year:
+        query = query.where(Event.academic_year == filters.academic_year)
+    return [_view(row, now) for row in await query]
+
+
+async def get_event(event_id: int, now: dt.datetime) -> EventView:
+    row = await Event.select(*_EVENT_COLUMNS).where(Event.id == event_id).first()
+    if row is None:
+        raise EventNotFound(event_id)
+    return _view(row, now)
+
+
+async def list_kinds() -> list[dict[str, Any]]:
+    return await EventKind.select(EventKind.code, EventKind.name).order_by(EventKind.id)
+
+
+async def list_academic_years() -> list[str]:
+    rows = await Event.select(Event.academic_year).distinct().order_by(Event.academic_year)
+    return [r["academic_year"] for r in rows]

@@ -1,0 +1,87 @@
+"""Piccolo tables for the programme."""
+
+from __future__ import annotations
+
+import enum
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.readable import Readable
+from piccolo.table import Table
+
+from app.areas import Quadrant, Term
+
+
+class EventStatus(str, enum.Enum):
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+
+
+class Venue(Table):
+    """A place where in-person forums are held."""
+
+    name = Varchar(length=200, help_text="What attendees look for on arrival, e.g. the building and room.")
+    address = Text(help_text="Street address and town, without the postcode.")
+    postcode = Varchar(length=10)
+    created_at = Timestamptz()
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.name])
+
+
+class EventKind(Table, tablename="event_kind"):
+    """A kind of event: the termly forum, or a training course such as HSB or Prevent awareness.
+    New kinds of training are new rows, not new code."""
+
+    code = Varchar(length=40, unique=True, help_text="Stable identifier used in URLs and the API.")
+    name = Varchar(length=200)
+    description = Text(default="")
+    is_forum = Boolean(default=False, help_text="Attendance counts as forum attendance (Q13).")
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.name])
+
+
+class Event(Table):
+    """One session of the programme, in person at a venue or online on Microsoft Teams.
+
+    `places_taken` counts confirmed bookings and open waiting-list offers; it is changed only by a
+    guarded UPDATE inside the booking transaction, and a CHECK (a trigger on SQLite, added by a
+    migration because Piccolo's constraints cannot be added to SQLite tables) makes overbooking
+    impossible even for code that forgets the guard.
+    """
+
+    seed_key = Varchar(length=120, unique=True, null=True, default=None, help_text="Set for events loaded from seeds/, so reloading finds them.")
+    title = Varchar(length=200)
+    kind = ForeignKey(EventKind, null=False, on_delete=OnDelete.restrict)
+    quadrant = Varchar(length=20, choices=Quadrant, null=True, default=None, help_text="Empty for online sessions.")
+    online = Boolean(default=False)
+    academic_year = Varchar(length=7, help_text='Like "2023/24".')
+    term = Varchar(length=10, choices=Term)
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    venue = ForeignKey(Venue, null=True, on_delete=OnDelete.restrict)
+    join_url = Text(default="", help_text="Teams join link: only ever sent to confirmed bookers.")
+    capacity = Integer(help_text="Places available; never exceeded.")
+    capacity_assumed = Boolean(default=False, help_text="Capacity is our assumption, not from the source documents.")
+    places_taken = Integer(default=0)
+    booking_opens_at = Timestamptz(null=True, default=None)
+    booking_closes_at = Timestamptz(null=True, default=None)
+    status = Varchar(length=20, choices=EventStatus, default=EventStatus.scheduled)
+    sequence = Integer(default=0, help_text="iCalendar SEQUENCE: bumped whenever time, place or status changes.")
+    is_demo = Boolean(default=False, help_text="Demo data: the 2023/24 programme moved forward.")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.title])

@@ -1,0 +1,1 @@
+"""Settings (schools, nurseries, childminders) and the people who book for them."""

@@ -1,0 +1,51 @@
+"""Piccolo tables for settings and people."""
+
+from __future__ import annotations
+
+import enum
+
+from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns.readable import Readable
+from piccolo.table import Table
+
+from app.areas import Quadrant
+
+
+class SettingType(str, enum.Enum):
+    school = "school"
+    college = "college"
+    nursery = "nursery"
+    childminder = "childminder"
+    unknown = "unknown"
+
+
+class Setting(Table):
+    """A school, college, nursery/pre-school or childminder. Settings typed in by bookers that are
+    not on the register are kept (`on_register` false) so organisers can merge them later."""
+
+    name = Varchar(length=200)
+    name_key = Varchar(length=200, index=True, help_text="Lower-cased name with spaces folded, for look-ups.")
+    urn = Varchar(length=20, unique=True, null=True, default=None, help_text="DfE URN or Ofsted EY number.")
+    setting_type = Varchar(length=20, choices=SettingType, default=SettingType.unknown)
+    postcode = Varchar(length=10, default="")
+    quadrant = Varchar(length=20, choices=Quadrant, null=True, default=None)
+    on_register = Boolean(default=False)
+    merged_into = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.name])
+
+
+class Person(Table):
+    """Someone who books: a DSL, deputy, head or manager. Identified by work email."""
+
+    name = Varchar(length=200)
+    email = Varchar(length=254, unique=True, help_text="Stored lower-cased: one person per address.")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.name])

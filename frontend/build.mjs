@@ -1,0 +1,12 @@
+// Builds dist/: the council stylesheet compiled from council.scss and GOV.UK Frontend's JavaScript,
+// served by the app at /assets. No images: GOV.UK's icons carry the crown.
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { compile } from "sass";
+
+rmSync("dist", { recursive: true, force: true });
+mkdirSync("dist", { recursive: true });
+const css = compile("council.scss", { loadPaths: ["node_modules"], style: "compressed", quietDeps: true, silenceDeprecations: ["import"] });
+writeFileSync("dist/council.css", css.css);
+cpSync("node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js", "dist/govuk-frontend.min.js");
+writeFileSync("dist/.built", new Date().toISOString() + "\n");
+console.log(`built dist/council.css (${css.css.length} bytes) and dist/govuk-frontend.min.js`);
