@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 
 from app.api_schemas import (
     BookingCreated,
@@ -66,7 +66,8 @@ def problem(status: int, code: str, detail: str, errors: list[FieldProblem] | No
     return Response(Problem(status=status, code=code, detail=detail, errors=errors or []), status_code=status)
 
 
-QuadrantParam = Annotated[str | None, Parameter(description="south, west, mid, north_east or online")]
+QuadrantParam = Annotated[str | None, QueryParameter(description="south, west, mid, north_east or online")]
+Text = FromQuery[str | None]
 
 
 class ApiController(Controller):
@@ -75,8 +76,8 @@ class ApiController(Controller):
     exception_handlers = None  # set below, once the handlers are defined
 
     @get("/events", summary="List the programme")
-    async def list_events(self, now: dt.datetime, quadrant: QuadrantParam = None, kind: str | None = None,
-                          term: str | None = None, academic_year: str | None = None) -> list[EventOut]:
+    async def list_events(self, now: dt.datetime, quadrant: QuadrantParam = None, kind: Text = None,
+                          term: Text = None, academic_year: Text = None) -> list[EventOut]:
         errors = []
         if quadrant and quadrant not in {*Quadrant._value2member_map_, "online"}:
             errors.append({"key": "quadrant", "message": "Use south, west, mid, north_east or online"})

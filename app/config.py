@@ -26,9 +26,8 @@ class Settings:
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""
-    #: PostgreSQL connection pool size per app process (keep processes x pool < 100).
+    #: PostgreSQL connection pool size per app process (keep processes x pool < 100); 0: no pool.
     db_pool_size: int = 10
-    #: Show the "demo data" banner (set when the demo programme is loaded).
     service_name: str = "Safeguarding forums and training"
     council_name: str = "Essex County Council"
     booking_support_email: str = "workforcedevelopment@essex.gov.uk"

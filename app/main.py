@@ -81,12 +81,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await ensure_migrated(engine)
-        if isinstance(engine, PostgresEngine):
+        pooled = isinstance(engine, PostgresEngine) and settings.db_pool_size > 0
+        if pooled:
             await engine.start_connection_pool(max_size=settings.db_pool_size)
         try:
             yield
         finally:
-            if isinstance(engine, PostgresEngine):
+            if pooled:
                 await engine.close_connection_pool()
 
     def provide_now() -> dt.datetime:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from app.bookings.services import (
@@ -89,7 +89,7 @@ class BookingPages(Controller):
         })
 
     @get("/bookings/{token:str}", name="manage_booking")
-    async def manage(self, token: str, now: dt.datetime, cancelled: bool = False) -> Template:
+    async def manage(self, token: str, now: dt.datetime, cancelled: FromQuery[bool] = False) -> Template:
         booking = await get_booking(token, now)
         return Template("bookings/manage.html", context={
             "booking": booking, "role_label": ROLE_LABELS[booking.role],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from litestar import Controller, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from app.areas import QUADRANT_LABELS, Quadrant, Term
@@ -32,8 +33,8 @@ class ProgrammePages(Controller):
     include_in_schema = False
 
     @get("/", name="programme")
-    async def programme(self, now: dt.datetime, quadrant: str | None = None, kind: str | None = None,
-                        term: str | None = None) -> Template:
+    async def programme(self, now: dt.datetime, quadrant: FromQuery[str | None] = None,
+                        kind: FromQuery[str | None] = None, term: FromQuery[str | None] = None) -> Template:
         filters = parse_filters(quadrant, kind, term)
         events = await list_events(filters, now)
         kinds = await list_kinds()

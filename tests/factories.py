@@ -1,0 +1,57 @@
+"""Rows for tests, made through the tables (services are what the tests exercise)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from app.bookings.tables import Role
+from app.bookings.validation import BookingRequest, SettingIn
+from app.programme.tables import Event, EventKind, Venue
+
+_counter = itertools.count(1)
+
+
+async def kind(code: str = "forum") -> int:
+    row = await EventKind.select(EventKind.id).where(EventKind.code == code).first()
+    if row:
+        return row["id"]
+    names = {"forum": "Safeguarding Forum", "hsb": "Harmful Sexual Behaviour (HSB) training",
+             "prevent": "Prevent awareness"}
+    rows = await EventKind.insert(EventKind(code=code, name=names.get(code, code), is_forum=code == "forum")).returning(EventKind.id)
+    return rows[0]["id"]
+
+
+async def venue() -> int:
+    rows = await Venue.insert(Venue(name="Latton Bush Centre, Blue Room", address="Southern Way, Harlow",
+                                    postcode="CM18 7BL")).returning(Venue.id)
+    return rows[0]["id"]
+
+
+async def event(*, now: dt.datetime, starts_in: dt.timedelta = dt.timedelta(days=14), capacity: int = 10,
+                places_taken: int = 0, quadrant: str | None = "west", kind_code: str = "forum",
+                status: str = "scheduled", booking_opens_at: dt.datetime | None = None,
+                booking_closes_at: dt.datetime | None = None, title: str | None = None,
+                duration: dt.timedelta = dt.timedelta(hours=2, minutes=30)) -> int:
+    online = quadrant is None
+    starts = now + starts_in
+    rows = await Event.insert(Event(
+        title=title or f"Test event {next(_counter)}", kind=await kind(kind_code), quadrant=quadrant,
+        online=online, academic_year="2026/27", term="spring", starts_at=starts, ends_at=starts + duration,
+        venue=None if online else await venue(), capacity=capacity, places_taken=places_taken,
+        status=status, booking_opens_at=booking_opens_at, booking_closes_at=booking_closes_at,
+    )).returning(Event.id)
+    return rows[0]["id"]
+
+
+def request(n: int | str = 1, *, role: Role = Role.dsl, setting: str = "Little Acorns Nursery",
+            urn: str | None = None, email: str | None = None) -> BookingRequest:
+    return BookingRequest(name=f"Person {n}", email=email or f"person{n}@school.example.org", role=role,
+                          setting=SettingIn(name=setting, urn=urn))
+
+
+def api_body(n: int | str = 1, **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {"name": f"Person {n}", "email": f"person{n}@school.example.org", "role": "dsl",
+                               "setting": {"name": "Little Acorns Nursery", "urn": "EY123456"}}
+    body.update(overrides)
+    return body

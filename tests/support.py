@@ -1,0 +1,154 @@
+"""Shared test helpers: test databases on both engines, factories, a free port, a server."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from app.config import PROJECT_ROOT
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TABLES_IN_DELETE_ORDER = ["audit_record", "booking", "event", "venue", "event_kind", "setting", "person"]
+
+
+def postgres_reachable() -> str | None:
+    """None if PostgreSQL answers, else why not."""
+    import asyncpg
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return f"{type(exc).__name__}: {exc}"
+
+
+def create_postgres_database() -> str:
+    import asyncpg
+
+    name = f"sgb_test_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+
+    asyncio.run(create())
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    import asyncpg
+
+    name = url.rsplit("/", 1)[1]
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    asyncio.run(drop())
+
+
+def run_cli(database_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run `python -m app …` as an operator would, against the given database."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    result = subprocess.run([sys.executable, "-m", "app", *args], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"python -m app {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def new_database(engine_name: str, tmp_dir: Path) -> str:
+    """A fresh, migrated database of the given kind; returns its URL."""
+    if engine_name == "sqlite":
+        url = f"sqlite:///{tmp_dir / f'test-{uuid.uuid4().hex[:8]}.sqlite'}"
+    else:
+        url = create_postgres_database()
+    run_cli(url, "migrate")
+    return url
+
+
+async def empty_database(url: str) -> None:
+    """Delete every row, keeping the schema: a clean slate for the next test."""
+    if url.startswith("sqlite"):
+        import aiosqlite
+
+        async with aiosqlite.connect(url.removeprefix("sqlite:///"), timeout=30) as conn:
+            for table in TABLES_IN_DELETE_ORDER:
+                await conn.execute(f'DELETE FROM "{table}"')
+            await conn.commit()
+    else:
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES_IN_DELETE_ORDER)
+                               + " RESTART IDENTITY")
+        finally:
+            await conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RunningServer:
+    """`python -m app serve` in a subprocess, as deployed; stopped on exit."""
+
+    def __init__(self, database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port),
+                    "HOST": "127.0.0.1", "BASE_URL": self.base_url,
+                    "SECRET_KEY": "test-secret-shared-by-all-workers", "DB_POOL_SIZE": "20",
+                    **(extra_env or {})}
+        self.workers = workers
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "RunningServer":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--workers", str(self.workers)],
+            cwd=PROJECT_ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                out = self.process.stdout.read().decode() if self.process.stdout else ""
+                raise RuntimeError(f"server exited early:\n{out}")
+            try:
+                if httpx.get(f"{self.base_url}/api/events", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.__exit__(None, None, None)
+        raise RuntimeError("server did not start within 60 s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def utc(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.timezone.utc)

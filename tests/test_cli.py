@@ -1,0 +1,50 @@
+"""The operator's commands: migrate, seed, and a server that refuses an unmigrated database."""
+
+import pytest
+
+from tests import support
+from tests.conftest import _missing
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request, tmp_path):
+    """A database with no tables at all."""
+    if request.param == "postgres":
+        if "PostgreSQL" in _missing:
+            pytest.skip(_missing["PostgreSQL"])
+        url = support.create_postgres_database()
+        yield url
+        support.drop_postgres_database(url)
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+
+
+def test_the_app_refuses_to_start_on_an_unmigrated_database_with_a_clear_message(empty_database_url):
+    result = support.run_cli(empty_database_url, "serve", check=False)
+    assert result.returncode == 1
+    assert "Not starting: The database has 2 migration(s) still to apply" in result.stderr
+    assert "Run: python -m app migrate" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_migrate_then_seed_twice(empty_database_url):
+    assert support.run_cli(empty_database_url, "status", check=False).returncode == 1
+    support.run_cli(empty_database_url, "migrate")
+    assert "0 migration(s) pending" in support.run_cli(empty_database_url, "status").stdout
+    first = support.run_cli(empty_database_url, "seed", "--demo").stdout
+    assert "events: 14 added, 0 already there" in first
+    second = support.run_cli(empty_database_url, "seed", "--demo").stdout
+    assert "events: 0 added, 14 already there" in second
+    assert "kinds: 0 added, 3 already there" in second and "venues: 0 added, 4 already there" in second
+
+
+def test_seeding_before_migrating_says_what_to_do(empty_database_url):
+    result = support.run_cli(empty_database_url, "seed", check=False)
+    assert result.returncode == 1 and "Run: python -m app migrate" in result.stderr
+
+
+def test_an_unreachable_database_is_reported_plainly(tmp_path):
+    result = support.run_cli("postgresql://nobody@127.0.0.1:1/none", "serve", check=False)
+    assert result.returncode == 1
+    assert "Cannot connect to the database" in result.stderr
+    assert "Traceback" not in result.stderr
