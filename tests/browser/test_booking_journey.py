@@ -1,0 +1,110 @@
+"""A DSL books and cancels a place in a real browser; every page passes axe-core."""
+
+import re
+
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import axe_violations
+
+
+async def assert_accessible(page: Page, what: str) -> None:
+    violations = await axe_violations(page)
+    assert violations == [], f"{what}: {violations}"
+
+
+async def fill_booking_form(page: Page, email: str) -> None:
+    await page.get_by_label("Full name").fill("Jo Barclay")
+    await page.get_by_label("Work email address").fill(email)
+    await page.get_by_label("Name of school or setting").fill("Little Acorns Nursery")
+    await page.get_by_label("URN or Ofsted number (optional)").fill("EY123456")
+    await page.get_by_label("Designated Safeguarding Lead (DSL) or Lead Practitioner").check()
+
+
+async def test_browse_filter_book_confirm_and_cancel_with_accessible_pages(browser, server):
+    page = await browser.new_page()
+    await page.goto(server.base_url + "/")
+    await expect(page.locator(".govuk-summary-card")).to_have_count(14)
+    await assert_accessible(page, "programme")
+
+    await page.get_by_label("Quadrant").select_option(label="South")
+    await page.get_by_role("button", name="Apply filters").click()
+    await expect(page).to_have_url(re.compile(r"quadrant=south"))
+    await expect(page.locator(".govuk-summary-card")).to_have_count(2)
+    await expect(page.get_by_role("heading", name="2 events matching your filters")).to_be_visible()
+    await assert_accessible(page, "filtered programme")
+
+    await page.locator(".govuk-summary-card__title a").first.click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("South Safeguarding Forum")
+    await expect(page.get_by_text("Basildon Lower Academy")).to_be_visible()
+    await assert_accessible(page, "event")
+
+    await page.get_by_role("button", name="Book a place").click()
+    await expect(page.get_by_role("heading", name="Book a place")).to_be_visible()
+    await assert_accessible(page, "booking form")
+
+    # Submitting with mistakes: the error summary takes focus and links to each field.
+    await page.get_by_label("Work email address").fill("jo@")
+    await page.get_by_role("button", name="Book place").click()
+    summary = page.locator(".govuk-error-summary")
+    await expect(summary).to_contain_text("Enter your full name")
+    await expect(summary).to_contain_text("Enter an email address in the correct format")
+    await expect(page).to_have_title(re.compile(r"^Error: "))
+    await assert_accessible(page, "booking form with errors")
+
+    await fill_booking_form(page, "jo.barclay@acorns.example.org")
+    await page.get_by_role("button", name="Book place").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Booking confirmed")
+    reference = await page.locator("#booking-reference").inner_text()
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", reference)
+    await assert_accessible(page, "confirmation")
+
+    await page.locator("#manage-link").click()
+    await expect(page.get_by_text(f"Booking reference {reference}")).to_be_visible()
+    await expect(page.locator("#booking-status")).to_have_text("Confirmed")
+    await assert_accessible(page, "manage")
+
+    await page.get_by_role("button", name="Cancel your booking").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Are you sure you want to cancel your booking?")
+    await assert_accessible(page, "cancel confirmation")
+    await page.get_by_role("button", name="Yes, cancel my booking").click()
+    await expect(page.get_by_text("Your booking has been cancelled")).to_be_visible()
+    await expect(page.locator("#booking-status")).to_have_text("Cancelled")
+    await assert_accessible(page, "cancelled booking")
+
+    await page.goto(server.base_url + "/?quadrant=south")
+    await expect(page.locator(".govuk-summary-card").first).to_contain_text("40 of 40")
+
+
+async def test_the_whole_journey_works_without_javascript(browser, server):
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(server.base_url + "/?quadrant=online&kind=forum")
+    await expect(page.locator(".govuk-summary-card")).to_have_count(2)
+    await page.locator(".govuk-summary-card__title a").first.click()
+    await expect(page.get_by_text("Online (Microsoft Teams)").first).to_be_visible()
+    await page.get_by_role("button", name="Book a place").click()
+    await fill_booking_form(page, "sam@oak.example.org")
+    await page.get_by_role("button", name="Book place").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Booking confirmed")
+    await page.locator("#manage-link").click()
+    await page.get_by_role("button", name="Cancel your booking").click()
+    await page.get_by_role("button", name="Yes, cancel my booking").click()
+    await expect(page.locator("#booking-status")).to_have_text("Cancelled")
+    await context.close()
+
+
+async def test_a_narrow_phone_screen_shows_the_programme_without_sideways_scrolling(browser, server):
+    page = await browser.new_page(viewport={"width": 320, "height": 640})
+    await page.goto(server.base_url + "/")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320
+    await assert_accessible(page, "programme at 320px")
+
+
+async def test_the_accessibility_check_does_catch_violations(browser):
+    """Guards the guard: an unlabelled input and an image without alt text are reported."""
+    page = await browser.new_page()
+    await page.set_content('<html lang="en"><head><title>t</title></head><body><main>'
+                           '<input type="text"><img src="x.png"></main></body></html>')
+    found = {v["id"] for v in await axe_violations(page)}
+    assert {"label", "image-alt"} <= found
