@@ -1,0 +1,33 @@
+# The README's two commands are `make run` and `make test`; both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup run test bench
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/council.scss frontend/build.mjs
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+setup: $(BIN)/.installed frontend/dist/.built
+
+## Start the app on SQLite (or DATABASE_URL) with the demo programme at http://127.0.0.1:8000
+run: setup
+	$(BIN)/python -m app migrate
+	$(BIN)/python -m app seed --demo
+	$(BIN)/python -m app serve
+
+## Run the whole test suite (both databases, real browser)
+test: setup
+	bash tests/prepare_machine.sh
+	$(BIN)/python -m pytest
+
+## Benchmarks: booking API and programme page at concurrency 1, 16, 64 on both databases
+bench: setup
+	bash tests/prepare_machine.sh
+	$(BIN)/python -m tests.bench.run_bench

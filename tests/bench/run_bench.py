@@ -1,0 +1,121 @@
+"""Benchmark: the booking API and the programme page at concurrency 1, 16 and 64, on SQLite and
+PostgreSQL, through a running server. Prints requests/s, p50 and p99 latency, and checks that no
+event is over capacity afterwards. Not a test: figures depend on the machine; compare within a run.
+
+    .venv/bin/python -m tests.bench.run_bench [--requests 400] [--engines sqlite,postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from app.db import bind_tables, make_engine
+from tests import factories as f
+from tests import support
+
+LEVELS = (1, 16, 64)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def drive(base_url: str, concurrency: int, total: int, make_request) -> tuple[float, list[float], dict[int, int]]:
+    """Send `total` requests with `concurrency` in flight; return (seconds, latencies, status counts)."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(total))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+        async def worker() -> None:
+            for n in counter:
+                started = time.perf_counter()
+                response = await make_request(client, n)
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies, statuses
+
+
+async def over_capacity_events(url: str) -> list[str]:
+    from app.bookings.services import count_active_bookings
+    from app.programme.tables import Event
+
+    bind_tables(make_engine(url))
+    problems = []
+    for event in await Event.select(Event.id, Event.capacity, Event.places_taken):
+        active = await count_active_bookings(event["id"])
+        if active > event["capacity"] or active != event["places_taken"]:
+            problems.append(f"event {event['id']}: capacity {event['capacity']}, counter "
+                            f"{event['places_taken']}, active rows {active}")
+    return problems
+
+
+async def bench_engine(engine: str, url: str, total: int) -> list[str]:
+    support.run_cli(url, "seed", "--demo")
+    bind_tables(make_engine(url))
+    now = dt.datetime.now(dt.timezone.utc)
+    # Room for every booking of the run, plus one small event to fill up under load.
+    big = await f.event(now=now, capacity=total * len(LEVELS) + 10, title="Benchmark forum")
+    lines = []
+    with support.RunningServer(url, workers=1) as server:
+        for level in LEVELS:
+            async def book(client: httpx.AsyncClient, n: int, level: int = level) -> httpx.Response:
+                return await client.post(f"/api/events/{big}/bookings", json=f.api_body(f"c{level}-{n}"))
+
+            seconds, lat, statuses = await drive(server.base_url, level, total, book)
+            lines.append(f"{engine:8} booking API   c={level:<3} {total / seconds:8.1f} req/s  "
+                         f"p50 {statistics.median(lat) * 1000:7.1f} ms  p99 {percentile(lat, 99) * 1000:7.1f} ms  "
+                         f"statuses {statuses}")
+        small = await f.event(now=now, capacity=25, title="Small benchmark forum")
+
+        async def book_small(client: httpx.AsyncClient, n: int) -> httpx.Response:
+            return await client.post(f"/api/events/{small}/bookings", json=f.api_body(f"s-{n}"))
+
+        _, _, statuses = await drive(server.base_url, 64, 300, book_small)
+        lines.append(f"{engine:8} 300 attempts at 64 in flight for 25 places: statuses {statuses}")
+        for level in LEVELS:
+            async def programme(client: httpx.AsyncClient, n: int) -> httpx.Response:
+                return await client.get("/")
+
+            seconds, lat, statuses = await drive(server.base_url, level, total, programme)
+            lines.append(f"{engine:8} programme page c={level:<3} {total / seconds:8.1f} req/s  "
+                         f"p50 {statistics.median(lat) * 1000:7.1f} ms  p99 {percentile(lat, 99) * 1000:7.1f} ms  "
+                         f"statuses {statuses}")
+    problems = await over_capacity_events(url)
+    lines.append(f"{engine:8} capacity check: " + ("OK, no event over capacity and every counter "
+                                                   "equals its rows" if not problems else "; ".join(problems)))
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=400, help="requests per concurrency level")
+    parser.add_argument("--engines", default="sqlite,postgres")
+    args = parser.parse_args()
+    print(f"Benchmark: {args.requests} requests per level; one server process; client on the same machine")
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine in args.engines.split(","):
+            url = support.new_database(engine, Path(tmp))
+            try:
+                for line in asyncio.run(bench_engine(engine, url, args.requests)):
+                    print(line, flush=True)
+            finally:
+                if engine == "postgres":
+                    support.drop_postgres_database(url)
+
+
+if __name__ == "__main__":
+    main()
