@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from app.areas import LONDON, QUADRANT_LABELS, Quadrant, academic_year_of, term_of
+from piccolo.custom_types import Combinable
+from piccolo.table import Table
+
 from app.programme.tables import Event, EventKind, Venue
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "seeds"
@@ -65,38 +68,33 @@ def event_title(kind: dict[str, Any], quadrant: str | None) -> str:
     return kind["name"]
 
 
+async def _find_or_insert(report: SeedReport, what: str, where: Combinable, row: Table) -> int:
+    """The id of the row matching `where`, inserting `row` if there is none."""
+    table = type(row)
+    found = await table.select(table._meta.primary_key).where(where).first()
+    if found:
+        report.unchanged[what] += 1
+        return found["id"]
+    report.added[what] += 1
+    inserted = await table.insert(row).returning(table._meta.primary_key)
+    return inserted[0]["id"]
+
+
 async def seed_programme(*, demo: bool, now: dt.datetime, path: Path = PROGRAMME_FILE) -> SeedReport:
     data = load_programme_file(path)
     report = SeedReport()
     kinds = {k["code"]: k for k in data["kinds"]}
-    kind_ids: dict[str, int] = {}
-    for kind in data["kinds"]:
-        row = await EventKind.select(EventKind.id).where(EventKind.code == kind["code"]).first()
-        if row:
-            report.unchanged["kinds"] += 1
-            kind_ids[kind["code"]] = row["id"]
-            continue
-        inserted = await EventKind.insert(EventKind(
-            code=kind["code"], name=kind["name"], description=kind["description"],
-            is_forum=kind["is_forum"],
-        )).returning(EventKind.id)
-        kind_ids[kind["code"]] = inserted[0]["id"]
-        report.added["kinds"] += 1
-
-    venue_ids: dict[str, int] = {}
-    for venue in data["venues"]:
-        row = await Venue.select(Venue.id).where(
-            (Venue.name == venue["name"]) & (Venue.postcode == venue["postcode"])
-        ).first()
-        if row:
-            report.unchanged["venues"] += 1
-            venue_ids[venue["key"]] = row["id"]
-            continue
-        inserted = await Venue.insert(Venue(
-            name=venue["name"], address=venue["address"], postcode=venue["postcode"],
-        )).returning(Venue.id)
-        venue_ids[venue["key"]] = inserted[0]["id"]
-        report.added["venues"] += 1
+    kind_ids = {
+        kind["code"]: await _find_or_insert(report, "kinds", EventKind.code == kind["code"], EventKind(
+            code=kind["code"], name=kind["name"], description=kind["description"], is_forum=kind["is_forum"]))
+        for kind in data["kinds"]
+    }
+    venue_ids = {
+        venue["key"]: await _find_or_insert(
+            report, "venues", (Venue.name == venue["name"]) & (Venue.postcode == venue["postcode"]),
+            Venue(name=venue["name"], address=venue["address"], postcode=venue["postcode"]))
+        for venue in data["venues"]
+    }
 
     shift = dt.timedelta(0)
     if demo:
