@@ -36,6 +36,7 @@ from app.bookings.services import (
 )
 from app.bookings.tables import BookingSource, Role
 from app.bookings.validation import InvalidBooking, validate_booking
+from app.config import Settings
 from app.programme.pages import parse_filters
 from app.programme.services import EventNotFound, get_event, list_events
 
@@ -94,7 +95,8 @@ class ApiController(Controller):
 
     @post("/events/{event_id:int}/bookings", summary="Book a place", operation_class=_BookingOperation,
           status_code=201, responses=None)
-    async def book(self, event_id: int, request: Request[Any, Any, Any], now: dt.datetime) -> Response[Any]:
+    async def book(self, event_id: int, request: Request[Any, Any, Any], now: dt.datetime,
+                   settings: Settings) -> Response[Any]:
         try:
             body = msgspec.json.decode(await request.body())
         except msgspec.DecodeError:
@@ -104,7 +106,8 @@ class ApiController(Controller):
         except InvalidBooking as exc:
             return problem(422, "invalid", "The booking has invalid fields",
                            [FieldProblem(e.field, e.message) for e in exc.errors])
-        booking = await book_place(event_id, booking_request, source=BookingSource.api, actor="api", now=now)
+        booking = await book_place(event_id, booking_request, source=BookingSource.api, actor="api", now=now,
+                                   settings=settings)
         return Response(BookingCreated(reference=booking.reference, status=booking.status.value,
                                        manage_token=booking.manage_token, event_id=event_id), status_code=201)
 
@@ -113,8 +116,9 @@ class ApiController(Controller):
         return booking_out(await get_booking(manage_token, now))
 
     @post("/bookings/{manage_token:str}/cancel", summary="Cancel a booking", status_code=200)
-    async def cancel(self, manage_token: str, now: dt.datetime) -> BookingOut:
-        return booking_out(await cancel_booking(manage_token, actor="api", reason="Cancelled through the API", now=now))
+    async def cancel(self, manage_token: str, now: dt.datetime, settings: Settings) -> BookingOut:
+        return booking_out(await cancel_booking(manage_token, actor="api", reason="Cancelled through the API",
+                                                now=now, settings=settings))
 
 
 def api_error_handlers() -> dict[type[Exception], Any]:

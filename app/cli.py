@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | seed [--demo] | serve [--workers N] | status`."""
+"""Command line: `python -m app migrate | status | seed | serve | send-mail | outbox | event | venue`."""
 
 from __future__ import annotations
 
@@ -86,6 +86,127 @@ def serve(workers: int) -> int:
     return 0
 
 
+def _run(coro_factory):  # type: ignore[no-untyped-def]
+    """Run a coroutine against the configured, migrated database."""
+    from app.db import DatabaseNotReady, ensure_migrated
+
+    engine = _engine()
+
+    async def run():  # type: ignore[no-untyped-def]
+        await ensure_migrated(engine)
+        return await coro_factory()
+
+    try:
+        return asyncio.run(run())
+    except DatabaseNotReady as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def send_mail(once: bool) -> int:
+    from app.bookings.reminders import queue_due_reminders
+    from app.mail.sender import deliver_due, run_sender, transport_for
+
+    settings = get_settings()
+
+    async def go() -> None:
+        if once:
+            queued = await queue_due_reminders(settings=settings, now=_now())
+            report = await deliver_due(transport_for(settings), now=_now)
+            print(f"reminders queued: {queued}; sent: {report.sent}, to retry: {report.retrying}, failed: {report.failed}")
+            for error in report.errors[:5]:
+                print(f"  {error}")
+            return
+        stop = asyncio.Event()
+
+        async def reminders() -> None:
+            await queue_due_reminders(settings=settings, now=_now())
+
+        print(f"Sending email via {settings.smtp_host or settings.mail_dir} (Ctrl+C to stop)")
+        await run_sender(settings, now=_now, stop=stop, also=reminders)
+
+    try:
+        _run(go)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def outbox(status: str | None, retry_failed: bool) -> int:
+    from app.mail.outbox import count_by_status, list_messages
+    from app.mail.outbox import retry_failed as retry
+
+    async def go() -> None:
+        if retry_failed:
+            print(f"{await retry(_now())} failed message(s) queued again")
+        counts = await count_by_status()
+        print(", ".join(f"{name}: {n}" for name, n in counts.items()))
+        for m in await list_messages(status):
+            sent = f"sent {m['sent_at']:%Y-%m-%d %H:%M}" if m["sent_at"] else f"attempts {m['attempts']}"
+            error = f"  last error: {m['last_error']}" if m["last_error"] else ""
+            print(f"#{m['id']:<6} {m['status']:8} {m['kind']:13} {m['recipient']:35} {sent}{error}")
+
+    _run(go)
+    return 0
+
+
+def event_command(args: argparse.Namespace) -> int:
+    from app.areas import LONDON
+    from app.programme.changes import EventChange, EventChangeRefused, cancel_event, change_event
+    from app.programme.services import EventFilters, EventNotFound, list_events
+    from app.web import long_date, time_range
+
+    settings = get_settings()
+
+    def moment(text: str | None) -> dt.datetime | None:
+        if not text:
+            return None
+        return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=LONDON)
+
+    async def go() -> int:
+        if args.action == "list":
+            for e in await list_events(EventFilters(), _now()):
+                print(f"#{e.id:<4} {e.title:45} {long_date(e.starts_at):28} {time_range(e.starts_at, e.ends_at):17} "
+                      f"{e.status:9} {e.availability.places_left}/{e.availability.capacity} left")
+            return 0
+        try:
+            if args.action == "change":
+                changes = await change_event(args.id, EventChange(
+                    starts_at=moment(args.starts), ends_at=moment(args.ends), venue_id=args.venue,
+                    join_url=args.join_url), actor="cli", now=_now(), settings=settings)
+                print("\n".join(changes) if changes else "Nothing changed.")
+            else:
+                told = await cancel_event(args.id, reason=args.reason, actor="cli", now=_now(), settings=settings)
+                print(f"Event cancelled; {told} booker(s) will be told.")
+        except EventNotFound:
+            print(f"No event with id {args.id}", file=sys.stderr)
+            return 1
+        except EventChangeRefused as exc:
+            print(f"Not changed: {exc}", file=sys.stderr)
+            return 1
+        return 0
+
+    return _run(go)
+
+
+def venue_command(args: argparse.Namespace) -> int:
+    from app.programme.tables import Venue
+
+    async def go() -> None:
+        if args.action == "add":
+            rows = await Venue.insert(Venue(name=args.name, address=args.address, postcode=args.postcode)).returning(Venue.id)
+            print(f"Venue #{rows[0]['id']} added")
+        for v in await Venue.select().order_by(Venue.id):
+            print(f"#{v['id']:<4} {v['name']}, {v['address']}, {v['postcode']}")
+
+    _run(go)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("piccolo").setLevel(logging.WARNING)
@@ -98,7 +219,39 @@ def main(argv: list[str] | None = None) -> int:
                              help="load it moved forward by whole weeks so every event is in the future")
     serve_parser = sub.add_parser("serve", help="run the web app")
     serve_parser.add_argument("--workers", type=int, default=1)
+    mail_parser = sub.add_parser("send-mail", help="deliver the outbox (and queue due reminders)")
+    mail_parser.add_argument("--once", action="store_true", help="one pass, then exit")
+    outbox_parser = sub.add_parser("outbox", help="list the outbox; retry failed messages")
+    outbox_parser.add_argument("--status", choices=["pending", "sending", "sent", "failed"])
+    outbox_parser.add_argument("--retry-failed", action="store_true")
+    event_parser = sub.add_parser("event", help="list, change or cancel events")
+    event_sub = event_parser.add_subparsers(dest="action", required=True)
+    event_sub.add_parser("list")
+    change = event_sub.add_parser("change", help="bookers get an updated invite and an email")
+    change.add_argument("id", type=int)
+    change.add_argument("--starts", help='London time, "YYYY-MM-DD HH:MM"')
+    change.add_argument("--ends", help='London time, "YYYY-MM-DD HH:MM"')
+    change.add_argument("--venue", type=int, help="venue id (see: venue list)")
+    change.add_argument("--join-url", help="Teams join link (online events)")
+    cancel = event_sub.add_parser("cancel", help="bookers get a cancellation")
+    cancel.add_argument("id", type=int)
+    cancel.add_argument("--reason", default="")
+    venue_parser = sub.add_parser("venue", help="list or add venues")
+    venue_sub = venue_parser.add_subparsers(dest="action", required=True)
+    venue_sub.add_parser("list")
+    add = venue_sub.add_parser("add")
+    add.add_argument("--name", required=True)
+    add.add_argument("--address", required=True)
+    add.add_argument("--postcode", required=True)
     args = parser.parse_args(argv)
+    if args.command == "send-mail":
+        return send_mail(args.once)
+    if args.command == "outbox":
+        return outbox(args.status, args.retry_failed)
+    if args.command == "event":
+        return event_command(args)
+    if args.command == "venue":
+        return venue_command(args)
     if args.command == "migrate":
         return migrate()
     if args.command == "status":

@@ -28,6 +28,22 @@ class Settings:
     secret_key: str = ""
     #: PostgreSQL connection pool size per app process (keep processes x pool < 100); 0: no pool.
     db_pool_size: int = 10
+    #: SMTP server; empty: write each email as an .eml file under `mail_dir` instead.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    mail_from: str = "workforcedevelopment@essex.gov.uk"
+    mail_from_name: str = "Education Safeguarding Team"
+    #: The team's monitored mailbox: ORGANIZER of every invite, where replies go.
+    organiser_mailbox: str = "workforcedevelopment@essex.gov.uk"
+    mail_dir: Path = field(default_factory=lambda: DATA_DIR / "outbox")
+    #: Run the email sender inside each app process (off when a separate worker does it).
+    mail_sender_in_process: bool = True
+    #: Reminder emails go this many days before an event.
+    reminder_days: int = 3
     service_name: str = "Safeguarding forums and training"
     council_name: str = "Essex County Council"
     booking_support_email: str = "workforcedevelopment@essex.gov.uk"
@@ -38,6 +54,12 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> "Settings":
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
@@ -56,6 +78,17 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
         base_url=(env.get("BASE_URL") or f"http://{host}:{port}").rstrip("/"),
         secret_key=secret,
         db_pool_size=int(env.get("DB_POOL_SIZE", "10")),
+        smtp_host=env.get("SMTP_HOST", ""),
+        smtp_port=int(env.get("SMTP_PORT", "587")),
+        smtp_username=env.get("SMTP_USERNAME", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_starttls=_flag(env.get("SMTP_STARTTLS"), True),
+        smtp_tls=_flag(env.get("SMTP_TLS"), False),
+        mail_from=env.get("MAIL_FROM") or Settings.mail_from,
+        organiser_mailbox=env.get("ORGANISER_MAILBOX") or Settings.organiser_mailbox,
+        mail_dir=Path(env["MAIL_DIR"]) if env.get("MAIL_DIR") else DATA_DIR / "outbox",
+        mail_sender_in_process=_flag(env.get("MAIL_SENDER_IN_PROCESS"), True),
+        reminder_days=int(env.get("REMINDER_DAYS", "3")),
     )
 
 

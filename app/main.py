@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -20,9 +21,12 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app.api import ApiController, problem
 from app.bookings.pages import BookingPages
+from app.bookings.reminders import queue_due_reminders
+from app.mail.sender import run_sender
 from app.bookings.services import BookingNotFound
 from app.config import Settings, get_settings
 from app.db import bind_tables, ensure_migrated, make_engine
+from app.programme.feeds import FeedController
 from app.programme.pages import ProgrammePages
 from app.programme.services import EventNotFound
 from app.web import ASSETS_DIR, template_config
@@ -84,9 +88,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         pooled = isinstance(engine, PostgresEngine) and settings.db_pool_size > 0
         if pooled:
             await engine.start_connection_pool(max_size=settings.db_pool_size)
+        stop = asyncio.Event()
+        sender = None
+        if settings.mail_sender_in_process:
+            last_run: list[dt.datetime] = []
+
+            async def reminders() -> None:
+                # Once a minute is plenty; the dedupe key, not this timer, makes them go once.
+                if not last_run or clock() - last_run[0] >= dt.timedelta(minutes=1):
+                    last_run[:] = [clock()]
+                    await queue_due_reminders(settings=settings, now=clock())
+
+            sender = asyncio.create_task(run_sender(settings, now=clock, stop=stop, also=reminders))
         try:
             yield
         finally:
+            stop.set()
+            if sender is not None:
+                await sender
             if pooled:
                 await engine.close_connection_pool()
 
@@ -99,7 +118,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
     assets = create_static_files_router(path="/assets", directories=[ASSETS_DIR], include_in_schema=False,
                                         name="assets")
     return Litestar(
-        route_handlers=[ProgrammePages, BookingPages, ApiController, assets],
+        route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, assets],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         template_config=template_config(settings),

@@ -6,13 +6,15 @@ from piccolo.conf.apps import AppConfig
 
 from app.audit.tables import AuditRecord
 from app.bookings.tables import Booking
+from app.mail.tables import DeliveryAttempt, OutboxMessage
 from app.programme.tables import Event, EventKind, Venue
 from app.settings_register.tables import Person, Setting
 
 APP_CONFIG = AppConfig(
     app_name="bookings_service",
     migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
-    table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord],
+    table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
+                   DeliveryAttempt],
     migration_dependencies=[],
     commands=[],
 )

@@ -8,9 +8,12 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
+from litestar import Response
 from litestar.response import Redirect, Template
 
+from app.bookings.notices import booking_calendar_item, booking_invite
 from app.bookings.services import (
+    BookingView,
     AlreadyBooked,
     BookingClosed,
     EventAlreadyStarted,
@@ -20,6 +23,7 @@ from app.bookings.services import (
     get_booking,
 )
 from app.bookings.tables import ROLE_LABELS, BookingSource
+from app.calendar.links import google_calendar_url, outlook_calendar_url
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
 from app.config import Settings
 from app.programme.services import EventView, get_event
@@ -39,6 +43,14 @@ def _form_page(event: EventView, form: dict[str, str], field_errors: dict[str, s
         "errors": error_summary(field_errors), "role_items": role_items,
         "demo_data": event.is_demo,
     })
+
+
+async def _calendar_links(booking: BookingView, settings: Settings) -> dict[str, str]:
+    if not booking.active:
+        return {}
+    item = await booking_calendar_item(booking, settings)
+    return {"invite_url": f"/bookings/{booking.manage_token}/invite.ics",
+            "google_url": google_calendar_url(item), "outlook_url": outlook_calendar_url(item)}
 
 
 def _rule_message(error: Exception, event: EventView) -> str:
@@ -66,12 +78,13 @@ class BookingPages(Controller):
         return _form_page(event, {}, {})
 
     @post("/events/{event_id:int}/book", name="book")
-    async def book(self, event_id: int, data: FormData, now: dt.datetime) -> Template | Redirect:
+    async def book(self, event_id: int, data: FormData, now: dt.datetime, settings: Settings) -> Template | Redirect:
         event = await get_event(event_id, now)
         form = {k: v for k, v in data.items() if k != "_csrf_token"}
         try:
             request = booking_from_form(form)
-            booking = await book_place(event_id, request, source=BookingSource.web, actor="public", now=now)
+            booking = await book_place(event_id, request, source=BookingSource.web, actor="public", now=now,
+                                       settings=settings)
         except InvalidBooking as exc:
             errors = {FORM_FIELD_IDS.get(e.field, "name"): e.message for e in exc.errors}
             return _form_page(event, form, errors, 400)
@@ -85,17 +98,26 @@ class BookingPages(Controller):
         booking = await get_booking(token, now)
         return Template("bookings/confirmed.html", context={
             "booking": booking, "manage_url": f"{settings.base_url}/bookings/{booking.manage_token}",
-            "demo_data": booking.event.is_demo,
+            "demo_data": booking.event.is_demo, **await _calendar_links(booking, settings),
         })
 
     @get("/bookings/{token:str}", name="manage_booking")
-    async def manage(self, token: str, now: dt.datetime, cancelled: FromQuery[bool] = False) -> Template:
+    async def manage(self, token: str, now: dt.datetime, settings: Settings,
+                     cancelled: FromQuery[bool] = False) -> Template:
         booking = await get_booking(token, now)
         return Template("bookings/manage.html", context={
             "booking": booking, "role_label": ROLE_LABELS[booking.role],
             "can_cancel": now < booking.event.starts_at, "just_cancelled": cancelled,
-            "demo_data": booking.event.is_demo,
+            "demo_data": booking.event.is_demo, **await _calendar_links(booking, settings),
         })
+
+    @get("/bookings/{token:str}/invite.ics", name="booking_invite")
+    async def invite(self, token: str, now: dt.datetime, settings: Settings) -> Response[bytes]:
+        """The same invite as the email's: same UID and SEQUENCE, so importing it twice is harmless."""
+        booking = await get_booking(token, now)
+        return Response(await booking_invite(booking, settings, now), media_type="text/calendar; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="invite.ics"',
+                                 "Cache-Control": "no-store"})
 
     @get("/bookings/{token:str}/cancel", name="cancel_booking_form")
     async def cancel_form(self, token: str, now: dt.datetime) -> Template | Redirect:
@@ -105,9 +127,9 @@ class BookingPages(Controller):
         return Template("bookings/cancel.html", context={"booking": booking, "demo_data": booking.event.is_demo})
 
     @post("/bookings/{token:str}/cancel", name="cancel_booking")
-    async def cancel(self, token: str, now: dt.datetime) -> Redirect | Template:
+    async def cancel(self, token: str, now: dt.datetime, settings: Settings) -> Redirect | Template:
         try:
-            await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now)
+            await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, settings=settings)
         except EventAlreadyStarted:
             return Template("errors/message.html", status_code=409, context={
                 "heading": "This event has already started",

@@ -25,7 +25,9 @@ from app.bookings.tables import (
     BookingStatus,
     Role,
 )
+from app.bookings.notices import queue_cancellation, queue_confirmation
 from app.bookings.validation import BookingRequest
+from app.config import Settings
 from app.db import write_transaction
 from app.programme.availability import Unbookable
 from app.programme.services import EventNotFound, EventView, get_event
@@ -90,6 +92,7 @@ class BookingView:
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
     calendar_uid: str
+    calendar_sequence: int
     event: EventView
 
     @property
@@ -126,9 +129,10 @@ async def _release_place(event_id: int, now: dt.datetime) -> None:
 
 
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
-                     actor: str, now: dt.datetime) -> BookingView:
+                     actor: str, now: dt.datetime, settings: Settings) -> BookingView:
     """Take one place at the event for the person, or raise EventNotFound, BookingClosed,
-    AlreadyBooked or EventFull. Nothing is written unless the booking is made."""
+    AlreadyBooked or EventFull. Nothing is written unless the booking is made; the confirmation
+    email is queued in the same transaction."""
     try:
         async with write_transaction():
             event = await get_event(event_id, now)
@@ -153,6 +157,8 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
             booking_id = inserted[0]["id"]
             await record("booking.confirmed", actor, event_id=event_id, booking_id=booking_id,
                          reference=reference, role=request.role.value)
+            booking = await get_booking(inserted[0]["manage_token"], now)
+            await queue_confirmation(booking, settings=settings, now=now)
     except BookingError:
         raise
     except Exception as exc:
@@ -160,7 +166,7 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
         if _is_duplicate_active_booking(exc):
             raise AlreadyBooked() from exc
         raise
-    return await get_booking(inserted[0]["manage_token"], now)
+    return booking
 
 
 _BOOKING_COLUMNS = (
@@ -183,11 +189,12 @@ async def get_booking(manage_token: str, now: dt.datetime) -> BookingView:
         person_name=row["person_name"], email=row["person_email"],
         setting_name=row["setting_name"], setting_urn=row["setting_urn"],
         created_at=row["created_at"], cancelled_at=row["cancelled_at"],
-        calendar_uid=row["calendar_uid"], event=event,
+        calendar_uid=row["calendar_uid"], calendar_sequence=row["calendar_sequence"], event=event,
     )
 
 
-async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.datetime) -> BookingView:
+async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.datetime,
+                         settings: Settings) -> BookingView:
     """Cancel the booking and free its place at once. Cancelling twice is harmless; a booking
     for an event that has started cannot be cancelled (it is attendance history by then)."""
     async with write_transaction():
@@ -215,6 +222,8 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
             if changed:
                 await record("booking.cancelled", actor, event_id=row["event"], booking_id=row["id"],
                              reason=reason)
+                if row["status"] == BookingStatus.confirmed.value:
+                    await queue_cancellation(await get_booking(manage_token, now), settings=settings, now=now)
     return await get_booking(manage_token, now)
 
 

@@ -41,6 +41,7 @@ class EventView:
     venue: VenueView | None
     status: str
     is_demo: bool
+    sequence: int
     availability: Availability
 
     @property
@@ -102,6 +103,7 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         venue=venue,
         status=row["status"],
         is_demo=bool(row["is_demo"]),
+        sequence=row["sequence"],
         availability=availability(
             status=row["status"], capacity=row["capacity"], places_taken=row["places_taken"],
             starts_at=row["starts_at"], booking_opens_at=row["booking_opens_at"],
@@ -139,3 +141,9 @@ async def list_kinds() -> list[dict[str, Any]]:
 async def list_academic_years() -> list[str]:
     rows = await Event.select(Event.academic_year).distinct().order_by(Event.academic_year)
     return [r["academic_year"] for r in rows]
+
+
+async def get_join_url(event_id: int) -> str:
+    """The Teams join link: for invites to confirmed bookers only, never for pages or feeds."""
+    row = await Event.select(Event.join_url).where(Event.id == event_id).first()
+    return row["join_url"] if row else ""

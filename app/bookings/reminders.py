@@ -1,0 +1,35 @@
+"""Reminder emails a few days before each event, sent once per booking however often this runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.bookings.notices import queue_reminder
+from app.bookings.services import get_booking
+from app.bookings.tables import Booking, BookingStatus
+from app.config import Settings
+from app.db import write_transaction
+from app.mail.tables import OutboxMessage
+
+
+async def queue_due_reminders(*, settings: Settings, now: dt.datetime) -> int:
+    """Queue a reminder for every confirmed booking whose event starts within
+    `settings.reminder_days` and has not had one. Returns how many were queued now."""
+    horizon = now + dt.timedelta(days=settings.reminder_days)
+    already = OutboxMessage.select(OutboxMessage.booking).where(
+        (OutboxMessage.kind == "reminder") & OutboxMessage.booking.is_not_null())
+    due = await Booking.select(Booking.manage_token).where(
+        (Booking.status == BookingStatus.confirmed.value)
+        & (Booking.event.status == "scheduled")
+        & (Booking.event.starts_at > now) & (Booking.event.starts_at <= horizon)
+        & Booking.id.not_in(already)
+    )
+    queued = 0
+    for row in due:
+        # One small transaction each: a reminder is queued with the booking as it is now, and
+        # the dedupe key makes a concurrent run (another process) a no-op.
+        async with write_transaction():
+            booking = await get_booking(row["manage_token"], now)
+            if booking.status is BookingStatus.confirmed and await queue_reminder(booking, settings=settings, now=now):
+                queued += 1
+    return queued

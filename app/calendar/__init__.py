@@ -1,0 +1,1 @@
+"""iCalendar: invites for bookers and public feeds. Pure: data in, bytes out, no I/O."""

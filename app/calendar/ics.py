@@ -1,0 +1,122 @@
+"""Building iCalendar bytes: iTIP invites (RFC 5546) for one booker, and PUBLISH feeds.
+
+Times are written with `TZID=Europe/London` and a VTIMEZONE in the yearly-rule form Outlook and
+Exchange import (MS-OXCICAL: one STANDARD and one DAYLIGHT with RRULEs); icalendar's own
+`add_missing_timezones()` writes a list of RDATEs that Outlook largely ignores and vobject misreads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
+
+from app.areas import LONDON
+
+PRODID = "-//Education Safeguarding Team//Safeguarding forums and training//EN"
+
+
+def london_vtimezone() -> Timezone:
+    """Europe/London as Outlook wants it: BST from the last Sunday of March 01:00 GMT, GMT from
+    the last Sunday of October 02:00 BST."""
+    tz = Timezone()
+    tz.add("tzid", "Europe/London")
+    daylight = TimezoneDaylight()
+    daylight.add("dtstart", dt.datetime(1981, 3, 29, 1, 0))
+    daylight.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1SU"})
+    daylight.add("tzoffsetfrom", dt.timedelta(0))
+    daylight.add("tzoffsetto", dt.timedelta(hours=1))
+    daylight.add("tzname", "BST")
+    standard = TimezoneStandard()
+    standard.add("dtstart", dt.datetime(1996, 10, 27, 2, 0))
+    standard.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1SU"})
+    standard.add("tzoffsetfrom", dt.timedelta(hours=1))
+    standard.add("tzoffsetto", dt.timedelta(0))
+    standard.add("tzname", "GMT")
+    tz.add_component(daylight)
+    tz.add_component(standard)
+    return tz
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """What a calendar needs to know about an event: nothing about any person."""
+
+    uid: str
+    sequence: int
+    summary: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    location: str
+    description: str
+    cancelled: bool = False
+    url: str = ""
+    #: Teams join link: only for invites to confirmed bookers, never in public feeds.
+    teams_url: str = ""
+
+
+@dataclass(frozen=True)
+class Invitee:
+    email: str
+    name: str
+
+
+def _vevent(item: CalendarEvent, stamp: dt.datetime) -> Event:
+    event = Event()
+    event.add("uid", item.uid)
+    event.add("sequence", item.sequence)
+    event.add("dtstamp", stamp.astimezone(dt.timezone.utc))
+    event.add("dtstart", item.starts_at.astimezone(LONDON))
+    event.add("dtend", item.ends_at.astimezone(LONDON))
+    event.add("summary", item.summary)
+    event.add("location", item.location)
+    event.add("description", item.description)
+    event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    if item.url:
+        event.add("url", item.url)
+    return event
+
+
+def _calendar(method: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    cal.add_component(london_vtimezone())
+    return cal
+
+
+def invite(item: CalendarEvent, invitee: Invitee, organiser_email: str, organiser_name: str,
+           stamp: dt.datetime) -> bytes:
+    """A METHOD:REQUEST invite for one booker, or METHOD:CANCEL when `item.cancelled`."""
+    cal = _calendar("CANCEL" if item.cancelled else "REQUEST")
+    event = _vevent(item, stamp)
+    organiser = vCalAddress(f"mailto:{organiser_email}")
+    organiser.params["cn"] = organiser_name
+    event.add("organizer", organiser)
+    attendee = vCalAddress(f"mailto:{invitee.email}")
+    attendee.params["cn"] = invitee.name
+    attendee.params["role"] = "REQ-PARTICIPANT"
+    attendee.params["partstat"] = "NEEDS-ACTION"
+    attendee.params["rsvp"] = "FALSE" if item.cancelled else "TRUE"
+    event.add("attendee", attendee)
+    if item.teams_url and not item.cancelled:
+        event.add("X-MICROSOFT-SKYPETEAMSMEETINGURL", item.teams_url)
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def feed(name: str, items: list[CalendarEvent], stamp: dt.datetime) -> bytes:
+    """A METHOD:PUBLISH feed to subscribe to: no attendees, no join links."""
+    cal = _calendar("PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Europe/London")
+    cal.add("refresh-interval", dt.timedelta(hours=6), parameters={"value": "DURATION"})
+    cal.add("x-published-ttl", "PT6H")
+    for item in items:
+        assert not item.teams_url, "public feeds never carry join links"
+        cal.add_component(_vevent(item, stamp))
+    return cal.to_ical()

@@ -1,0 +1,1 @@
+"""Email: the outbox written in the transaction of each change, and the sender that delivers it."""

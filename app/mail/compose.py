@@ -1,0 +1,46 @@
+"""Composing one email: plain text and HTML, and an iTIP invite where there is one.
+
+Structure, as Outlook and Gmail expect for a meeting they will add to the calendar:
+multipart/mixed [ multipart/alternative [ text/plain, text/html, text/calendar; method=… ],
+application/ics attachment "invite.ics" ].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, make_msgid
+
+
+@dataclass(frozen=True)
+class Email:
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    ics: bytes | None = None
+    ics_method: str = "REQUEST"
+
+
+def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: dt.datetime) -> tuple[str, str]:
+    """The Message-ID and the whole message as text (ASCII: every part is transfer-encoded)."""
+    domain = mail_from.rsplit("@", 1)[-1] or "localhost"
+    message_id = make_msgid(domain=domain)
+    # Long subjects are kept on one line (RFC 5322 allows 998): folded ones show a stray
+    # leading space in some clients. Bodies are transfer-encoded in short lines regardless.
+    msg = EmailMessage(policy=SMTP.clone(max_line_length=998))
+    msg["From"] = formataddr((from_name, mail_from))
+    msg["To"] = email.recipient  # one recipient per message, always
+    msg["Reply-To"] = reply_to
+    msg["Subject"] = email.subject
+    msg["Date"] = format_datetime(now.astimezone(dt.timezone.utc))
+    msg["Message-ID"] = message_id
+    msg.set_content(email.text, cte="quoted-printable")
+    msg.add_alternative(email.html, subtype="html", cte="quoted-printable")
+    if email.ics is not None:
+        msg.add_alternative(email.ics.decode("utf-8"), subtype="calendar", cte="quoted-printable",
+                            params={"method": email.ics_method})
+        msg.add_attachment(email.ics, maintype="application", subtype="ics", filename="invite.ics")
+    return message_id, msg.as_bytes().decode("ascii")

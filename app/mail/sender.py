@@ -1,0 +1,154 @@
+"""Delivering the outbox: over SMTP (aiosmtplib), or as .eml files when no SMTP server is set.
+
+`deliver_due` is one pass; `run_sender` loops (in each app process by default, or as the
+`python -m app send-mail` worker). Each pass also queues due reminders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosmtplib
+
+from app.config import Settings
+from app.mail.outbox import Claimed, claim_due, settle
+
+log = logging.getLogger("app.mail")
+
+
+class _SmtpSession:
+    def __init__(self, client: aiosmtplib.SMTP, sender: str):
+        self.client, self.sender = client, sender
+
+    async def send(self, message: Claimed) -> None:
+        await self.client.sendmail(self.sender, [message.recipient], message.raw.encode("ascii"))
+
+
+@dataclass
+class SmtpTransport:
+    settings: Settings
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[_SmtpSession]:
+        s = self.settings
+        client = aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, use_tls=s.smtp_tls,
+                                 start_tls=s.smtp_starttls and not s.smtp_tls, timeout=30)
+        await client.connect()
+        try:
+            if s.smtp_username:
+                await client.login(s.smtp_username, s.smtp_password)
+            yield _SmtpSession(client, s.mail_from)
+        finally:
+            try:
+                await client.quit()
+            except aiosmtplib.SMTPException:
+                client.close()
+
+
+class _FileSession:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    async def send(self, message: Claimed) -> None:
+        path = self.folder / f"{message.id:08d}-{message.recipient.replace('@', '_at_')}.eml"
+        path.write_text(message.raw, encoding="ascii")
+        log.info("Email written to %s (no SMTP_HOST set)", path)
+
+
+@dataclass
+class FileTransport:
+    folder: Path
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[_FileSession]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        yield _FileSession(self.folder)
+
+
+Transport = SmtpTransport | FileTransport
+
+
+def transport_for(settings: Settings) -> Transport:
+    return SmtpTransport(settings) if settings.smtp_host else FileTransport(settings.mail_dir)
+
+
+def sender_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
+                      sender: str | None = None, batch: int = 50) -> DeliveryReport:
+    """Send everything due, batch by batch, over one connection per batch."""
+    sender = sender or sender_name()
+    report = DeliveryReport()
+    while True:
+        claimed = await claim_due(sender=sender, now=now(), limit=batch)
+        if not claimed:
+            return report
+        try:
+            async with transport.session() as session:
+                for message in claimed:
+                    try:
+                        await session.send(message)
+                        error = None
+                    except (aiosmtplib.SMTPException, OSError) as exc:
+                        error = f"{type(exc).__name__}: {exc}"
+                    outcome = await settle(message, sender=sender, now=now(), error=error)
+                    _count(report, outcome, error)
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+            # No connection at all: every message of the batch not yet settled is retried later.
+            error = f"{type(exc).__name__}: {exc}"
+            for message in claimed:
+                outcome = await settle(message, sender=sender, now=now(), error=error)
+                _count(report, outcome, error)
+            return report
+
+
+def _count(report: DeliveryReport, outcome: str, error: str | None) -> None:
+    if outcome == "sent":
+        report.sent += 1
+    elif outcome == "failed":
+        report.failed += 1
+    else:
+        report.retrying += 1
+    if error:
+        report.errors.append(error)
+
+
+async def run_sender(settings: Settings, *, now: Callable[[], dt.datetime], stop: asyncio.Event,
+                     poll_seconds: float = 2.0,
+                     also: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Deliver until `stop` is set. `also` runs each pass (the reminder scheduler)."""
+    transport = transport_for(settings)
+    sender = sender_name()
+    while not stop.is_set():
+        try:
+            if also is not None:
+                await also()
+            report = await deliver_due(transport, now=now, sender=sender)
+            if report.sent or report.retrying or report.failed:
+                log.info("Email: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
+            for error in report.errors[:3]:
+                log.warning("Email delivery problem: %s", error)
+        except Exception:  # noqa: BLE001 - the sender must outlive any one bad pass
+            log.exception("Email sender pass failed; trying again shortly")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+        except asyncio.TimeoutError:
+            pass
