@@ -85,3 +85,18 @@ def chromium_path() -> str:
     if "Chromium" in _missing:
         pytest.skip(_missing["Chromium"])
     return CHROMIUM
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[support.SmtpSink]:
+    sink = support.SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_settings(smtp_server: support.SmtpSink):
+    """Service settings that send to the test SMTP server."""
+    from tests.factories import SETTINGS
+
+    return SETTINGS.with_overrides(smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_starttls=False)

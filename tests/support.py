@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email
 import os
 import socket
 import subprocess
@@ -152,3 +153,54 @@ class RunningServer:
 
 def utc(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=dt.timezone.utc)
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a loopback port, keeping what it receives."""
+
+    def __init__(self, port: int | None = None):
+        from aiosmtpd.controller import Controller
+
+        self.port = port or free_port()
+        self.messages: list[dict[str, object]] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: ANN001 - aiosmtpd's API
+                sink.messages.append({"from": envelope.mail_from, "rcpt": list(envelope.rcpt_tos),
+                                      "data": envelope.content})
+                return "250 Message accepted for delivery"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> "SmtpSink":
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def parsed(self) -> list["email.message.EmailMessage"]:
+        import email
+        import email.policy
+
+        return [email.message_from_bytes(m["data"], policy=email.policy.default) for m in self.messages]
+
+    def wait_for(self, count: int, timeout: float = 30) -> list["email.message.EmailMessage"]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.parsed()
+
+    def settings_env(self) -> dict[str, str]:
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.port), "SMTP_STARTTLS": "false"}
+
+
+def calendar_parts(message: "email.message.EmailMessage") -> list[tuple[str, bytes]]:
+    """(content type with method, payload) of each calendar part of a received email."""
+    found = []
+    for part in message.walk():
+        if part.get_content_type() in ("text/calendar", "application/ics"):
+            found.append((f"{part.get_content_type()}; method={part.get_param('method')}",
+                          part.get_payload(decode=True)))
+    return found

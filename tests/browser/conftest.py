@@ -23,10 +23,11 @@ async def browser(chromium_path: str) -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-def server(db: str):
-    """The app on the test database with the demo programme, as the README's first command runs it."""
+def server(db: str, smtp_server):
+    """The app on the test database with the demo programme, as the README's first command runs
+    it, sending its email (in-process sender) to the test SMTP server."""
     run_cli(db, "seed", "--demo")
-    with RunningServer(db) as running:
+    with RunningServer(db, extra_env=smtp_server.settings_env()) as running:
         yield running
 
 

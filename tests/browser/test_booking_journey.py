@@ -1,7 +1,9 @@
 """A DSL books and cancels a place in a real browser; every page passes axe-core."""
 
+import asyncio
 import re
 
+import icalendar
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import axe_violations
@@ -20,7 +22,16 @@ async def fill_booking_form(page: Page, email: str) -> None:
     await page.get_by_label("Designated Safeguarding Lead (DSL) or Lead Practitioner").check()
 
 
-async def test_browse_filter_book_confirm_and_cancel_with_accessible_pages(browser, server):
+async def delivered(smtp_server, count: int):
+    """Wait (without blocking the event loop) for the app's sender to deliver `count` emails."""
+    for _ in range(300):
+        if len(smtp_server.messages) >= count:
+            break
+        await asyncio.sleep(0.1)
+    return smtp_server.parsed()
+
+
+async def test_browse_filter_book_confirm_and_cancel_with_accessible_pages(browser, server, smtp_server):
     page = await browser.new_page()
     await page.goto(server.base_url + "/")
     await expect(page.locator(".govuk-summary-card")).to_have_count(14)
@@ -58,10 +69,24 @@ async def test_browse_filter_book_confirm_and_cancel_with_accessible_pages(brows
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", reference)
     await assert_accessible(page, "confirmation")
 
-    await page.locator("#manage-link").click()
+    # The confirmation email arrives; its manage link leads to the booking.
+    [confirmation] = await delivered(smtp_server, 1)
+    assert confirmation["To"] == "jo.barclay@acorns.example.org"
+    text = confirmation.get_body(("plain",)).get_content()
+    assert reference in text
+    manage_url = re.search(r"(http://127\.0\.0\.1:\d+/bookings/[A-Za-z0-9_-]+)\s", text).group(1)
+    await page.goto(manage_url)
     await expect(page.get_by_text(f"Booking reference {reference}")).to_be_visible()
     await expect(page.locator("#booking-status")).to_have_text("Confirmed")
     await assert_accessible(page, "manage")
+
+    async with page.expect_download() as download_info:
+        await page.locator("#invite-download").click()
+    download = await download_info.value
+    invite = icalendar.Calendar.from_ical(open(await download.path(), "rb").read())
+    emailed = [p for p in confirmation.walk() if p.get_content_type() == "text/calendar"][0]
+    emailed_uid = icalendar.Calendar.from_ical(emailed.get_payload(decode=True)).walk("VEVENT")[0]["UID"]
+    assert invite["METHOD"] == "REQUEST" and invite.walk("VEVENT")[0]["UID"] == emailed_uid
 
     await page.get_by_role("button", name="Cancel your booking").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Are you sure you want to cancel your booking?")
@@ -70,6 +95,8 @@ async def test_browse_filter_book_confirm_and_cancel_with_accessible_pages(brows
     await expect(page.get_by_text("Your booking has been cancelled")).to_be_visible()
     await expect(page.locator("#booking-status")).to_have_text("Cancelled")
     await assert_accessible(page, "cancelled booking")
+    cancellation = (await delivered(smtp_server, 2))[1]
+    assert cancellation["Subject"].startswith("Booking cancelled")
 
     await page.goto(server.base_url + "/?quadrant=south")
     await expect(page.locator(".govuk-summary-card").first).to_contain_text("40 of 40")

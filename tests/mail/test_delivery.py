@@ -1,0 +1,221 @@
+"""Emails reach a real SMTP server (aiosmtpd) exactly once, whatever happens to it."""
+
+import asyncio
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import icalendar
+
+from app.bookings.reminders import queue_due_reminders
+from app.bookings.services import book_place, cancel_booking
+from app.bookings.tables import BookingSource
+from app.config import PROJECT_ROOT
+from app.mail.outbox import count_by_status, retry_failed
+from app.mail.sender import FileTransport, SmtpTransport, deliver_due
+from app.mail.tables import DeliveryAttempt, OutboxMessage
+from app.programme.changes import EventChange, cancel_event, change_event
+from app.programme.services import get_event
+from app.programme.tables import Event
+from tests import factories as f
+from tests.support import SmtpSink, calendar_parts, free_port
+
+
+def book(event_id, n, settings, now, **kw):
+    return book_place(event_id, f.request(n, **kw), source=BookingSource.web, actor="public", now=now,
+                      settings=settings)
+
+
+def vevent(message):
+    (content_type, payload), *_ = calendar_parts(message)
+    cal = icalendar.Calendar.from_ical(payload)
+    return content_type, cal["METHOD"], cal.walk("VEVENT")[0]
+
+
+async def test_the_confirmation_arrives_with_a_meeting_request(db, now, smtp_server, mail_settings):
+    event_id = await f.event(now=now, title="West Safeguarding Forum")
+    booking = await book(event_id, 1, mail_settings, now)
+    report = await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    assert report.sent == 1
+    [received] = smtp_server.messages
+    assert received["rcpt"] == ["person1@school.example.org"]
+    [message] = smtp_server.parsed()
+    assert message["To"] == "person1@school.example.org"
+    assert message["Subject"].startswith("Booking confirmed: West Safeguarding Forum")
+    types = [p.get_content_type() for p in message.walk()]
+    assert types == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/calendar",
+                     "application/ics"]
+    content_type, method, event = vevent(message)
+    assert content_type == "text/calendar; method=REQUEST" and method == "REQUEST"
+    assert str(event["UID"]) == booking.calendar_uid and event["SEQUENCE"] == 0
+    text = message.get_body(("plain",)).get_content()
+    assert booking.reference in text
+    assert f"http://testserver.local/bookings/{booking.manage_token}" in text
+    assert f"http://testserver.local/bookings/{booking.manage_token}/cancel" in text
+    assert "Can't come?" in text
+    html = message.get_body(("html",)).get_content()
+    assert booking.reference in html and "release your place" in html
+    assert [p.get_filename() for p in message.walk() if p.get_filename()] == ["invite.ics"]
+
+
+async def test_online_bookers_get_the_teams_link_in_the_email_and_the_invite(db, now, smtp_server, mail_settings):
+    event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
+    url = "https://teams.microsoft.com/l/meetup-join/abc"
+    await Event.update({Event.join_url: url}).where(Event.id == event_id)
+    await book(event_id, 1, mail_settings, now)
+    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    [message] = smtp_server.parsed()
+    assert url in message.get_body(("plain",)).get_content()
+    _, _, event = vevent(message)
+    assert str(event["LOCATION"]) == "Microsoft Teams meeting"
+    assert url in str(event["DESCRIPTION"]) and str(event["X-MICROSOFT-SKYPETEAMSMEETINGURL"]) == url
+
+
+async def test_a_venue_change_then_a_cancellation_update_the_same_meeting(db, now, smtp_server, mail_settings):
+    from app.programme.tables import Venue
+
+    event_id = await f.event(now=now, title="South Safeguarding Forum")
+    booking = await book(event_id, 1, mail_settings, now)
+    new_venue = (await Venue.insert(Venue(name="Basildon Lower Academy", address="Timberlog Close, Basildon, Essex",
+                                          postcode="SS14 1UX")).returning(Venue.id))[0]["id"]
+    changes = await change_event(event_id, EventChange(venue_id=new_venue), actor="cli", now=now,
+                                 settings=mail_settings)
+    assert changes and "Basildon Lower Academy" in changes[0]
+    await cancel_booking(booking.manage_token, actor="public", reason="", now=now, settings=mail_settings)
+    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    first, update, cancel = smtp_server.parsed()
+    assert update["Subject"].startswith("Change to your booking")
+    assert "The venue is now Basildon Lower Academy" in update.get_body(("plain",)).get_content()
+    seen = [vevent(m) for m in (first, update, cancel)]
+    assert [s[1] for s in seen] == ["REQUEST", "REQUEST", "CANCEL"]
+    assert {str(s[2]["UID"]) for s in seen} == {booking.calendar_uid}
+    assert [s[2]["SEQUENCE"] for s in seen] == [0, 1, 2]
+    assert str(seen[1][2]["LOCATION"]).startswith("Basildon Lower Academy")
+    assert seen[2][2]["STATUS"] == "CANCELLED"
+    assert seen[2][0] == "text/calendar; method=CANCEL"
+
+
+async def test_a_time_change_moves_the_meeting_and_says_what_changed(db, now, smtp_server, mail_settings):
+    event_id = await f.event(now=now)
+    await book(event_id, 1, mail_settings, now)
+    await book(event_id, 2, mail_settings, now)
+    event = await get_event(event_id, now)
+    later = event.starts_at + dt.timedelta(minutes=30)
+    await change_event(event_id, EventChange(starts_at=later, ends_at=event.ends_at + dt.timedelta(minutes=30)),
+                       actor="cli", now=now, settings=mail_settings)
+    # Nothing changes the second time: nobody is emailed again.
+    assert await change_event(event_id, EventChange(starts_at=later), actor="cli", now=now, settings=mail_settings) == []
+    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    updates = [m for m in smtp_server.parsed() if m["Subject"].startswith("Change")]
+    assert sorted(m["To"] for m in updates) == ["person1@school.example.org", "person2@school.example.org"]
+    for message in updates:
+        _, _, vev = vevent(message)
+        assert vev["DTSTART"].dt.astimezone(dt.timezone.utc) == later and vev["SEQUENCE"] == 1
+        assert "The date and time are now" in message.get_body(("plain",)).get_content()
+
+
+async def test_cancelling_an_event_cancels_every_booking_and_tells_each_booker(db, now, smtp_server, mail_settings):
+    event_id = await f.event(now=now, capacity=5)
+    for n in range(3):
+        await book(event_id, n, mail_settings, now)
+    told = await cancel_event(event_id, reason="The venue is closed for repairs.", actor="cli", now=now,
+                              settings=mail_settings)
+    assert told == 3
+    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    cancels = [m for m in smtp_server.parsed() if m["Subject"].startswith("Cancelled:")]
+    assert len(cancels) == 3
+    assert all(vevent(m)[1] == "CANCEL" for m in cancels)
+    assert "The venue is closed for repairs." in cancels[0].get_body(("plain",)).get_content()
+    event = await get_event(event_id, now)
+    assert event.status == "cancelled" and event.availability.places_taken == 0
+
+
+async def test_an_smtp_outage_loses_nothing_and_sends_each_email_exactly_once(db, now, mail_settings):
+    port = free_port()
+    settings = mail_settings.with_overrides(smtp_port=port)  # nothing listens there yet
+    event_id = await f.event(now=now, capacity=10)
+    for n in range(5):
+        await book(event_id, n, settings, now)
+    down = await deliver_due(SmtpTransport(settings), now=lambda: now)
+    assert (down.sent, down.retrying) == (0, 5)
+    assert await DeliveryAttempt.count().where(DeliveryAttempt.outcome == "error") == 5
+    assert (await get_event(event_id, now)).availability.places_taken == 5
+    rows = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.last_error, OutboxMessage.next_attempt_at)
+    assert {r["status"] for r in rows} == {"pending"} and all("Connect" in r["last_error"] or "refused" in r["last_error"].lower() for r in rows)
+    # Too soon to retry: nothing happens.
+    assert (await deliver_due(SmtpTransport(settings), now=lambda: now)).sent == 0
+    sink = SmtpSink(port).start()
+    try:
+        later = now + dt.timedelta(minutes=5)
+        up = await deliver_due(SmtpTransport(settings), now=lambda: later)
+        again = await deliver_due(SmtpTransport(settings), now=lambda: later + dt.timedelta(hours=2))
+        assert (up.sent, again.sent) == (5, 0)
+        received = sorted(m["To"] for m in sink.parsed())
+        assert received == sorted(f"person{n}@school.example.org" for n in range(5))
+        assert len({m["Message-ID"] for m in sink.parsed()}) == 5
+    finally:
+        sink.stop()
+    assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 5, "failed": 0}
+
+
+async def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_retried(db, now, mail_settings):
+    settings = mail_settings.with_overrides(smtp_port=free_port())
+    event_id = await f.event(now=now)
+    await book(event_id, 1, settings, now)
+    moment = now
+    for _ in range(8):
+        await deliver_due(SmtpTransport(settings), now=lambda: moment)
+        moment += dt.timedelta(hours=2)
+    [row] = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.last_error)
+    assert row["status"] == "failed" and row["attempts"] == 8 and row["last_error"]
+    assert await retry_failed(moment) == 1
+    assert (await count_by_status())["pending"] == 1
+
+
+async def test_two_senders_in_separate_processes_never_send_the_same_message(db, now, smtp_server, mail_settings):
+    event_id = await f.event(now=now, capacity=200)
+    for n in range(120):
+        await book(event_id, n, mail_settings, now)
+    env = {**os.environ, "DATABASE_URL": db, **smtp_server.settings_env()}
+    senders = [subprocess.Popen([sys.executable, "-m", "app", "send-mail", "--once"], cwd=PROJECT_ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    outputs = [s.communicate(timeout=120)[0].decode() for s in senders]
+    assert all(s.returncode == 0 for s in senders), outputs
+    ids = [m["Message-ID"] for m in smtp_server.parsed()]
+    assert len(ids) == 120 and len(set(ids)) == 120
+    assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 120, "failed": 0}
+    assert await DeliveryAttempt.count() == 120  # one attempt per message, none repeated
+
+
+async def test_a_reminder_is_sent_once_however_often_the_scheduler_runs(db, now, smtp_server, mail_settings):
+    soon = await f.event(now=now, starts_in=dt.timedelta(days=2), title="Mid Safeguarding Forum")
+    later = await f.event(now=now, starts_in=dt.timedelta(days=10))
+    booking = await book(soon, 1, mail_settings, now)
+    await book(later, 1, mail_settings, now)
+    cancelled = await book(soon, 2, mail_settings, now)
+    await cancel_booking(cancelled.manage_token, actor="public", reason="", now=now, settings=mail_settings)
+    assert await queue_due_reminders(settings=mail_settings, now=now) == 1
+    assert await queue_due_reminders(settings=mail_settings, now=now) == 0
+    await asyncio.gather(queue_due_reminders(settings=mail_settings, now=now),
+                         queue_due_reminders(settings=mail_settings, now=now))
+    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    assert await queue_due_reminders(settings=mail_settings, now=now + dt.timedelta(hours=1)) == 0
+    await deliver_due(SmtpTransport(mail_settings), now=lambda: now + dt.timedelta(hours=1))
+    reminders = [m for m in smtp_server.parsed() if m["Subject"].startswith("Reminder")]
+    assert len(reminders) == 1
+    text = reminders[0].get_body(("plain",)).get_content()
+    assert "I can no longer attend: release my place" in text
+    assert f"/bookings/{booking.manage_token}/cancel" in text
+
+
+async def test_without_an_smtp_server_emails_are_written_as_eml_files(db, now, tmp_path):
+    settings = f.SETTINGS.with_overrides(mail_dir=tmp_path / "outbox")
+    event_id = await f.event(now=now)
+    await book(event_id, 1, settings, now)
+    report = await deliver_due(FileTransport(settings.mail_dir), now=lambda: now)
+    assert report.sent == 1
+    [path] = list((tmp_path / "outbox").glob("*.eml"))
+    assert "Booking confirmed" in path.read_text()
+    content_types = [line for line in path.read_text().splitlines() if line.startswith("Content-Type: text/calendar")]
+    assert content_types == ['Content-Type: text/calendar; charset="utf-8"; method="REQUEST"']
