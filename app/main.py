@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         await ensure_migrated(engine)
         pooled = isinstance(engine, PostgresEngine) and settings.db_pool_size > 0
         if pooled:
-            await engine.start_connection_pool(max_size=settings.db_pool_size)
+            await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
         stop = asyncio.Event()
         sender = None
         if settings.mail_sender_in_process:

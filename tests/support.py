@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -119,7 +120,7 @@ class RunningServer:
         self.env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port),
                     "HOST": "127.0.0.1", "BASE_URL": self.base_url,
                     "SECRET_KEY": "test-secret-shared-by-all-workers", "DB_POOL_SIZE": "20",
-                    **(extra_env or {})}
+                    "MAIL_DIR": tempfile.mkdtemp(prefix="sgb-mail-"), **(extra_env or {})}
         self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
 

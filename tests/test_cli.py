@@ -50,3 +50,20 @@ def test_an_unreachable_database_is_reported_plainly(tmp_path):
     assert result.returncode == 1
     assert "Cannot connect to the database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_small_connection_pool_is_accepted(tmp_path):
+    """DB_POOL_SIZE below asyncpg's default minimum (10) must still start the app."""
+    from tests.conftest import _missing
+
+    if "PostgreSQL" in _missing:
+        pytest.skip(_missing["PostgreSQL"])
+    url = support.create_postgres_database()
+    try:
+        support.run_cli(url, "migrate")
+        with support.RunningServer(url, extra_env={"DB_POOL_SIZE": "3"}) as server:
+            import httpx
+
+            assert httpx.get(f"{server.base_url}/api/events").status_code == 200
+    finally:
+        support.drop_postgres_database(url)

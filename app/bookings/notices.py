@@ -82,15 +82,28 @@ def _context(booking: BookingView, settings: Settings, subject: str, **extra: ob
     }
 
 
+def compose(booking: BookingView, subject: str, template: str, *, settings: Settings, now: dt.datetime,
+            join_url: str, with_invite: bool = True, **extra: object) -> Email:
+    """The email for a booker (pure: the join link is passed in)."""
+    cancelled = not booking.active
+    join_url = "" if cancelled else join_url
+    text, html = _render(template, **_context(booking, settings, subject, join_url=join_url, **extra))
+    ics = None
+    if with_invite:
+        item = calendar_item(booking.event, uid=booking.calendar_uid, sequence=booking.calendar_sequence,
+                             settings=settings, join_url=join_url, cancelled=cancelled)
+        ics = invite(item, Invitee(booking.email, booking.person_name), settings.organiser_mailbox,
+                     "Education Safeguarding Team", now)
+    return Email(recipient=booking.email, subject=subject, text=text, html=html, ics=ics,
+                 ics_method="CANCEL" if cancelled else "REQUEST")
+
+
 async def _queue(booking: BookingView, kind: str, subject: str, template: str, *, settings: Settings,
                  now: dt.datetime, dedupe_key: str | None = None, with_invite: bool = True,
                  **extra: object) -> bool:
-    cancelled = not booking.active
-    join_url = "" if cancelled else await get_join_url(booking.event.id)
-    text, html = _render(template, **_context(booking, settings, subject, join_url=join_url, **extra))
-    email = Email(recipient=booking.email, subject=subject, text=text, html=html,
-                  ics=await booking_invite(booking, settings, now) if with_invite else None,
-                  ics_method="CANCEL" if cancelled else "REQUEST")
+    join_url = await get_join_url(booking.event.id) if booking.active else ""
+    email = compose(booking, subject, template, settings=settings, now=now, join_url=join_url,
+                    with_invite=with_invite, **extra)
     return await queue_email(email, kind=kind, settings=settings, now=now, booking_id=booking.id,
                              event_id=booking.event.id, dedupe_key=dedupe_key)
 
@@ -99,9 +112,9 @@ def _title_and_date(booking: BookingView) -> str:
     return f"{booking.event.title}, {long_date(booking.event.starts_at)}"
 
 
-async def queue_confirmation(booking: BookingView, *, settings: Settings, now: dt.datetime) -> None:
-    await _queue(booking, "confirmation", f"Booking confirmed: {_title_and_date(booking)}", "confirmation",
-                 settings=settings, now=now)
+def confirmation_email(booking: BookingView, *, settings: Settings, now: dt.datetime, join_url: str) -> Email:
+    return compose(booking, f"Booking confirmed: {_title_and_date(booking)}", "confirmation",
+                   settings=settings, now=now, join_url=join_url)
 
 
 async def queue_change(booking: BookingView, changes: list[str], *, settings: Settings, now: dt.datetime) -> None:

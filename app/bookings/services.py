@@ -25,12 +25,13 @@ from app.bookings.tables import (
     BookingStatus,
     Role,
 )
-from app.bookings.notices import queue_cancellation, queue_confirmation
+from app.bookings.notices import confirmation_email, queue_cancellation
 from app.bookings.validation import BookingRequest
 from app.config import Settings
 from app.db import write_transaction
 from app.programme.availability import Unbookable
-from app.programme.services import EventNotFound, EventView, get_event
+from app.mail.outbox import prepare, queue_email
+from app.programme.services import EventNotFound, EventView, get_event, get_join_url
 from app.programme.tables import Event
 from app.settings_register.services import find_or_add_setting, upsert_person
 
@@ -114,10 +115,14 @@ async def _has_active_booking(event_id: int, person_id: int) -> bool:
 
 
 async def _take_place(event_id: int, now: dt.datetime) -> bool:
+    """The guarded counter: one place, only if one is left and the event is still open."""
     rows = await Event.update(
         {Event.places_taken: Event.places_taken + 1, Event.updated_at: now}
     ).where(
         (Event.id == event_id) & WhereRaw("places_taken < capacity")
+        & (Event.status == "scheduled") & (Event.starts_at > now)
+        & (Event.booking_opens_at.is_null() | (Event.booking_opens_at <= now))
+        & (Event.booking_closes_at.is_null() | (Event.booking_closes_at > now))
     ).returning(Event.id)
     return bool(rows)
 
@@ -132,33 +137,41 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
                      actor: str, now: dt.datetime, settings: Settings) -> BookingView:
     """Take one place at the event for the person, or raise EventNotFound, BookingClosed,
     AlreadyBooked or EventFull. Nothing is written unless the booking is made; the confirmation
-    email is queued in the same transaction."""
+    email is queued in the same transaction.
+
+    The confirmation is rendered before the transaction (reference, token and UID are random,
+    so they can be made first): the lock is held only for the few statements that need it."""
+    event = await get_event(event_id, now)
+    _refuse_if_closed(event)
+    draft = BookingView(
+        id=0, reference=new_reference(), manage_token=new_manage_token(), status=BookingStatus.confirmed,
+        role=request.role, person_name=request.name, email=str(request.email).lower(),
+        setting_name=request.setting.name, setting_urn=request.setting.urn, created_at=now, cancelled_at=None,
+        calendar_uid=f"{uuid.uuid4()}@safeguarding-bookings", calendar_sequence=0, event=event,
+    )
+    confirmation = prepare(confirmation_email(draft, settings=settings, now=now, join_url=await get_join_url(event_id)),
+                           settings=settings, now=now)
     try:
         async with write_transaction():
-            event = await get_event(event_id, now)
-            reason = event.availability.reason
-            if reason is not None and reason is not Unbookable.full:
-                raise BookingClosed(reason)
-            person_id = await upsert_person(name=request.name, email=str(request.email), now=now)
+            person_id = await upsert_person(name=request.name, email=draft.email, now=now)
             if await _has_active_booking(event_id, person_id):
                 raise AlreadyBooked()
             if not await _take_place(event_id, now):
+                _refuse_if_closed(await get_event(event_id, now))
                 raise EventFull()
             setting_id = await find_or_add_setting(name=request.setting.name, urn=request.setting.urn)
-            reference = new_reference()
-            while await Booking.exists().where(Booking.reference == reference):
-                reference = new_reference()
+            # A reference collision (30^8 codes) would fail the unique index and roll back.
             inserted = await Booking.insert(Booking(
                 event=event_id, person=person_id, setting=setting_id, role=request.role.value,
-                status=BookingStatus.confirmed.value, reference=reference,
-                manage_token=new_manage_token(), calendar_uid=f"{uuid.uuid4()}@safeguarding-bookings",
+                status=BookingStatus.confirmed.value, reference=draft.reference,
+                manage_token=draft.manage_token, calendar_uid=draft.calendar_uid,
                 source=source.value, created_at=now, updated_at=now,
-            )).returning(Booking.id, Booking.manage_token)
+            )).returning(Booking.id)
             booking_id = inserted[0]["id"]
+            await queue_email(confirmation, kind="confirmation", settings=settings, now=now,
+                              booking_id=booking_id, event_id=event_id)
             await record("booking.confirmed", actor, event_id=event_id, booking_id=booking_id,
-                         reference=reference, role=request.role.value)
-            booking = await get_booking(inserted[0]["manage_token"], now)
-            await queue_confirmation(booking, settings=settings, now=now)
+                         reference=draft.reference, role=request.role.value)
     except BookingError:
         raise
     except Exception as exc:
@@ -166,7 +179,13 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
         if _is_duplicate_active_booking(exc):
             raise AlreadyBooked() from exc
         raise
-    return booking
+    return await get_booking(draft.manage_token, now)
+
+
+def _refuse_if_closed(event: EventView) -> None:
+    reason = event.availability.reason
+    if reason is not None and reason is not Unbookable.full:
+        raise BookingClosed(reason)
 
 
 _BOOKING_COLUMNS = (

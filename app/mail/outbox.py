@@ -30,13 +30,29 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CAP)
 
 
-async def queue_email(email: Email, *, kind: str, settings: Settings, now: dt.datetime,
+@dataclass(frozen=True)
+class Rendered:
+    """An email ready for the outbox: rendering takes milliseconds, so callers holding a lock
+    render first and store inside their transaction."""
+
+    email: Email
+    message_id: str
+    raw: str
+
+
+def prepare(email: Email, *, settings: Settings, now: dt.datetime) -> Rendered:
+    message_id, raw = render(email, mail_from=settings.mail_from, from_name=settings.mail_from_name,
+                             reply_to=settings.organiser_mailbox, now=now)
+    return Rendered(email, message_id, raw)
+
+
+async def queue_email(email: Email | Rendered, *, kind: str, settings: Settings, now: dt.datetime,
                       booking_id: int | None = None, event_id: int | None = None,
                       dedupe_key: str | None = None) -> bool:
     """Write the email to the outbox (call inside the transaction of the change). With a
     `dedupe_key` already used, nothing is written and False is returned."""
-    message_id, raw = render(email, mail_from=settings.mail_from, from_name=settings.mail_from_name,
-                             reply_to=settings.organiser_mailbox, now=now)
+    rendered = email if isinstance(email, Rendered) else prepare(email, settings=settings, now=now)
+    email, message_id, raw = rendered.email, rendered.message_id, rendered.raw
     query = OutboxMessage.insert(OutboxMessage(
         kind=kind, recipient=email.recipient, subject=email.subject, message_id=message_id, raw=raw,
         booking=booking_id, event=event_id, dedupe_key=dedupe_key, status=MessageStatus.pending.value,
@@ -82,31 +98,43 @@ async def claim_due(*, sender: str, now: dt.datetime, limit: int = 50) -> list[C
     return sorted((Claimed(r["id"], r["recipient"], r["raw"], r["attempts"]) for r in rows), key=lambda c: c.id)
 
 
-async def settle(message: Claimed, *, sender: str, now: dt.datetime, error: str | None,
-                 max_attempts: int = MAX_ATTEMPTS) -> str:
-    """Record the attempt; the message becomes sent, pending again (backed off) or failed."""
-    attempts = message.attempts + 1
-    if error is None:
-        changes = {OutboxMessage.status: MessageStatus.sent.value, OutboxMessage.sent_at: now,
-                   OutboxMessage.last_error: ""}
-        outcome = MessageStatus.sent.value
-    elif attempts >= max_attempts:
-        changes = {OutboxMessage.status: MessageStatus.failed.value, OutboxMessage.last_error: error}
-        outcome = MessageStatus.failed.value
-    else:
-        changes = {OutboxMessage.status: MessageStatus.pending.value, OutboxMessage.last_error: error,
-                   OutboxMessage.next_attempt_at: now + retry_delay(attempts)}
-        outcome = MessageStatus.pending.value
+@dataclass(frozen=True)
+class Outcome:
+    message: Claimed
+    error: str | None  # None: the server accepted it
+
+
+async def settle(outcomes: list[Outcome], *, sender: str, now: dt.datetime,
+                 max_attempts: int = MAX_ATTEMPTS) -> list[str]:
+    """Record a batch of attempts in one transaction; each message becomes sent, pending again
+    (backed off) or failed. Returns each message's new status."""
+    statuses = []
     async with write_transaction():
-        await OutboxMessage.update({**changes, OutboxMessage.attempts: attempts}).where(
-            (OutboxMessage.id == message.id) & (OutboxMessage.claimed_by == sender)
-            & (OutboxMessage.status == MessageStatus.sending.value)
-        )
-        await DeliveryAttempt.insert(DeliveryAttempt(
-            message=message.id, attempted_at=now, sender=sender,
-            outcome="sent" if error is None else "error", error=error or "",
-        ))
-    return outcome
+        for outcome in outcomes:
+            message, error = outcome.message, outcome.error
+            attempts = message.attempts + 1
+            if error is None:
+                changes = {OutboxMessage.status: MessageStatus.sent.value, OutboxMessage.sent_at: now,
+                           OutboxMessage.last_error: ""}
+                status = MessageStatus.sent.value
+            elif attempts >= max_attempts:
+                changes = {OutboxMessage.status: MessageStatus.failed.value, OutboxMessage.last_error: error}
+                status = MessageStatus.failed.value
+            else:
+                changes = {OutboxMessage.status: MessageStatus.pending.value, OutboxMessage.last_error: error,
+                           OutboxMessage.next_attempt_at: now + retry_delay(attempts)}
+                status = MessageStatus.pending.value
+            await OutboxMessage.update({**changes, OutboxMessage.attempts: attempts}).where(
+                (OutboxMessage.id == message.id) & (OutboxMessage.claimed_by == sender)
+                & (OutboxMessage.status == MessageStatus.sending.value)
+            )
+            statuses.append(status)
+        await DeliveryAttempt.insert(*[
+            DeliveryAttempt(message=o.message.id, attempted_at=now, sender=sender,
+                            outcome="sent" if o.error is None else "error", error=o.error or "")
+            for o in outcomes
+        ])
+    return statuses
 
 
 async def list_messages(status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

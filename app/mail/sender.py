@@ -19,7 +19,7 @@ from pathlib import Path
 import aiosmtplib
 
 from app.config import Settings
-from app.mail.outbox import Claimed, claim_due, settle
+from app.mail.outbox import Claimed, Outcome, claim_due, settle
 
 log = logging.getLogger("app.mail")
 
@@ -94,30 +94,33 @@ class DeliveryReport:
 
 async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
                       sender: str | None = None, batch: int = 50) -> DeliveryReport:
-    """Send everything due, batch by batch, over one connection per batch."""
+    """Send everything due, batch by batch: one connection and one settling transaction per
+    batch. A sender that dies between sending and settling leaves its claims to expire, and the
+    batch goes again (at least once, never lost)."""
     sender = sender or sender_name()
     report = DeliveryReport()
     while True:
         claimed = await claim_due(sender=sender, now=now(), limit=batch)
         if not claimed:
             return report
+        outcomes: list[Outcome] = []
         try:
             async with transport.session() as session:
                 for message in claimed:
                     try:
                         await session.send(message)
-                        error = None
+                        outcomes.append(Outcome(message, None))
                     except (aiosmtplib.SMTPException, OSError) as exc:
-                        error = f"{type(exc).__name__}: {exc}"
-                    outcome = await settle(message, sender=sender, now=now(), error=error)
-                    _count(report, outcome, error)
+                        outcomes.append(Outcome(message, f"{type(exc).__name__}: {exc}"))
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-            # No connection at all: every message of the batch not yet settled is retried later.
+            # The connection failed: what was not handed over is retried later.
             error = f"{type(exc).__name__}: {exc}"
-            for message in claimed:
-                outcome = await settle(message, sender=sender, now=now(), error=error)
-                _count(report, outcome, error)
-            return report
+            done = {o.message.id for o in outcomes}
+            outcomes += [Outcome(m, error) for m in claimed if m.id not in done]
+        for outcome, status in zip(outcomes, await settle(outcomes, sender=sender, now=now())):
+            _count(report, status, outcome.error)
+        if any(o.error for o in outcomes):
+            return report  # the server is struggling: leave the rest for the next pass
 
 
 def _count(report: DeliveryReport, outcome: str, error: str | None) -> None:

@@ -49,8 +49,9 @@ async def change_event(event_id: int, change: EventChange, *, actor: str, now: d
         event = await get_event(event_id, now)
         if event.status == EventStatus.cancelled.value:
             raise EventChangeRefused("This event is cancelled")
-        starts = change.starts_at or event.starts_at
-        ends = change.ends_at or event.ends_at
+        # Stored in UTC: SQLite compares timestamps as text, so one offset for every row.
+        starts = (change.starts_at or event.starts_at).astimezone(dt.timezone.utc)
+        ends = (change.ends_at or event.ends_at).astimezone(dt.timezone.utc)
         if ends <= starts:
             raise EventChangeRefused("The event must end after it starts")
         updates: dict = {}

@@ -1,6 +1,7 @@
 """Benchmark: the booking API and the programme page at concurrency 1, 16 and 64, on SQLite and
 PostgreSQL, through a running server. Prints requests/s, p50 and p99 latency, and checks that no
-event is over capacity afterwards. Not a test: figures depend on the machine; compare within a run.
+event is over capacity afterwards; then the email sender's throughput for 1,000 confirmations to a
+local SMTP server. Not a test: figures depend on the machine; compare within a run.
 
     .venv/bin/python -m tests.bench.run_bench [--requests 400] [--engines sqlite,postgres]
 """
@@ -100,10 +101,50 @@ async def bench_engine(engine: str, url: str, total: int) -> list[str]:
     return lines
 
 
+async def bench_sender(engine: str, url: str, count: int = 1000) -> list[str]:
+    """Queue `count` confirmation emails (by booking), then time one sender delivering them to a
+    local SMTP server (aiosmtpd, in this process) over batches of one connection each."""
+    from app.bookings.services import book_place
+    from app.bookings.tables import BookingSource
+    from app.mail.outbox import count_by_status
+    from app.mail.sender import SmtpTransport, deliver_due
+
+    engine_ = make_engine(url)
+    bind_tables(engine_)
+    if url.startswith("postgresql"):
+        await engine_.start_connection_pool(min_size=1, max_size=5)  # as the app does
+    now = dt.datetime.now(dt.timezone.utc)
+    sink = support.SmtpSink().start()
+    try:
+        settings = f.SETTINGS.with_overrides(smtp_host="127.0.0.1", smtp_port=sink.port, smtp_starttls=False)
+        event_id = await f.event(now=now, capacity=count + 10, title="Sender benchmark")
+        started = time.perf_counter()
+        for n in range(count):
+            await book_place(event_id, f.request(f"mail{n}"), source=BookingSource.api, actor="bench", now=now,
+                             settings=settings)
+        queued = time.perf_counter() - started
+        started = time.perf_counter()
+        report = await deliver_due(SmtpTransport(settings), now=lambda: dt.datetime.now(dt.timezone.utc))
+        sending = time.perf_counter() - started
+        counts = await count_by_status()
+    finally:
+        sink.stop()
+        if url.startswith("postgresql"):
+            await engine_.close_connection_pool()
+    ids = {m["Message-ID"] for m in sink.parsed()}
+    return [
+        f"{engine:8} queue {count} confirmations (booking + email in one transaction, sequential): "
+        f"{count / queued:7.1f} bookings/s",
+        f"{engine:8} sender: {report.sent} sent in {sending:5.2f} s = {report.sent / sending:7.1f} messages/s; "
+        f"received {len(sink.messages)}, distinct Message-IDs {len(ids)}; outbox {counts}",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=400, help="requests per concurrency level")
     parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument("--emails", type=int, default=1000, help="confirmations for the sender benchmark")
     args = parser.parse_args()
     print(f"Benchmark: {args.requests} requests per level; one server process; client on the same machine")
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,6 +152,8 @@ def main() -> None:
             url = support.new_database(engine, Path(tmp))
             try:
                 for line in asyncio.run(bench_engine(engine, url, args.requests)):
+                    print(line, flush=True)
+                for line in asyncio.run(bench_sender(engine, url, args.emails)):
                     print(line, flush=True)
             finally:
                 if engine == "postgres":

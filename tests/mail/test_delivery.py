@@ -219,3 +219,20 @@ async def test_without_an_smtp_server_emails_are_written_as_eml_files(db, now, t
     assert "Booking confirmed" in path.read_text()
     content_types = [line for line in path.read_text().splitlines() if line.startswith("Content-Type: text/calendar")]
     assert content_types == ['Content-Type: text/calendar; charset="utf-8"; method="REQUEST"']
+
+
+async def test_a_new_time_given_in_london_time_is_stored_and_sent_correctly(db, now, smtp_server, mail_settings):
+    from app.areas import LONDON
+
+    event_id = await f.event(now=now, starts_in=dt.timedelta(days=400))
+    await book(event_id, 1, mail_settings, now)
+    # 28 March 2028 is a Tuesday in BST: 09:30 London is 08:30 UTC.
+    starts = dt.datetime(2028, 3, 28, 9, 30, tzinfo=LONDON)
+    await change_event(event_id, EventChange(starts_at=starts, ends_at=starts + dt.timedelta(hours=2)),
+                       actor="cli", now=now, settings=mail_settings)
+    event = await get_event(event_id, now)
+    assert event.starts_at == dt.datetime(2028, 3, 28, 8, 30, tzinfo=dt.timezone.utc)
+    assert event.term.value == "spring" and event.academic_year == "2027/28"
+    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    update = smtp_server.parsed()[-1]
+    assert "Tuesday 28 March 2028, 9:30am to 11:30am" in update.get_body(("plain",)).get_content()
