@@ -65,9 +65,10 @@ def drop_postgres_database(url: str) -> None:
     asyncio.run(drop())
 
 
-def run_cli(database_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_cli(database_url: str, *args: str, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `python -m app …` as an operator would, against the given database."""
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
     result = subprocess.run([sys.executable, "-m", "app", *args], cwd=PROJECT_ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     if check and result.returncode != 0:

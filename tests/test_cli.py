@@ -67,3 +67,35 @@ def test_a_small_connection_pool_is_accepted(tmp_path):
             assert httpx.get(f"{server.base_url}/api/events").status_code == 200
     finally:
         support.drop_postgres_database(url)
+
+
+async def test_an_organiser_moves_the_south_forum_and_the_booker_is_emailed(db, now, tmp_path):
+    """The briefing's own case, from the command line: the South forum changes venue."""
+    from app.bookings.services import book_place
+    from app.bookings.tables import BookingSource
+    from app.programme.tables import Event
+    from tests import factories as f
+
+    mail = {"MAIL_DIR": str(tmp_path / "mail")}
+    support.run_cli(db, "seed", "--demo")
+    south = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/south").first())["id"]
+    await book_place(south, f.request(1), source=BookingSource.web, actor="public", now=now, settings=f.SETTINGS)
+    listed = support.run_cli(db, "event", "list").stdout
+    assert f"#{south:<4} South Safeguarding Forum" in listed
+    venues = support.run_cli(db, "venue", "add", "--name", "Basildon Lower Academy, Hall",
+                             "--address", "Timberlog Close, Basildon, Essex", "--postcode", "SS14 1UX").stdout
+    new_venue = re.search(r"Venue #(\d+) added", venues).group(1)
+    changed = support.run_cli(db, "event", "change", str(south), "--venue", new_venue).stdout
+    assert "The venue is now Basildon Lower Academy, Hall" in changed
+    assert "pending: 2" in support.run_cli(db, "outbox").stdout
+    sent = support.run_cli(db, "send-mail", "--once", env=mail).stdout
+    assert "sent: 2" in sent
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 2 and "Change to your booking" in files[1].read_text()
+    assert "sent: 2" in support.run_cli(db, "outbox", "--status", "sent").stdout
+    refused = support.run_cli(db, "event", "change", str(south), "--starts", "2027-03-10 13:00",
+                              "--ends", "2027-03-10 12:00", check=False)
+    assert refused.returncode == 1 and "The event must end after it starts" in refused.stderr
+    cancelled = support.run_cli(db, "event", "cancel", str(south), "--reason", "Venue unavailable").stdout
+    assert "1 booker(s) will be told" in cancelled
+    assert "No event with id 999999" in support.run_cli(db, "event", "cancel", "999999", check=False).stderr
