@@ -207,6 +207,29 @@ def venue_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def organiser_command(args: argparse.Namespace) -> int:
+    """Create an organiser who can sign in at once (the first one is made this way)."""
+    import getpass
+
+    from app.organisers.services import OrganiserExists, PasswordTooWeak, create_organiser
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+
+    async def go() -> int:
+        try:
+            made = await create_organiser(email=args.email, name=args.name, password=password, now=_now())
+        except PasswordTooWeak as exc:
+            print(f"Not created: {exc}", file=sys.stderr)
+            return 1
+        except OrganiserExists:
+            print(f"Not created: there is already an organiser with the email {args.email}", file=sys.stderr)
+            return 1
+        print(f"Organiser {made.name} <{made.email}> created: sign in at {get_settings().base_url}/organisers")
+        return 0
+
+    return _run(go)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("piccolo").setLevel(logging.WARNING)
@@ -243,7 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--name", required=True)
     add.add_argument("--address", required=True)
     add.add_argument("--postcode", required=True)
+    organiser_parser = sub.add_parser("organiser", help="create an organiser account")
+    organiser_sub = organiser_parser.add_subparsers(dest="action", required=True)
+    create = organiser_sub.add_parser("create")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     args = parser.parse_args(argv)
+    if args.command == "organiser":
+        return organiser_command(args)
     if args.command == "send-mail":
         return send_mail(args.once)
     if args.command == "outbox":

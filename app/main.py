@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
@@ -26,6 +26,8 @@ from app.mail.sender import run_sender
 from app.bookings.services import BookingNotFound
 from app.config import Settings, get_settings
 from app.db import bind_tables, ensure_migrated, make_engine
+from app.organisers.auth import SignInPages, organiser_required, provide_organiser, sign_in_redirect
+from app.organisers.pages import OrganiserHome
 from app.programme.feeds import FeedController
 from app.programme.pages import ProgrammePages
 from app.programme.services import EventNotFound
@@ -34,6 +36,9 @@ from app.web import ASSETS_DIR, template_config
 log = logging.getLogger("app")
 
 Clock = Callable[[], dt.datetime]
+
+#: Controllers of the organiser workspace: all behind the organiser guard.
+ORGANISER_HANDLERS: list[Any] = [OrganiserHome]
 
 
 def utc_now() -> dt.datetime:
@@ -55,6 +60,13 @@ def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     return _message_page(404, "Page not found",
                          "If you typed the web address, check it is correct.",
                          "If you followed a link to your booking, check you used the whole link from your email.")
+
+
+def _not_signed_in(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    if _is_api(request):
+        return problem(401, "not_signed_in", "Sign in as an organiser")
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return sign_in_redirect(target)
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -117,18 +129,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
 
     assets = create_static_files_router(path="/assets", directories=[ASSETS_DIR], include_in_schema=False,
                                         name="assets")
+    # Everything an organiser uses sits behind one guard; tests enumerate the app's routes to
+    # prove no organiser page or API route answers an anonymous request.
+    workspace = Router(path="/", route_handlers=ORGANISER_HANDLERS, guards=[organiser_required],
+                       dependencies={"organiser": Provide(provide_organiser, sync_to_thread=False)})
     return Litestar(
-        route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, assets],
+        route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, workspace, assets],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         template_config=template_config(settings),
+        # The public API has no cookies, so no CSRF; the organiser API (/api/organiser, cookie
+        # sessions) is not excluded: its unsafe requests need the X-CSRFToken header.
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="csrftoken",
                                cookie_secure=settings.base_url.startswith("https://"),
-                               cookie_samesite="lax", exclude=["/api", "/schema"]),
+                               cookie_samesite="lax", exclude=[r"^/api/(events|bookings)(/|$)", r"^/schema"]),
         openapi_config=OpenAPIConfig(title="Safeguarding forums and training bookings", version="1.0.0",
                                      path="/schema"),
         exception_handlers={
             NotFoundException: _not_found, EventNotFound: _not_found, BookingNotFound: _not_found,
+            NotAuthorizedException: _not_signed_in,
             HTTPException: _http_error, Exception: _server_error,
         },
         response_headers=[
@@ -138,7 +157,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
             ResponseHeader(name="Referrer-Policy", value="same-origin"),
         ],
         lifespan=[lifespan],
-        state={"settings": settings},
+        state={"settings": settings, "clock": clock},
     )
 
 

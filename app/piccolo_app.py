@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from app.audit.tables import AuditRecord
 from app.bookings.tables import Booking
 from app.mail.tables import DeliveryAttempt, OutboxMessage
+from app.organisers.tables import Organiser, OrganiserSession
 from app.programme.tables import Event, EventKind, Venue
 from app.settings_register.tables import Person, Setting
 
@@ -14,7 +15,7 @@ APP_CONFIG = AppConfig(
     app_name="bookings_service",
     migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
     table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
-                   DeliveryAttempt],
+                   DeliveryAttempt, Organiser, OrganiserSession],
     migration_dependencies=[],
     commands=[],
 )

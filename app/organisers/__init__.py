@@ -1,0 +1,1 @@
+"""Organisers: accounts, sign-in, sessions and the guard on every organiser route."""

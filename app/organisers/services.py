@@ -1,0 +1,197 @@
+"""Organiser accounts: passwords, sign-in with lock-out, sessions, invitations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.audit.services import record
+from app.config import Settings
+from app.db import write_transaction
+from app.mail.compose import Email
+from app.mail.outbox import queue_email
+from app.organisers.tables import Organiser, OrganiserSession
+
+HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the email is unknown, so a wrong address takes as long as a wrong password.
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+MAX_FAILURES = 5
+LOCK_FOR = dt.timedelta(minutes=15)
+SESSION_IDLE = dt.timedelta(hours=4)
+SESSION_MAX = dt.timedelta(hours=12)
+INVITE_VALID_FOR = dt.timedelta(days=7)
+MIN_PASSWORD_LENGTH = 12
+
+
+class SignInRefused(Exception):
+    """Wrong email or password (deliberately not saying which), or the account is locked."""
+
+    def __init__(self, locked: bool = False):
+        super().__init__("locked" if locked else "wrong email or password")
+        self.locked = locked
+
+
+class PasswordTooWeak(ValueError):
+    pass
+
+
+class InvitationInvalid(LookupError):
+    pass
+
+
+class OrganiserExists(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class OrganiserView:
+    id: int
+    email: str
+    name: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordTooWeak(f"Password must be {MIN_PASSWORD_LENGTH} characters or more")
+    if len(password) > 200:
+        raise PasswordTooWeak("Password must be 200 characters or fewer")
+
+
+async def create_organiser(*, email: str, name: str, password: str, now: dt.datetime) -> OrganiserView:
+    """An organiser who can sign in straight away (the first one is made this way, by command)."""
+    check_password(password)
+    email = email.strip().lower()
+    if await Organiser.exists().where(Organiser.email == email):
+        raise OrganiserExists(email)
+    rows = await Organiser.insert(Organiser(email=email, name=name.strip(), password_hash=HASHER.hash(password),
+                                            created_at=now)).returning(Organiser.id)
+    await record("organiser.created", "cli", organiser=email)
+    return OrganiserView(rows[0]["id"], email, name.strip())
+
+
+async def invite_organiser(*, email: str, name: str, invited_by: OrganiserView, settings: Settings,
+                           now: dt.datetime) -> OrganiserView:
+    """Add an organiser who sets their own password from a one-time link sent by email."""
+    email = email.strip().lower()
+    token = secrets.token_urlsafe(32)
+    async with write_transaction():
+        if await Organiser.exists().where(Organiser.email == email):
+            raise OrganiserExists(email)
+        rows = await Organiser.insert(Organiser(
+            email=email, name=name.strip(), invited_by=invited_by.id, invite_token_hash=token_hash(token),
+            invite_expires_at=now + INVITE_VALID_FOR, created_at=now,
+        )).returning(Organiser.id)
+        link = f"{settings.base_url}/organisers/invitations/{token}"
+        text = (f"Dear {name.strip()},\n\n{invited_by.name} has invited you to organise the Education Safeguarding "
+                f"Team's forums and training.\n\nSet your password within 7 days:\n{link}\n\n"
+                f"Education Safeguarding Team, {settings.council_name}\n")
+        html = (f"<p>Dear {_escape(name.strip())},</p><p>{_escape(invited_by.name)} has invited you to organise the "
+                f"Education Safeguarding Team's forums and training.</p><p><a href=\"{link}\">Set your password</a> "
+                f"within 7 days.</p>")
+        await queue_email(Email(recipient=email, subject="You have been invited to organise safeguarding forums",
+                                text=text, html=html), kind="organiser_invite", settings=settings, now=now)
+        await record("organiser.invited", invited_by.email, organiser=email)
+    return OrganiserView(rows[0]["id"], email, name.strip())
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+async def accept_invitation(token: str, *, password: str, now: dt.datetime) -> OrganiserView:
+    check_password(password)
+    async with write_transaction():
+        row = await Organiser.select(Organiser.id, Organiser.email, Organiser.name, Organiser.invite_expires_at).where(
+            Organiser.invite_token_hash == token_hash(token)).first()
+        if row is None or row["invite_expires_at"] is None or row["invite_expires_at"] < now:
+            raise InvitationInvalid()
+        await Organiser.update({Organiser.password_hash: HASHER.hash(password), Organiser.invite_token_hash: None,
+                                Organiser.invite_expires_at: None}).where(Organiser.id == row["id"])
+        await record("organiser.joined", row["email"])
+    return OrganiserView(row["id"], row["email"], row["name"])
+
+
+async def invitation_exists(token: str, now: dt.datetime) -> bool:
+    return await Organiser.exists().where(
+        (Organiser.invite_token_hash == token_hash(token)) & (Organiser.invite_expires_at > now))
+
+
+async def sign_in(*, email: str, password: str, now: dt.datetime) -> str:
+    """A new session token, or SignInRefused. Five wrong passwords in a row lock the account for
+    15 minutes; while locked even the right password is refused."""
+    email = email.strip().lower()
+    row = await Organiser.select().where((Organiser.email == email) & (Organiser.active == True)).first()  # noqa: E712
+    if row is None or not row["password_hash"]:
+        _verify(_DUMMY_HASH, password)
+        raise SignInRefused()
+    if row["locked_until"] is not None and row["locked_until"] > now:
+        raise SignInRefused(locked=True)
+    if not _verify(row["password_hash"], password):
+        failures = row["failed_sign_ins"] + 1
+        locked = failures >= MAX_FAILURES
+        await Organiser.update({
+            Organiser.failed_sign_ins: 0 if locked else failures,
+            Organiser.locked_until: now + LOCK_FOR if locked else row["locked_until"],
+        }).where(Organiser.id == row["id"])
+        if locked:
+            await record("organiser.locked", email)
+        raise SignInRefused(locked=locked)
+    token = secrets.token_urlsafe(32)
+    changes = {Organiser.failed_sign_ins: 0, Organiser.locked_until: None, Organiser.last_sign_in_at: now}
+    if HASHER.check_needs_rehash(row["password_hash"]):
+        changes[Organiser.password_hash] = HASHER.hash(password)
+    async with write_transaction():
+        await Organiser.update(changes).where(Organiser.id == row["id"])
+        await OrganiserSession.insert(OrganiserSession(
+            token_hash=token_hash(token), organiser=row["id"], created_at=now, last_seen_at=now,
+            expires_at=now + SESSION_MAX))
+    return token
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return HASHER.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def organiser_for_session(token: str | None, now: dt.datetime) -> OrganiserView | None:
+    """The signed-in organiser, if the session is live (not expired, not idle too long)."""
+    if not token:
+        return None
+    row = await OrganiserSession.select(
+        OrganiserSession.id, OrganiserSession.last_seen_at, OrganiserSession.expires_at,
+        OrganiserSession.organiser.id.as_alias("organiser_id"), OrganiserSession.organiser.email.as_alias("email"),
+        OrganiserSession.organiser.name.as_alias("name"), OrganiserSession.organiser.active.as_alias("active"),
+    ).where(OrganiserSession.token_hash == token_hash(token)).first()
+    if row is None or not row["active"] or row["expires_at"] <= now or row["last_seen_at"] + SESSION_IDLE <= now:
+        return None
+    if now - row["last_seen_at"] > dt.timedelta(minutes=1):  # do not write on every request
+        await OrganiserSession.update({OrganiserSession.last_seen_at: now}).where(OrganiserSession.id == row["id"])
+    return OrganiserView(row["organiser_id"], row["email"], row["name"])
+
+
+async def sign_out(token: str | None) -> None:
+    if token:
+        await OrganiserSession.delete().where(OrganiserSession.token_hash == token_hash(token))
+
+
+async def list_organisers() -> list[dict]:
+    rows = await Organiser.select(Organiser.id, Organiser.email, Organiser.name, Organiser.active,
+                                  Organiser.last_sign_in_at, Organiser.invite_expires_at,
+                                  Organiser.password_hash).order_by(Organiser.name)
+    for row in rows:
+        row["joined"] = bool(row.pop("password_hash"))
+    return rows

@@ -1,0 +1,156 @@
+"""Organiser accounts: sign in and out, lock-out, invitations, and the guard on every route."""
+
+import datetime as dt
+import re
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from app.config import Settings
+from app.main import create_app
+from app.mail.tables import OutboxMessage
+from app.organisers.auth import SESSION_COOKIE, organiser_required
+from app.organisers.services import sign_in
+from app.organisers.tables import Organiser
+from tests.web.conftest import ORGANISER_PASSWORD
+
+#: Routes anyone may use. Every other route must refuse anonymous requests: a new route is
+#: protected, or it is added here on purpose.
+PUBLIC_PATHS = re.compile(
+    r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/schema|^/assets"
+    r"|^/organisers/sign-in$|^/organisers/sign-out$|^/organisers/invitations/"
+)
+
+
+async def sign_in_through_form(client, email, password, next_path="/organisers"):
+    page = await client.get("/organisers/sign-in", params={"next": next_path})
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    return await client.post("/organisers/sign-in", follow_redirects=False,
+                             data={"email": email, "password": password, "next": next_path, "_csrf_token": token})
+
+
+def every_route(app):
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                for method in handler.http_methods:
+                    yield route.path, method, handler
+
+
+def test_every_route_is_public_on_purpose_or_behind_the_organiser_guard(db):
+    app = create_app(Settings(database_url=db, secret_key="x", mail_sender_in_process=False))
+    protected = 0
+    for path, method, handler in every_route(app):
+        guarded = organiser_required in handler.resolve_guards()
+        if PUBLIC_PATHS.search(path):
+            assert not guarded or path.startswith("/organisers"), path
+        else:
+            assert guarded, f"{method} {path} is neither public nor behind the organiser guard"
+            protected += 1
+    assert protected >= 3
+
+
+async def test_anonymous_requests_to_every_organiser_route_are_refused(client, db):
+    app = client.app
+    checked = 0
+    for path, method, handler in every_route(app):
+        if PUBLIC_PATHS.search(path):
+            continue
+        url = re.sub(r"\{[^}:]+:int\}", "1", path)
+        url = re.sub(r"\{[^}]+\}", "x", url)
+        response = await client.request(method, url, follow_redirects=False)
+        if url.startswith("/api/"):
+            assert response.status_code in (401, 403), f"{method} {url}: {response.status_code}"
+        else:
+            # Pages redirect to sign-in; unsafe methods may be stopped first by CSRF (403).
+            assert response.status_code in (303, 403), f"{method} {url}: {response.status_code}"
+            if response.status_code == 303:
+                assert response.headers["location"].startswith("/organisers/sign-in?next=")
+        checked += 1
+    assert checked >= 3
+
+
+async def test_signing_in_and_out(client, organiser):
+    assert (await client.get("/organisers", follow_redirects=False)).headers["location"] == "/organisers/sign-in?next=/organisers"
+    response = await sign_in_through_form(client, "JO.BARCLAY@essex.gov.uk", ORGANISER_PASSWORD)
+    assert response.status_code == 303 and response.headers["location"] == "/organisers"
+    cookie = response.headers["set-cookie"]
+    assert f"{SESSION_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    home = await client.get("/organisers")
+    assert home.status_code == 200 and "Signed in as Jo Barclay" in home.text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', home.text).group(1)
+    out = await client.post("/organisers/sign-out", data={"_csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    assert (await client.get("/organisers", follow_redirects=False)).status_code == 303
+
+
+async def test_a_session_works_in_another_app_process(db, organiser, now):
+    """Sessions live in the database, so any process behind the load balancer knows them."""
+    from litestar.testing import AsyncTestClient
+
+    token = await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now)
+    other = create_app(Settings(database_url=db, secret_key="x", db_pool_size=0, mail_sender_in_process=False))
+    async with AsyncTestClient(other) as second:
+        second.cookies.set(SESSION_COOKIE, token)
+        assert (await second.get("/organisers")).status_code == 200
+
+
+async def test_wrong_passwords_lock_the_account_for_a_while(client, organiser):
+    for _ in range(4):
+        response = await sign_in_through_form(client, organiser.email, "wrong password!!")
+        assert response.status_code == 400 and "Enter a correct email address and password" in response.text
+    locked = await sign_in_through_form(client, organiser.email, "wrong password!!")
+    assert "your account is locked for 15 minutes" in locked.text
+    still = await sign_in_through_form(client, organiser.email, ORGANISER_PASSWORD)
+    assert still.status_code == 400 and "locked" in still.text
+    await Organiser.update({Organiser.locked_until: dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)}).where(
+        Organiser.id == organiser.id)
+    assert (await sign_in_through_form(client, organiser.email, ORGANISER_PASSWORD)).status_code == 303
+
+
+async def test_an_unknown_email_gets_the_same_answer(client, organiser):
+    response = await sign_in_through_form(client, "nobody@essex.gov.uk", ORGANISER_PASSWORD)
+    assert response.status_code == 400 and "Enter a correct email address and password" in response.text
+
+
+async def test_passwords_are_stored_as_argon2_hashes(organiser):
+    row = await Organiser.select(Organiser.password_hash).where(Organiser.id == organiser.id).first()
+    assert row["password_hash"].startswith("$argon2id$") and ORGANISER_PASSWORD not in row["password_hash"]
+
+
+async def test_after_sign_in_you_return_where_you_were_going_but_never_off_site(client, organiser):
+    ok = await sign_in_through_form(client, organiser.email, ORGANISER_PASSWORD, "/organisers/accounts")
+    assert ok.headers["location"] == "/organisers/accounts"
+    client.cookies.clear()
+    evil = await sign_in_through_form(client, organiser.email, ORGANISER_PASSWORD, "https://evil.example/")
+    assert evil.headers["location"] == "/organisers"
+
+
+async def test_an_organiser_invites_another_who_sets_a_password(signed_in, now):
+    page = await signed_in.get("/organisers/accounts")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    bad = await signed_in.post("/organisers/accounts", data={"name": "", "email": "nope", "_csrf_token": token})
+    assert bad.status_code == 400 and "Enter their full name" in bad.text
+    sent = await signed_in.post("/organisers/accounts", follow_redirects=False,
+                                data={"name": "Sam Patel", "email": "sam.patel@essex.gov.uk", "_csrf_token": token})
+    assert sent.status_code == 303
+    message = await OutboxMessage.select(OutboxMessage.raw, OutboxMessage.recipient).where(
+        OutboxMessage.kind == "organiser_invite").first()
+    assert message["recipient"] == "sam.patel@essex.gov.uk"
+    import email as email_lib
+    from email import policy
+
+    body = email_lib.message_from_string(message["raw"], policy=policy.default).get_body(("plain",)).get_content()
+    link = re.search(r"http://testserver\.local(/organisers/invitations/\S+)", body).group(1)
+    signed_in.cookies.delete(SESSION_COOKIE)
+    form = await signed_in.get(link)
+    assert "Set your password" in form.text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+    short = await signed_in.post(link, data={"password": "short", "confirm_password": "short", "_csrf_token": token})
+    assert short.status_code == 400 and "12 characters or more" in short.text
+    good = "four random words here"
+    done = await signed_in.post(link, follow_redirects=False,
+                                data={"password": good, "confirm_password": good, "_csrf_token": token})
+    assert done.status_code == 303
+    assert (await sign_in_through_form(signed_in, "sam.patel@essex.gov.uk", good)).status_code == 303
+    assert (await signed_in.get(link)).status_code == 404  # used once only
