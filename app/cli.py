@@ -24,7 +24,11 @@ def migrate() -> int:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     _engine()
-    result = asyncio.run(run_forwards("all"))
+    try:
+        result = asyncio.run(run_forwards("all"))
+    except Exception as exc:  # noqa: BLE001 - an operator needs the reason, not a traceback
+        print(f"Migrations failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     if not result.success:
         print(f"Migrations failed: {result.message}", file=sys.stderr)
         return 1

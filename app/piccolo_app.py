@@ -4,6 +4,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from app.attendance.tables import Attendance
 from app.audit.tables import AuditRecord
 from app.bookings.tables import Booking
 from app.mail.tables import DeliveryAttempt, OutboxMessage
@@ -15,7 +16,7 @@ APP_CONFIG = AppConfig(
     app_name="bookings_service",
     migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
     table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
-                   DeliveryAttempt, Organiser, OrganiserSession],
+                   DeliveryAttempt, Organiser, OrganiserSession, Attendance],
     migration_dependencies=[],
     commands=[],
 )

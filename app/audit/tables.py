@@ -7,6 +7,7 @@ from piccolo.table import Table
 
 from app.bookings.tables import Booking
 from app.programme.tables import Event
+from app.settings_register.tables import Person
 
 
 class AuditRecord(Table, tablename="audit_record"):
@@ -17,5 +18,6 @@ class AuditRecord(Table, tablename="audit_record"):
     actor = Varchar(length=254, help_text='"public", "api" or an organiser\'s email address.')
     event = ForeignKey(Event, null=True, on_delete=OnDelete.restrict)
     booking = ForeignKey(Booking, null=True, on_delete=OnDelete.restrict)
+    person = ForeignKey(Person, null=True, on_delete=OnDelete.restrict)
     detail = JSON(default={})
     created_at = Timestamptz()

@@ -165,12 +165,12 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
                 event=event_id, person=person_id, setting=setting_id, role=request.role.value,
                 status=BookingStatus.confirmed.value, reference=draft.reference,
                 manage_token=draft.manage_token, calendar_uid=draft.calendar_uid,
-                source=source.value, created_at=now, updated_at=now,
+                checkin_token=secrets.token_urlsafe(24), source=source.value, created_at=now, updated_at=now,
             )).returning(Booking.id)
             booking_id = inserted[0]["id"]
             await queue_email(confirmation, kind="confirmation", settings=settings, now=now,
                               booking_id=booking_id, event_id=event_id)
-            await record("booking.confirmed", actor, event_id=event_id, booking_id=booking_id,
+            await record("booking.confirmed", actor, event_id=event_id, booking_id=booking_id, person_id=person_id,
                          reference=draft.reference, role=request.role.value)
     except BookingError:
         raise
@@ -217,7 +217,7 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
     """Cancel the booking and free its place at once. Cancelling twice is harmless; a booking
     for an event that has started cannot be cancelled (it is attendance history by then)."""
     async with write_transaction():
-        row = await Booking.select(Booking.id, Booking.event, Booking.status).where(
+        row = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person).where(
             Booking.manage_token == manage_token
         ).first()
         if row is None:
@@ -240,7 +240,7 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
                 await _release_place(row["event"], now)
             if changed:
                 await record("booking.cancelled", actor, event_id=row["event"], booking_id=row["id"],
-                             reason=reason)
+                             person_id=row["person"], reason=reason)
                 if row["status"] == BookingStatus.confirmed.value:
                     await queue_cancellation(await get_booking(manage_token, now), settings=settings, now=now)
     return await get_booking(manage_token, now)

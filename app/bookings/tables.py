@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from piccolo.columns import ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
@@ -44,6 +44,7 @@ class BookingSource(str, enum.Enum):
     web = "web"
     api = "api"
     organiser = "organiser"
+    walk_in = "walk_in"
 
 
 class Booking(Table):
@@ -63,7 +64,12 @@ class Booking(Table):
     calendar_uid = Varchar(length=120, unique=True, help_text="iCalendar UID of this booking's invite.")
     calendar_sequence = Integer(default=0)
     source = Varchar(length=20, choices=BookingSource, default=BookingSource.web)
-    offer_expires_at = Timestamptz(null=True, default=None)
+    checkin_token = Varchar(length=64, null=True, default=None,
+                            help_text="Secret in the QR code an organiser scans to mark attendance (unique index"
+                                      " in a migration: SQLite cannot add a UNIQUE column).")
+    over_capacity = Boolean(default=False, help_text="A walk-in an organiser admitted beyond capacity: holds no place.")
+    offer_expires_at = Timestamptz(null=True, default=None, help_text="A waiting-list offer lapses then.")
+    chased_at = Timestamptz(null=True, default=None, help_text="When the no-show chase email was queued.")
     cancelled_at = Timestamptz(null=True, default=None)
     cancel_reason = Text(default="")
     created_at = Timestamptz()

@@ -1,0 +1,1 @@
+"""Attendance: registers, marking who came, walk-ins, QR check-in, Teams import, no-shows."""
