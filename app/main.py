@@ -27,7 +27,9 @@ from app.bookings.services import BookingNotFound
 from app.config import Settings, get_settings
 from app.db import bind_tables, ensure_migrated, make_engine
 from app.organisers.auth import SignInPages, organiser_required, provide_organiser, sign_in_redirect
+from app.attendance.pages import RegisterPages
 from app.organisers.pages import OrganiserHome
+from app.programme.organiser_pages import ProgrammeAdmin
 from app.programme.feeds import FeedController
 from app.programme.pages import ProgrammePages
 from app.programme.services import EventNotFound
@@ -38,7 +40,7 @@ log = logging.getLogger("app")
 Clock = Callable[[], dt.datetime]
 
 #: Controllers of the organiser workspace: all behind the organiser guard.
-ORGANISER_HANDLERS: list[Any] = [OrganiserHome]
+ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages]
 
 
 def utc_now() -> dt.datetime:

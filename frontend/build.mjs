@@ -8,5 +8,6 @@ mkdirSync("dist", { recursive: true });
 const css = compile("council.scss", { loadPaths: ["node_modules"], style: "compressed", quietDeps: true, silenceDeprecations: ["import"] });
 writeFileSync("dist/council.css", css.css);
 cpSync("node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js", "dist/govuk-frontend.min.js");
+cpSync("attendance.js", "dist/attendance.js");
 writeFileSync("dist/.built", new Date().toISOString() + "\n");
 console.log(`built dist/council.css (${css.css.length} bytes) and dist/govuk-frontend.min.js`);

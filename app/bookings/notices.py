@@ -64,6 +64,11 @@ async def booking_invite(booking: BookingView, settings: Settings, now: dt.datet
                   "Education Safeguarding Team", now)
 
 
+def render_email(template: str, /, **context: object) -> tuple[str, str]:
+    """(plain text, HTML) of templates/emails/<template>.txt and .html."""
+    return _render(template, **context)
+
+
 def _render(template: str, /, **context: object) -> tuple[str, str]:
     env = _environment()
     return (env.get_template(f"emails/{template}.txt").render(**context),

@@ -114,16 +114,17 @@ async def _has_active_booking(event_id: int, person_id: int) -> bool:
     )
 
 
-async def _take_place(event_id: int, now: dt.datetime) -> bool:
-    """The guarded counter: one place, only if one is left and the event is still open."""
+async def _take_place(event_id: int, now: dt.datetime, *, walk_in: bool = False) -> bool:
+    """The guarded counter: one place, only if one is left and the event is still open (for a
+    walk-in, only if it is not cancelled: they arrive once it has started)."""
+    open_now = (Event.status == "scheduled")
+    if not walk_in:
+        open_now = open_now & (Event.starts_at > now) & (
+            Event.booking_opens_at.is_null() | (Event.booking_opens_at <= now)) & (
+            Event.booking_closes_at.is_null() | (Event.booking_closes_at > now))
     rows = await Event.update(
         {Event.places_taken: Event.places_taken + 1, Event.updated_at: now}
-    ).where(
-        (Event.id == event_id) & WhereRaw("places_taken < capacity")
-        & (Event.status == "scheduled") & (Event.starts_at > now)
-        & (Event.booking_opens_at.is_null() | (Event.booking_opens_at <= now))
-        & (Event.booking_closes_at.is_null() | (Event.booking_closes_at > now))
-    ).returning(Event.id)
+    ).where((Event.id == event_id) & WhereRaw("places_taken < capacity") & open_now).returning(Event.id)
     return bool(rows)
 
 
@@ -134,15 +135,20 @@ async def _release_place(event_id: int, now: dt.datetime) -> None:
 
 
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
-                     actor: str, now: dt.datetime, settings: Settings) -> BookingView:
+                     actor: str, now: dt.datetime, settings: Settings, over_capacity: bool = False) -> BookingView:
     """Take one place at the event for the person, or raise EventNotFound, BookingClosed,
     AlreadyBooked or EventFull. Nothing is written unless the booking is made; the confirmation
     email is queued in the same transaction.
 
     The confirmation is rendered before the transaction (reference, token and UID are random,
     so they can be made first): the lock is held only for the few statements that need it."""
+    walk_in = source is BookingSource.walk_in
     event = await get_event(event_id, now)
-    _refuse_if_closed(event)
+    if walk_in:
+        if event.status == "cancelled":
+            raise BookingClosed(Unbookable.cancelled)
+    else:
+        _refuse_if_closed(event)
     draft = BookingView(
         id=0, reference=new_reference(), manage_token=new_manage_token(), status=BookingStatus.confirmed,
         role=request.role, person_name=request.name, email=str(request.email).lower(),
@@ -156,8 +162,10 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
             person_id = await upsert_person(name=request.name, email=draft.email, now=now)
             if await _has_active_booking(event_id, person_id):
                 raise AlreadyBooked()
-            if not await _take_place(event_id, now):
-                _refuse_if_closed(await get_event(event_id, now))
+            # A walk-in admitted over capacity with an organiser's override holds no place.
+            if not (walk_in and over_capacity) and not await _take_place(event_id, now, walk_in=walk_in):
+                if not walk_in:
+                    _refuse_if_closed(await get_event(event_id, now))
                 raise EventFull()
             setting_id = await find_or_add_setting(name=request.setting.name, urn=request.setting.urn)
             # A reference collision (30^8 codes) would fail the unique index and roll back.
@@ -166,12 +174,15 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
                 status=BookingStatus.confirmed.value, reference=draft.reference,
                 manage_token=draft.manage_token, calendar_uid=draft.calendar_uid,
                 checkin_token=secrets.token_urlsafe(24), source=source.value, created_at=now, updated_at=now,
+                over_capacity=walk_in and over_capacity,
             )).returning(Booking.id)
             booking_id = inserted[0]["id"]
-            await queue_email(confirmation, kind="confirmation", settings=settings, now=now,
-                              booking_id=booking_id, event_id=event_id)
-            await record("booking.confirmed", actor, event_id=event_id, booking_id=booking_id, person_id=person_id,
-                         reference=draft.reference, role=request.role.value)
+            if not walk_in:  # someone standing in the room needs no invite
+                await queue_email(confirmation, kind="confirmation", settings=settings, now=now,
+                                  booking_id=booking_id, event_id=event_id)
+            await record("booking.walk_in" if walk_in else "booking.confirmed", actor, event_id=event_id,
+                         booking_id=booking_id, person_id=person_id, reference=draft.reference,
+                         role=request.role.value, over_capacity=walk_in and over_capacity)
     except BookingError:
         raise
     except Exception as exc:
@@ -217,7 +228,8 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
     """Cancel the booking and free its place at once. Cancelling twice is harmless; a booking
     for an event that has started cannot be cancelled (it is attendance history by then)."""
     async with write_transaction():
-        row = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person).where(
+        row = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person,
+                                   Booking.over_capacity).where(
             Booking.manage_token == manage_token
         ).first()
         if row is None:
@@ -236,7 +248,7 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
             }).where(
                 (Booking.id == row["id"]) & (Booking.status == row["status"])
             ).returning(Booking.id)
-            if changed and row["status"] in {s.value for s in PLACE_HOLDING_STATUSES}:
+            if changed and row["status"] in {s.value for s in PLACE_HOLDING_STATUSES} and not row["over_capacity"]:
                 await _release_place(row["event"], now)
             if changed:
                 await record("booking.cancelled", actor, event_id=row["event"], booking_id=row["id"],
@@ -251,5 +263,6 @@ async def count_active_bookings(event_id: int) -> int:
     benchmarks)."""
     return await Booking.count().where(
         (Booking.event == event_id) & Booking.status.is_in([s.value for s in PLACE_HOLDING_STATUSES])
+        & (Booking.over_capacity == False)  # noqa: E712 (Piccolo expression)
     )
 

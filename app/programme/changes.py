@@ -42,7 +42,7 @@ async def _bookers(event_id: int, statuses: tuple[BookingStatus, ...]) -> list[s
 
 
 async def change_event(event_id: int, change: EventChange, *, actor: str, now: dt.datetime,
-                       settings: Settings) -> list[str]:
+                       settings: Settings, venue_corrected: str | None = None) -> list[str]:
     """Apply the change; tell each confirmed booker what changed with an updated invite.
     Returns the changes in words (empty if nothing actually changed)."""
     async with write_transaction():
@@ -76,7 +76,9 @@ async def change_event(event_id: int, change: EventChange, *, actor: str, now: d
                 raise EventChangeRefused("Only online events have a Teams join link")
             updates[Event.join_url] = change.join_url
             changes.append("The Microsoft Teams joining link has changed: use the link in this email.")
-        if not updates:
+        if venue_corrected:
+            changes.append(f"The venue's details are now: {venue_corrected}.")
+        if not updates and not changes:
             return []
         await Event.update({**updates, Event.sequence: Event.sequence + 1, Event.updated_at: now}).where(
             Event.id == event_id)

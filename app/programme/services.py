@@ -29,6 +29,7 @@ class EventView:
 
     id: int
     title: str
+    kind_id: int
     kind_code: str
     kind_name: str
     kind_description: str
@@ -43,6 +44,8 @@ class EventView:
     is_demo: bool
     sequence: int
     availability: Availability
+    booking_opens_at: dt.datetime | None = None
+    booking_closes_at: dt.datetime | None = None
 
     @property
     def where(self) -> str:
@@ -91,6 +94,7 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
     return EventView(
         id=row["id"],
         title=row["title"],
+        kind_id=row["kind"],
         kind_code=row["kind_code"],
         kind_name=row["kind_name"],
         kind_description=row["kind_description"],
@@ -104,6 +108,8 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         status=row["status"],
         is_demo=bool(row["is_demo"]),
         sequence=row["sequence"],
+        booking_opens_at=row["booking_opens_at"],
+        booking_closes_at=row["booking_closes_at"],
         availability=availability(
             status=row["status"], capacity=row["capacity"], places_taken=row["places_taken"],
             starts_at=row["starts_at"], booking_opens_at=row["booking_opens_at"],

@@ -1,0 +1,121 @@
+"""Organisers' changes to the programme: new events and venues, edits, capacity.
+
+Changes of time, place or join link go through `changes.change_event`, so every confirmed
+booker's calendar is updated; capacity can never drop below the places already taken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from app.areas import academic_year_of, local, term_of
+from app.audit.services import record
+from app.config import Settings
+from app.db import write_transaction
+from app.programme.changes import EventChange, change_event
+from app.programme.services import get_event
+from app.programme.tables import Event, EventKind, Venue
+
+
+class CapacityBelowPlacesTaken(ValueError):
+    def __init__(self, places_taken: int):
+        super().__init__(f"{places_taken} places are already taken")
+        self.places_taken = places_taken
+
+
+@dataclass(frozen=True)
+class EventDetails:
+    title: str
+    kind_id: int
+    quadrant: str | None  # None: online
+    venue_id: int | None
+    join_url: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+    booking_opens_at: dt.datetime | None
+    booking_closes_at: dt.datetime | None
+
+    @property
+    def online(self) -> bool:
+        return self.quadrant is None
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment.astimezone(dt.timezone.utc) if moment else None
+
+
+async def create_event(details: EventDetails, *, actor: str, now: dt.datetime) -> int:
+    starts = _utc(details.starts_at)
+    assert starts is not None
+    day = local(starts).date()
+    rows = await Event.insert(Event(
+        title=details.title, kind=details.kind_id, quadrant=details.quadrant, online=details.online,
+        academic_year=academic_year_of(day), term=term_of(day).value, starts_at=starts,
+        ends_at=_utc(details.ends_at), venue=None if details.online else details.venue_id,
+        join_url=details.join_url if details.online else "", capacity=details.capacity,
+        booking_opens_at=_utc(details.booking_opens_at), booking_closes_at=_utc(details.booking_closes_at),
+        created_at=now, updated_at=now,
+    )).returning(Event.id)
+    event_id = rows[0]["id"]
+    await record("event.created", actor, event_id=event_id, title=details.title)
+    return event_id
+
+
+async def set_capacity(event_id: int, capacity: int, *, actor: str, now: dt.datetime) -> bool:
+    """True if the capacity changed. Refused (CapacityBelowPlacesTaken) below the places taken."""
+    async with write_transaction():
+        row = await Event.select(Event.capacity, Event.places_taken).where(Event.id == event_id).first()
+        if row is None or row["capacity"] == capacity:
+            return False
+        changed = await Event.update({Event.capacity: capacity, Event.updated_at: now}).where(
+            (Event.id == event_id) & (Event.places_taken <= capacity)).returning(Event.id)
+        if not changed:
+            raise CapacityBelowPlacesTaken(row["places_taken"])
+        await record("event.capacity_changed", actor, event_id=event_id, was=row["capacity"], now=capacity)
+    return True
+
+
+async def update_event(event_id: int, details: EventDetails, *, actor: str, now: dt.datetime,
+                       settings: Settings) -> list[str]:
+    """Apply an organiser's edit. Returns what bookers were told (empty if nothing they see changed)."""
+    event = await get_event(event_id, now)
+    await set_capacity(event_id, details.capacity, actor=actor, now=now)
+    await Event.update({
+        Event.title: details.title, Event.kind: details.kind_id,
+        Event.booking_opens_at: _utc(details.booking_opens_at),
+        Event.booking_closes_at: _utc(details.booking_closes_at), Event.updated_at: now,
+    }).where(Event.id == event_id)
+    if details.title != event.title:
+        await record("event.renamed", actor, event_id=event_id, was=event.title, now=details.title)
+    return await change_event(event_id, EventChange(
+        starts_at=details.starts_at, ends_at=details.ends_at,
+        venue_id=None if event.online else details.venue_id,
+        join_url=details.join_url if event.online else None,
+    ), actor=actor, now=now, settings=settings)
+
+
+async def list_venues() -> list[dict]:
+    return await Venue.select().order_by(Venue.name)
+
+
+async def list_kind_options() -> list[dict]:
+    return await EventKind.select(EventKind.id, EventKind.name).order_by(EventKind.id)
+
+
+async def save_venue(venue_id: int | None, *, name: str, address: str, postcode: str, actor: str,
+                     now: dt.datetime, settings: Settings) -> int:
+    """Add a venue, or correct one: bookers of upcoming events there get an updated invite."""
+    if venue_id is None:
+        rows = await Venue.insert(Venue(name=name, address=address, postcode=postcode, created_at=now)).returning(Venue.id)
+        await record("venue.created", actor, name=name)
+        return rows[0]["id"]
+    await Venue.update({Venue.name: name, Venue.address: address, Venue.postcode: postcode}).where(Venue.id == venue_id)
+    await record("venue.changed", actor, venue=venue_id, name=name)
+    upcoming = await Event.select(Event.id).where(
+        (Event.venue == venue_id) & (Event.status == "scheduled") & (Event.starts_at > now))
+    for row in upcoming:
+        await change_event(row["id"], EventChange(), actor=actor, now=now, settings=settings,
+                           venue_corrected=f"{name}, {address}, {postcode}")
+    return venue_id
