@@ -117,9 +117,30 @@ def _title_and_date(booking: BookingView) -> str:
     return f"{booking.event.title}, {long_date(booking.event.starts_at)}"
 
 
-def confirmation_email(booking: BookingView, *, settings: Settings, now: dt.datetime, join_url: str) -> Email:
-    return compose(booking, f"Booking confirmed: {_title_and_date(booking)}", "confirmation",
-                   settings=settings, now=now, join_url=join_url)
+def checkin_qr_png(url: str) -> bytes:
+    """A QR code of the check-in link, for an organiser's phone to scan at the door."""
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="png", scale=5, border=2)
+    return out.getvalue()
+
+
+def confirmation_email(booking: BookingView, *, settings: Settings, now: dt.datetime, join_url: str,
+                       checkin_token: str | None = None) -> Email:
+    """The confirmation; for an in-person event it carries a QR code of the check-in link."""
+    qr = None
+    if checkin_token and not booking.event.online:
+        qr = checkin_qr_png(f"{settings.base_url}/organisers/check-in/{checkin_token}")
+    email = compose(booking, f"Booking confirmed: {_title_and_date(booking)}", "confirmation",
+                    settings=settings, now=now, join_url=join_url, checkin_qr=qr is not None)
+    if qr is None:
+        return email
+    from dataclasses import replace
+
+    return replace(email, inline_png=qr, inline_image_cid="checkin-qr@safeguarding-bookings")
 
 
 async def queue_change(booking: BookingView, changes: list[str], *, settings: Settings, now: dt.datetime) -> None:

@@ -155,8 +155,9 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
         setting_name=request.setting.name, setting_urn=request.setting.urn, created_at=now, cancelled_at=None,
         calendar_uid=f"{uuid.uuid4()}@safeguarding-bookings", calendar_sequence=0, event=event,
     )
-    confirmation = prepare(confirmation_email(draft, settings=settings, now=now, join_url=await get_join_url(event_id)),
-                           settings=settings, now=now)
+    checkin_token = secrets.token_urlsafe(24)
+    confirmation = prepare(confirmation_email(draft, settings=settings, now=now, join_url=await get_join_url(event_id),
+                                              checkin_token=checkin_token), settings=settings, now=now)
     try:
         async with write_transaction():
             person_id = await upsert_person(name=request.name, email=draft.email, now=now)
@@ -173,7 +174,7 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
                 event=event_id, person=person_id, setting=setting_id, role=request.role.value,
                 status=BookingStatus.confirmed.value, reference=draft.reference,
                 manage_token=draft.manage_token, calendar_uid=draft.calendar_uid,
-                checkin_token=secrets.token_urlsafe(24), source=source.value, created_at=now, updated_at=now,
+                checkin_token=checkin_token, source=source.value, created_at=now, updated_at=now,
                 over_capacity=walk_in and over_capacity,
             )).returning(Booking.id)
             booking_id = inserted[0]["id"]

@@ -1,8 +1,8 @@
 """Composing one email: plain text and HTML, and an iTIP invite where there is one.
 
 Structure, as Outlook and Gmail expect for a meeting they will add to the calendar:
-multipart/mixed [ multipart/alternative [ text/plain, text/html, text/calendar; method=… ],
-application/ics attachment "invite.ics" ].
+multipart/mixed [ multipart/alternative [ text/plain, text/html (or multipart/related with an
+inline image), text/calendar; method=… ], application/ics attachment "invite.ics" ].
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ class Email:
     html: str
     ics: bytes | None = None
     ics_method: str = "REQUEST"
+    #: An image shown in the HTML part, referenced there as src="cid:<inline_image_cid>".
+    inline_png: bytes | None = None
+    inline_image_cid: str = ""
 
 
 def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: dt.datetime) -> tuple[str, str]:
@@ -39,6 +42,10 @@ def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: 
     msg["Message-ID"] = message_id
     msg.set_content(email.text, cte="quoted-printable")
     msg.add_alternative(email.html, subtype="html", cte="quoted-printable")
+    if email.inline_png is not None:
+        html_part = msg.get_payload()[-1]
+        html_part.add_related(email.inline_png, maintype="image", subtype="png", cid=f"<{email.inline_image_cid}>",
+                              filename="check-in.png", disposition="inline")
     if email.ics is not None:
         msg.add_alternative(email.ics.decode("utf-8"), subtype="calendar", cte="quoted-printable",
                             params={"method": email.ics_method})

@@ -44,8 +44,8 @@ async def test_the_confirmation_arrives_with_a_meeting_request(db, now, smtp_ser
     assert message["To"] == "person1@school.example.org"
     assert message["Subject"].startswith("Booking confirmed: West Safeguarding Forum")
     types = [p.get_content_type() for p in message.walk()]
-    assert types == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/calendar",
-                     "application/ics"]
+    assert types == ["multipart/mixed", "multipart/alternative", "text/plain", "multipart/related", "text/html",
+                     "image/png", "text/calendar", "application/ics"]
     content_type, method, event = vevent(message)
     assert content_type == "text/calendar; method=REQUEST" and method == "REQUEST"
     assert str(event["UID"]) == booking.calendar_uid and event["SEQUENCE"] == 0
@@ -56,7 +56,24 @@ async def test_the_confirmation_arrives_with_a_meeting_request(db, now, smtp_ser
     assert "Can't come?" in text
     html = message.get_body(("html",)).get_content()
     assert booking.reference in html and "release your place" in html
-    assert [p.get_filename() for p in message.walk() if p.get_filename()] == ["invite.ics"]
+    assert [p.get_filename() for p in message.walk() if p.get_filename()] == ["check-in.png", "invite.ics"]
+    # The QR code is this booking's check-in link (segno is deterministic, so the same link
+    # gives the same image).
+    from app.bookings.notices import checkin_qr_png
+    from app.bookings.tables import Booking
+
+    token = (await Booking.select(Booking.checkin_token).where(Booking.id == booking.id).first())["checkin_token"]
+    [png] = [p.get_payload(decode=True) for p in message.walk() if p.get_content_type() == "image/png"]
+    assert png == checkin_qr_png(f"http://testserver.local/organisers/check-in/{token}")
+    assert 'src="cid:checkin-qr@safeguarding-bookings"' in html
+
+
+async def test_online_confirmations_have_no_check_in_code(db, now, smtp_server, mail_settings):
+    event_id = await f.event(now=now, quadrant=None)
+    await book(event_id, 1, mail_settings, now)
+    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    [message] = smtp_server.parsed()
+    assert "image/png" not in [p.get_content_type() for p in message.walk()]
 
 
 async def test_online_bookers_get_the_teams_link_in_the_email_and_the_invite(db, now, smtp_server, mail_settings):
