@@ -44,6 +44,10 @@ class Settings:
     mail_sender_in_process: bool = True
     #: Reminder emails go this many days before an event.
     reminder_days: int = 3
+    #: Minutes in a Teams meeting (rejoins summed) that count as attended.
+    teams_min_minutes: int = 30
+    #: Hours a waiting-list offer holds a place.
+    offer_hold_hours: int = 48
     service_name: str = "Safeguarding forums and training"
     council_name: str = "Essex County Council"
     booking_support_email: str = "workforcedevelopment@essex.gov.uk"
@@ -89,6 +93,8 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
         mail_dir=Path(env["MAIL_DIR"]) if env.get("MAIL_DIR") else DATA_DIR / "outbox",
         mail_sender_in_process=_flag(env.get("MAIL_SENDER_IN_PROCESS"), True),
         reminder_days=int(env.get("REMINDER_DAYS", "3")),
+        teams_min_minutes=int(env.get("TEAMS_MIN_MINUTES", "30")),
+        offer_hold_hours=int(env.get("OFFER_HOLD_HOURS", "48")),
     )
 
 

@@ -38,7 +38,7 @@ async def event(*, now: dt.datetime, starts_in: dt.timedelta = dt.timedelta(days
                 booking_closes_at: dt.datetime | None = None, title: str | None = None,
                 duration: dt.timedelta = dt.timedelta(hours=2, minutes=30)) -> int:
     online = quadrant is None
-    starts = now + starts_in
+    starts = (now + starts_in).replace(second=0, microsecond=0)  # events start on the minute
     rows = await Event.insert(Event(
         title=title or f"Test event {next(_counter)}", kind=await kind(kind_code), quadrant=quadrant,
         online=online, academic_year="2026/27", term="spring", starts_at=starts, ends_at=starts + duration,

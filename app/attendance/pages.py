@@ -266,3 +266,60 @@ def _person_form(organiser: OrganiserView, event: Any, counts: Any, form: dict[s
         "organiser": organiser, "event": event, "counts": counts, "form": form, "field_errors": errors,
         "errors": error_summary(errors), "walk_in": walk_in, "role_items": _role_items(form.get("role")),
         "show_override": show_override or (walk_in and counts.places_left == 0)})
+
+
+class TeamsImportPages(Controller):
+    path = "/organisers/events/{event_id:int}/teams-import"
+    include_in_schema = False
+
+    @get("/", name="organiser_teams_import")
+    async def form(self, organiser: OrganiserView, event_id: int, now: dt.datetime, settings: Settings) -> Template:
+        from app.programme.services import get_event
+
+        return Template("organisers/teams_import.html", context={
+            "organiser": organiser, "event": await get_event(event_id, now), "field_errors": {},
+            "minimum": settings.teams_min_minutes})
+
+    @post("/", name="organiser_teams_import_upload")
+    async def upload(self, organiser: OrganiserView, event_id: int, now: dt.datetime, settings: Settings,
+                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Template:
+        from app.attendance.teams_import import import_report
+        from app.attendance.teams_report import NotATeamsReport
+        from app.programme.services import get_event
+
+        event = await get_event(event_id, now)
+        errors: dict[str, str] = {}
+        minimum_text = str(data.get("minimum", "")).strip()
+        minimum = int(minimum_text) if minimum_text.isdigit() and 0 < int(minimum_text) <= 600 else None
+        if minimum is None:
+            errors["minimum"] = "Enter the minimum minutes as a whole number from 1 to 600"
+        upload = data.get("report")
+        content = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+        if not content:
+            errors["report"] = "Select the attendance report file downloaded from Teams"
+        if not errors:
+            try:
+                result = await import_report(event_id, content, minimum_minutes=minimum, organiser=organiser, now=now)
+            except (NotATeamsReport, ValueError, UnicodeDecodeError):
+                errors["report"] = "The file must be a Teams meeting attendance report (.csv downloaded from Teams)"
+            else:
+                return Template("organisers/teams_result.html", context={
+                    "organiser": organiser, "event": event, "result": result, "minimum": minimum})
+        return Template("organisers/teams_import.html", status_code=400, context={
+            "organiser": organiser, "event": event, "field_errors": errors, "errors": error_summary(errors),
+            "minimum": minimum_text})
+
+    @post("/resolve", name="organiser_teams_resolve")
+    async def resolve_unmatched(self, organiser: OrganiserView, event_id: int, data: FormData,
+                                now: dt.datetime) -> Redirect:
+        from app.attendance.teams_import import resolve
+
+        minimum = int(data.get("minimum", "30")) if data.get("minimum", "").isdigit() else 30
+        choices = []
+        for key, value in data.items():
+            if key.startswith("booking-") and value.isdigit():
+                index = key.removeprefix("booking-")
+                minutes = data.get(f"minutes-{index}", "0")
+                choices.append((int(value), int(minutes) if minutes.isdigit() else 0))
+        await resolve(event_id, choices, minimum_minutes=minimum, organiser=organiser, now=now)
+        return Redirect(f"/organisers/events/{event_id}/attendance", status_code=303)

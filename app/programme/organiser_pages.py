@@ -148,8 +148,8 @@ def _venue_form(organiser: OrganiserView, venue_id: int | None, form: dict[str, 
 async def _save_venue(organiser: OrganiserView, venue_id: int | None, data: dict[str, str], now: dt.datetime,
                       settings: Settings) -> Template | Redirect:
     fields = {k: data.get(k, "").strip() for k in ("name", "address", "postcode")}
-    errors = {k: f"Enter the venue's {label}" for k, label in
-              (("name", "name"), ("address", "address"), ("postcode", "postcode")) if not fields[k]}
+    errors = {k: message for k, message in (("name", "Enter the name of the venue"), ("address", "Enter the address"),
+                                            ("postcode", "Enter the postcode")) if not fields[k]}
     if len(fields["postcode"]) > 10:
         errors["postcode"] = "Enter a real postcode, like CM18 7BL"
     if errors:

@@ -1,0 +1,112 @@
+"""Organisers manage the programme: events and venues, capacity, and bookers' calendars follow."""
+
+import re
+
+from app.mail.tables import OutboxMessage
+from app.programme.seeding import seed_programme
+from app.programme.tables import Event, Venue
+from tests import factories as f
+
+
+def token(html: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+
+
+def event_form(**overrides):
+    form = {"title": "Mid Safeguarding Forum", "kind": "1", "where": "mid", "venue": "3", "join_url": "",
+            "date-day": "10", "date-month": "11", "date-year": "2027", "start_time": "9:30", "end_time": "12:00",
+            "capacity": "45"}
+    form.update(overrides)
+    return form
+
+
+async def test_an_organiser_adds_an_event_in_london_time(signed_in, now):
+    await seed_programme(demo=True, now=now)
+    page = await signed_in.get("/organisers/events/new")
+    response = await signed_in.post("/organisers/events/new", follow_redirects=False,
+                                    data={**event_form(), "_csrf_token": token(page.text)})
+    assert response.status_code == 303
+    event_id = int(re.search(r"/organisers/events/(\d+)", response.headers["location"]).group(1))
+    public = (await signed_in.get(f"/api/events/{event_id}")).json()
+    # 10 November 2027 is GMT: 09:30 London is 09:30 UTC.
+    assert public["starts_at"] in ("2027-11-10T09:30:00Z", "2027-11-10T09:30:00+00:00")
+    assert public["capacity"] == 45 and public["quadrant"] == "mid" and public["term"] == "autumn"
+    assert public["academic_year"] == "2027/28" and public["bookable"] is True
+
+
+async def test_mistakes_in_the_event_form_are_explained(signed_in, now):
+    await seed_programme(demo=True, now=now)
+    page = await signed_in.get("/organisers/events/new")
+    response = await signed_in.post("/organisers/events/new", data={
+        **event_form(title="", where="", **{"date-day": "31", "date-month": "2"}, start_time="25:00",
+                     end_time="9", capacity="lots"), "_csrf_token": token(page.text)})
+    assert response.status_code == 400
+    for message in ["Enter a title", "Select a quadrant, or online", "must be a real date",
+                    "Enter the start time like 9:30 or 18:00", "Enter the end time like 9:30 or 18:00",
+                    "Enter the number of places, a whole number from 1 to 2000"]:
+        assert message in response.text
+    assert await Event.count() == 14
+
+
+async def test_capacity_cannot_drop_below_the_places_taken(signed_in, now):
+    event_id = await f.event(now=now, capacity=10)
+    for n in range(3):
+        assert (await signed_in.post(f"/api/events/{event_id}/bookings", json=f.api_body(n))).status_code == 201
+    page = await signed_in.get(f"/organisers/events/{event_id}/edit")
+    form = dict(re.findall(r'name="([\w-]+)"[^>]*value="([^"]*)"', page.text))
+    form["kind"] = str((await Event.select(Event.kind).where(Event.id == event_id).first())["kind"])
+    form["where"], form["venue"] = "west", str((await Event.select(Event.venue).where(Event.id == event_id).first())["venue"])
+    form["capacity"] = "2"
+    refused = await signed_in.post(f"/organisers/events/{event_id}/edit", data=form)
+    assert refused.status_code == 400
+    assert "The number of places cannot be less than the 3 already taken" in refused.text
+    assert (await signed_in.get(f"/api/events/{event_id}")).json()["capacity"] == 10
+    form["capacity"] = "3"
+    assert (await signed_in.post(f"/organisers/events/{event_id}/edit", data=form, follow_redirects=False)).status_code == 303
+    assert (await signed_in.get(f"/api/events/{event_id}")).json()["places_left"] == 0
+
+
+async def test_moving_an_event_emails_everyone_booked_and_pasting_a_teams_link_reaches_bookers(signed_in, now):
+    online = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
+    assert (await signed_in.post(f"/api/events/{online}/bookings", json=f.api_body(1))).status_code == 201
+    page = await signed_in.get(f"/organisers/events/{online}/edit")
+    form = dict(re.findall(r'name="([\w-]+)"[^>]*value="([^"]*)"', page.text))
+    form["kind"] = str((await Event.select(Event.kind).where(Event.id == online).first())["kind"])
+    form["where"] = "online"
+    form["join_url"] = "https://teams.microsoft.com/l/meetup-join/xyz"
+    response = await signed_in.post(f"/organisers/events/{online}/edit", data=form, follow_redirects=False)
+    assert response.status_code == 303 and "updated=1" in response.headers["location"]
+    update = await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "update").first()
+    assert "teams.microsoft.com/l/meetup-join/xyz" in update["raw"].replace("=\r\n", "")
+    assert "teams.microsoft.com" not in (await signed_in.get(f"/events/{online}")).text
+
+
+async def test_cancelling_an_event_from_the_workspace(signed_in, now):
+    event_id = await f.event(now=now)
+    await signed_in.post(f"/api/events/{event_id}/bookings", json=f.api_body(1))
+    page = await signed_in.get(f"/organisers/events/{event_id}/cancel")
+    assert "Cancel the event" in page.text
+    await signed_in.post(f"/organisers/events/{event_id}/cancel", data={"reason": "Snow", "_csrf_token": token(page.text)})
+    assert (await signed_in.get(f"/api/events/{event_id}")).json()["status"] == "cancelled"
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "cancellation") == 1
+
+
+async def test_venues_are_added_and_corrected(signed_in, now):
+    page = await signed_in.get("/organisers/venues/new")
+    bad = await signed_in.post("/organisers/venues/new", data={"name": "", "address": "", "postcode": "",
+                                                                "_csrf_token": token(page.text)})
+    assert bad.status_code == 400 and "Enter the name of the venue" in bad.text
+    ok = await signed_in.post("/organisers/venues/new", follow_redirects=False, data={
+        "name": "Basildon Lower Academy", "address": "Timberlog Close, Basildon, Essex", "postcode": "SS14 1UX",
+        "_csrf_token": token(page.text)})
+    assert ok.status_code == 303
+    venue_id = (await Venue.select(Venue.id).where(Venue.postcode == "SS14 1UX").first())["id"]
+    event_id = await f.event(now=now)
+    await Event.update({Event.venue: venue_id}).where(Event.id == event_id)
+    await signed_in.post(f"/api/events/{event_id}/bookings", json=f.api_body(1))
+    await signed_in.post(f"/organisers/venues/{venue_id}/edit", data={
+        "name": "Basildon Lower Academy, Main Hall", "address": "Timberlog Close, Basildon, Essex",
+        "postcode": "SS14 1UX", "_csrf_token": token(page.text)})
+    update = await OutboxMessage.select(OutboxMessage.subject).where(OutboxMessage.kind == "update").first()
+    assert update["subject"].startswith("Change to your booking")
+    assert "Main Hall" in (await signed_in.get("/organisers/venues")).text
