@@ -17,7 +17,8 @@ async def history(*, event_id: int | None = None, person_id: int | None = None) 
     """The audit trail of an event or a person, newest first."""
     query = AuditRecord.select(AuditRecord.all_columns(), AuditRecord.booking.reference.as_alias("reference"),
                                AuditRecord.event.title.as_alias("event_title"),
-                               AuditRecord.person.name.as_alias("person_name")).order_by(AuditRecord.id, ascending=False)
+                               AuditRecord.person.name.as_alias("person_name")).order_by(
+        AuditRecord.id, ascending=False).output(load_json=True)
     if event_id is not None:
         query = query.where(AuditRecord.event == event_id)
     if person_id is not None:

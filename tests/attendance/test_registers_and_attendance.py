@@ -1,0 +1,235 @@
+"""Before, on and after the day: registers, exports, marking attendance, walk-ins, check-in,
+Teams import, no-shows and chases, and the audit trail."""
+
+import csv
+import datetime as dt
+import io
+import re
+
+import openpyxl
+
+from app.attendance.tables import Attendance
+from app.audit.tables import AuditRecord
+from app.bookings.services import count_active_bookings
+from app.bookings.tables import Booking
+from app.mail.tables import OutboxMessage
+from app.programme.tables import Event
+from tests import factories as f
+from tests.attendance import teams_samples
+
+
+def token(html: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def book(client, event_id, n, **overrides):
+    response = await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(n, **overrides))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def booking_id(reference):
+    return (await Booking.select(Booking.id).where(Booking.reference == reference).first())["id"]
+
+
+async def end_event(event_id, now):
+    await Event.update({Event.starts_at: now - dt.timedelta(hours=3), Event.ends_at: now - dt.timedelta(hours=1)}).where(
+        Event.id == event_id)
+
+
+async def test_the_register_counts_and_lists_bookings(signed_in, now):
+    event_id = await f.event(now=now, capacity=5, title="West Safeguarding Forum")
+    first = await book(signed_in, event_id, 1)
+    await book(signed_in, event_id, 2, role="deputy_dsl")
+    await signed_in.post(f"/api/bookings/{first['manage_token']}/cancel")
+    page = await signed_in.get(f"/organisers/events/{event_id}")
+    counts = dict(re.findall(r'summary-list__key">([^<]+)</dt><dd class="govuk-summary-list__value">([^<]+)</dd>', page.text))
+    assert counts["Capacity"] == "5" and counts["Booked"] == "1" and counts["Places left"] == "4"
+    assert counts["Waiting list"] == "0" and counts["No-shows"] == "After the event"
+    assert "person2@school.example.org" in page.text and "Deputy DSL or deputy Lead Practitioner" in page.text
+    assert "Cancelled" in page.text
+
+
+async def test_the_sign_in_sheet_has_a_line_to_sign_for_each_person(signed_in, now):
+    event_id = await f.event(now=now)
+    for n in range(3):
+        await book(signed_in, event_id, n)
+    sheet = await signed_in.get(f"/organisers/events/{event_id}/sign-in-sheet")
+    assert sheet.status_code == 200 and "3 people booked" in sheet.text
+    assert sheet.text.count('class="govuk-table__cell app-signature"') == 3 + 5  # people plus blank lines
+    assert "@media print" in (await signed_in.get("/assets/council.css")).text
+
+
+async def test_exports_cannot_smuggle_formulas_into_a_spreadsheet(signed_in, now):
+    event_id = await f.event(now=now)
+    await book(signed_in, event_id, 1, name="=HYPERLINK(\"http://evil.example\",\"Click\")",
+               setting={"name": "+44 Nursery", "urn": None})
+    await book(signed_in, event_id, 2, name="@SUM(A1:A2)", setting={"name": "-Minus School", "urn": None})
+    response = await signed_in.get(f"/organisers/events/{event_id}/register.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Reference", "Name", "Email", "Setting"]
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'=HYPERLINK(\"http://evil.example\",\"Click\")" in cells and "'+44 Nursery" in cells
+    assert "'@SUM(A1:A2)" in cells and "'-Minus School" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    book_bytes = (await signed_in.get(f"/organisers/events/{event_id}/register.xlsx")).content
+    sheet = openpyxl.load_workbook(io.BytesIO(book_bytes)).active
+    values = [c for row in sheet.iter_rows(min_row=3) for c in row]
+    assert all(c.data_type == "s" for c in values if c.value is not None)
+    assert not any(str(c.value).startswith(("=", "+", "-", "@")) for c in values if c.value is not None)
+    assert "'=HYPERLINK(\"http://evil.example\",\"Click\")" in [c.value for c in values]
+
+
+async def test_an_organiser_books_for_someone_on_the_phone_and_cancels_with_a_reason(signed_in, now, organiser):
+    event_id = await f.event(now=now, capacity=3)
+    form = await signed_in.get(f"/organisers/events/{event_id}/bookings/new")
+    data = {"name": "Pat Smith", "email": "pat@acorns.example.org", "setting_name": "Acorns", "setting_urn": "",
+            "role": "dsl", "walk_in": "false", "_csrf_token": token(form.text)}
+    assert (await signed_in.post(f"/organisers/events/{event_id}/bookings/new", data=data, follow_redirects=False)).status_code == 303
+    booking = await Booking.select(Booking.id, Booking.source).where(Booking.event == event_id).first()
+    assert booking["source"] == "organiser"
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "confirmation") == 1
+    audit = await AuditRecord.select().where(AuditRecord.booking == booking["id"]).first()
+    assert audit["actor"] == organiser.email
+    cancel_page = await signed_in.get(f"/organisers/events/{event_id}/bookings/{booking['id']}/cancel")
+    missing = await signed_in.post(f"/organisers/events/{event_id}/bookings/{booking['id']}/cancel",
+                                   data={"reason": "", "_csrf_token": token(cancel_page.text)})
+    assert missing.status_code == 400 and "Enter the reason for cancelling" in missing.text
+    await signed_in.post(f"/organisers/events/{event_id}/bookings/{booking['id']}/cancel",
+                         data={"reason": "Phoned: off sick", "_csrf_token": token(cancel_page.text)})
+    register = (await signed_in.get(f"/organisers/events/{event_id}")).text
+    assert "Cancelled: Phoned: off sick" in register
+    assert (await signed_in.get(f"/api/events/{event_id}")).json()["places_left"] == 3
+
+
+async def test_marking_attendance_with_one_tap_and_correcting_it(signed_in, now, organiser):
+    event_id = await f.event(now=now)
+    a = await book(signed_in, event_id, 1)
+    b = await book(signed_in, event_id, 2)
+    await book(signed_in, event_id, 3)
+    page = await signed_in.get(f"/organisers/events/{event_id}/attendance")
+    a_id, b_id = await booking_id(a["reference"]), await booking_id(b["reference"])
+    done = await signed_in.post(f"/organisers/events/{event_id}/attendance/{a_id}", follow_redirects=False,
+                                data={"outcome": "attended", "_csrf_token": token(page.text)})
+    assert done.status_code == 303 and done.headers["location"].endswith(f"#booking-{a_id}")
+    as_json = await signed_in.post(f"/organisers/events/{event_id}/attendance/{b_id}", headers={
+        "Accept": "application/json", "X-CSRFToken": token(page.text)}, data={"outcome": "attended"})
+    assert as_json.json() == {"outcome": "attended", "label": "Attended", "name": "Person 2"}
+    await signed_in.post(f"/organisers/events/{event_id}/attendance/{b_id}", data={"outcome": "absent", "_csrf_token": token(page.text)})
+    await signed_in.post(f"/organisers/events/{event_id}/attendance/rest-absent", data={"_csrf_token": token(page.text)})
+    marks = {r["booking"]: r for r in await Attendance.select()}
+    assert [marks[a_id]["outcome"], marks[b_id]["outcome"]] == ["attended", "absent"]
+    assert len(marks) == 3 and all(m["recorded_by"] == organiser.id for m in marks.values())
+    corrected = await AuditRecord.select().where(
+        (AuditRecord.booking == b_id) & (AuditRecord.action == "attendance.corrected")).output(load_json=True).first()
+    assert corrected["actor"] == organiser.email and corrected["detail"]["was"] == "attended"
+    filtered = await signed_in.get(f"/organisers/events/{event_id}/attendance", params={"q": "person 3"})
+    assert filtered.text.count('class="app-attendance__row"') == 1
+
+
+async def test_walk_ins_are_attended_and_over_capacity_only_with_a_recorded_override(signed_in, now):
+    event_id = await f.event(now=now, capacity=1, starts_in=dt.timedelta(minutes=-10))  # it has started
+    await Event.update({Event.places_taken: 0}).where(Event.id == event_id)
+    page = await signed_in.get(f"/organisers/events/{event_id}/bookings/new", params={"walk_in": "true"})
+    walk_in = {"name": "Walk In", "email": "walk@in.example.org", "setting_name": "Oak", "role": "dsl",
+               "walk_in": "true", "_csrf_token": token(page.text)}
+    assert (await signed_in.post(f"/organisers/events/{event_id}/bookings/new", data=walk_in, follow_redirects=False)).status_code == 303
+    second = {**walk_in, "name": "Another", "email": "another@in.example.org"}
+    full = await signed_in.post(f"/organisers/events/{event_id}/bookings/new", data=second)
+    assert full.status_code == 409 and "confirm the override" in full.text
+    admitted = await signed_in.post(f"/organisers/events/{event_id}/bookings/new", data={**second, "override": "yes"},
+                                    follow_redirects=False)
+    assert admitted.status_code == 303
+    assert await Attendance.count().where(Attendance.outcome == "attended") == 2
+    event = (await signed_in.get(f"/api/events/{event_id}")).json()
+    assert event["capacity"] == 1 and event["places_left"] == 0
+    assert await count_active_bookings(event_id) == 1  # the override holds no place
+    over = await AuditRecord.select().where(AuditRecord.action == "booking.walk_in").output(load_json=True)
+    assert sorted(r["detail"]["over_capacity"] for r in over) == [False, True]
+    assert await OutboxMessage.count() == 0  # people in the room get no invite
+
+
+async def test_scanning_the_qr_code_checks_someone_in(signed_in, now, client):
+    event_id = await f.event(now=now)
+    booked = await book(signed_in, event_id, 1)
+    checkin = (await Booking.select(Booking.checkin_token).where(Booking.reference == booked["reference"]).first())["checkin_token"]
+    page = await signed_in.get(f"/organisers/check-in/{checkin}")
+    assert "Check in Person 1" in page.text
+    done = await signed_in.post(f"/organisers/check-in/{checkin}", data={"_csrf_token": token(page.text)})
+    assert "Person 1 checked in" in done.text
+    mark = await Attendance.select().first()
+    assert mark["outcome"] == "attended" and mark["source"] == "qr"
+    assert (await signed_in.get("/organisers/check-in/not-a-token")).status_code == 404
+
+
+async def test_importing_a_teams_report_marks_by_email_upn_and_name_and_lists_the_rest(signed_in, now):
+    event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
+    jo = await book(signed_in, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
+    sam = await book(signed_in, event_id, "sam", name="Sam Patel", email="sam.patel@oak.example.org")
+    alex = await book(signed_in, event_id, "alex", name="Alex Jones", email="alex.jones@pine.example.org")
+    pat = await book(signed_in, event_id, "pat", name="Pat Smith", email="pat.smith@ash.example.org")
+    page = await signed_in.get(f"/organisers/events/{event_id}/teams-import/")
+    result = await signed_in.post(
+        f"/organisers/events/{event_id}/teams-import/", data={"minimum": "30", "_csrf_token": token(page.text)},
+        files={"report": ("attendance.csv", teams_samples.as_teams_downloads_it(), "text/csv")})
+    assert result.status_code == 200, result.text
+    marks = {r["booking"]: r for r in await Attendance.select()}
+    ids = {name: await booking_id(b["reference"]) for name, b in (("jo", jo), ("sam", sam), ("alex", alex), ("pat", pat))}
+    assert marks[ids["jo"]]["outcome"] == "attended" and marks[ids["jo"]]["minutes_present"] == 85
+    assert marks[ids["sam"]]["outcome"] == "attended"  # matched by Teams sign-in (UPN), not the email
+    assert marks[ids["alex"]]["outcome"] == "absent" and marks[ids["alex"]]["minutes_present"] == 8  # by name, 8 < 30
+    assert ids["pat"] not in marks
+    assert "Morgan Lee" in result.text and "Chris Organiser" in result.text
+    resolve = await signed_in.post(f"/organisers/events/{event_id}/teams-import/resolve", follow_redirects=False, data={
+        "minimum": "30", "booking-1": str(ids["pat"]), "minutes-1": "90", "booking-2": "", "minutes-2": "93",
+        "_csrf_token": token(page.text)})
+    assert resolve.status_code == 303
+    pat_mark = await Attendance.select().where(Attendance.booking == ids["pat"]).first()
+    assert pat_mark["outcome"] == "attended" and pat_mark["source"] == "teams"
+    wrong = await signed_in.post(f"/organisers/events/{event_id}/teams-import/", data={
+        "minimum": "30", "_csrf_token": token(page.text)}, files={"report": ("x.csv", b"Name,Score\nJo,1\n", "text/csv")})
+    assert wrong.status_code == 400 and "must be a Teams meeting attendance report" in wrong.text
+
+
+async def test_no_shows_are_chased_once_with_the_next_forum_and_repeats_show_up(signed_in, now):
+    next_forum = await f.event(now=now, starts_in=dt.timedelta(days=30), title="West Safeguarding Forum (next)")
+    first = await f.event(now=now, title="West Safeguarding Forum (autumn)")
+    second = await f.event(now=now, title="West Safeguarding Forum (spring)")
+    for event_id in (first, second):
+        await book(signed_in, event_id, 1)
+        await book(signed_in, event_id, 2)
+    page = await signed_in.get(f"/organisers/events/{first}/attendance")
+    for event_id in (first, second):
+        came_id = (await Booking.select(Booking.id).where(
+            (Booking.event == event_id) & (Booking.person.email == "person2@school.example.org")).first())["id"]
+        await signed_in.post(f"/organisers/events/{event_id}/attendance/{came_id}",
+                             data={"outcome": "attended", "_csrf_token": token(page.text)})
+        await end_event(event_id, now)
+    no_shows = await signed_in.get(f"/organisers/events/{first}/no-shows")
+    assert "1 no-show" in no_shows.text and "Person 1" in no_shows.text and "Person 2" not in no_shows.text
+    chase = await signed_in.post(f"/organisers/events/{first}/no-shows/chase", follow_redirects=False,
+                                 data={"materials": "Slides: https://example.org/slides", "_csrf_token": token(no_shows.text)})
+    assert chase.headers["location"].endswith("chased=1")
+    again = await signed_in.post(f"/organisers/events/{first}/no-shows/chase", follow_redirects=False,
+                                 data={"materials": "", "_csrf_token": token(no_shows.text)})
+    assert again.headers["location"].endswith("chased=0")
+    [email] = await OutboxMessage.select(OutboxMessage.raw, OutboxMessage.recipient).where(OutboxMessage.kind == "chase")
+    assert email["recipient"] == "person1@school.example.org"
+    raw = email["raw"].replace("=\r\n", "")
+    assert "We missed you" in raw and "https://example.org/slides" in raw
+    assert f"/events/{next_forum}" in raw
+    repeats = await signed_in.get("/organisers/no-shows")
+    assert "Person 1 (person1@school.example.org)" in repeats.text and "Person 2" not in repeats.text
+    assert "Little Acorns Nursery" in repeats.text  # the setting has two no-shows too
+
+
+async def test_the_audit_trail_per_event_and_per_person(signed_in, now, organiser):
+    event_id = await f.event(now=now)
+    booked = await book(signed_in, event_id, 1)
+    await signed_in.post(f"/api/bookings/{booked['manage_token']}/cancel")
+    history = await signed_in.get(f"/organisers/events/{event_id}/history")
+    assert "booking.confirmed" in history.text and "booking.cancelled" in history.text
+    person_id = (await Booking.select(Booking.person).where(Booking.reference == booked["reference"]).first())["person"]
+    person = await signed_in.get(f"/organisers/people/{person_id}")
+    assert "History of Person 1" in person.text and "booking.cancelled" in person.text
