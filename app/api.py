@@ -55,6 +55,7 @@ class _BookingOperation(Operation):
                 "name": Schema(type=OpenAPIType.STRING, max_length=200, description="Full name"),
                 "email": Schema(type=OpenAPIType.STRING, format="email", max_length=254, description="Work email"),
                 "role": Schema(type=OpenAPIType.STRING, enum=[r.value for r in Role]),
+                "waitlist": Schema(type=OpenAPIType.BOOLEAN, description="If full, join the waiting list (201, status waitlisted)"),
                 "setting": Schema(type=OpenAPIType.OBJECT, required=["name"], properties={
                     "name": Schema(type=OpenAPIType.STRING, max_length=200),
                     "urn": Schema(one_of=[_str, Schema(type=OpenAPIType.NULL)], description="6-7 digits or EY + 6 digits"),
@@ -110,6 +111,17 @@ class ApiController(Controller):
                                    settings=settings)
         return Response(BookingCreated(reference=booking.reference, status=booking.status.value,
                                        manage_token=booking.manage_token, event_id=event_id), status_code=201)
+
+    @post("/bookings/{manage_token:str}/accept", summary="Accept a place offered from the waiting list",
+          status_code=200)
+    async def accept(self, manage_token: str, now: dt.datetime, settings: Settings) -> Response[Any]:
+        from app.bookings.waiting_list import OfferNotOpen, accept_offer
+
+        try:
+            await accept_offer(manage_token, now=now, settings=settings)
+        except OfferNotOpen:
+            return problem(409, "no_open_offer", "There is no place on offer for this booking (accepted or expired)")
+        return Response(booking_out(await get_booking(manage_token, now)))
 
     @get("/bookings/{manage_token:str}", summary="A booking, by its manage token")
     async def get_booking(self, manage_token: str, now: dt.datetime) -> BookingOut:

@@ -113,21 +113,24 @@ def _now() -> dt.datetime:
 
 def send_mail(once: bool) -> int:
     from app.bookings.reminders import queue_due_reminders
+    from app.bookings.waiting_list import expire_offers
     from app.mail.sender import deliver_due, run_sender, transport_for
 
     settings = get_settings()
 
     async def go() -> None:
         if once:
+            lapsed = await expire_offers(settings=settings, now=_now())
             queued = await queue_due_reminders(settings=settings, now=_now())
             report = await deliver_due(transport_for(settings), now=_now)
-            print(f"reminders queued: {queued}; sent: {report.sent}, to retry: {report.retrying}, failed: {report.failed}")
+            print(f"offers lapsed: {lapsed}; reminders queued: {queued}; sent: {report.sent}, to retry: {report.retrying}, failed: {report.failed}")
             for error in report.errors[:5]:
                 print(f"  {error}")
             return
         stop = asyncio.Event()
 
         async def reminders() -> None:
+            await expire_offers(settings=settings, now=_now())
             await queue_due_reminders(settings=settings, now=_now())
 
         print(f"Sending email via {settings.smtp_host or settings.mail_dir} (Ctrl+C to stop)")

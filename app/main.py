@@ -22,6 +22,7 @@ from piccolo.engine.postgres import PostgresEngine
 from app.api import ApiController, problem
 from app.bookings.pages import BookingPages
 from app.bookings.reminders import queue_due_reminders
+from app.bookings.waiting_list import expire_offers
 from app.mail.sender import run_sender
 from app.bookings.services import BookingNotFound
 from app.config import Settings, get_settings
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
                 if not last_run or clock() - last_run[0] >= dt.timedelta(minutes=1):
                     last_run[:] = [clock()]
                     await queue_due_reminders(settings=settings, now=clock())
+                    await expire_offers(settings=settings, now=clock())
 
             sender = asyncio.create_task(run_sender(settings, now=clock, stop=stop, also=reminders))
         try:

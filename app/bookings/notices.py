@@ -90,7 +90,7 @@ def _context(booking: BookingView, settings: Settings, subject: str, **extra: ob
 def compose(booking: BookingView, subject: str, template: str, *, settings: Settings, now: dt.datetime,
             join_url: str, with_invite: bool = True, **extra: object) -> Email:
     """The email for a booker (pure: the join link is passed in)."""
-    cancelled = not booking.active
+    cancelled = booking.status.value == "cancelled"
     join_url = "" if cancelled else join_url
     text, html = _render(template, **_context(booking, settings, subject, join_url=join_url, **extra))
     ics = None

@@ -22,7 +22,9 @@ from app.bookings.services import (
     cancel_booking,
     get_booking,
 )
-from app.bookings.tables import ROLE_LABELS, BookingSource
+from app.bookings.tables import ROLE_LABELS, BookingSource, BookingStatus
+from app.bookings.waiting_list import OfferNotOpen, accept_offer, waiting_position
+from app.programme.availability import Unbookable
 from app.calendar.links import google_calendar_url, outlook_calendar_url
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
 from app.config import Settings
@@ -46,7 +48,7 @@ def _form_page(event: EventView, form: dict[str, str], field_errors: dict[str, s
 
 
 async def _calendar_links(booking: BookingView, settings: Settings) -> dict[str, str]:
-    if not booking.active:
+    if booking.status is not BookingStatus.confirmed:
         return {}
     item = await booking_calendar_item(booking, settings)
     return {"invite_url": f"/bookings/{booking.manage_token}/invite.ics",
@@ -67,8 +69,11 @@ class BookingPages(Controller):
     include_in_schema = False
 
     @get("/events/{event_id:int}/book", name="booking_form")
-    async def form(self, event_id: int, now: dt.datetime) -> Template:
+    async def form(self, event_id: int, now: dt.datetime, waitlist: FromQuery[bool] = False) -> Template:
         event = await get_event(event_id, now)
+        joining = waitlist and event.availability.reason is Unbookable.full
+        if joining:
+            return _form_page(event, {"waitlist": "true"}, {})
         if not event.availability.bookable:
             return Template("errors/message.html", status_code=409, context={
                 "heading": "You cannot book a place at this event",
@@ -93,19 +98,39 @@ class BookingPages(Controller):
             return _form_page(event, form, {"name": _rule_message(exc, event)}, 409)
         return Redirect(f"/bookings/{booking.manage_token}/confirmation", status_code=303)
 
+    @get("/bookings/{token:str}/accept", name="accept_offer_form")
+    async def accept_form(self, token: str, now: dt.datetime) -> Template | Redirect:
+        booking = await get_booking(token, now)
+        if booking.status is not BookingStatus.offered:
+            return Redirect(f"/bookings/{token}", status_code=303)
+        return Template("bookings/accept.html", context={"booking": booking, "demo_data": booking.event.is_demo})
+
+    @post("/bookings/{token:str}/accept", name="accept_offer")
+    async def accept(self, token: str, now: dt.datetime, settings: Settings) -> Template | Redirect:
+        try:
+            await accept_offer(token, now=now, settings=settings)
+        except OfferNotOpen:
+            return Template("errors/message.html", status_code=409, context={
+                "heading": "This offer has ended",
+                "paragraphs": ["The place was held for a limited time and has been offered to the next person waiting."]})
+        return Redirect(f"/bookings/{token}/confirmation", status_code=303)
+
     @get("/bookings/{token:str}/confirmation", name="booking_confirmation")
     async def confirmation(self, token: str, now: dt.datetime, settings: Settings) -> Template:
         booking = await get_booking(token, now)
+        position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/confirmed.html", context={
             "booking": booking, "manage_url": f"{settings.base_url}/bookings/{booking.manage_token}",
-            "demo_data": booking.event.is_demo, **await _calendar_links(booking, settings),
+            "demo_data": booking.event.is_demo, "position": position, **await _calendar_links(booking, settings),
         })
 
     @get("/bookings/{token:str}", name="manage_booking")
     async def manage(self, token: str, now: dt.datetime, settings: Settings,
                      cancelled: FromQuery[bool] = False) -> Template:
         booking = await get_booking(token, now)
+        position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/manage.html", context={
+            "position": position,
             "booking": booking, "role_label": ROLE_LABELS[booking.role],
             "can_cancel": now < booking.event.starts_at, "just_cancelled": cancelled,
             "demo_data": booking.event.is_demo, **await _calendar_links(booking, settings),

@@ -27,6 +27,7 @@ from app.bookings.tables import (
 )
 from app.bookings.notices import confirmation_email, queue_cancellation
 from app.bookings.validation import BookingRequest
+from app.bookings.waiting_list import offer_places, waiting_position, waitlisted_email
 from app.config import Settings
 from app.db import write_transaction
 from app.programme.availability import Unbookable
@@ -95,6 +96,7 @@ class BookingView:
     calendar_uid: str
     calendar_sequence: int
     event: EventView
+    offer_expires_at: dt.datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -164,24 +166,30 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
             if await _has_active_booking(event_id, person_id):
                 raise AlreadyBooked()
             # A walk-in admitted over capacity with an organiser's override holds no place.
+            status = BookingStatus.confirmed
             if not (walk_in and over_capacity) and not await _take_place(event_id, now, walk_in=walk_in):
                 if not walk_in:
                     _refuse_if_closed(await get_event(event_id, now))
-                raise EventFull()
+                if not (request.waitlist and not walk_in):
+                    raise EventFull()
+                status = BookingStatus.waitlisted
             setting_id = await find_or_add_setting(name=request.setting.name, urn=request.setting.urn)
             # A reference collision (30^8 codes) would fail the unique index and roll back.
             inserted = await Booking.insert(Booking(
                 event=event_id, person=person_id, setting=setting_id, role=request.role.value,
-                status=BookingStatus.confirmed.value, reference=draft.reference,
+                status=status.value, reference=draft.reference,
                 manage_token=draft.manage_token, calendar_uid=draft.calendar_uid,
                 checkin_token=checkin_token, source=source.value, created_at=now, updated_at=now,
                 over_capacity=walk_in and over_capacity,
             )).returning(Booking.id)
             booking_id = inserted[0]["id"]
-            if not walk_in:  # someone standing in the room needs no invite
+            if status is BookingStatus.waitlisted:
+                await waitlisted_email(booking_id, await waiting_position(event_id, booking_id), settings=settings, now=now)
+            elif not walk_in:  # someone standing in the room needs no invite
                 await queue_email(confirmation, kind="confirmation", settings=settings, now=now,
                                   booking_id=booking_id, event_id=event_id)
-            await record("booking.walk_in" if walk_in else "booking.confirmed", actor, event_id=event_id,
+            action = "booking.walk_in" if walk_in else f"booking.{status.value}"
+            await record(action, actor, event_id=event_id,
                          booking_id=booking_id, person_id=person_id, reference=draft.reference,
                          role=request.role.value, over_capacity=walk_in and over_capacity)
     except BookingError:
@@ -209,6 +217,13 @@ _BOOKING_COLUMNS = (
 )
 
 
+async def get_booking_by_id(booking_id: int, now: dt.datetime) -> BookingView:
+    row = await Booking.select(Booking.manage_token).where(Booking.id == booking_id).first()
+    if row is None:
+        raise BookingNotFound()
+    return await get_booking(row["manage_token"], now)
+
+
 async def get_booking(manage_token: str, now: dt.datetime) -> BookingView:
     row = await Booking.select(*_BOOKING_COLUMNS).where(Booking.manage_token == manage_token).first()
     if row is None:
@@ -221,6 +236,7 @@ async def get_booking(manage_token: str, now: dt.datetime) -> BookingView:
         setting_name=row["setting_name"], setting_urn=row["setting_urn"],
         created_at=row["created_at"], cancelled_at=row["cancelled_at"],
         calendar_uid=row["calendar_uid"], calendar_sequence=row["calendar_sequence"], event=event,
+        offer_expires_at=row["offer_expires_at"],
     )
 
 
@@ -251,6 +267,7 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
             ).returning(Booking.id)
             if changed and row["status"] in {s.value for s in PLACE_HOLDING_STATUSES} and not row["over_capacity"]:
                 await _release_place(row["event"], now)
+                await offer_places(row["event"], actor=actor, now=now, settings=settings)
             if changed:
                 await record("booking.cancelled", actor, event_id=row["event"], booking_id=row["id"],
                              person_id=row["person"], reason=reason)

@@ -33,6 +33,8 @@ class BookingRequest(BaseModel):
     email: Annotated[EmailStr, StringConstraints(max_length=254)]
     role: Role
     setting: SettingIn
+    #: If the event is full, join its waiting list instead of being refused.
+    waitlist: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "missing": "Enter the name of your school or setting",
         "long": "Setting name must be 200 characters or fewer",
     },
+    "waitlist": {"invalid": "waitlist must be true or false"},
     "setting.urn": {
         "invalid": "Enter a URN of 6 or 7 digits, or an Ofsted number like EY123456",
     },
@@ -105,6 +108,8 @@ def booking_from_form(form: dict[str, str]) -> BookingRequest:
     }
     if form.get("role"):
         data["role"] = form["role"]
+    if form.get("waitlist") == "true":
+        data["waitlist"] = True
     return validate_booking(data)
 
 

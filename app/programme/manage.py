@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from app.areas import academic_year_of, local, term_of
 from app.audit.services import record
+from app.bookings.waiting_list import offer_places
 from app.config import Settings
 from app.db import write_transaction
 from app.programme.changes import EventChange, change_event
@@ -63,8 +64,10 @@ async def create_event(details: EventDetails, *, actor: str, now: dt.datetime) -
     return event_id
 
 
-async def set_capacity(event_id: int, capacity: int, *, actor: str, now: dt.datetime) -> bool:
-    """True if the capacity changed. Refused (CapacityBelowPlacesTaken) below the places taken."""
+async def set_capacity(event_id: int, capacity: int, *, actor: str, now: dt.datetime,
+                       settings: Settings | None = None) -> bool:
+    """True if the capacity changed. Refused (CapacityBelowPlacesTaken) below the places taken;
+    places added are offered to the waiting list at once."""
     async with write_transaction():
         row = await Event.select(Event.capacity, Event.places_taken).where(Event.id == event_id).first()
         if row is None or row["capacity"] == capacity:
@@ -74,6 +77,8 @@ async def set_capacity(event_id: int, capacity: int, *, actor: str, now: dt.date
         if not changed:
             raise CapacityBelowPlacesTaken(row["places_taken"])
         await record("event.capacity_changed", actor, event_id=event_id, was=row["capacity"], now=capacity)
+        if settings is not None and capacity > row["capacity"]:
+            await offer_places(event_id, actor=actor, now=now, settings=settings)
     return True
 
 
@@ -81,7 +86,7 @@ async def update_event(event_id: int, details: EventDetails, *, actor: str, now:
                        settings: Settings) -> list[str]:
     """Apply an organiser's edit. Returns what bookers were told (empty if nothing they see changed)."""
     event = await get_event(event_id, now)
-    await set_capacity(event_id, details.capacity, actor=actor, now=now)
+    await set_capacity(event_id, details.capacity, actor=actor, now=now, settings=settings)
     await Event.update({
         Event.title: details.title, Event.kind: details.kind_id,
         Event.booking_opens_at: _utc(details.booking_opens_at),

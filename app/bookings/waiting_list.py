@@ -1,0 +1,130 @@
+"""The waiting list: when a place is released it is offered to the first person waiting, held for
+them for a while (48 hours by default), and passed on if they do not accept in time.
+
+Offers are made inside the transaction that releases the place, with the same guarded counter as
+bookings, so an offered place is a taken place and capacity holds under any concurrency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.audit.services import record
+from app.bookings.notices import render_email
+from app.bookings.tables import Booking, BookingStatus
+from app.config import Settings
+from app.db import write_transaction
+from app.mail.compose import Email
+from app.mail.outbox import queue_email
+from app.web import long_date, time_range
+
+
+class OfferNotOpen(Exception):
+    """There is no live offer on this booking (never made, accepted, or expired)."""
+
+
+async def _email(booking_id: int, template: str, subject: str, *, settings: Settings, now: dt.datetime,
+                 **extra: object) -> None:
+    from app.bookings.services import get_booking_by_id
+
+    booking = await get_booking_by_id(booking_id, now)
+    manage_url = f"{settings.base_url}/bookings/{booking.manage_token}"
+    event = booking.event
+    text, html = render_email(template, subject=subject, name=booking.person_name, event=event,
+                              reference=booking.reference, when=f"{long_date(event.starts_at)}, "
+                              f"{time_range(event.starts_at, event.ends_at)}", manage_url=manage_url,
+                              accept_url=f"{manage_url}/accept", release_url=f"{manage_url}/cancel",
+                              council_name=settings.council_name, booking_support_email=settings.booking_support_email,
+                              **extra)
+    await queue_email(Email(recipient=booking.email, subject=subject, text=text, html=html), kind=template,
+                      settings=settings, now=now, booking_id=booking.id, event_id=event.id)
+
+
+async def waitlisted_email(booking_id: int, position: int, *, settings: Settings, now: dt.datetime) -> None:
+    await _email(booking_id, "waitlisted", "You are on the waiting list", settings=settings, now=now,
+                 position=position)
+
+
+async def waiting_position(event_id: int, booking_id: int) -> int:
+    ahead = await Booking.select(Booking.id).where(
+        (Booking.event == event_id) & (Booking.status == BookingStatus.waitlisted.value)).order_by(
+        Booking.created_at).order_by(Booking.id)
+    ids = [r["id"] for r in ahead]
+    return ids.index(booking_id) + 1 if booking_id in ids else 0
+
+
+async def offer_places(event_id: int, *, actor: str, now: dt.datetime, settings: Settings) -> int:
+    """Offer every free place to the people waiting, first come first served. Call inside the
+    transaction that freed the place(s). Returns how many offers were made."""
+    from app.bookings.services import _take_place
+
+    made = 0
+    while True:
+        first = await Booking.select(Booking.id, Booking.person).where(
+            (Booking.event == event_id) & (Booking.status == BookingStatus.waitlisted.value)).order_by(
+            Booking.created_at).order_by(Booking.id).first()
+        if first is None or not await _take_place(event_id, now):
+            return made
+        expires = now + dt.timedelta(hours=settings.offer_hold_hours)
+        await Booking.update({Booking.status: BookingStatus.offered.value, Booking.offer_expires_at: expires,
+                              Booking.updated_at: now}).where(Booking.id == first["id"])
+        await record("booking.offered", actor, event_id=event_id, booking_id=first["id"], person_id=first["person"],
+                     expires_at=expires.isoformat())
+        await _email(first["id"], "offer", "A place is free for you: accept it", settings=settings, now=now,
+                     expires=f"{long_date(expires)} at {time_range(expires, expires).split(' to ')[0]}")
+        made += 1
+
+
+async def accept_offer(manage_token: str, *, now: dt.datetime, settings: Settings) -> None:
+    """The person takes the place held for them; they get the usual confirmation and invite."""
+    from app.bookings.notices import confirmation_email
+    from app.bookings.services import get_booking
+    from app.mail.outbox import prepare
+    from app.programme.services import get_join_url
+
+    async with write_transaction():
+        row = await Booking.select(Booking.id, Booking.event, Booking.person, Booking.checkin_token).where(
+            Booking.manage_token == manage_token).first()
+        if row is None:
+            from app.bookings.services import BookingNotFound
+
+            raise BookingNotFound()
+        changed = await Booking.update({Booking.status: BookingStatus.confirmed.value, Booking.offer_expires_at: None,
+                                        Booking.updated_at: now}).where(
+            (Booking.id == row["id"]) & (Booking.status == BookingStatus.offered.value)
+            & (Booking.offer_expires_at > now)).returning(Booking.id)
+        if not changed:
+            raise OfferNotOpen()
+        booking = await get_booking(manage_token, now)
+        email = confirmation_email(booking, settings=settings, now=now, join_url=await get_join_url(row["event"]),
+                                   checkin_token=row["checkin_token"])
+        await queue_email(prepare(email, settings=settings, now=now), kind="confirmation", settings=settings,
+                          now=now, booking_id=row["id"], event_id=row["event"])
+        await record("booking.confirmed", "public", event_id=row["event"], booking_id=row["id"],
+                     person_id=row["person"], from_waiting_list=True)
+
+
+async def expire_offers(*, now: dt.datetime, settings: Settings) -> int:
+    """Lapse offers not accepted in time and pass each place to the next person waiting."""
+    from app.bookings.services import _release_place
+
+    due = await Booking.select(Booking.id, Booking.event, Booking.person).where(
+        (Booking.status == BookingStatus.offered.value) & (Booking.offer_expires_at <= now))
+    lapsed = 0
+    for row in due:
+        async with write_transaction():
+            changed = await Booking.update({
+                Booking.status: BookingStatus.cancelled.value, Booking.cancelled_at: now, Booking.updated_at: now,
+                Booking.cancel_reason: "Offer of a place not accepted in time",
+            }).where((Booking.id == row["id"]) & (Booking.status == BookingStatus.offered.value)
+                     & (Booking.offer_expires_at <= now)).returning(Booking.id)
+            if not changed:
+                continue
+            await _release_place(row["event"], now)
+            await record("booking.offer_expired", "scheduler", event_id=row["event"], booking_id=row["id"],
+                         person_id=row["person"])
+            await _email(row["id"], "offer_expired", "The place we held for you has been offered to someone else",
+                         settings=settings, now=now)
+            await offer_places(row["event"], actor="scheduler", now=now, settings=settings)
+            lapsed += 1
+    return lapsed
