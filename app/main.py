@@ -28,6 +28,7 @@ from app.bookings.services import BookingNotFound
 from app.config import Settings, get_settings
 from app.db import bind_tables, ensure_migrated, make_engine
 from app.organisers.auth import SignInPages, organiser_required, provide_organiser, sign_in_redirect
+from app.attendance.api import OrganiserApi
 from app.attendance.pages import RegisterPages, TeamsImportPages
 from app.organisers.pages import OrganiserHome
 from app.programme.organiser_pages import ProgrammeAdmin
@@ -41,7 +42,7 @@ log = logging.getLogger("app")
 Clock = Callable[[], dt.datetime]
 
 #: Controllers of the organiser workspace: all behind the organiser guard.
-ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages, TeamsImportPages]
+ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages, TeamsImportPages, OrganiserApi]
 
 
 def utc_now() -> dt.datetime:

@@ -154,3 +154,24 @@ async def test_an_organiser_invites_another_who_sets_a_password(signed_in, now):
     assert done.status_code == 303
     assert (await sign_in_through_form(signed_in, "sam.patel@essex.gov.uk", good)).status_code == 303
     assert (await signed_in.get(link)).status_code == 404  # used once only
+
+
+async def test_the_organiser_api_needs_a_session_and_a_csrf_token(signed_in, client, now):
+    from tests import factories as f
+
+    event_id = await f.event(now=now)
+    booked = (await signed_in.post(f"/api/events/{event_id}/bookings", json=f.api_body(1))).json()
+    register = await signed_in.get(f"/api/organiser/events/{event_id}/register")
+    assert register.status_code == 200
+    [entry] = register.json()["bookings"]
+    assert entry["reference"] == booked["reference"] and entry["attendance"] is None
+    url = f"/api/organiser/bookings/{entry['booking_id']}/attendance"
+    assert (await signed_in.post(url, json={"outcome": "attended"})).status_code == 403  # no CSRF header
+    csrf = signed_in.cookies.get("csrftoken")
+    ok = await signed_in.post(url, json={"outcome": "attended"}, headers={"X-CSRFToken": csrf})
+    assert ok.status_code == 200 and ok.json() == {"booking_id": entry["booking_id"], "attendance": "attended", "was": None}
+    bad = await signed_in.post(url, json={"outcome": "maybe"}, headers={"X-CSRFToken": csrf})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "outcome"
+    signed_in.cookies.delete(SESSION_COOKIE)
+    anonymous = await signed_in.get(f"/api/organiser/events/{event_id}/register")
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_signed_in"
