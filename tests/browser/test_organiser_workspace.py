@@ -1,0 +1,152 @@
+"""The organiser workspace in a real browser: every page passes axe-core; attendance on a tablet;
+a Teams import; chasing no-shows."""
+
+import asyncio
+import datetime as dt
+import re
+
+import httpx
+from playwright.async_api import Page, expect
+
+from app.organisers.services import create_organiser
+from app.programme.tables import Event
+from tests import factories as f
+from tests.attendance import teams_samples
+from tests.browser.conftest import axe_violations
+
+PASSWORD = "correct horse battery staple"
+
+
+async def assert_accessible(page: Page, what: str) -> None:
+    violations = await axe_violations(page)
+    assert violations == [], f"{what}: {violations}"
+
+
+async def signed_in_page(browser, server, now, **context) -> Page:
+    await create_organiser(email="jo.barclay@essex.gov.uk", name="Jo Barclay", password=PASSWORD, now=now)
+    page = await (await browser.new_context(**context)).new_page()
+    await page.goto(server.base_url + "/organisers")
+    await expect(page).to_have_url(re.compile(r"/organisers/sign-in\?next=/organisers"))
+    await assert_accessible(page, "sign in")
+    await page.get_by_label("Email address").fill("jo.barclay@essex.gov.uk")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Events", exact=True)).to_be_visible()
+    return page
+
+
+def book(server, event_id, n, **overrides):
+    response = httpx.post(f"{server.base_url}/api/events/{event_id}/bookings", json=f.api_body(n, **overrides))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_every_organiser_page_passes_axe(browser, server, now):
+    page = await signed_in_page(browser, server, now)
+    event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/west").first())["id"]
+    online_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/online").first())["id"]
+    booked = book(server, event_id, 1)
+    from app.bookings.tables import Booking
+
+    row = await Booking.select(Booking.id, Booking.person, Booking.checkin_token).where(
+        Booking.reference == booked["reference"]).first()
+    pages = {
+        "home": "/organisers", "register": f"/organisers/events/{event_id}",
+        "edit event": f"/organisers/events/{event_id}/edit", "new event": "/organisers/events/new",
+        "cancel event": f"/organisers/events/{event_id}/cancel", "venues": "/organisers/venues",
+        "new venue": "/organisers/venues/new", "edit venue": "/organisers/venues/1/edit",
+        "accounts": "/organisers/accounts", "sign-in sheet": f"/organisers/events/{event_id}/sign-in-sheet",
+        "attendance": f"/organisers/events/{event_id}/attendance",
+        "phone booking": f"/organisers/events/{event_id}/bookings/new",
+        "walk-in": f"/organisers/events/{event_id}/bookings/new?walk_in=true",
+        "cancel booking": f"/organisers/events/{event_id}/bookings/{row['id']}/cancel",
+        "no-shows": f"/organisers/events/{event_id}/no-shows", "repeat no-shows": "/organisers/no-shows",
+        "history": f"/organisers/events/{event_id}/history", "person": f"/organisers/people/{row['person']}",
+        "check-in": f"/organisers/check-in/{row['checkin_token']}",
+        "teams import": f"/organisers/events/{online_id}/teams-import/",
+    }
+    for name, path in pages.items():
+        response = await page.goto(server.base_url + path)
+        assert response.status == 200, f"{name}: {response.status}"
+        await assert_accessible(page, name)
+    # Error states too.
+    await page.goto(server.base_url + "/organisers/events/new")
+    await page.get_by_role("button", name="Save event").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a title")
+    await assert_accessible(page, "new event with errors")
+    await page.goto(server.base_url + "/organisers/accounts")
+    await page.get_by_role("button", name="Send invitation").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("Enter their full name")
+    await assert_accessible(page, "invite with errors")
+
+
+async def test_marking_attendance_on_a_tablet(browser, server, now):
+    page = await signed_in_page(browser, server, now, viewport={"width": 768, "height": 1024}, has_touch=True)
+    event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/mid").first())["id"]
+    for n, setting in [(1, "Oak Primary"), (2, "Little Acorns Nursery"), (3, "Ash Tree Pre-school")]:
+        book(server, event_id, n, setting={"name": setting, "urn": None})
+    await page.goto(f"{server.base_url}/organisers/events/{event_id}/attendance")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 768
+    await assert_accessible(page, "attendance on a tablet")
+    rows = page.locator(".app-attendance__row")
+    await expect(rows).to_have_count(3)
+    await page.get_by_label("Find by name or setting").fill("acorns")  # filter as you type
+    await expect(rows.filter(has_text="Person 2")).to_be_visible()
+    await expect(rows.filter(has_text="Person 1")).to_be_hidden()
+    url_before = page.url
+    await page.get_by_role("button", name="Attended: Person 2").tap()
+    await expect(rows.filter(has_text="Person 2").locator("[data-outcome]")).to_have_text("Attended")
+    await expect(page.locator("#attendance-status")).to_have_text("Person 2: Attended")
+    assert page.url == url_before  # no reload
+    await page.get_by_label("Find by name or setting").fill("")
+    await page.get_by_role("button", name="Mark everyone left as absent").click()
+    await expect(page.get_by_text("1 attended, 2 absent, 0 not marked")).to_be_visible()
+    # A correction: Person 1 arrived late after all.
+    await page.get_by_role("button", name="Attended: Person 1").tap()
+    await expect(rows.filter(has_text="Person 1").locator("[data-outcome]")).to_have_text("Attended")
+    await page.goto(f"{server.base_url}/organisers/events/{event_id}/history")
+    await expect(page.get_by_text("attendance.corrected")).to_be_visible()
+
+
+async def test_importing_a_teams_report_in_the_browser(browser, server, now, tmp_path):
+    page = await signed_in_page(browser, server, now)
+    event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/online").first())["id"]
+    book(server, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
+    book(server, event_id, "pat", name="Pat Smith", email="pat.smith@ash.example.org")
+    report = tmp_path / "Online Safeguarding Forum - Attendance report 16-03-27.csv"
+    report.write_bytes(teams_samples.as_teams_downloads_it())
+    await page.goto(f"{server.base_url}/organisers/events/{event_id}/teams-import/")
+    await page.get_by_label("Attendance report file").set_input_files(str(report))
+    await page.get_by_role("button", name="Import and mark attendance").click()
+    await expect(page.get_by_role("heading", name="Teams report imported")).to_be_visible()
+    await expect(page.locator("#matched")).to_contain_text("Jo Barclay")
+    await assert_accessible(page, "teams import result")
+    options = page.get_by_label(re.compile(r"^Morgan Lee"))
+    await options.select_option(index=1)  # Pat Smith, the one booking not matched
+    await page.get_by_role("button", name="Save matches").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Attendance"))).to_be_visible()
+    await expect(page.get_by_text("2 attended, 0 absent, 0 not marked")).to_be_visible()
+
+
+async def test_chasing_no_shows_sends_one_email_each(browser, server, now, smtp_server):
+    page = await signed_in_page(browser, server, now)
+    event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/south").first())["id"]
+    book(server, event_id, 1)
+    await Event.update({Event.starts_at: now - dt.timedelta(hours=4), Event.ends_at: now - dt.timedelta(hours=1)}).where(
+        Event.id == event_id)
+    before = len(smtp_server.messages)
+    await page.goto(f"{server.base_url}/organisers/events/{event_id}/no-shows")
+    await expect(page.get_by_text("1 no-show")).to_be_visible()
+    await page.get_by_label("The session's materials or a summary (optional)").fill("Slides: https://example.org/slides")
+    await page.get_by_role("button", name="Send chase emails").click()
+    await expect(page.get_by_text("1 chase email queued")).to_be_visible()
+    await assert_accessible(page, "no-shows after chasing")
+    await expect(page.get_by_role("button", name="Send chase emails")).to_have_count(0)
+    for _ in range(300):
+        chases = [m for m in smtp_server.parsed()[before:] if m["Subject"].startswith("We missed you")]
+        if chases:
+            break
+        await asyncio.sleep(0.1)
+    [chase] = chases
+    assert chase["To"] == "person1@school.example.org"
+    assert "https://example.org/slides" in chase.get_body(("plain",)).get_content()
