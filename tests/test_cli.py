@@ -99,3 +99,26 @@ async def test_an_organiser_moves_the_south_forum_and_the_booker_is_emailed(db, 
     cancelled = support.run_cli(db, "event", "cancel", str(south), "--reason", "Venue unavailable").stdout
     assert "1 booker(s) will be told" in cancelled
     assert "No event with id 999999" in support.run_cli(db, "event", "cancel", "999999", check=False).stderr
+
+
+def test_the_first_organiser_is_created_from_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    from app.config import PROJECT_ROOT
+
+    url = f"sqlite:///{tmp_path / 'org.sqlite'}"
+    support.run_cli(url, "migrate")
+    env = {**__import__("os").environ, "DATABASE_URL": url}
+
+    def create(password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app", "organiser", "create", "--email", "Jo.Barclay@essex.gov.uk",
+                               "--name", "Jo Barclay", "--password-stdin"], input=password + "\n", text=True,
+                              capture_output=True, cwd=PROJECT_ROOT, env=env, timeout=60)
+
+    weak = create("short")
+    assert weak.returncode == 1 and "12 characters or more" in weak.stderr
+    made = create("correct horse battery staple")
+    assert made.returncode == 0 and "Organiser Jo Barclay <jo.barclay@essex.gov.uk> created" in made.stdout
+    again = create("correct horse battery staple")
+    assert again.returncode == 1 and "already an organiser" in again.stderr

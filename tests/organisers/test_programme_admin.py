@@ -110,3 +110,26 @@ async def test_venues_are_added_and_corrected(signed_in, now):
     update = await OutboxMessage.select(OutboxMessage.subject).where(OutboxMessage.kind == "update").first()
     assert update["subject"].startswith("Change to your booking")
     assert "Main Hall" in (await signed_in.get("/organisers/venues")).text
+
+
+async def test_booking_windows_set_by_an_organiser_open_and_close_booking(signed_in, now):
+    import datetime as dt
+
+    from app.areas import LONDON
+
+    await seed_programme(demo=True, now=now)
+    page = await signed_in.get("/organisers/events/new")
+    tomorrow = (now + dt.timedelta(days=1)).astimezone(LONDON)
+    yesterday = (now - dt.timedelta(days=1)).astimezone(LONDON)
+    later = await signed_in.post("/organisers/events/new", follow_redirects=False, data={
+        **event_form(), "opens-day": str(tomorrow.day), "opens-month": str(tomorrow.month),
+        "opens-year": str(tomorrow.year), "_csrf_token": token(page.text)})
+    not_yet = int(re.search(r"/organisers/events/(\d+)", later.headers["location"]).group(1))
+    assert (await signed_in.get(f"/api/events/{not_yet}")).json()["unbookable_reason"] == "not_open"
+    closed = await signed_in.post("/organisers/events/new", follow_redirects=False, data={
+        **event_form(), "closes-day": str(yesterday.day), "closes-month": str(yesterday.month),
+        "closes-year": str(yesterday.year), "_csrf_token": token(page.text)})
+    closed_id = int(re.search(r"/organisers/events/(\d+)", closed.headers["location"]).group(1))
+    assert (await signed_in.get(f"/api/events/{closed_id}")).json()["unbookable_reason"] == "closed"
+    refused = await signed_in.post(f"/api/events/{closed_id}/bookings", json=f.api_body(1))
+    assert refused.status_code == 409 and refused.json()["code"] == "booking_closed"

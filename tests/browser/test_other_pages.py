@@ -1,0 +1,70 @@
+"""Pages reached from emails, checked with axe-core in a real browser: joining the waiting list,
+accepting an offered place, and an invited organiser setting a password."""
+
+import httpx
+from playwright.async_api import expect
+
+from app.config import Settings
+from app.organisers.services import OrganiserView, invite_organiser
+from app.organisers.tables import Organiser
+from app.programme.tables import Event
+from tests import factories as f
+from tests.browser.test_booking_journey import assert_accessible
+
+
+async def test_waiting_list_and_offer_pages(browser, server, now):
+    event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:prevent/spring").first())["id"]
+    await Event.update({Event.capacity: 1}).where(Event.id == event_id)
+    holder = httpx.post(f"{server.base_url}/api/events/{event_id}/bookings", json=f.api_body("holder")).json()
+    page = await browser.new_page()
+    await page.goto(f"{server.base_url}/events/{event_id}")
+    await page.get_by_role("button", name="Join the waiting list").click()
+    await expect(page.get_by_role("heading", name="Join the waiting list")).to_be_visible()
+    await assert_accessible(page, "waiting list form")
+    await page.get_by_label("Full name").fill("Sam Patel")
+    await page.get_by_label("Work email address").fill("sam.patel@oak.example.org")
+    await page.get_by_label("Name of school or setting").fill("Oak Primary")
+    await page.get_by_label("Designated Safeguarding Lead (DSL) or Lead Practitioner").check()
+    await page.get_by_role("button", name="Join the waiting list").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("You are on the waiting list")
+    await assert_accessible(page, "waiting list confirmation")
+    manage = page.url.replace("/confirmation", "")
+    httpx.post(f"{server.base_url}/api/bookings/{holder['manage_token']}/cancel")
+    await page.goto(manage)
+    await expect(page.get_by_text("A place is held for you")).to_be_visible()
+    await assert_accessible(page, "manage with an offer")
+    await page.get_by_role("button", name="Accept the place").click()
+    await assert_accessible(page, "accept offer")
+    await page.get_by_role("button", name="Accept the place").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Booking confirmed")
+
+
+async def test_an_invited_organiser_sets_a_password(browser, server, now, smtp_server):
+    from app.organisers.services import create_organiser
+
+    inviter = await create_organiser(email="jo@essex.gov.uk", name="Jo", password="correct horse battery", now=now)
+    await invite_organiser(email="sam@essex.gov.uk", name="Sam", invited_by=OrganiserView(inviter.id, inviter.email, inviter.name),
+                           settings=Settings(base_url=server.base_url), now=now)
+    import re
+
+    for _ in range(100):
+        invites = [m for m in smtp_server.parsed() if m["To"] == "sam@essex.gov.uk"]
+        if invites:
+            break
+        import asyncio
+
+        await asyncio.sleep(0.1)
+    link = re.search(r"(http://\S+/organisers/invitations/\S+)", invites[0].get_body(("plain",)).get_content()).group(1)
+    page = await browser.new_page()
+    await page.goto(link)
+    await assert_accessible(page, "set password")
+    await page.get_by_label("Password", exact=True).fill("four random words here")
+    await page.get_by_label("Enter the password again").fill("four random words too")
+    await page.get_by_role("button", name="Set password").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the same password twice")
+    await assert_accessible(page, "set password with errors")
+    await page.get_by_label("Password", exact=True).fill("four random words here")
+    await page.get_by_label("Enter the password again").fill("four random words here")
+    await page.get_by_role("button", name="Set password").click()
+    await expect(page).to_have_url(re.compile(r"/organisers/sign-in"))
+    assert (await Organiser.select(Organiser.password_hash).where(Organiser.email == "sam@essex.gov.uk").first())["password_hash"]
