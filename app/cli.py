@@ -237,6 +237,21 @@ def organiser_command(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def purge_command(args: argparse.Namespace) -> int:
+    from app.retention.services import MAIL_AFTER, PEOPLE_AFTER, purge
+
+    async def go() -> int:
+        report = await purge(now=_now(), dry_run=args.dry_run,
+                             people_after=dt.timedelta(days=args.people_after_days) if args.people_after_days else PEOPLE_AFTER,
+                             mail_after=dt.timedelta(days=args.mail_after_days) if args.mail_after_days else MAIL_AFTER)
+        print(("Would remove (dry run):" if args.dry_run else "Removed:"))
+        for line in report.lines():
+            print(f"  {line}")
+        return 0
+
+    return _run(go)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("piccolo").setLevel(logging.WARNING)
@@ -279,7 +294,13 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    purge_parser = sub.add_parser("purge", help="remove personal data past its retention period")
+    purge_parser.add_argument("--dry-run", action="store_true")
+    purge_parser.add_argument("--people-after-days", type=int, help="default 2190 (six years after their last event)")
+    purge_parser.add_argument("--mail-after-days", type=int, help="default 90")
     args = parser.parse_args(argv)
+    if args.command == "purge":
+        return purge_command(args)
     if args.command == "organiser":
         return organiser_command(args)
     if args.command == "send-mail":
