@@ -252,6 +252,19 @@ def purge_command(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def settings_import(path: str) -> int:
+    from pathlib import Path
+
+    from app.settings_register.importer import import_settings
+
+    async def go() -> int:
+        report = await import_settings(Path(path).read_bytes())
+        print("\n".join(report.lines()))
+        return 0
+
+    return _run(go)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("piccolo").setLevel(logging.WARNING)
@@ -298,7 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     purge_parser.add_argument("--dry-run", action="store_true")
     purge_parser.add_argument("--people-after-days", type=int, help="default 2190 (six years after their last event)")
     purge_parser.add_argument("--mail-after-days", type=int, help="default 90")
+    import_parser = sub.add_parser("import-settings", help="import settings from a GIAS extract or early-years CSV")
+    import_parser.add_argument("path")
     args = parser.parse_args(argv)
+    if args.command == "import-settings":
+        return settings_import(args.path)
     if args.command == "purge":
         return purge_command(args)
     if args.command == "organiser":

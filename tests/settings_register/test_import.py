@@ -1,0 +1,77 @@
+"""Importing the settings register: GIAS extracts and early-years files, idempotently."""
+
+import csv
+import io
+
+from app.settings_register.importer import import_settings
+from app.settings_register.tables import Setting
+
+
+def csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+GIAS = [
+    {"URN": "115000", "LA (code)": "881", "EstablishmentName": "Oak Primary School", "TypeOfEstablishment (name)": "Community school",
+     "EstablishmentStatus (name)": "Open", "Postcode": "cm18 7bl", "DistrictAdministrative (name)": "Harlow"},
+    {"URN": "130000", "LA (code)": "881", "EstablishmentName": "Colchester Institute", "TypeOfEstablishment (name)": "Further education",
+     "EstablishmentStatus (name)": "Open", "Postcode": "CO3 3LL", "DistrictAdministrative (name)": "Colchester"},
+    {"URN": "115001", "LA (code)": "881", "EstablishmentName": "Old School", "TypeOfEstablishment (name)": "Community school",
+     "EstablishmentStatus (name)": "Closed", "Postcode": "CM1 1AA", "DistrictAdministrative (name)": "Chelmsford"},
+    {"URN": "12", "LA (code)": "881", "EstablishmentName": "Typo School", "TypeOfEstablishment (name)": "Academy converter",
+     "EstablishmentStatus (name)": "Open", "Postcode": "SS14 1UX", "DistrictAdministrative (name)": "Basildon"},
+]
+EARLY_YEARS = [
+    {"urn": "EY123456", "name": "Little Acorns Nursery", "type": "nursery", "postcode": "SS14 1AA", "quadrant": "South"},
+    {"urn": "EY654321", "name": "Sam Patel (childminder)", "type": "childminder", "postcode": "CO4 5UP", "quadrant": "north east"},
+    {"urn": "EY999999", "name": "Mystery", "type": "zoo", "postcode": "CM1 2EH", "quadrant": "mid"},
+]
+
+
+async def test_a_gias_extract_is_imported_with_quadrants_and_reasons_for_rejects(db):
+    report = await import_settings(csv_bytes(GIAS))
+    assert (report.added, report.updated, report.unchanged) == (2, 0, 0)
+    assert [line for line, _ in report.rejected] == [4, 5]
+    assert "closed" in report.rejected[0][1] and "URN '12'" in report.rejected[1][1]
+    oak = await Setting.select().where(Setting.urn == "115000").first()
+    assert (oak["setting_type"], oak["quadrant"], oak["postcode"], oak["on_register"]) == ("school", "west", "CM18 7BL", True)
+    assert (await Setting.select(Setting.setting_type).where(Setting.urn == "130000").first())["setting_type"] == "college"
+
+
+async def test_importing_twice_changes_nothing_and_a_change_is_an_update(db):
+    await import_settings(csv_bytes(GIAS))
+    again = await import_settings(csv_bytes(GIAS))
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+    renamed = [dict(GIAS[0], EstablishmentName="Oak Primary Academy")]
+    assert (await import_settings(csv_bytes(renamed))).updated == 1
+    assert await Setting.count() == 2
+
+
+async def test_an_early_years_file_is_imported(db):
+    report = await import_settings(csv_bytes(EARLY_YEARS))
+    assert (report.added, len(report.rejected)) == (2, 1)
+    assert "unknown type 'zoo'" in report.rejected[0][1]
+    cm = await Setting.select().where(Setting.urn == "EY654321").first()
+    assert (cm["setting_type"], cm["quadrant"]) == ("childminder", "north_east")
+
+
+async def test_a_booking_typed_in_before_the_register_is_updated_by_the_import(db, now):
+    from app.bookings.services import book_place
+    from app.bookings.tables import BookingSource
+    from tests import factories as f
+
+    event_id = await f.event(now=now)
+    await book_place(event_id, f.request(1, setting="little acorns", urn="EY123456"), source=BookingSource.web,
+                     actor="public", now=now, settings=f.SETTINGS)
+    await import_settings(csv_bytes(EARLY_YEARS))
+    row = await Setting.select().where(Setting.urn == "EY123456").first()
+    assert row["name"] == "Little Acorns Nursery" and row["on_register"] and row["quadrant"] == "south"
+
+
+async def test_a_file_of_another_shape_is_refused_with_a_reason(db):
+    report = await import_settings(b"a,b\n1,2\n")
+    assert report.added == 0 and "neither a GIAS extract" in report.rejected[0][1]
