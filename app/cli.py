@@ -55,9 +55,12 @@ def seed(demo: bool) -> int:
     engine = _engine()
 
     async def run() -> list[str]:
+        from app.questionnaire.seeding import seed_questionnaire
+
         await ensure_migrated(engine)
         report = await seed_programme(demo=demo, now=dt.datetime.now(dt.timezone.utc))
-        return report.lines()
+        added, existing = await seed_questionnaire()
+        return report.lines() + [f"questionnaire questions: {added} added, {existing} already there"]
 
     try:
         lines = asyncio.run(run())

@@ -20,7 +20,7 @@ from app.config import PROJECT_ROOT
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-TABLES_IN_DELETE_ORDER = ["attendance", "delivery_attempt", "outbox_message", "audit_record", "booking", "event", "venue", "event_kind", "setting", "person",
+TABLES_IN_DELETE_ORDER = ["questionnaire_response", "training_declaration", "question", "attendance", "delivery_attempt", "outbox_message", "audit_record", "booking", "event", "venue", "event_kind", "setting", "person",
                           "organiser_session", "organiser"]
 
 
