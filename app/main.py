@@ -32,6 +32,8 @@ from app.attendance.api import OrganiserApi
 from app.attendance.pages import RegisterPages, TeamsImportPages
 from app.organisers.pages import OrganiserHome
 from app.programme.organiser_pages import ProgrammeAdmin
+from app.questionnaire.pages import DashboardPage, QuestionnaireAdmin, QuestionnairePages
+from app.settings_register.pages import SettingsAdmin
 from app.programme.feeds import FeedController
 from app.programme.pages import ProgrammePages
 from app.programme.services import EventNotFound
@@ -42,7 +44,8 @@ log = logging.getLogger("app")
 Clock = Callable[[], dt.datetime]
 
 #: Controllers of the organiser workspace: all behind the organiser guard.
-ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages, TeamsImportPages, OrganiserApi]
+ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages, TeamsImportPages, OrganiserApi,
+                                  QuestionnaireAdmin, SettingsAdmin, DashboardPage]
 
 
 def utc_now() -> dt.datetime:
@@ -139,7 +142,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
     workspace = Router(path="/", route_handlers=ORGANISER_HANDLERS, guards=[organiser_required],
                        dependencies={"organiser": Provide(provide_organiser, sync_to_thread=False)})
     return Litestar(
-        route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, workspace, assets],
+        route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, QuestionnairePages,
+                        workspace, assets],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         template_config=template_config(settings),

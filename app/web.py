@@ -47,7 +47,8 @@ def make_environment(settings: Settings) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(long_date=long_date, clock_time=clock_time)
+    env.filters.update(long_date=long_date, clock_time=clock_time, app_merge_item=lambda s: {
+        "value": str(s["id"]), "text": f"{s['name']}" + (f" (URN {s['urn']})" if s.get("urn") else "")})
     env.globals.update(
         time_range=time_range,
         service_name=settings.service_name,

@@ -33,24 +33,34 @@ def _records(rows: Iterable[RegisterRow]) -> list[list[str]]:
     )] for r in rows]
 
 
-def register_csv(rows: list[RegisterRow]) -> bytes:
+def table_csv(header: list[str], rows: list[list[str]]) -> bytes:
+    """Cells must already have passed through `safe_cell`."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    writer.writerows(_records(rows))
+    writer.writerow(header)
+    writer.writerows(rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel then reads UTF-8 names correctly
 
 
-def register_xlsx(rows: list[RegisterRow], title: str) -> bytes:
+def table_xlsx(header: list[str], rows: list[list[str]], *, title: str | None = None, sheet_name: str = "Sheet1") -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = "Register"
-    sheet.append([safe_cell(title)])
-    sheet.append(HEADERS)
-    for record in _records(rows):
-        sheet.append(record)
+    sheet.title = sheet_name
+    if title:
+        sheet.append([safe_cell(title)])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
         for cell in sheet[sheet.max_row]:
             cell.data_type = "s"  # text, never a formula, whatever it looks like
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def register_csv(rows: list[RegisterRow]) -> bytes:
+    return table_csv(HEADERS, _records(rows))
+
+
+def register_xlsx(rows: list[RegisterRow], title: str) -> bytes:
+    return table_xlsx(HEADERS, _records(rows), title=title, sheet_name="Register")

@@ -50,3 +50,44 @@ async def find_or_add_setting(*, name: str, urn: str | None) -> int:
         Setting(name=name, name_key=name_key(name), on_register=False)
     ).returning(Setting.id)
     return inserted[0]["id"]
+
+
+class MergeRefused(ValueError):
+    pass
+
+
+async def merge_setting(source_id: int, target_id: int, *, actor: str) -> int:
+    """Move everything recorded for a setting typed in by bookers onto the register entry it
+    really is, and leave a pointer so later bookings with the old name land there too.
+    Returns how many bookings moved."""
+    from app.audit.services import record
+    from app.bookings.tables import Booking
+    from app.db import write_transaction
+    from app.questionnaire.tables import Response, TrainingDeclaration
+
+    if source_id == target_id:
+        raise MergeRefused("A setting cannot be merged into itself")
+    async with write_transaction():
+        target = await Setting.select(Setting.merged_into).where(Setting.id == target_id).first()
+        source = await Setting.select(Setting.merged_into).where(Setting.id == source_id).first()
+        if target is None or source is None:
+            raise MergeRefused("No such setting")
+        if target["merged_into"] is not None or source["merged_into"] is not None:
+            raise MergeRefused("That setting has already been merged")
+        moved = await Booking.update({Booking.setting: target_id}).where(Booking.setting == source_id).returning(Booking.id)
+        await TrainingDeclaration.update({TrainingDeclaration.setting: target_id}).where(TrainingDeclaration.setting == source_id)
+        await Response.update({Response.setting: target_id}).where(Response.setting == source_id)
+        await Setting.update({Setting.merged_into: target_id}).where(Setting.id == source_id)
+        await record("setting.merged", actor, source=source_id, target=target_id, bookings=len(moved))
+    return len(moved)
+
+
+async def search_settings(term: str, limit: int = 50) -> list[dict]:
+    """Settings by URN or part of the name (register entries first)."""
+    query = Setting.select(Setting.id, Setting.name, Setting.urn, Setting.setting_type, Setting.quadrant,
+                           Setting.on_register, Setting.postcode).where(Setting.merged_into.is_null())
+    term = term.strip()
+    if term:
+        like = f"%{name_key(term).replace('%', '').replace('_', '')}%"
+        query = query.where(Setting.name_key.like(like) | (Setting.urn == term.upper()))
+    return await query.order_by(Setting.on_register, ascending=False).order_by(Setting.name).limit(limit)

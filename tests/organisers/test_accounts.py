@@ -19,6 +19,7 @@ from tests.web.conftest import ORGANISER_PASSWORD
 PUBLIC_PATHS = re.compile(
     r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/schema|^/assets"
     r"|^/organisers/sign-in$|^/organisers/sign-out$|^/organisers/invitations/"
+    r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
 )
 
 

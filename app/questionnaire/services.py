@@ -1,0 +1,235 @@
+"""Sending the questionnaire to a setting, saving and submitting its answers, and what organisers
+see of the responses. Q13 is pre-filled from the evidence; a setting may answer differently with
+a note, and organisers see every setting whose answer differs from the record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from app.areas import QUADRANT_LABELS, academic_year_of, local
+from app.audit.services import record
+from app.config import Settings
+from app.mail.compose import Email
+from app.mail.outbox import queue_email
+from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
+from app.questionnaire.seeding import list_questions, load_questionnaire
+from app.questionnaire.tables import DeclarationKind, Response, ResponseStatus, TrainingDeclaration
+from app.settings_register.tables import Setting
+
+ANSWER_FIELDS = ("compliant", "action_points", "when_who", "note")
+
+
+class ResponseNotFound(LookupError):
+    pass
+
+
+class AnswersIncomplete(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def current_year(now: dt.datetime) -> str:
+    return academic_year_of(local(now).date())
+
+
+async def send_questionnaire(setting_id: int, email: str, *, actor: str, now: dt.datetime, settings: Settings) -> str:
+    """Email the setting's DSL a secret link (a new one each time: only its hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    year = current_year(now)
+    code = load_questionnaire()["code"]
+    setting = await Setting.select(Setting.name).where(Setting.id == setting_id).first()
+    existing = await Response.select(Response.id).where(
+        (Response.setting == setting_id) & (Response.academic_year == year) & (Response.questionnaire == code)).first()
+    if existing:
+        await Response.update({Response.token_hash: _hash(token), Response.respondent_email: email.lower(),
+                               Response.sent_at: now}).where(Response.id == existing["id"])
+    else:
+        await Response.insert(Response(setting=setting_id, questionnaire=code, academic_year=year,
+                                       token_hash=_hash(token), respondent_email=email.lower(), sent_at=now,
+                                       updated_at=now))
+    link = f"{settings.base_url}/questionnaire/{token}"
+    deadline = load_questionnaire()["deadline"]
+    text = (f"Dear Designated Safeguarding Lead,\n\nPlease complete the Early Years Safeguarding Questionnaire for "
+            f"{setting['name']} by {deadline:%-d %B %Y}. You can save your answers and come back to them.\n\n{link}\n\n"
+            f"Keep this link private: anyone with it can see and change your answers.\n\n"
+            f"Education Safeguarding Team, {settings.council_name}\n")
+    html = (f"<p>Dear Designated Safeguarding Lead,</p><p>Please complete the Early Years Safeguarding Questionnaire "
+            f"for {_esc(setting['name'])} by {deadline:%-d %B %Y}. You can save your answers and come back to them.</p>"
+            f"<p><a href=\"{link}\">Complete the questionnaire</a></p>")
+    await queue_email(Email(recipient=email, subject="Early Years Safeguarding Questionnaire", text=text, html=html),
+                      kind="questionnaire", settings=settings, now=now)
+    await record("questionnaire.sent", actor, setting=setting_id, to=email.lower())
+    return token
+
+
+def _esc(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+@dataclass
+class ResponseView:
+    id: int
+    setting_id: int
+    setting_name: str
+    quadrant: str | None
+    academic_year: str
+    status: str
+    answers: dict[str, dict[str, str]]
+    submitted_at: dt.datetime | None
+
+
+async def response_for_token(token: str) -> ResponseView:
+    row = await Response.select(Response.all_columns(), Response.setting.name.as_alias("setting_name"),
+                                Response.setting.quadrant.as_alias("quadrant")).where(
+        Response.token_hash == _hash(token)).output(load_json=True).first()
+    if row is None:
+        raise ResponseNotFound()
+    return _view(row)
+
+
+def _view(row: dict[str, Any]) -> ResponseView:
+    return ResponseView(row["id"], row["setting"], row["setting_name"], row["quadrant"], row["academic_year"],
+                        row["status"], row["answers"] or {}, row["submitted_at"])
+
+
+async def response_by_id(response_id: int) -> ResponseView:
+    row = await Response.select(Response.all_columns(), Response.setting.name.as_alias("setting_name"),
+                                Response.setting.quadrant.as_alias("quadrant")).where(
+        Response.id == response_id).output(load_json=True).first()
+    if row is None:
+        raise ResponseNotFound()
+    return _view(row)
+
+
+async def q13_prefill(response: ResponseView, now: dt.datetime) -> tuple[Q13Evidence, dict[str, str], Any]:
+    """The evidence, the answer it suggests, and the next bookable forum for the setting."""
+    from app.attendance.chase import next_forum
+
+    evidence = (await q13_evidence([response.setting_id], response.academic_year, now))[response.setting_id]
+    upcoming = await next_forum(response.quadrant, online=response.quadrant is None, now=now)
+    suggestion = {"compliant": {"Yes": "yes", "No": "no"}.get(evidence.answer or "", "")}
+    if evidence.answer == "No":
+        missing = ", ".join(term_label(t, response.academic_year) for t in evidence.missing_terms)
+        action = f"No forum attendance recorded for the DSL / Lead Practitioner in {missing}."
+        if upcoming:
+            action += f" Book the {upcoming.term.label} forum in your quadrant."
+        suggestion["action_points"] = action
+    return evidence, suggestion, upcoming
+
+
+def clean_answers(form: dict[str, str], numbers: list[int]) -> dict[str, dict[str, str]]:
+    answers: dict[str, dict[str, str]] = {}
+    for n in numbers:
+        entry = {f: form.get(f"q{n}-{f}", "").strip()[:2000] for f in ANSWER_FIELDS}
+        if entry["compliant"] not in ("yes", "no", ""):
+            entry["compliant"] = ""
+        answers[str(n)] = entry
+    return answers
+
+
+async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: dt.datetime) -> ResponseView:
+    """Save (a draft, any time) or submit (every question answered; a Q13 answer that differs from
+    the record needs a note). Nothing saved is lost when a submit is refused: the draft is kept."""
+    response = await response_for_token(token)
+    if response.status == ResponseStatus.submitted.value:
+        return response
+    numbers = [q["number"] for q in await list_questions()]
+    answers = clean_answers(form, numbers)
+    await Response.update({Response.answers: answers, Response.status: ResponseStatus.draft.value,
+                           Response.updated_at: now}).where(Response.id == response.id)
+    if submit:
+        errors = {f"q{n}-compliant": f"Answer question {n}: compliant, yes or no" for n in numbers
+                  if not answers[str(n)]["compliant"]}
+        evidence, suggestion, _ = await q13_prefill(response, now)
+        q13 = answers.get("13", {})
+        if suggestion["compliant"] and q13.get("compliant") and q13["compliant"] != suggestion["compliant"] \
+                and not q13.get("note"):
+            errors["q13-note"] = "Your answer to question 13 differs from the attendance we recorded: add a note saying why"
+        if errors:
+            raise AnswersIncomplete(errors)
+        await Response.update({Response.status: ResponseStatus.submitted.value, Response.submitted_at: now}).where(
+            Response.id == response.id)
+        await record("questionnaire.submitted", response.setting_name, setting=response.setting_id)
+    return await response_for_token(token)
+
+
+async def declare_training(token: str, form: dict[str, str], *, now: dt.datetime) -> None:
+    """A setting declares Level 3 or Prevent training taken elsewhere."""
+    response = await response_for_token(token)
+    errors: dict[str, str] = {}
+    kind = form.get("kind", "")
+    if kind not in DeclarationKind._value2member_map_:
+        errors["kind"] = "Select the training"
+    for field, message in (("person_name", "Enter who took the training"), ("course", "Enter the course"),
+                           ("provider", "Enter the provider")):
+        if not form.get(field, "").strip():
+            errors[field] = message
+    role = form.get("role", "")
+    if role not in ("dsl", "deputy_dsl"):
+        errors["role"] = "Select their role"
+    try:
+        completed = dt.date(int(form.get("completed-year", "")), int(form.get("completed-month", "")),
+                            int(form.get("completed-day", "")))
+        if completed > local(now).date():
+            errors["completed-day"] = "The date must be today or in the past"
+    except ValueError:
+        errors["completed-day"] = "Enter the date the training was completed, like 15 3 2024"
+        completed = None
+    if errors:
+        raise AnswersIncomplete(errors)
+    await TrainingDeclaration.insert(TrainingDeclaration(
+        setting=response.setting_id, kind=kind, person_name=form["person_name"].strip()[:200], role=role,
+        course=form["course"].strip()[:200], provider=form["provider"].strip()[:200], completed_on=completed,
+        created_at=now))
+    await record("training.declared", response.setting_name, setting=response.setting_id, kind=kind)
+
+
+async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
+    """Per quadrant: settings on the register, and questionnaires sent, started and submitted."""
+    settings = await Setting.select(Setting.id, Setting.quadrant).where(
+        (Setting.on_register == True) & Setting.merged_into.is_null())  # noqa: E712
+    responses = {r["setting"]: r["status"] for r in await Response.select(Response.setting, Response.status).where(
+        Response.academic_year == academic_year)}
+    rows = []
+    for quadrant, label in [*QUADRANT_LABELS.items(), (None, "No quadrant recorded")]:
+        ids = [s["id"] for s in settings if (s["quadrant"] or None) == (quadrant.value if quadrant else None)]
+        statuses = [responses.get(i) for i in ids]
+        rows.append({"quadrant": label, "settings": len(ids), "sent": sum(s is not None for s in statuses),
+                     "draft": statuses.count("draft"), "submitted": statuses.count("submitted")})
+    return rows
+
+
+async def list_responses(academic_year: str) -> list[dict[str, Any]]:
+    return await Response.select(Response.id, Response.status, Response.sent_at, Response.submitted_at,
+                                 Response.respondent_email, Response.setting.id.as_alias("setting_id"),
+                                 Response.setting.name.as_alias("setting_name"),
+                                 Response.setting.quadrant.as_alias("quadrant")).where(
+        Response.academic_year == academic_year).order_by(Response.setting.name)
+
+
+async def differing_from_record(academic_year: str, now: dt.datetime) -> list[dict[str, Any]]:
+    """Submitted responses whose Q13 answer differs from what the attendance record suggests."""
+    rows = await Response.select(Response.id, Response.answers, Response.setting.id.as_alias("setting_id"),
+                                 Response.setting.name.as_alias("setting_name")).where(
+        (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value)).output(load_json=True)
+    evidence = await q13_evidence([r["setting_id"] for r in rows], academic_year, now) if rows else {}
+    out = []
+    for r in rows:
+        given = (r["answers"] or {}).get("13", {})
+        recorded = {"Yes": "yes", "No": "no"}.get(evidence[r["setting_id"]].answer or "", "")
+        if recorded and given.get("compliant") and given["compliant"] != recorded:
+            out.append({"response_id": r["id"], "setting_id": r["setting_id"], "setting_name": r["setting_name"],
+                        "answered": given["compliant"], "recorded": recorded, "note": given.get("note", ""),
+                        "facts": evidence[r["setting_id"]].facts})
+    return out

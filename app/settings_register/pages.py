@@ -1,0 +1,94 @@
+"""Organiser pages for settings: the register, one setting's whole record, merging; and the
+public look-up behind the booking form's setting autocomplete."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect, Template
+
+from app.areas import QUADRANT_LABELS, Quadrant
+from app.attendance.services import _marks
+from app.bookings.tables import ROLE_LABELS, Booking, Role
+from app.organisers.services import OrganiserView
+from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
+from app.questionnaire.services import current_year
+from app.questionnaire.tables import Response
+from app.settings_register.services import MergeRefused, merge_setting, search_settings
+from app.settings_register.tables import Setting
+
+FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def quadrant_label(value: str | None) -> str:
+    return QUADRANT_LABELS[Quadrant(value)] if value else "Not recorded"
+
+
+class SettingsAdmin(Controller):
+    path = "/organisers/settings"
+    include_in_schema = False
+
+    @get("/", name="organiser_settings")
+    async def index(self, organiser: OrganiserView, q: FromQuery[str | None] = None) -> Template:
+        return Template("organisers/settings.html", context={
+            "organiser": organiser, "q": q or "", "settings": await search_settings(q or ""),
+            "quadrant_label": quadrant_label})
+
+    @get("/{setting_id:int}", name="organiser_setting")
+    async def show(self, organiser: OrganiserView, setting_id: int, now: dt.datetime,
+                   year: FromQuery[str | None] = None, sent: FromQuery[bool] = False,
+                   send_error: FromQuery[bool] = False) -> Template:
+        setting = await Setting.select().where(Setting.id == setting_id).first()
+        if setting is None:
+            raise NotFoundException()
+        year = year or current_year(now)
+        bookings = await Booking.select(
+            Booking.id, Booking.role, Booking.status, Booking.created_at, Booking.person.id.as_alias("person_id"),
+            Booking.person.name.as_alias("person_name"), Booking.person.email.as_alias("email"),
+            Booking.event.id.as_alias("event_id"), Booking.event.title.as_alias("title"),
+            Booking.event.starts_at.as_alias("starts_at"), Booking.event.ends_at.as_alias("ends_at"),
+        ).where(Booking.setting == setting_id).order_by(Booking.event.starts_at, ascending=False).limit(500)
+        marks = await _marks([b["id"] for b in bookings])
+        people: dict[int, dict] = {}
+        no_shows = 0
+        for b in bookings:
+            b["attendance"] = marks.get(b["id"], {}).get("outcome")
+            ended = b["ends_at"] <= now
+            b["no_show"] = b["status"] == "confirmed" and ended and b["attendance"] != "attended"
+            no_shows += b["no_show"]
+            p = people.setdefault(b["person_id"], {"name": b["person_name"], "email": b["email"], "roles": set(),
+                                                   "bookings": 0, "attended": 0, "no_shows": 0})
+            p["roles"].add(ROLE_LABELS[Role(b["role"])])
+            p["bookings"] += 1
+            p["attended"] += b["attendance"] == "attended"
+            p["no_shows"] += b["no_show"]
+        dsl_email = next((b["email"] for b in bookings if b["role"] == "dsl"), "")
+        response = await Response.select(Response.id, Response.status, Response.respondent_email).where(
+            (Response.setting == setting_id) & (Response.academic_year == year)).first()
+        merge_targets = [] if setting["on_register"] else [
+            s for s in await search_settings(setting["name"].split()[0] if setting["name"] else "", limit=20)
+            if s["on_register"] and s["id"] != setting_id]
+        return Template("organisers/setting.html", context={
+            "organiser": organiser, "setting": setting, "year": year, "bookings": bookings, "people": people,
+            "no_shows": no_shows, "q13": (await q13_evidence([setting_id], year, now))[setting_id],
+            "q6": await training_evidence(6, setting_id), "q7": await training_evidence(7, setting_id),
+            "today": now.date(), "response": response, "dsl_email": dsl_email, "sent": sent, "send_error": send_error,
+            "roles": ROLE_LABELS, "term_label": term_label, "quadrant_label": quadrant_label,
+            "merge_targets": merge_targets})
+
+    @post("/{setting_id:int}/merge", name="organiser_setting_merge")
+    async def merge(self, organiser: OrganiserView, setting_id: int, data: FormData) -> Redirect | Template:
+        target = data.get("target", "")
+        if not target.isdigit():
+            return Redirect(f"/organisers/settings/{setting_id}?merge_error=true#merge", status_code=303)
+        try:
+            await merge_setting(setting_id, int(target), actor=organiser.email)
+        except MergeRefused as exc:
+            return Template("errors/message.html", status_code=409, context={
+                "heading": "These settings cannot be merged", "paragraphs": [str(exc)]})
+        return Redirect(f"/organisers/settings/{target}", status_code=303)

@@ -1,0 +1,141 @@
+"""A setting completes the questionnaire by its secret link; organisers follow up."""
+
+import csv
+import datetime as dt
+import email
+import io
+import re
+from email import policy
+
+from app.mail.tables import OutboxMessage
+from app.programme.tables import Event
+from app.questionnaire.seeding import seed_questionnaire
+from app.questionnaire.tables import Response, TrainingDeclaration
+from app.settings_register.tables import Setting
+from tests import factories as f
+from tests.questionnaire.test_evidence import forum, person, setting, went
+
+
+def token(html: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def send_link(signed_in, setting_id: int) -> str:
+    page = await signed_in.get(f"/organisers/settings/{setting_id}")
+    assert page.status_code == 200
+    await signed_in.post(f"/organisers/settings/{setting_id}/questionnaire",
+                         data={"email": "dsl@oak.example.org", "_csrf_token": token(page.text)})
+    raw = (await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "questionnaire")
+           .order_by(OutboxMessage.id, ascending=False).first())["raw"]
+    body = email.message_from_string(raw, policy=policy.default).get_body(("plain",)).get_content()
+    return re.search(r"http://testserver\.local(/questionnaire/\S+)", body).group(1)
+
+
+def all_answers(**overrides: str) -> dict[str, str]:
+    form = {f"q{n}-compliant": "yes" for n in range(1, 21)}
+    form.update(overrides)
+    return form
+
+
+async def test_a_dsl_saves_returns_and_submits_with_q13_prefilled_from_the_record(signed_in, now):
+    await seed_questionnaire()
+    oak, jo = await setting("Oak Primary"), await person("Jo Barclay")
+    # This academic year: a forum in the autumn the DSL attended, a spring one they missed.
+    year_start = dt.date(now.year if now.month >= 9 else now.year - 1, 9, 1)
+    autumn = await forum(year_start + dt.timedelta(days=40))
+    await went(autumn, jo, oak)
+    upcoming = await f.event(now=now, starts_in=dt.timedelta(days=20), title="West Safeguarding Forum")
+    link = await send_link(signed_in, oak)
+    page = await signed_in.get(link)
+    assert page.status_code == 200 and page.text.count('class="govuk-form-group app-question"') == 20
+    assert "forum attendance recorded for the DSL / Lead Practitioner (Jo Barclay)" in page.text
+    assert 'name="q13-compliant" type="radio" value="yes" checked' in page.text
+    assert f'href="/events/{upcoming}"' in page.text
+    csrf = token(page.text)
+    saved = await signed_in.post(link, follow_redirects=False, data={**all_answers(**{"q1-compliant": "no",
+                                 "q1-action_points": "Update the policy", "q1-when_who": "June, Jo"}), "action": "save",
+                                 "_csrf_token": csrf})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?saved=true")
+    back = await signed_in.get(saved.headers["location"])
+    assert "Update the policy" in back.text and "Your answers have been saved" in back.text
+    incomplete = await signed_in.post(link, data={"q1-compliant": "yes", "action": "submit", "_csrf_token": csrf})
+    assert incomplete.status_code == 400 and "Answer question 2: compliant, yes or no" in incomplete.text
+    differs = await signed_in.post(link, data={**all_answers(**{"q13-compliant": "no"}), "action": "submit", "_csrf_token": csrf})
+    assert differs.status_code == 400 and "add a note saying why" in differs.text
+    done = await signed_in.post(link, follow_redirects=False, data={
+        **all_answers(**{"q13-compliant": "no", "q13-note": "Our DSL was on leave"}), "action": "submit", "_csrf_token": csrf})
+    assert done.status_code == 303
+    assert "Questionnaire submitted" in (await signed_in.get(link)).text
+    response = await Response.select().where(Response.setting == oak).output(load_json=True).first()
+    assert response["status"] == "submitted" and response["answers"]["13"]["note"] == "Our DSL was on leave"
+    overview = await signed_in.get("/organisers/questionnaire")
+    assert "Oak Primary" in overview.text and "Our DSL was on leave" in overview.text  # differs from the record
+    read = await signed_in.get(f"/organisers/questionnaire/responses/{response['id']}")
+    assert "Our DSL was on leave" in read.text
+    exported = await signed_in.get("/organisers/questionnaire/export.csv")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["Setting", "Quadrant", "Status", "Submitted", "Q1 Compliant"]
+    assert rows[1][0] == "Oak Primary" and rows[1][4] == "yes"
+    assert (await signed_in.get("/organisers/questionnaire/export.xlsx")).status_code == 200
+    assert (await signed_in.get("/questionnaire/not-a-real-token")).status_code == 404
+
+
+async def test_progress_is_shown_per_quadrant(signed_in, now):
+    await seed_questionnaire()
+    ids = [await setting(f"Setting {n}", quadrant=q) for n, q in enumerate(["west", "west", "mid"])]
+    await send_link(signed_in, ids[0])
+    page = await signed_in.get("/organisers/questionnaire")
+    west = re.search(r'West</th>\s*<td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>', page.text)
+    assert west.groups() == ("2", "1", "0", "0")
+
+
+async def test_a_setting_declares_training_taken_elsewhere(signed_in, now):
+    await seed_questionnaire()
+    oak = await setting("Oak Primary")
+    link = await send_link(signed_in, oak)
+    page = await signed_in.get(link)
+    bad = await signed_in.post(f"{link}/training", data={"kind": "level3", "_csrf_token": token(page.text)})
+    assert bad.status_code == 400 and "Enter who took the training" in bad.text
+    good = await signed_in.post(f"{link}/training", follow_redirects=False, data={
+        "kind": "level3", "person_name": "Jo Barclay", "role": "dsl", "course": "DSL Level 3", "provider": "ECC",
+        "completed-day": "5", "completed-month": "1", "completed-year": str(now.year - 1), "_csrf_token": token(page.text)})
+    assert good.status_code == 303
+    assert await TrainingDeclaration.count() == 1
+    assert "declared: DSL Level 3, ECC" in (await signed_in.get(link)).text
+    assert "within two years" in (await signed_in.get(f"/organisers/settings/{oak}")).text
+
+
+async def test_a_typed_in_setting_is_merged_into_the_register_entry(signed_in, now):
+    event_id = await f.event(now=now)
+    await signed_in.post(f"/api/events/{event_id}/bookings", json=f.api_body(1, setting={"name": "Oak Primry", "urn": None}))
+    typo = (await Setting.select(Setting.id).where(Setting.name == "Oak Primry").first())["id"]
+    real = await setting("Oak Primary")
+    page = await signed_in.get(f"/organisers/settings/{typo}")
+    assert "not on the register" in page.text and f'value="{real}"' in page.text
+    merged = await signed_in.post(f"/organisers/settings/{typo}/merge", follow_redirects=False,
+                                  data={"target": str(real), "_csrf_token": token(page.text)})
+    assert merged.headers["location"] == f"/organisers/settings/{real}"
+    assert "Person 1" in (await signed_in.get(f"/organisers/settings/{real}")).text
+    # A later booking with the typo lands on the register entry.
+    await signed_in.post(f"/api/events/{event_id}/bookings", json=f.api_body(2, setting={"name": "oak primry", "urn": None}))
+    from app.bookings.tables import Booking
+
+    assert await Booking.count().where(Booking.setting == real) == 2
+
+
+async def test_the_q13_export_and_the_dashboard(signed_in, now):
+    oak, _ = await setting("Oak Primary", "west"), await setting("Little Acorns", "west")
+    mid = await setting("Ash Tree", "mid")
+    jo, sam = await person("Jo Barclay"), await person("Sam Patel")
+    autumn = await forum(dt.date(2023, 11, 15))
+    await went(autumn, jo, oak)
+    await went(autumn, sam, mid, outcome="absent")
+    export = await signed_in.get("/organisers/evidence/q13.csv", params={"year": "2023/24"})
+    rows = {r[0]: r for r in csv.reader(io.StringIO(export.content.decode("utf-8-sig")))}
+    assert rows["Oak Primary"][7] == "Yes" and rows["Little Acorns"][7] == "No" and rows["Ash Tree"][7] == "No"
+    assert "Autumn 2023: no forum attendance recorded" in rows["Ash Tree"][8]
+    dashboard = await signed_in.get("/organisers/dashboard/", params={"year": "2023/24"})
+    assert dashboard.status_code == 200 and 'role="img"' in dashboard.text
+    assert "50% (1 of 2)" in dashboard.text  # West, autumn: one of two settings
+    table = re.search(r'Mid</th><td class="govuk-table__cell">Autumn</td>(.*?)</tr>', dashboard.text, re.S).group(1)
+    assert "100% (1)" in table  # the one confirmed Mid booking was a no-show
