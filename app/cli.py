@@ -268,6 +268,21 @@ def settings_import(path: str) -> int:
     return _run(go)
 
 
+def generate_scale(args: argparse.Namespace) -> int:
+    import time
+
+    from app.scale_data import generate
+
+    async def go() -> int:
+        started = time.perf_counter()
+        report = await generate(settings=args.settings, people=args.people, bookings=args.bookings, now=_now())
+        print(f"Generated {report.settings} settings, {report.people} people, {report.events} events, "
+              f"{report.bookings} bookings, {report.attendance} attendance marks in {time.perf_counter() - started:.1f} s")
+        return 0
+
+    return _run(go)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("piccolo").setLevel(logging.WARNING)
@@ -316,7 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     purge_parser.add_argument("--mail-after-days", type=int, help="default 90")
     import_parser = sub.add_parser("import-settings", help="import settings from a GIAS extract or early-years CSV")
     import_parser.add_argument("path")
+    scale_parser = sub.add_parser("generate-scale", help="fictional data at county scale, for benchmarks (never live)")
+    scale_parser.add_argument("--settings", type=int, default=2500)
+    scale_parser.add_argument("--people", type=int, default=10000)
+    scale_parser.add_argument("--bookings", type=int, default=100000)
     args = parser.parse_args(argv)
+    if args.command == "generate-scale":
+        return generate_scale(args)
     if args.command == "import-settings":
         return settings_import(args.path)
     if args.command == "purge":

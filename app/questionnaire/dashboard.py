@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from app.areas import QUADRANT_LABELS, Quadrant, Term
 from app.attendance.tables import Attendance, Outcome
 from app.bookings.tables import Booking, BookingStatus
-from app.questionnaire.evidence import TERM_ORDER, attended, rules
+from app.questionnaire.evidence import TERM_ORDER, rules
 from app.settings_register.tables import Setting
 
 
@@ -33,31 +33,40 @@ class Cell:
 
 
 async def dashboard(academic_year: str, now: dt.datetime) -> list[Cell]:
-    settings = await Setting.select(Setting.id, Setting.quadrant).where(
-        (Setting.on_register == True) & Setting.merged_into.is_null())  # noqa: E712
-    quadrant_of = {s["id"]: s["quadrant"] for s in settings}
-    per_quadrant = {q: sum(1 for v in quadrant_of.values() if v == q.value) for q in Quadrant}
+    from piccolo.query.functions.aggregate import Count
+
     rule = rules()[13]
-    with_dsl: dict[tuple[Quadrant, Term], set[int]] = {}
-    for a in await attended(academic_year, rule["attended_kinds"]):
-        quadrant = quadrant_of.get(a.setting_id)
-        if quadrant and a.role in rule["roles"]:
-            with_dsl.setdefault((Quadrant(quadrant), a.term), set()).add(a.setting_id)
-    # No-shows: confirmed bookings at events of the year that have ended, not marked attended.
-    bookings = await Booking.select(Booking.id, Booking.setting.quadrant.as_alias("quadrant"),
-                                    Booking.event.term.as_alias("term")).where(
-        (Booking.status == BookingStatus.confirmed.value) & (Booking.event.academic_year == academic_year)
-        & (Booking.event.ends_at <= now) & Booking.setting.quadrant.is_not_null())
-    came = {r["booking"] for r in await Attendance.select(Attendance.booking).where(
-        (Attendance.outcome == Outcome.attended.value) & (Attendance.booking.event.academic_year == academic_year))}
-    confirmed: dict[tuple[str, str], int] = {}
-    no_shows: dict[tuple[str, str], int] = {}
-    for b in bookings:
-        key = (b["quadrant"], b["term"])
-        confirmed[key] = confirmed.get(key, 0) + 1
-        no_shows[key] = no_shows.get(key, 0) + (b["id"] not in came)
-    return [Cell(q, t, per_quadrant[q], len(with_dsl.get((q, t), set())), confirmed.get((q.value, t.value), 0),
-                 no_shows.get((q.value, t.value), 0)) for q in Quadrant for t in TERM_ORDER]
+    register = (Setting.on_register == True) & Setting.merged_into.is_null()  # noqa: E712
+    per_quadrant = {q: 0 for q in Quadrant}
+    for row in await Setting.select(Setting.quadrant, Count(alias="n")).where(register).group_by(Setting.quadrant):
+        if row["quadrant"]:
+            per_quadrant[Quadrant(row["quadrant"])] = row["n"]
+    # Settings whose DSL attended a forum, per quadrant and term: DISTINCT pairs, counted here.
+    booking = Attendance.booking
+    pairs = await Attendance.select(booking.setting.as_alias("setting"), booking.setting.quadrant.as_alias("quadrant"),
+                                    booking.event.term.as_alias("term")).where(
+        (Attendance.outcome == Outcome.attended.value) & (booking.event.academic_year == academic_year)
+        & booking.event.kind.code.is_in(rule["attended_kinds"]) & booking.role.is_in(rule["roles"])
+        & (booking.setting.on_register == True) & booking.setting.quadrant.is_not_null()  # noqa: E712
+    ).distinct()
+    with_dsl: dict[tuple[str, str], int] = {}
+    for p in pairs:
+        key = (p["quadrant"], p["term"])
+        with_dsl[key] = with_dsl.get(key, 0) + 1
+    # No-shows: confirmed bookings at ended events of the year, less those marked attended.
+    over = (Booking.status == BookingStatus.confirmed.value) & (Booking.event.academic_year == academic_year) & (
+        Booking.event.ends_at <= now) & Booking.setting.quadrant.is_not_null()
+    confirmed = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(
+        Booking.setting.quadrant.as_alias("quadrant"), Booking.event.term.as_alias("term"), Count(alias="n")).where(over)
+        .group_by(Booking.setting.quadrant, Booking.event.term)}
+    came = {(r["quadrant"], r["term"]): r["n"] for r in await Attendance.select(
+        booking.setting.quadrant.as_alias("quadrant"), booking.event.term.as_alias("term"), Count(alias="n")).where(
+        (Attendance.outcome == Outcome.attended.value) & (booking.status == BookingStatus.confirmed.value)
+        & (booking.event.academic_year == academic_year) & (booking.event.ends_at <= now)
+        & booking.setting.quadrant.is_not_null()).group_by(booking.setting.quadrant, booking.event.term)}
+    return [Cell(q, t, per_quadrant[q], with_dsl.get((q.value, t.value), 0), confirmed.get((q.value, t.value), 0),
+                 confirmed.get((q.value, t.value), 0) - came.get((q.value, t.value), 0))
+            for q in Quadrant for t in TERM_ORDER]
 
 
 def chart_rows(cells: list[Cell]) -> list[dict]:

@@ -1,7 +1,9 @@
 """Benchmark: the booking API and the programme page at concurrency 1, 16 and 64, on SQLite and
 PostgreSQL, through a running server. Prints requests/s, p50 and p99 latency, and checks that no
 event is over capacity afterwards; then the email sender's throughput for 1,000 confirmations to a
-local SMTP server. Not a test: figures depend on the machine; compare within a run.
+local SMTP server; then, on 2,500 settings, 10,000 people and 100,000 bookings, the Q13 evidence
+for every setting and the dashboard. Not a test: figures depend on the machine; compare within
+a run. `--only scale` runs the last part alone.
 
     .venv/bin/python -m tests.bench.run_bench [--requests 400] [--engines sqlite,postgres]
 """
@@ -140,21 +142,56 @@ async def bench_sender(engine: str, url: str, count: int = 1000) -> list[str]:
     ]
 
 
+async def bench_scale(engine: str, url: str, repeats: int = 7) -> list[str]:
+    """Issue 5's scale: 2,500 settings, 10,000 people, 100,000 bookings over three academic years;
+    then the Q13 evidence for every setting and the dashboard, rendered by a running server."""
+    from app.organisers.auth import SESSION_COOKIE
+    from app.organisers.services import create_organiser, sign_in
+
+    started = time.perf_counter()
+    generated = support.run_cli(url, "generate-scale").stdout.strip().splitlines()[-1]
+    generate_seconds = time.perf_counter() - started
+    bind_tables(make_engine(url))
+    now = dt.datetime.now(dt.timezone.utc)
+    await create_organiser(email="bench@essex.gov.uk", name="Bench", password="correct horse battery", now=now)
+    token = await sign_in(email="bench@essex.gov.uk", password="correct horse battery", now=now)
+    lines = [f"{engine:8} {generated} (command took {generate_seconds:.1f} s)"]
+    with support.RunningServer(url, workers=1) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=120, cookies={SESSION_COOKIE: token}) as client:
+            for label, path in [("Q13 evidence, every setting (CSV)", "/organisers/evidence/q13.csv?year=2024/25"),
+                                ("dashboard page", "/organisers/dashboard/?year=2024/25"),
+                                ("one setting's page", "/organisers/settings/1?year=2024/25")]:
+                times = []
+                for _ in range(repeats):
+                    t = time.perf_counter()
+                    response = await client.get(path)
+                    times.append(time.perf_counter() - t)
+                    assert response.status_code == 200, (path, response.status_code)
+                lines.append(f"{engine:8} {label:36} median {statistics.median(times) * 1000:6.0f} ms  "
+                             f"max {max(times) * 1000:6.0f} ms  ({len(response.content):,} bytes)")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=400, help="requests per concurrency level")
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--emails", type=int, default=1000, help="confirmations for the sender benchmark")
+    parser.add_argument("--only", choices=["http", "scale"], help="run one part only")
     args = parser.parse_args()
     print(f"Benchmark: {args.requests} requests per level; one server process; client on the same machine")
     with tempfile.TemporaryDirectory() as tmp:
         for engine in args.engines.split(","):
             url = support.new_database(engine, Path(tmp))
             try:
-                for line in asyncio.run(bench_engine(engine, url, args.requests)):
-                    print(line, flush=True)
-                for line in asyncio.run(bench_sender(engine, url, args.emails)):
-                    print(line, flush=True)
+                if args.only != "scale":
+                    for line in asyncio.run(bench_engine(engine, url, args.requests)):
+                        print(line, flush=True)
+                    for line in asyncio.run(bench_sender(engine, url, args.emails)):
+                        print(line, flush=True)
+                if args.only != "http":
+                    for line in asyncio.run(bench_scale(engine, url)):
+                        print(line, flush=True)
             finally:
                 if engine == "postgres":
                     support.drop_postgres_database(url)

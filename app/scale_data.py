@@ -1,0 +1,115 @@
+"""Generated data at the scale of a county: settings, people, bookings and attendance over
+several academic years, for load testing and benchmarks (`python -m app generate-scale`).
+Never run against a live database: every row is fictional and marked as generated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass
+
+from app.areas import LONDON, Quadrant, Term
+from app.attendance.tables import Attendance
+from app.bookings.tables import Booking
+from app.db import write_transaction
+from app.organisers.tables import Organiser
+from app.programme.tables import Event, EventKind, Venue
+from app.settings_register.tables import Person, Setting
+
+BATCH = 1000  # rows per INSERT: PostgreSQL takes at most 32,767 parameters a statement
+TERM_DATES = {Term.autumn: (11, 15), Term.spring: (3, 13), Term.summer: (7, 3)}
+
+
+@dataclass
+class ScaleReport:
+    settings: int
+    people: int
+    events: int
+    bookings: int
+    attendance: int
+
+
+async def _kind_ids() -> dict[str, int]:
+    ids = {}
+    for code, name, forum in (("forum", "Safeguarding Forum", True), ("hsb", "Harmful Sexual Behaviour (HSB) training", False),
+                              ("prevent", "Prevent awareness", False)):
+        row = await EventKind.select(EventKind.id).where(EventKind.code == code).first()
+        if row is None:
+            row = (await EventKind.insert(EventKind(code=code, name=name, is_forum=forum)).returning(EventKind.id))[0]
+        ids[code] = row["id"]
+    return ids
+
+
+async def _insert(table, rows: list) -> None:  # type: ignore[no-untyped-def]
+    for start in range(0, len(rows), BATCH):
+        async with write_transaction():
+            await table.insert(*rows[start:start + BATCH])
+
+
+async def generate(*, settings: int = 2500, people: int = 10000, bookings: int = 100000, first_year: int = 2023,
+                   years: int = 3, now: dt.datetime, seed: int = 2024) -> ScaleReport:
+    rng = random.Random(seed)
+    kinds = await _kind_ids()
+    venue = (await Venue.insert(Venue(name="Generated venue", address="Generated", postcode="CM1 1AA")).returning(Venue.id))[0]["id"]
+    organiser = await Organiser.select(Organiser.id).first()
+    if organiser is None:
+        organiser = (await Organiser.insert(Organiser(email="generated-organiser@invalid", name="Generated organiser"))
+                     .returning(Organiser.id))[0]
+    quadrants = [q.value for q in Quadrant]
+    first_setting = await Setting.count()
+    await _insert(Setting, [Setting(name=f"Generated setting {n}", name_key=f"generated setting {n}",
+                                    urn=f"9{first_setting + n:06d}", setting_type=rng.choice(["school", "nursery", "childminder"]),
+                                    quadrant=rng.choice(quadrants), on_register=True) for n in range(settings)])
+    setting_ids = [r["id"] for r in await Setting.select(Setting.id).where(Setting.urn.like("9%")).order_by(Setting.id)][-settings:]
+    tag = secrets.token_hex(3)
+    await _insert(Person, [Person(name=f"Generated person {n}", email=f"gen-{tag}-{n}@invalid") for n in range(people)])
+    person_ids = [r["id"] for r in await Person.select(Person.id).where(Person.email.like(f"gen-{tag}-%"))]
+    # Each person works at one setting; the first person at each setting is its DSL.
+    works_at = {p: setting_ids[i % len(setting_ids)] for i, p in enumerate(person_ids)}
+    role_of = {p: "dsl" if i < len(setting_ids) else rng.choice(["deputy_dsl", "deputy_dsl", "headteacher_manager", "other"])
+               for i, p in enumerate(person_ids)}
+    events = []
+    for year in range(first_year, first_year + years):
+        for term, (month, day) in TERM_DATES.items():
+            cal_year = year if term is Term.autumn else year + 1
+            for n, (code, quadrant) in enumerate([("forum", q) for q in quadrants] + [("forum", None), ("hsb", None), ("prevent", None)]):
+                start = dt.datetime(cal_year, month, day + n, 9, 30, tzinfo=LONDON)
+                events.append(Event(
+                    title=f"Generated {code} {quadrant or 'online'}", kind=kinds[code], quadrant=quadrant, online=quadrant is None,
+                    academic_year=f"{year}/{(year + 1) % 100:02d}", term=term.value, starts_at=start.astimezone(dt.timezone.utc),
+                    ends_at=(start + dt.timedelta(hours=2)).astimezone(dt.timezone.utc), venue=None if quadrant is None else venue,
+                    capacity=5000, places_taken=0, seed_key=f"generated:{tag}:{year}:{term.value}:{n}"))
+    await _insert(Event, events)
+    event_rows = await Event.select(Event.id, Event.ends_at).where(Event.seed_key.like(f"generated:{tag}:%"))
+    per_event: dict[int, set[int]] = {e["id"]: set() for e in event_rows}
+    ended = {e["id"]: e["ends_at"] <= now for e in event_rows}
+    booking_rows, chosen = [], []
+    event_ids = list(per_event)
+    while len(booking_rows) < bookings:
+        person = rng.choice(person_ids)
+        event_id = rng.choice(event_ids)
+        if person in per_event[event_id]:
+            continue
+        per_event[event_id].add(person)
+        booking_rows.append(Booking(event=event_id, person=person, setting=works_at[person], role=role_of[person],
+                                    status="confirmed", reference=f"G{tag[:2]}{len(booking_rows):07d}".upper(),
+                                    manage_token=secrets.token_urlsafe(24), calendar_uid=secrets.token_hex(12),
+                                    checkin_token=secrets.token_urlsafe(18), source="api"))
+        chosen.append(event_id)
+    await _insert(Booking, booking_rows)
+    booked = await Booking.select(Booking.id, Booking.event).where(Booking.event.is_in(event_ids))
+    marks = []
+    for b in booked:
+        if not ended[b["event"]]:
+            continue
+        roll = rng.random()
+        if roll < 0.8:
+            marks.append(Attendance(booking=b["id"], outcome="attended", source="register", recorded_by=organiser["id"], recorded_at=now))
+        elif roll < 0.9:
+            marks.append(Attendance(booking=b["id"], outcome="absent", source="register", recorded_by=organiser["id"], recorded_at=now))
+    await _insert(Attendance, marks)
+    for event_id, persons in per_event.items():
+        await Event.update({Event.places_taken: len(persons)}).where(Event.id == event_id)
+    return ScaleReport(settings=len(setting_ids), people=len(person_ids), events=len(event_ids),
+                       bookings=len(booked), attendance=len(marks))
