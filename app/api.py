@@ -68,6 +68,11 @@ def problem(status: int, code: str, detail: str, errors: list[FieldProblem] | No
     return Response(Problem(status=status, code=code, detail=detail, errors=errors or []), status_code=status)
 
 
+class SettingFound(msgspec.Struct):
+    name: str
+    urn: str | None
+
+
 QuadrantParam = Annotated[str | None, QueryParameter(description="south, west, mid, north_east or online")]
 Text = FromQuery[str | None]
 
@@ -89,6 +94,18 @@ class ApiController(Controller):
             raise ValidationException(detail="Invalid filter", extra=errors)
         events = await list_events(parse_filters(quadrant, kind, term, academic_year), now)
         return [event_out(e) for e in events]
+
+    @get("/settings", summary="Find a school or setting on the register (for the booking form)")
+    async def find_settings(self, q: Text = None) -> list[SettingFound]:
+        """Schools, colleges and nurseries on the register by name or URN. Childminders are left
+        out: their setting names are often their own names."""
+        from app.settings_register.services import search_settings
+
+        if not q or len(q.strip()) < 2:
+            return []
+        rows = await search_settings(q[:100], limit=30)
+        return [SettingFound(r["name"], r["urn"]) for r in rows
+                if r["on_register"] and r["setting_type"] != "childminder"][:10]
 
     @get("/events/{event_id:int}", summary="One event")
     async def get_event(self, event_id: int, now: dt.datetime) -> EventOut:

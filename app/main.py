@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         # sessions) is not excluded: its unsafe requests need the X-CSRFToken header.
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="csrftoken",
                                cookie_secure=settings.base_url.startswith("https://"),
-                               cookie_samesite="lax", exclude=[r"^/api/(events|bookings)(/|$)", r"^/schema"]),
+                               cookie_samesite="lax", exclude=[r"^/api/(events|bookings|settings)(/|\?|$)", r"^/schema"]),
         openapi_config=OpenAPIConfig(title="Safeguarding forums and training bookings", version="1.0.0",
                                      path="/schema"),
         exception_handlers={

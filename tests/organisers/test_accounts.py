@@ -17,7 +17,7 @@ from tests.web.conftest import ORGANISER_PASSWORD
 #: Routes anyone may use. Every other route must refuse anonymous requests: a new route is
 #: protected, or it is added here on purpose.
 PUBLIC_PATHS = re.compile(
-    r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/schema|^/assets"
+    r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/api/settings$|^/schema|^/assets"
     r"|^/organisers/sign-in$|^/organisers/sign-out$|^/organisers/invitations/"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
 )

@@ -75,3 +75,19 @@ async def test_a_booking_typed_in_before_the_register_is_updated_by_the_import(d
 async def test_a_file_of_another_shape_is_refused_with_a_reason(db):
     report = await import_settings(b"a,b\n1,2\n")
     assert report.added == 0 and "neither a GIAS extract" in report.rejected[0][1]
+
+
+async def test_the_booking_form_look_up_finds_register_entries_but_not_childminders(db):
+    from litestar.testing import AsyncTestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    await import_settings(csv_bytes(GIAS))
+    await import_settings(csv_bytes(EARLY_YEARS))
+    app = create_app(Settings(database_url=db, secret_key="x", db_pool_size=0, mail_sender_in_process=False))
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/api/settings", params={"q": "oak"})).json() == [{"name": "Oak Primary School", "urn": "115000"}]
+        assert (await client.get("/api/settings", params={"q": "ey123456"})).json()[0]["name"] == "Little Acorns Nursery"
+        assert (await client.get("/api/settings", params={"q": "patel"})).json() == []  # a childminder
+        assert (await client.get("/api/settings", params={"q": "o"})).json() == []  # too short to search

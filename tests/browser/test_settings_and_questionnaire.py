@@ -1,0 +1,81 @@
+"""Issue 5 in a real browser: the setting look-up on the booking form, completing the
+questionnaire, and the organisers' questionnaire, settings and dashboard pages, all with axe."""
+
+import re
+
+from playwright.async_api import expect
+
+from app.config import Settings
+from app.programme.tables import Event
+from app.questionnaire.seeding import seed_questionnaire
+from app.questionnaire.services import send_questionnaire
+from app.settings_register.importer import import_settings
+from app.settings_register.tables import Setting
+from tests.browser.test_booking_journey import assert_accessible
+from tests.browser.test_organiser_workspace import signed_in_page
+from tests.settings_register.test_import import GIAS, csv_bytes
+
+
+async def test_the_booking_form_finds_a_setting_as_you_type(browser, server):
+    await import_settings(csv_bytes(GIAS))
+    event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/west").first())["id"]
+    page = await browser.new_page()
+    await page.goto(f"{server.base_url}/events/{event_id}/book")
+    field = page.get_by_label("Name of school or setting")
+    await field.press_sequentially("Oak Pri", delay=50)
+    option = page.get_by_role("option", name="Oak Primary School (URN 115000)")
+    await expect(option).to_be_visible()
+    await assert_accessible(page, "booking form with suggestions open")
+    await option.click()
+    await expect(page.get_by_label("URN or Ofsted number (optional)")).to_have_value("115000")
+    await page.get_by_label("Full name").fill("Jo Barclay")
+    await page.get_by_label("Work email address").fill("jo@oak.example.org")
+    await page.get_by_label("Designated Safeguarding Lead (DSL) or Lead Practitioner").check()
+    await page.get_by_role("button", name="Book place").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Booking confirmed")
+    assert await Setting.count() == 2  # the register entry was used, no new setting typed in
+
+
+async def test_completing_the_questionnaire(browser, server, now):
+    await seed_questionnaire()
+    await import_settings(csv_bytes(GIAS))
+    oak = (await Setting.select(Setting.id).where(Setting.urn == "115000").first())["id"]
+    token = await send_questionnaire(oak, "dsl@oak.example.org", actor="test", now=now,
+                                     settings=Settings(base_url=server.base_url))
+    page = await browser.new_page()
+    await page.goto(f"{server.base_url}/questionnaire/{token}")
+    await expect(page.get_by_role("heading", name="Early Years Safeguarding Questionnaire")).to_be_visible()
+    await assert_accessible(page, "questionnaire")
+    await page.locator("#question-1").get_by_label("No").check()
+    await page.locator("#q1-action_points").fill("Review the child protection policy")
+    await page.get_by_role("button", name="Save and come back later").click()
+    await expect(page.get_by_text("Your answers have been saved")).to_be_visible()
+    await page.get_by_role("button", name="Submit the questionnaire").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("Answer question 2")
+    await assert_accessible(page, "questionnaire with errors")
+    for n in range(2, 21):
+        await page.locator(f"#question-{n}").get_by_label("Yes", exact=True).check()
+    await page.get_by_role("button", name="Submit the questionnaire").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Questionnaire submitted")
+    await expect(page.locator("#q1-action_points")).to_have_value("Review the child protection policy")
+    await assert_accessible(page, "submitted questionnaire")
+
+
+async def test_the_organisers_questionnaire_settings_and_dashboard_pages(browser, server, now):
+    page = await signed_in_page(browser, server, now)
+    await seed_questionnaire()
+    await import_settings(csv_bytes(GIAS))
+    oak = (await Setting.select(Setting.id).where(Setting.urn == "115000").first())["id"]
+    await send_questionnaire(oak, "dsl@oak.example.org", actor="test", now=now, settings=Settings(base_url=server.base_url))
+    from app.questionnaire.tables import Response
+
+    response_id = (await Response.select(Response.id).first())["id"]
+    for name, path in {"questionnaire overview": "/organisers/questionnaire", "response": f"/organisers/questionnaire/responses/{response_id}",
+                       "settings": "/organisers/settings/?q=oak", "setting": f"/organisers/settings/{oak}",
+                       "dashboard": "/organisers/dashboard/"}.items():
+        response = await page.goto(server.base_url + path)
+        assert response.status == 200, name
+        await assert_accessible(page, name)
+    await page.goto(server.base_url + "/organisers/dashboard/")
+    await expect(page.get_by_role("img", name=re.compile("Settings whose DSL or Lead Practitioner attended a forum"))).to_be_visible()
+    await expect(page.locator("#dashboard-table tbody tr")).to_have_count(12)
