@@ -35,9 +35,11 @@ def test_migrate_then_seed_twice(empty_database_url):
     assert "0 migration(s) pending" in support.run_cli(empty_database_url, "status").stdout
     first = support.run_cli(empty_database_url, "seed", "--demo").stdout
     assert "events: 14 added, 0 already there" in first
+    assert "questionnaire questions: 20 added, 0 already there" in first
     second = support.run_cli(empty_database_url, "seed", "--demo").stdout
     assert "events: 0 added, 14 already there" in second
     assert "kinds: 0 added, 3 already there" in second and "venues: 0 added, 4 already there" in second
+    assert "questionnaire questions: 0 added, 20 already there" in second
 
 
 def test_seeding_before_migrating_says_what_to_do(empty_database_url):
@@ -122,3 +124,17 @@ def test_the_first_organiser_is_created_from_the_command_line(tmp_path):
     assert made.returncode == 0 and "Organiser Jo Barclay <jo.barclay@essex.gov.uk> created" in made.stdout
     again = create("correct horse battery staple")
     assert again.returncode == 1 and "already an organiser" in again.stderr
+
+
+def test_importing_the_settings_register_from_the_command_line(tmp_path):
+    from tests.settings_register.test_import import GIAS, csv_bytes
+
+    url = f"sqlite:///{tmp_path / 'register.sqlite'}"
+    support.run_cli(url, "migrate")
+    extract = tmp_path / "edubasealldata.csv"
+    extract.write_bytes(csv_bytes(GIAS))
+    first = support.run_cli(url, "import-settings", str(extract)).stdout
+    assert "added: 2, updated: 0, unchanged: 0, rejected: 2" in first
+    assert "line 4: closed establishment" in first
+    again = support.run_cli(url, "import-settings", str(extract)).stdout
+    assert "added: 0, updated: 0, unchanged: 2, rejected: 2" in again
