@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from app.areas import local
 from app.config import PROJECT_ROOT, Settings
+
+#: A page form's fields, as Litestar hands them to a handler.
+FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 ASSETS_DIR = PROJECT_ROOT / "frontend" / "dist"

@@ -38,9 +38,8 @@ from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from
 from app.config import Settings
 from app.organisers.services import OrganiserView
 from app.settings_register.tables import Person
-from app.web import error_summary
+from app.web import FormData, error_summary
 
-FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 OUTCOME_LABELS = {"attended": "Attended", "absent": "Absent", None: "Not marked"}
 
 

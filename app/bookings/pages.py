@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar import Response
 from litestar.response import Redirect, Template
 
@@ -29,10 +27,7 @@ from app.calendar.links import google_calendar_url, outlook_calendar_url
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
 from app.config import Settings
 from app.programme.services import EventView, get_event
-from app.web import error_summary, long_date
-
-FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
+from app.web import FormData, error_summary, long_date
 
 def _form_page(event: EventView, form: dict[str, str], field_errors: dict[str, str],
                status_code: int = 200) -> Template:

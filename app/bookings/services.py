@@ -32,7 +32,7 @@ from app.config import Settings
 from app.db import write_transaction
 from app.programme.availability import Unbookable
 from app.mail.outbox import prepare, queue_email
-from app.programme.services import EventNotFound, EventView, get_event, get_join_url
+from app.programme.services import EventView, get_event, get_join_url
 from app.programme.tables import Event
 from app.settings_register.services import find_or_add_setting, upsert_person
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from app.config import Settings
@@ -26,12 +25,9 @@ from app.organisers.services import (
     sign_in,
     sign_out,
 )
-from app.web import error_summary
+from app.web import FormData, error_summary
 
 SESSION_COOKIE = "sgb_organiser"
-FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
 async def organiser_required(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: the request must come from a signed-in organiser (pages redirect to sign-in; the
     API answers 401)."""

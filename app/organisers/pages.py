@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from app.config import Settings
 from app.organisers.services import OrganiserExists, OrganiserView, invite_organiser, list_organisers
 from app.programme.services import EventFilters, list_events
-from app.web import error_summary
-
-FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
+from app.web import FormData, error_summary
 
 class OrganiserHome(Controller):
     path = "/organisers"

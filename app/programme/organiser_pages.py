@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS
@@ -25,10 +23,7 @@ from app.programme.manage import (
 )
 from app.programme.services import get_event, get_join_url
 from app.programme.tables import Venue
-from app.web import error_summary
-
-FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
+from app.web import FormData, error_summary
 
 async def _event_form(organiser: OrganiserView, form: dict[str, str], errors: dict[str, str], *,
                       action: str, heading: str, status_code: int = 200, event: Any = None) -> Template:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
@@ -31,10 +29,7 @@ from app.questionnaire.services import (
     save_answers,
     send_questionnaire,
 )
-from app.web import error_summary
-
-FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
+from app.web import FormData, error_summary
 
 async def _questionnaire_page(token: str, now: dt.datetime, *, form_answers: dict[str, dict[str, str]] | None = None,
                               errors: dict[str, str] | None = None, status_code: int = 200, saved: bool = False,

@@ -4,14 +4,13 @@ public look-up behind the booking form's setting autocomplete."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from app.web import FormData
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.services import _marks
 from app.bookings.tables import ROLE_LABELS, Booking, Role
@@ -21,9 +20,6 @@ from app.questionnaire.services import current_year
 from app.questionnaire.tables import Response
 from app.settings_register.services import MergeRefused, merge_setting, search_settings
 from app.settings_register.tables import Setting
-
-FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
 
 def quadrant_label(value: str | None) -> str:
     return QUADRANT_LABELS[Quadrant(value)] if value else "Not recorded"

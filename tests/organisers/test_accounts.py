@@ -3,7 +3,6 @@
 import datetime as dt
 import re
 
-import pytest
 from litestar.routes import HTTPRoute
 
 from app.config import Settings
@@ -12,7 +11,7 @@ from app.mail.tables import OutboxMessage
 from app.organisers.auth import SESSION_COOKIE, organiser_required
 from app.organisers.services import sign_in
 from app.organisers.tables import Organiser
-from tests.web.conftest import ORGANISER_PASSWORD
+from tests.conftest import ORGANISER_PASSWORD
 
 #: Routes anyone may use. Every other route must refuse anonymous requests: a new route is
 #: protected, or it is added here on purpose.

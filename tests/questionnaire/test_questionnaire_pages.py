@@ -8,7 +8,6 @@ import re
 from email import policy
 
 from app.mail.tables import OutboxMessage
-from app.programme.tables import Event
 from app.questionnaire.seeding import seed_questionnaire
 from app.questionnaire.tables import Response, TrainingDeclaration
 from app.settings_register.tables import Setting

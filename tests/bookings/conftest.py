@@ -1,1 +1,0 @@
-from tests.web.conftest import client  # noqa: F401 - shared fixture
