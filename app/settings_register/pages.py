@@ -64,8 +64,11 @@ class SettingsAdmin(Controller):
             p["attended"] += b["attendance"] == "attended"
             p["no_shows"] += b["no_show"]
         dsl_email = next((b["email"] for b in bookings if b["role"] == "dsl"), "")
-        response = await Response.select(Response.id, Response.status, Response.respondent_email).where(
-            (Response.setting == setting_id) & (Response.academic_year == year)).first()
+        response = await Response.select(Response.id, Response.status, Response.respondent_email, Response.answers).where(
+            (Response.setting == setting_id) & (Response.academic_year == year)).output(load_json=True).first()
+        from app.questionnaire.seeding import list_questions
+
+        questions = await list_questions() if response else []
         merge_targets = [] if setting["on_register"] else [
             s for s in await search_settings(setting["name"].split()[0] if setting["name"] else "", limit=20)
             if s["on_register"] and s["id"] != setting_id]
@@ -75,7 +78,7 @@ class SettingsAdmin(Controller):
             "q6": await training_evidence(6, setting_id), "q7": await training_evidence(7, setting_id),
             "today": now.date(), "response": response, "dsl_email": dsl_email, "sent": sent, "send_error": send_error,
             "roles": ROLE_LABELS, "term_label": term_label, "quadrant_label": quadrant_label,
-            "merge_targets": merge_targets})
+            "merge_targets": merge_targets, "questions": questions})
 
     @post("/{setting_id:int}/merge", name="organiser_setting_merge")
     async def merge(self, organiser: OrganiserView, setting_id: int, data: FormData) -> Redirect | Template:

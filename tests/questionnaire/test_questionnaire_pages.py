@@ -71,6 +71,9 @@ async def test_a_dsl_saves_returns_and_submits_with_q13_prefilled_from_the_recor
     assert "Oak Primary" in overview.text and "Our DSL was on leave" in overview.text  # differs from the record
     read = await signed_in.get(f"/organisers/questionnaire/responses/{response['id']}")
     assert "Our DSL was on leave" in read.text
+    setting_page = await signed_in.get(f"/organisers/settings/{oak}")
+    answers = re.search(r'<table class="govuk-table" id="answers">(.*?)</table>', setting_page.text, re.S).group(1)
+    assert "Update the policy" not in answers and "(note: Our DSL was on leave)" in answers and answers.count("<tr") == 21
     exported = await signed_in.get("/organisers/questionnaire/export.csv")
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][:5] == ["Setting", "Quadrant", "Status", "Submitted", "Q1 Compliant"]
