@@ -7,7 +7,10 @@ import io
 import re
 from email import policy
 
+from app.areas import local, term_of
 from app.mail.tables import OutboxMessage
+from app.programme.tables import Event
+from app.questionnaire.services import current_year
 from app.questionnaire.seeding import seed_questionnaire
 from app.questionnaire.tables import Response, TrainingDeclaration
 from app.settings_register.tables import Setting
@@ -39,10 +42,11 @@ def all_answers(**overrides: str) -> dict[str, str]:
 async def test_a_dsl_saves_returns_and_submits_with_q13_prefilled_from_the_record(signed_in, now):
     await seed_questionnaire()
     oak, jo = await setting("Oak Primary"), await person("Jo Barclay")
-    # This academic year: a forum in the autumn the DSL attended, a spring one they missed.
-    year_start = dt.date(now.year if now.month >= 9 else now.year - 1, 9, 1)
-    autumn = await forum(year_start + dt.timedelta(days=40))
-    await went(autumn, jo, oak)
+    # Earlier this academic year (whatever the date today): a forum the DSL attended.
+    past = await f.event(now=now, starts_in=dt.timedelta(hours=-2), duration=dt.timedelta(hours=1))
+    await Event.update({Event.academic_year: current_year(now), Event.term: term_of(local(now).date()).value}).where(
+        Event.id == past)
+    await went(past, jo, oak)
     upcoming = await f.event(now=now, starts_in=dt.timedelta(days=20), title="West Safeguarding Forum")
     link = await send_link(signed_in, oak)
     page = await signed_in.get(link)
