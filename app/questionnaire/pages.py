@@ -18,7 +18,7 @@ from app.questionnaire.seeding import list_questions, load_questionnaire
 from app.questionnaire.services import (
     AnswersIncomplete,
     ResponseNotFound,
-    current_year,
+    chosen_year,
     declare_training,
     differing_from_record,
     list_responses,
@@ -93,7 +93,7 @@ class QuestionnaireAdmin(Controller):
 
     @get("/questionnaire", name="organiser_questionnaire")
     async def overview(self, organiser: OrganiserView, now: dt.datetime, year: FromQuery[str | None] = None) -> Template:
-        year = year or current_year(now)
+        year = chosen_year(year, now)
         return Template("organisers/questionnaire.html", context={
             "organiser": organiser, "year": year, "progress": await progress_by_quadrant(year),
             "responses": await list_responses(year), "differing": await differing_from_record(year, now),
@@ -113,7 +113,7 @@ class QuestionnaireAdmin(Controller):
     async def export(self, organiser: OrganiserView, request: Request, now: dt.datetime,
                      year: FromQuery[str | None] = None) -> Response[bytes]:
         fmt = request.url.path.rsplit(".", 1)[-1]
-        year = year or current_year(now)
+        year = chosen_year(year, now)
         questions = await list_questions()
         header = ["Setting", "Quadrant", "Status", "Submitted"]
         for q in questions:
@@ -135,7 +135,7 @@ class QuestionnaireAdmin(Controller):
         fmt = request.url.path.rsplit(".", 1)[-1]
         from app.settings_register.tables import Setting
 
-        year = year or current_year(now)
+        year = chosen_year(year, now)
         evidence = await q13_evidence(None, year, now)
         names = {s["id"]: s for s in await Setting.select(Setting.id, Setting.name, Setting.urn, Setting.quadrant)}
         header = ["Setting", "URN", "Quadrant", "Academic year", "Terms with forums so far", "DSL attended in",
@@ -179,7 +179,7 @@ class DashboardPage(Controller):
     async def show(self, organiser: OrganiserView, now: dt.datetime, year: FromQuery[str | None] = None) -> Template:
         from app.questionnaire.dashboard import chart_rows, dashboard
 
-        year = year or current_year(now)
+        year = chosen_year(year, now)
         cells = await dashboard(year, now)
         return Template("organisers/dashboard.html", context={
             "organiser": organiser, "year": year, "cells": cells, "chart": chart_rows(cells),

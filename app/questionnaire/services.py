@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,15 @@ def _hash(token: str) -> str:
 
 def current_year(now: dt.datetime) -> str:
     return academic_year_of(local(now).date())
+
+
+def chosen_year(text: str | None, now: dt.datetime) -> str:
+    """The academic year asked for in a URL ("2023/24"), or this one if none or not a real one."""
+    if text:
+        match = re.fullmatch(r"\s*(\d{4})\s*/\s*(\d{2})\s*", text)
+        if match and (int(match[1]) + 1) % 100 == int(match[2]):
+            return f"{match[1]}/{match[2]}"
+    return current_year(now)
 
 
 async def send_questionnaire(setting_id: int, email: str, *, actor: str, now: dt.datetime, settings: Settings) -> str:

@@ -16,7 +16,7 @@ from app.attendance.services import _marks
 from app.bookings.tables import ROLE_LABELS, Booking, Role
 from app.organisers.services import OrganiserView
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
-from app.questionnaire.services import current_year
+from app.questionnaire.services import chosen_year
 from app.questionnaire.tables import Response
 from app.settings_register.services import MergeRefused, merge_setting, search_settings
 from app.settings_register.tables import Setting
@@ -42,7 +42,7 @@ class SettingsAdmin(Controller):
         setting = await Setting.select().where(Setting.id == setting_id).first()
         if setting is None:
             raise NotFoundException()
-        year = year or current_year(now)
+        year = chosen_year(year, now)
         bookings = await Booking.select(
             Booking.id, Booking.role, Booking.status, Booking.created_at, Booking.person.id.as_alias("person_id"),
             Booking.person.name.as_alias("person_name"), Booking.person.email.as_alias("email"),

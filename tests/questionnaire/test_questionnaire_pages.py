@@ -145,3 +145,16 @@ async def test_the_q13_export_and_the_dashboard(signed_in, now):
     assert "50% (1 of 2)" in dashboard.text  # West, autumn: one of two settings
     table = re.search(r'Mid</th><td class="govuk-table__cell">Autumn</td>(.*?)</tr>', dashboard.text, re.S).group(1)
     assert "100% (1)" in table  # the one confirmed Mid booking was a no-show
+
+
+async def test_a_made_up_academic_year_in_the_address_falls_back_to_this_one(signed_in, now):
+    from app.questionnaire.services import chosen_year, current_year
+
+    assert chosen_year("2023/24", now) == "2023/24"
+    for nonsense in ["garbage", "2023/99", "1/2", "<script>", ""]:
+        assert chosen_year(nonsense, now) == current_year(now)
+    oak = await setting("Oak Primary")
+    for path in ["/organisers/dashboard/", "/organisers/questionnaire", "/organisers/evidence/q13.csv",
+                 "/organisers/questionnaire/export.csv", f"/organisers/settings/{oak}"]:
+        response = await signed_in.get(path, params={"year": "garbage"})
+        assert response.status_code == 200, path
