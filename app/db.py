@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
@@ -78,7 +79,9 @@ def current_engine() -> Engine:
     return Event._meta.db
 
 
-_sqlite_queues: dict[tuple[int, str], asyncio.Lock] = {}
+#: Per event loop (weakly held: a finished loop takes its locks with it), per database file.
+_sqlite_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary())
 
 
 def _sqlite_queue(engine: SQLiteEngine) -> asyncio.Lock:
@@ -86,10 +89,8 @@ def _sqlite_queue(engine: SQLiteEngine) -> asyncio.Lock:
     SQLite's busy handler, which polls with growing sleeps and lets late arrivals overtake (p99
     of seconds under load). Only fairness: BEGIN IMMEDIATE still does the locking, so a second
     process (a CLI command) is safe too."""
-    key = (id(asyncio.get_running_loop()), engine.path)
-    if key not in _sqlite_queues:
-        _sqlite_queues[key] = asyncio.Lock()
-    return _sqlite_queues[key]
+    locks = _sqlite_queues.setdefault(asyncio.get_running_loop(), {})
+    return locks.setdefault(engine.path, asyncio.Lock())
 
 
 @asynccontextmanager

@@ -37,6 +37,7 @@ from app.bookings.tables import ROLE_LABELS, Booking, BookingSource, BookingStat
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
 from app.config import Settings
 from app.organisers.services import OrganiserView
+from app.programme.services import get_event
 from app.settings_register.tables import Person
 from app.web import FormData, error_summary
 
@@ -195,8 +196,6 @@ class RegisterPages(Controller):
         row = await booking_for_checkin(token)
         if row is None:
             raise NotFoundException()
-        from app.programme.services import get_event
-
         return Template("organisers/check_in.html", context={
             "organiser": organiser, "row": row, "event": await get_event(row["event"], now), "token": token,
             "roles": ROLE_LABELS, "done": False})
@@ -206,8 +205,6 @@ class RegisterPages(Controller):
         row = await booking_for_checkin(token)
         if row is None:
             raise NotFoundException()
-        from app.programme.services import get_event
-
         event = await get_event(row["event"], now)
         try:
             await mark(row["id"], Outcome.attended, organiser=organiser, now=now, source=MarkSource.qr)
@@ -242,8 +239,6 @@ class RegisterPages(Controller):
 
     @get("/events/{event_id:int}/history", name="organiser_event_history")
     async def event_history(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Template:
-        from app.programme.services import get_event
-
         event = await get_event(event_id, now)
         return Template("organisers/history.html", context={
             "organiser": organiser, "heading": f"History of the {event.title}, {event.local_start:%d/%m/%Y}",
@@ -273,8 +268,6 @@ class TeamsImportPages(Controller):
 
     @get("/", name="organiser_teams_import")
     async def form(self, organiser: OrganiserView, event_id: int, now: dt.datetime, settings: Settings) -> Template:
-        from app.programme.services import get_event
-
         return Template("organisers/teams_import.html", context={
             "organiser": organiser, "event": await get_event(event_id, now), "field_errors": {},
             "minimum": settings.teams_min_minutes})
@@ -284,8 +277,6 @@ class TeamsImportPages(Controller):
                      data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Template:
         from app.attendance.teams_import import import_report
         from app.attendance.teams_report import NotATeamsReport
-        from app.programme.services import get_event
-
         event = await get_event(event_id, now)
         errors: dict[str, str] = {}
         minimum_text = str(data.get("minimum", "")).strip()

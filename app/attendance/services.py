@@ -69,7 +69,8 @@ def _register_query() -> Select:
     ).order_by(Booking.person.name).order_by(Booking.id)
 
 
-async def _marks(booking_ids: list[int]) -> dict[int, dict]:
+async def marks_for(booking_ids: list[int]) -> dict[int, dict]:
+    """The attendance mark (and who made it) of each booking that has one."""
     if not booking_ids:
         return {}
     rows = await Attendance.select(
@@ -97,7 +98,7 @@ def _rows(bookings: list[dict], marks: dict[int, dict]) -> list[RegisterRow]:
 async def register(event_id: int, now: dt.datetime) -> tuple[EventView, list[RegisterRow], RegisterCounts]:
     event = await get_event(event_id, now)
     bookings = await _register_query().where(Booking.event == event_id)
-    rows = _rows(bookings, await _marks([b["id"] for b in bookings]))
+    rows = _rows(bookings, await marks_for([b["id"] for b in bookings]))
     confirmed = [r for r in rows if r.status == BookingStatus.confirmed.value]
     ended = now >= event.ends_at
     counts = RegisterCounts(
@@ -174,7 +175,7 @@ async def repeat_no_shows(now: dt.datetime, minimum: int = 2) -> list[RepeatNoSh
     """People and settings with at least `minimum` no-shows at events that have ended."""
     bookings = await _register_query().where(
         (Booking.status == BookingStatus.confirmed.value) & (Booking.event.ends_at < now))
-    marks = await _marks([b["id"] for b in bookings])
+    marks = await marks_for([b["id"] for b in bookings])
     titles = {e["id"]: (e["title"], e["starts_at"]) for e in await _event_titles({b["event"] for b in bookings})}
     by: dict[tuple[str, int], tuple[str, list[str]]] = {}
     for b in bookings:

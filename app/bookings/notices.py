@@ -58,8 +58,12 @@ async def booking_calendar_item(booking: BookingView, settings: Settings, *, can
 
 async def booking_invite(booking: BookingView, settings: Settings, now: dt.datetime) -> bytes:
     """The booker's invite as it stands: REQUEST while the booking is active, CANCEL after."""
-    cancelled = not booking.active
-    item = await booking_calendar_item(booking, settings, cancelled=cancelled)
+    return _invite_for(booking, await booking_calendar_item(booking, settings, cancelled=not booking.active),
+                       settings, now)
+
+
+def _invite_for(booking: BookingView, item: CalendarEvent, settings: Settings, now: dt.datetime) -> bytes:
+    """The iTIP invite of `item` addressed to the booker, from the team's mailbox."""
     return invite(item, Invitee(booking.email, booking.person_name), settings.organiser_mailbox,
                   "Education Safeguarding Team", now)
 
@@ -97,8 +101,7 @@ def compose(booking: BookingView, subject: str, template: str, *, settings: Sett
     if with_invite:
         item = calendar_item(booking.event, uid=booking.calendar_uid, sequence=booking.calendar_sequence,
                              settings=settings, join_url=join_url, cancelled=cancelled)
-        ics = invite(item, Invitee(booking.email, booking.person_name), settings.organiser_mailbox,
-                     "Education Safeguarding Team", now)
+        ics = _invite_for(booking, item, settings, now)
     return Email(recipient=booking.email, subject=subject, text=text, html=html, ics=ics,
                  ics_method="CANCEL" if cancelled else "REQUEST")
 

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.db import write_transaction
 from app.mail.compose import Email
 from app.mail.outbox import queue_email
-from app.web import long_date, time_range
+from app.web import clock_time, long_date, time_range
 
 
 class OfferNotOpen(Exception):
@@ -71,7 +71,7 @@ async def offer_places(event_id: int, *, actor: str, now: dt.datetime, settings:
         await record("booking.offered", actor, event_id=event_id, booking_id=first["id"], person_id=first["person"],
                      expires_at=expires.isoformat())
         await _email(first["id"], "offer", "A place is free for you: accept it", settings=settings, now=now,
-                     expires=f"{long_date(expires)} at {time_range(expires, expires).split(' to ')[0]}")
+                     expires=f"{long_date(expires)} at {clock_time(expires)}")
         made += 1
 
 

@@ -149,9 +149,11 @@ async def list_messages(status: str | None = None, limit: int = 100) -> list[dic
 
 
 async def count_by_status() -> dict[str, int]:
+    from piccolo.query.functions.aggregate import Count
+
     counts = {s.value: 0 for s in MessageStatus}
-    for status in MessageStatus:
-        counts[status.value] = await OutboxMessage.count().where(OutboxMessage.status == status.value)
+    for row in await OutboxMessage.select(OutboxMessage.status, Count(alias="n")).group_by(OutboxMessage.status):
+        counts[row["status"]] = row["n"]
     return counts
 
 

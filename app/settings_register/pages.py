@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from app.web import FormData
 from app.areas import QUADRANT_LABELS, Quadrant
-from app.attendance.services import _marks
+from app.attendance.services import marks_for
 from app.bookings.tables import ROLE_LABELS, Booking, Role
 from app.organisers.services import OrganiserView
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
@@ -49,7 +49,7 @@ class SettingsAdmin(Controller):
             Booking.event.id.as_alias("event_id"), Booking.event.title.as_alias("title"),
             Booking.event.starts_at.as_alias("starts_at"), Booking.event.ends_at.as_alias("ends_at"),
         ).where(Booking.setting == setting_id).order_by(Booking.event.starts_at, ascending=False).limit(500)
-        marks = await _marks([b["id"] for b in bookings])
+        marks = await marks_for([b["id"] for b in bookings])
         people: dict[int, dict] = {}
         no_shows = 0
         for b in bookings:
