@@ -96,6 +96,18 @@ def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     return _message_page(500, "Sorry, there is a problem with the service", "Try again later.")
 
 
+#: Ids are PostgreSQL `serial` (32-bit): a larger one in a path cannot name anything.
+MAX_ID = 2**31 - 1
+
+
+def ids_in_range(connection: Any, _: Any) -> None:
+    """Guard on every route: an id in the path that no row can have is 'not found' before it
+    reaches the database (where SQLite cannot even bind a number past 64 bits)."""
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise NotFoundException()
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> Litestar:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
@@ -165,6 +177,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
             # Manage links carry a secret token: never send it to another site as a referrer.
             ResponseHeader(name="Referrer-Policy", value="same-origin"),
         ],
+        guards=[ids_in_range],
         lifespan=[lifespan],
         state={"settings": settings, "clock": clock},
     )

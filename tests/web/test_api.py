@@ -99,6 +99,10 @@ async def test_unknown_events_and_tokens_are_404(client, now):
     assert (await client.get("/api/events/424242")).status_code == 404
     assert (await client.post("/api/events/424242/bookings", json=f.api_body(1))).status_code == 404
     assert (await client.get("/api/events/not-a-number")).status_code == 404
+    for impossible in ["99999999999999999999", "2147483648", "0"]:
+        assert (await client.get(f"/api/events/{impossible}")).status_code == 404
+        assert (await client.post(f"/api/events/{impossible}/bookings", json=f.api_body(1))).status_code == 404
+        assert (await client.get(f"/events/{impossible}")).status_code == 404
     assert (await client.get("/api/bookings/nope")).status_code == 404
     assert (await client.post("/api/bookings/nope/cancel")).status_code == 404
 
