@@ -166,9 +166,14 @@ def outbox(status: str | None, retry_failed: bool) -> int:
 
 def event_command(args: argparse.Namespace) -> int:
     from app.areas import LONDON
-    from app.programme.changes import EventChange, EventChangeRefused, cancel_event, change_event
+    from app.formats import long_date, time_range
+    from app.planning.events import (
+        EventChange,
+        EventChangeRefused,
+        cancel_event,
+        change_event,
+    )
     from app.programme.services import EventFilters, EventNotFound, list_events
-    from app.web import long_date, time_range
 
     settings = get_settings()
 
@@ -204,7 +209,7 @@ def event_command(args: argparse.Namespace) -> int:
 
 
 def venue_command(args: argparse.Namespace) -> int:
-    from app.programme.tables import Venue
+    from app.tables.programme import Venue
 
     async def go() -> None:
         if args.action == "add":
@@ -221,7 +226,11 @@ def organiser_command(args: argparse.Namespace) -> int:
     """Create an organiser who can sign in at once (the first one is made this way)."""
     import getpass
 
-    from app.organisers.services import OrganiserExists, PasswordTooWeak, create_organiser
+    from app.organisers.services import (
+        OrganiserExists,
+        PasswordTooWeak,
+        create_organiser,
+    )
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
 
@@ -258,7 +267,7 @@ def purge_command(args: argparse.Namespace) -> int:
 def settings_import(path: str) -> int:
     from pathlib import Path
 
-    from app.settings_register.importer import import_settings
+    from app.register.importer import import_settings
 
     async def go() -> int:
         report = await import_settings(Path(path).read_bytes())

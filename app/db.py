@@ -19,6 +19,9 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
+from app.piccolo_app import APP_CONFIG
+from app.tables.programme import Event
+
 #: Seconds a SQLite writer waits for the lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30
 
@@ -54,8 +57,6 @@ def bind_tables(engine: Engine) -> None:
     """Point every table of the service (and Piccolo's migration table) at `engine`."""
     from piccolo.apps.migrations.tables import Migration
 
-    from app.piccolo_app import APP_CONFIG
-
     for table in [*APP_CONFIG.table_classes, Migration]:
         table._meta.db = engine
 
@@ -74,8 +75,6 @@ class _ImmediateTransaction(SQLiteTransaction):
 
 def current_engine() -> Engine:
     """The engine the service's tables are bound to."""
-    from app.programme.tables import Event
-
     return Event._meta.db
 
 
@@ -110,8 +109,6 @@ async def pending_migrations(engine: Engine) -> list[str]:
     """IDs of the migration files in `migrations/` not yet applied to this database."""
     from piccolo.apps.migrations.commands.base import BaseMigrationManager
     from piccolo.apps.migrations.tables import Migration
-
-    from app.piccolo_app import APP_CONFIG
 
     manager = BaseMigrationManager()
     modules = manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)

@@ -19,25 +19,31 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from piccolo.engine.postgres import PostgresEngine
 
-from app.api import ApiController, problem
-from app.bookings.pages import BookingPages
+from app.bookings.records import BookingNotFound
 from app.bookings.reminders import queue_due_reminders
 from app.bookings.waiting_list import expire_offers
-from app.mail.sender import run_sender
-from app.bookings.services import BookingNotFound
 from app.config import Settings, get_settings
 from app.db import bind_tables, ensure_migrated, make_engine
-from app.organisers.auth import SignInPages, organiser_required, provide_organiser, sign_in_redirect
-from app.attendance.api import OrganiserApi
-from app.attendance.pages import RegisterPages, TeamsImportPages
-from app.organisers.pages import OrganiserHome
-from app.programme.organiser_pages import ProgrammeAdmin
-from app.questionnaire.pages import DashboardPage, QuestionnaireAdmin, QuestionnairePages
-from app.settings_register.pages import SettingsAdmin
-from app.programme.feeds import FeedController
-from app.programme.pages import ProgrammePages
+from app.mail.sender import run_sender
 from app.programme.services import EventNotFound
-from app.web import ASSETS_DIR, template_config
+from app.web.api import ApiController
+from app.web.auth import (
+    SignInPages,
+    organiser_required,
+    provide_organiser,
+    sign_in_redirect,
+)
+from app.web.bookings import BookingPages
+from app.web.errors import problem
+from app.web.feeds import FeedController
+from app.web.organiser_api import OrganiserApi
+from app.web.organiser_home import OrganiserHome
+from app.web.programme import ProgrammePages
+from app.web.programme_admin import ProgrammeAdmin
+from app.web.questionnaire import DashboardPage, QuestionnaireAdmin, QuestionnairePages
+from app.web.registers import RegisterPages, TeamsImportPages
+from app.web.settings_admin import SettingsAdmin
+from app.web.templating import ASSETS_DIR, template_config
 
 log = logging.getLogger("app")
 

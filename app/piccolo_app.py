@@ -4,14 +4,14 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from app.attendance.tables import Attendance
-from app.audit.tables import AuditRecord
-from app.bookings.tables import Booking
-from app.mail.tables import DeliveryAttempt, OutboxMessage
-from app.organisers.tables import Organiser, OrganiserSession
-from app.questionnaire.tables import Question, Response, TrainingDeclaration
-from app.programme.tables import Event, EventKind, Venue
-from app.settings_register.tables import Person, Setting
+from app.tables.attendance import Attendance
+from app.tables.audit import AuditRecord
+from app.tables.bookings import Booking
+from app.tables.mail import DeliveryAttempt, OutboxMessage
+from app.tables.organisers import Organiser, OrganiserSession
+from app.tables.programme import Event, EventKind, Venue
+from app.tables.questionnaire import Question, Response, TrainingDeclaration
+from app.tables.register import Person, Setting
 
 APP_CONFIG = AppConfig(
     app_name="bookings_service",

@@ -10,12 +10,13 @@ import secrets
 from dataclasses import dataclass
 
 from app.areas import LONDON, Quadrant, Term
-from app.attendance.tables import Attendance
-from app.bookings.tables import Booking
+from app.bookings.places import recount_places
 from app.db import write_transaction
-from app.organisers.tables import Organiser
-from app.programme.tables import Event, EventKind, Venue
-from app.settings_register.tables import Person, Setting
+from app.tables.attendance import Attendance
+from app.tables.bookings import Booking
+from app.tables.organisers import Organiser
+from app.tables.programme import Event, EventKind, Venue
+from app.tables.register import Person, Setting
 
 BATCH = 1000  # rows per INSERT: PostgreSQL takes at most 32,767 parameters a statement
 TERM_DATES = {Term.autumn: (11, 15), Term.spring: (3, 13), Term.summer: (7, 3)}
@@ -109,7 +110,7 @@ async def generate(*, settings: int = 2500, people: int = 10000, bookings: int =
         elif roll < 0.9:
             marks.append(Attendance(booking=b["id"], outcome="absent", source="register", recorded_by=organiser["id"], recorded_at=now))
     await _insert(Attendance, marks)
-    for event_id, persons in per_event.items():
-        await Event.update({Event.places_taken: len(persons)}).where(Event.id == event_id)
+    for event_id in per_event:
+        await recount_places(event_id, now)
     return ScaleReport(settings=len(setting_ids), people=len(person_ids), events=len(event_ids),
                        bookings=len(booked), attendance=len(marks))

@@ -130,8 +130,8 @@ async def organiser(db: str, now):
 @pytest.fixture
 async def signed_in(client: AsyncTestClient, organiser, now) -> AsyncTestClient:
     """The test client, signed in as an organiser (with a CSRF cookie for forms)."""
-    from app.organisers.auth import SESSION_COOKIE
     from app.organisers.services import sign_in
+    from app.web.auth import SESSION_COOKIE
 
     token = await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now)
     client.cookies.set(SESSION_COOKIE, token)

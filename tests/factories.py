@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from app.bookings.tables import Role
-from app.config import Settings
 from app.bookings.validation import BookingRequest, SettingIn
-from app.programme.tables import Event, EventKind, Venue
+from app.config import Settings
+from app.tables.bookings import Role
+from app.tables.programme import Event, EventKind, Venue
 
 _counter = itertools.count(1)
 

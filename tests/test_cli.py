@@ -74,8 +74,8 @@ def test_a_small_connection_pool_is_accepted(tmp_path):
 async def test_an_organiser_moves_the_south_forum_and_the_booker_is_emailed(db, now, tmp_path):
     """The briefing's own case, from the command line: the South forum changes venue."""
     from app.bookings.services import book_place
-    from app.bookings.tables import BookingSource
-    from app.programme.tables import Event
+    from app.tables.bookings import BookingSource
+    from app.tables.programme import Event
     from tests import factories as f
 
     mail = {"MAIL_DIR": str(tmp_path / "mail")}

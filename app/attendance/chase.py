@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.areas import Quadrant
 from app.attendance.services import list_no_shows
 from app.audit.services import record
-from app.bookings.notices import render_email
-from app.bookings.tables import Booking
 from app.config import Settings
 from app.db import write_transaction
-from app.mail.compose import Email
+from app.formats import long_date, time_range
+from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
 from app.organisers.services import OrganiserView
 from app.programme.services import EventFilters, EventView, list_events
-from app.settings_register.tables import Setting
-from app.web import long_date, time_range
+from app.tables.bookings import Booking
+from app.tables.register import Setting
 
 
 async def next_forum(quadrant: str | None, online: bool, now: dt.datetime) -> EventView | None:
     """The next forum open for booking in that quadrant (or online)."""
-    from app.areas import Quadrant
-
     filters = EventFilters(kind="forum", quadrant=Quadrant(quadrant) if quadrant else None, online=online)
     return next((e for e in await list_events(filters, now) if e.availability.bookable), None)
 
@@ -38,20 +36,17 @@ async def chase_no_shows(event_id: int, *, organiser: OrganiserView, materials: 
         quadrant = (setting or {}).get("quadrant") or (event.quadrant.value if event.quadrant else None)
         upcoming = await next_forum(quadrant, online=quadrant is None, now=now)
         subject = f"We missed you at the {event.title}"
-        context = {
-            "subject": subject, "name": row.name, "event": event, "when": long_date(event.starts_at),
-            "materials": materials, "next_event": upcoming,
-            "next_when": f"{long_date(upcoming.starts_at)}, {time_range(upcoming.starts_at, upcoming.ends_at)}" if upcoming else "",
-            "next_url": f"{settings.base_url}/events/{upcoming.id}" if upcoming else f"{settings.base_url}/",
-            "council_name": settings.council_name, "booking_support_email": settings.booking_support_email,
-        }
-        text, html = render_email("chase", **context)
+        email = compose_email(
+            "chase", recipient=row.email, subject=subject, settings=settings, name=row.name, event=event,
+            when=long_date(event.starts_at), materials=materials, next_event=upcoming,
+            next_when=f"{long_date(upcoming.starts_at)}, {time_range(upcoming.starts_at, upcoming.ends_at)}" if upcoming else "",
+            next_url=f"{settings.base_url}/events/{upcoming.id}" if upcoming else f"{settings.base_url}/")
         async with write_transaction():
             marked = await Booking.update({Booking.chased_at: now}).where(
                 (Booking.id == row.booking_id) & Booking.chased_at.is_null()).returning(Booking.id)
             if not marked:
                 continue  # another organiser chased this booking a moment ago
-            await queue_email(Email(recipient=row.email, subject=subject, text=text, html=html), kind="chase",
+            await queue_email(email, kind="chase",
                               settings=settings, now=now, booking_id=row.booking_id, event_id=event_id,
                               dedupe_key=f"chase:{row.booking_id}")
             await record("booking.chased", organiser.email, event_id=event_id, booking_id=row.booking_id,

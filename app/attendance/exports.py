@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from openpyxl import Workbook
 
 from app.attendance.services import RegisterRow
-from app.bookings.tables import ROLE_LABELS, Role
-from app.web import long_date
+from app.formats import long_date
+from app.tables.bookings import ROLE_LABELS, Role
 
 HEADERS = ["Reference", "Name", "Email", "Setting", "Role", "Status", "Booked at", "Attendance",
            "Minutes present", "Marked by"]

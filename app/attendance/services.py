@@ -8,18 +8,41 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
 from piccolo.query import Select
 
-from app.attendance.tables import Attendance, MarkSource, Outcome
 from app.audit.services import record
-from app.bookings.tables import Booking, BookingStatus
+from app.bookings.records import BookingView
+from app.bookings.services import book_place
+from app.bookings.validation import BookingRequest
+from app.config import Settings
 from app.db import write_transaction
+from app.errors import DomainError
 from app.organisers.services import OrganiserView
 from app.programme.services import EventView, get_event
+from app.tables.attendance import Attendance, MarkSource, Outcome
+from app.tables.bookings import Booking, BookingSource, BookingStatus
 
 
-class NotAttendable(ValueError):
+class NotAttendable(DomainError):
     """That booking cannot be marked (cancelled, waiting, or for another event)."""
+
+    code = "not_attendable"
+    message = "Only confirmed bookings for this event can be marked"
+
+
+def is_no_show(*, status: str, outcome: str | None, ended: bool) -> bool:
+    """The no-show rule, its one home (with `no_show_condition`, the same rule in SQL): a
+    confirmed booking, the event over, not marked attended."""
+    return ended and status == BookingStatus.confirmed.value and outcome != Outcome.attended.value
+
+
+def no_show_condition(now: dt.datetime) -> Combinable:
+    """`is_no_show` as a WHERE clause on Booking, for counting in SQL."""
+    return ((Booking.status == BookingStatus.confirmed.value) & (Booking.event.ends_at <= now)
+            & WhereRaw("NOT EXISTS (SELECT 1 FROM attendance a WHERE a.booking = booking.id AND a.outcome = {})",
+                       Outcome.attended.value))
 
 
 @dataclass(frozen=True)
@@ -69,14 +92,13 @@ def _register_query() -> Select:
     ).order_by(Booking.person.name).order_by(Booking.id)
 
 
-async def marks_for(booking_ids: list[int]) -> dict[int, dict]:
-    """The attendance mark (and who made it) of each booking that has one."""
-    if not booking_ids:
-        return {}
+async def marks_where(condition: Combinable) -> dict[int, dict]:
+    """The attendance mark (and who made it) of each booking that has one, for bookings chosen by
+    `condition` on `Attendance.booking` (an event's, a setting's: never a list of ids)."""
     rows = await Attendance.select(
         Attendance.booking, Attendance.outcome, Attendance.source, Attendance.minutes_present,
         Attendance.recorded_at, Attendance.recorded_by.name.as_alias("recorded_by_name"),
-    ).where(Attendance.booking.is_in(booking_ids))
+    ).where(condition)
     return {r["booking"]: r for r in rows}
 
 
@@ -98,7 +120,7 @@ def _rows(bookings: list[dict], marks: dict[int, dict]) -> list[RegisterRow]:
 async def register(event_id: int, now: dt.datetime) -> tuple[EventView, list[RegisterRow], RegisterCounts]:
     event = await get_event(event_id, now)
     bookings = await _register_query().where(Booking.event == event_id)
-    rows = _rows(bookings, await marks_for([b["id"] for b in bookings]))
+    rows = _rows(bookings, await marks_where(Attendance.booking.event == event_id))
     confirmed = [r for r in rows if r.status == BookingStatus.confirmed.value]
     ended = now >= event.ends_at
     counts = RegisterCounts(
@@ -109,7 +131,7 @@ async def register(event_id: int, now: dt.datetime) -> tuple[EventView, list[Reg
         attended=sum(r.outcome == Outcome.attended.value for r in confirmed),
         absent=sum(r.outcome == Outcome.absent.value for r in confirmed),
         unmarked=sum(r.outcome is None for r in confirmed),
-        no_shows=sum(r.outcome != Outcome.attended.value for r in confirmed) if ended else None,
+        no_shows=sum(is_no_show(status=r.status, outcome=r.outcome, ended=ended) for r in rows) if ended else None,
         over_capacity=sum(r.over_capacity for r in confirmed),
     )
     return event, rows, counts
@@ -120,26 +142,46 @@ async def mark(booking_id: int, outcome: Outcome, *, organiser: OrganiserView, n
                event_id: int | None = None) -> str | None:
     """Record (or correct) attended/absent for a confirmed booking. Returns the previous outcome."""
     async with write_transaction():
-        booking = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person).where(
-            Booking.id == booking_id).first()
-        if booking is None or booking["status"] != BookingStatus.confirmed.value or (
-                event_id is not None and booking["event"] != event_id):
-            raise NotAttendable(booking_id)
-        previous = await Attendance.select(Attendance.outcome).where(Attendance.booking == booking_id).first()
-        values = {"outcome": outcome.value, "source": source.value, "minutes_present": minutes_present,
-                  "recorded_by": organiser.id, "recorded_at": now}
-        if previous is None:
-            await Attendance.insert(Attendance(booking=booking_id, **values))
-        else:
-            await Attendance.update({getattr(Attendance, k): v for k, v in values.items()}).where(
-                Attendance.booking == booking_id)
-        was = previous["outcome"] if previous else None
-        if was != outcome.value:
-            action = f"attendance.{outcome.value}" if was is None else "attendance.corrected"
-            await record(action, organiser.email, event_id=booking["event"], booking_id=booking_id,
-                         person_id=booking["person"], outcome=outcome.value, was=was, source=source.value,
-                         minutes_present=minutes_present)
+        return await record_mark(booking_id, outcome, organiser=organiser, now=now, source=source,
+                                 minutes_present=minutes_present, event_id=event_id)
+
+
+async def record_mark(booking_id: int, outcome: Outcome, *, organiser: OrganiserView, now: dt.datetime,
+                      source: MarkSource = MarkSource.register, minutes_present: int | None = None,
+                      event_id: int | None = None) -> str | None:
+    """`mark` inside the caller's write transaction."""
+    booking = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person).where(
+        Booking.id == booking_id).first()
+    if booking is None or booking["status"] != BookingStatus.confirmed.value or (
+            event_id is not None and booking["event"] != event_id):
+        raise NotAttendable()
+    previous = await Attendance.select(Attendance.outcome).where(Attendance.booking == booking_id).first()
+    values = {"outcome": outcome.value, "source": source.value, "minutes_present": minutes_present,
+              "recorded_by": organiser.id, "recorded_at": now}
+    if previous is None:
+        await Attendance.insert(Attendance(booking=booking_id, **values))
+    else:
+        await Attendance.update({getattr(Attendance, k): v for k, v in values.items()}).where(
+            Attendance.booking == booking_id)
+    was = previous["outcome"] if previous else None
+    if was != outcome.value:
+        action = f"attendance.{outcome.value}" if was is None else "attendance.corrected"
+        await record(action, organiser.email, event_id=booking["event"], booking_id=booking_id,
+                     person_id=booking["person"], outcome=outcome.value, was=was, source=source.value,
+                     minutes_present=minutes_present)
     return was
+
+
+async def admit_walk_in(event_id: int, request: BookingRequest, *, organiser: OrganiserView, override: bool,
+                        now: dt.datetime, settings: Settings) -> BookingView:
+    """Someone who turned up without a place: booked and marked attended in one transaction. Over
+    capacity only with an organiser's override (they then hold no place)."""
+
+    async def attended(booking_id: int) -> None:
+        await record_mark(booking_id, Outcome.attended, organiser=organiser, now=now, source=MarkSource.walk_in)
+
+    return await book_place(event_id, request, source=BookingSource.walk_in, actor=organiser.email, now=now,
+                            settings=settings, over_capacity=override, then=attended)
 
 
 async def mark_rest_absent(event_id: int, *, organiser: OrganiserView, now: dt.datetime) -> int:
@@ -157,9 +199,8 @@ async def booking_for_checkin(checkin_token: str) -> dict | None:
 
 async def list_no_shows(event_id: int, now: dt.datetime) -> tuple[EventView, list[RegisterRow]]:
     event, rows, _ = await register(event_id, now)
-    if now < event.ends_at:
-        return event, []
-    return event, [r for r in rows if r.status == BookingStatus.confirmed.value and r.outcome != Outcome.attended.value]
+    ended = now >= event.ends_at
+    return event, [r for r in rows if is_no_show(status=r.status, outcome=r.outcome, ended=ended)]
 
 
 @dataclass(frozen=True)
@@ -172,17 +213,17 @@ class RepeatNoShow:
 
 
 async def repeat_no_shows(now: dt.datetime, minimum: int = 2) -> list[RepeatNoShow]:
-    """People and settings with at least `minimum` no-shows at events that have ended."""
-    bookings = await _register_query().where(
-        (Booking.status == BookingStatus.confirmed.value) & (Booking.event.ends_at < now))
-    marks = await marks_for([b["id"] for b in bookings])
-    titles = {e["id"]: (e["title"], e["starts_at"]) for e in await _event_titles({b["event"] for b in bookings})}
+    """People and settings with at least `minimum` no-shows at events that have ended: the rule
+    applied in SQL, so the work grows with the no-shows, never with every booking."""
+    rows = await Booking.select(
+        Booking.person.id.as_alias("person_id"), Booking.person.name.as_alias("name"),
+        Booking.person.email.as_alias("email"), Booking.setting.id.as_alias("setting_id"),
+        Booking.setting.name.as_alias("setting"), Booking.event.title.as_alias("title"),
+        Booking.event.starts_at.as_alias("starts_at"),
+    ).where(no_show_condition(now)).order_by(Booking.event.starts_at).order_by(Booking.id)
     by: dict[tuple[str, int], tuple[str, list[str]]] = {}
-    for b in bookings:
-        if marks.get(b["id"], {}).get("outcome") == Outcome.attended.value:
-            continue
-        title, starts = titles[b["event"]]
-        label = f"{title}, {starts:%d/%m/%Y}"
+    for b in rows:
+        label = f"{b['title']}, {b['starts_at']:%d/%m/%Y}"
         for key, name in ((("person", b["person_id"]), f"{b['name']} ({b['email']})"),
                           (("setting", b["setting_id"]), b["setting"])):
             by.setdefault(key, (name, []))[1].append(label)
@@ -191,9 +232,61 @@ async def repeat_no_shows(now: dt.datetime, minimum: int = 2) -> list[RepeatNoSh
     return sorted(found, key=lambda r: (r.kind, -r.no_shows, r.name))
 
 
-async def _event_titles(ids: set[int]) -> list[dict]:
-    from app.programme.tables import Event
+@dataclass(frozen=True)
+class SettingBooking:
+    """One booking on a setting's record, with what happened."""
 
-    if not ids:
-        return []
-    return await Event.select(Event.id, Event.title, Event.starts_at).where(Event.id.is_in(list(ids)))
+    id: int
+    role: str
+    status: str
+    created_at: dt.datetime
+    person_id: int
+    person_name: str
+    email: str
+    event_id: int
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    attendance: str | None
+    no_show: bool
+
+
+@dataclass
+class PersonTally:
+    name: str
+    email: str
+    roles: set[str]
+    bookings: int = 0
+    attended: int = 0
+    no_shows: int = 0
+
+
+async def setting_bookings(setting_id: int, now: dt.datetime, limit: int = 500) -> list[SettingBooking]:
+    """A setting's latest bookings (newest event first) with attendance and the no-show rule applied."""
+    bookings = await Booking.select(
+        Booking.id, Booking.role, Booking.status, Booking.created_at, Booking.person.id.as_alias("person_id"),
+        Booking.person.name.as_alias("person_name"), Booking.person.email.as_alias("email"),
+        Booking.event.id.as_alias("event_id"), Booking.event.title.as_alias("title"),
+        Booking.event.starts_at.as_alias("starts_at"), Booking.event.ends_at.as_alias("ends_at"),
+    ).where(Booking.setting == setting_id).order_by(Booking.event.starts_at, ascending=False).limit(limit)
+    marks = await marks_where(Attendance.booking.setting == setting_id)
+    out = []
+    for b in bookings:
+        outcome = marks.get(b["id"], {}).get("outcome")
+        out.append(SettingBooking(**b, attendance=outcome,
+                                  no_show=is_no_show(status=b["status"], outcome=outcome, ended=b["ends_at"] <= now)))
+    return out
+
+
+def tally_people(bookings: list[SettingBooking], role_label: dict[str, str]) -> dict[int, PersonTally]:
+    """Per person: bookings, attended and no-shows, and the roles they booked in."""
+    people: dict[int, PersonTally] = {}
+    for b in bookings:
+        p = people.setdefault(b.person_id, PersonTally(b.person_name, b.email, set()))
+        p.roles.add(role_label[b.role])
+        p.bookings += 1
+        p.attended += b.attendance == Outcome.attended.value
+        p.no_shows += b.no_show
+    return people
+
+

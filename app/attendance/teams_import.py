@@ -12,10 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from app.attendance.services import RegisterRow, mark, register
-from app.attendance.tables import MarkSource, Outcome
 from app.attendance.teams_report import Participant, normalise_name, parse_report
-from app.bookings.tables import BookingStatus
 from app.organisers.services import OrganiserView
+from app.tables.attendance import MarkSource, Outcome
+from app.tables.bookings import BookingStatus
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.audit.tables import AuditRecord
+from app.tables.audit import AuditRecord
 
 
 async def record(action: str, actor: str, *, event_id: int | None = None, booking_id: int | None = None,

@@ -4,50 +4,19 @@ queued in the outbox inside the transaction of the change that causes it."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-from typing import TYPE_CHECKING
+import io
+from dataclasses import replace
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+import segno
 
+from app.bookings.records import BookingView, get_booking_by_id
 from app.calendar.ics import CalendarEvent, Invitee, invite
 from app.config import Settings
-from app.mail.compose import Email
+from app.formats import clock_time, long_date, time_range
+from app.mail.compose import Email, compose_email
 from app.mail.outbox import queue_email
-from app.programme.services import EventView, get_join_url
-from app.web import TEMPLATES_DIR, long_date, time_range
-
-if TYPE_CHECKING:
-    from app.bookings.services import BookingView
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    # HTML emails are escaped; plain-text ones must not be (no &amp; in a text email).
-    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)),
-                       autoescape=select_autoescape(enabled_extensions=("html",), default=False),
-                       trim_blocks=True, lstrip_blocks=False, keep_trailing_newline=True)
-
-
-def calendar_item(event: EventView, *, uid: str, sequence: int, settings: Settings, join_url: str = "",
-                  cancelled: bool = False) -> CalendarEvent:
-    """The event as a calendar sees it. No personal data: the same text for every attendee."""
-    if event.online:
-        location = "Microsoft Teams meeting"
-        how = f"Join on Microsoft Teams: {join_url}" if join_url else \
-            "The Microsoft Teams joining link will be sent before the session."
-    else:
-        assert event.venue is not None
-        location = f"{event.venue.name}, {event.venue.address}, {event.venue.postcode}"
-        how = f"Venue: {location}"
-    description = "\n\n".join([
-        f"{event.kind_name}, run by the Education Safeguarding Team, {settings.council_name}.",
-        how,
-        f"Help with booking: {settings.booking_support_email}",
-    ])
-    return CalendarEvent(uid=uid, sequence=sequence, summary=event.title, starts_at=event.starts_at,
-                         ends_at=event.ends_at, location=location, description=description,
-                         cancelled=cancelled or event.status == "cancelled",
-                         url=f"{settings.base_url}/events/{event.id}", teams_url=join_url)
+from app.programme.calendar import calendar_item
+from app.programme.services import get_join_url
 
 
 async def booking_calendar_item(booking: BookingView, settings: Settings, *, cancelled: bool = False) -> CalendarEvent:
@@ -68,26 +37,14 @@ def _invite_for(booking: BookingView, item: CalendarEvent, settings: Settings, n
                   "Education Safeguarding Team", now)
 
 
-def render_email(template: str, /, **context: object) -> tuple[str, str]:
-    """(plain text, HTML) of templates/emails/<template>.txt and .html."""
-    return _render(template, **context)
-
-
-def _render(template: str, /, **context: object) -> tuple[str, str]:
-    env = _environment()
-    return (env.get_template(f"emails/{template}.txt").render(**context),
-            env.get_template(f"emails/{template}.html").render(**context))
-
-
-def _context(booking: BookingView, settings: Settings, subject: str, **extra: object) -> dict[str, object]:
+def _context(booking: BookingView, settings: Settings) -> dict[str, object]:
     event = booking.event
     manage_url = f"{settings.base_url}/bookings/{booking.manage_token}"
     return {
-        "subject": subject, "name": booking.person_name, "event": event, "reference": booking.reference,
+        "name": booking.person_name, "event": event, "reference": booking.reference,
         "when": f"{long_date(event.starts_at)}, {time_range(event.starts_at, event.ends_at)}",
-        "manage_url": manage_url, "release_url": f"{manage_url}/cancel",
-        "programme_url": f"{settings.base_url}/", "council_name": settings.council_name,
-        "booking_support_email": settings.booking_support_email, **extra,
+        "manage_url": manage_url, "release_url": f"{manage_url}/cancel", "accept_url": f"{manage_url}/accept",
+        "programme_url": f"{settings.base_url}/",
     }
 
 
@@ -96,14 +53,14 @@ def compose(booking: BookingView, subject: str, template: str, *, settings: Sett
     """The email for a booker (pure: the join link is passed in)."""
     cancelled = booking.status.value == "cancelled"
     join_url = "" if cancelled else join_url
-    text, html = _render(template, **_context(booking, settings, subject, join_url=join_url, **extra))
     ics = None
     if with_invite:
         item = calendar_item(booking.event, uid=booking.calendar_uid, sequence=booking.calendar_sequence,
                              settings=settings, join_url=join_url, cancelled=cancelled)
         ics = _invite_for(booking, item, settings, now)
-    return Email(recipient=booking.email, subject=subject, text=text, html=html, ics=ics,
-                 ics_method="CANCEL" if cancelled else "REQUEST")
+    return compose_email(template, recipient=booking.email, subject=subject, settings=settings, ics=ics,
+                         ics_method="CANCEL" if cancelled else "REQUEST",
+                         **_context(booking, settings), join_url=join_url, **extra)
 
 
 async def _queue(booking: BookingView, kind: str, subject: str, template: str, *, settings: Settings,
@@ -122,10 +79,6 @@ def _title_and_date(booking: BookingView) -> str:
 
 def checkin_qr_png(url: str) -> bytes:
     """A QR code of the check-in link, for an organiser's phone to scan at the door."""
-    import io
-
-    import segno
-
     out = io.BytesIO()
     # A fixed mask: every mask gives a valid code, and evaluating all eight to pick the "best"
     # took 60% of the time (4.7 ms to 1.8 ms a booking, measured).
@@ -143,8 +96,6 @@ def confirmation_email(booking: BookingView, *, settings: Settings, now: dt.date
                     settings=settings, now=now, join_url=join_url, checkin_qr=qr is not None)
     if qr is None:
         return email
-    from dataclasses import replace
-
     return replace(email, inline_png=qr, inline_image_cid="checkin-qr@safeguarding-bookings")
 
 
@@ -165,3 +116,18 @@ async def queue_reminder(booking: BookingView, *, settings: Settings, now: dt.da
     """Queue the reminder unless this booking has had one: True if queued now."""
     return await _queue(booking, "reminder", f"Reminder: {_title_and_date(booking)}", "reminder",
                         settings=settings, now=now, dedupe_key=f"reminder:{booking.id}", with_invite=False)
+
+
+async def queue_waiting_list_notice(booking_id: int, template: str, subject: str, *, settings: Settings,
+                                    now: dt.datetime, **extra: object) -> None:
+    """A waiting-list email (on the list, an offer, an offer lapsed): no invite, since no place is
+    confirmed yet."""
+    booking = await get_booking_by_id(booking_id, now)
+    email = compose_email(template, recipient=booking.email, subject=subject, settings=settings,
+                          **_context(booking, settings), **extra)
+    await queue_email(email, kind=template, settings=settings, now=now, booking_id=booking.id,
+                      event_id=booking.event.id)
+
+
+def offer_expiry_text(expires: dt.datetime) -> str:
+    return f"{long_date(expires)} at {clock_time(expires)}"

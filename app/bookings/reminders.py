@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from app.bookings.notices import queue_reminder
-from app.bookings.services import get_booking
-from app.bookings.tables import Booking, BookingStatus
+from app.bookings.records import get_booking
 from app.config import Settings
 from app.db import write_transaction
-from app.mail.tables import OutboxMessage
+from app.tables.bookings import Booking, BookingStatus
+from app.tables.mail import OutboxMessage
 
 
 async def queue_due_reminders(*, settings: Settings, now: dt.datetime) -> int:

@@ -1,10 +1,8 @@
-"""Booking a place and cancelling it: the capacity and one-booking-per-person rules.
+"""Booking a place and cancelling it: one active booking per person, walk-ins and overrides.
 
-A place is taken with a guarded counter inside one write transaction:
-`UPDATE event SET places_taken = places_taken + 1 WHERE id = ? AND places_taken < capacity`.
-On PostgreSQL the UPDATE takes the event row's lock, so concurrent bookings for one event queue
-behind each other; on SQLite the transaction is BEGIN IMMEDIATE. Count-then-insert and
-INSERT … SELECT … WHERE count < capacity were measured to overbook on PostgreSQL (see DESIGN.md).
+Capacity itself is `app.bookings.places`; this module decides, inside one write transaction, who
+takes a place: the person (found or added), the guarded counter, the booking row, its email and
+its audit record.
 """
 
 from __future__ import annotations
@@ -12,95 +10,41 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from dataclasses import dataclass
-
-from piccolo.columns.combination import WhereRaw
+from collections.abc import Awaitable, Callable
 
 from app.audit.services import record
-from app.bookings.tables import (
+from app.bookings.notices import confirmation_email, queue_cancellation
+from app.bookings.places import release_place, take_place
+from app.bookings.records import (
+    AlreadyBooked,
+    BookingClosed,
+    BookingError,
+    BookingNotFound,
+    BookingView,
+    EventAlreadyStarted,
+    EventFull,
+    get_booking,
+    new_manage_token,
+    new_reference,
+)
+from app.bookings.validation import BookingRequest
+from app.bookings.waiting_list import offer_places, waiting_position, waitlisted_email
+from app.config import Settings
+from app.db import write_transaction
+from app.mail.outbox import prepare, queue_email
+from app.programme.availability import Unbookable
+from app.programme.services import EventView, get_event, get_join_url
+from app.register.services import find_or_add_setting, upsert_person
+from app.tables.bookings import (
     ACTIVE_STATUSES,
     PLACE_HOLDING_STATUSES,
     Booking,
     BookingSource,
     BookingStatus,
-    Role,
 )
-from app.bookings.notices import confirmation_email, queue_cancellation
-from app.bookings.validation import BookingRequest
-from app.bookings.waiting_list import offer_places, waiting_position, waitlisted_email
-from app.config import Settings
-from app.db import write_transaction
-from app.programme.availability import Unbookable
-from app.mail.outbox import prepare, queue_email
-from app.programme.services import EventView, get_event, get_join_url
-from app.programme.tables import Event
-from app.settings_register.services import find_or_add_setting, upsert_person
 
-
-class BookingError(Exception):
-    """A rule stopped the booking. `code` is the API's machine-readable error code."""
-
-    code = "booking_error"
-
-
-class EventFull(BookingError):
-    code = "event_full"
-
-
-class AlreadyBooked(BookingError):
-    code = "already_booked"
-
-
-class BookingClosed(BookingError):
-    code = "booking_closed"
-
-    def __init__(self, reason: Unbookable):
-        super().__init__(reason.value)
-        self.reason = reason
-
-
-class BookingNotFound(LookupError):
-    """No booking has that manage token."""
-
-
-class EventAlreadyStarted(BookingError):
-    code = "event_started"
-
-
-#: Letters and digits that cannot be misheard or misread on the phone (no 0/O, 1/I/L, U).
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def new_reference() -> str:
-    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"{chars[:4]}-{chars[4:]}"
-
-
-def new_manage_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-@dataclass(frozen=True)
-class BookingView:
-    id: int
-    reference: str
-    manage_token: str
-    status: BookingStatus
-    role: Role
-    person_name: str
-    email: str
-    setting_name: str
-    setting_urn: str | None
-    created_at: dt.datetime
-    cancelled_at: dt.datetime | None
-    calendar_uid: str
-    calendar_sequence: int
-    event: EventView
-    offer_expires_at: dt.datetime | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
+__all__ = ["AlreadyBooked", "BookingClosed", "BookingError", "BookingNotFound", "BookingView",
+           "EventAlreadyStarted", "EventFull", "book_place", "cancel_booking", "get_booking"]
 
 
 def _is_duplicate_active_booking(exc: BaseException) -> bool:
@@ -116,31 +60,13 @@ async def _has_active_booking(event_id: int, person_id: int) -> bool:
     )
 
 
-async def _take_place(event_id: int, now: dt.datetime, *, walk_in: bool = False) -> bool:
-    """The guarded counter: one place, only if one is left and the event is still open (for a
-    walk-in, only if it is not cancelled: they arrive once it has started)."""
-    open_now = (Event.status == "scheduled")
-    if not walk_in:
-        open_now = open_now & (Event.starts_at > now) & (
-            Event.booking_opens_at.is_null() | (Event.booking_opens_at <= now)) & (
-            Event.booking_closes_at.is_null() | (Event.booking_closes_at > now))
-    rows = await Event.update(
-        {Event.places_taken: Event.places_taken + 1, Event.updated_at: now}
-    ).where((Event.id == event_id) & WhereRaw("places_taken < capacity") & open_now).returning(Event.id)
-    return bool(rows)
-
-
-async def _release_place(event_id: int, now: dt.datetime) -> None:
-    await Event.update(
-        {Event.places_taken: Event.places_taken - 1, Event.updated_at: now}
-    ).where(Event.id == event_id)
-
-
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
-                     actor: str, now: dt.datetime, settings: Settings, over_capacity: bool = False) -> BookingView:
+                     actor: str, now: dt.datetime, settings: Settings, over_capacity: bool = False,
+                     then: Callable[[int], Awaitable[object]] | None = None) -> BookingView:
     """Take one place at the event for the person, or raise EventNotFound, BookingClosed,
     AlreadyBooked or EventFull. Nothing is written unless the booking is made; the confirmation
-    email is queued in the same transaction.
+    email is queued in the same transaction, and so is `then(booking_id)` (a walk-in's attendance
+    mark), so either all of it is saved or none.
 
     The confirmation is rendered before the transaction (reference, token and UID are random,
     so they can be made first): the lock is held only for the few statements that need it."""
@@ -167,7 +93,7 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
                 raise AlreadyBooked()
             # A walk-in admitted over capacity with an organiser's override holds no place.
             status = BookingStatus.confirmed
-            if not (walk_in and over_capacity) and not await _take_place(event_id, now, walk_in=walk_in):
+            if not (walk_in and over_capacity) and not await take_place(event_id, now, walk_in=walk_in):
                 if not walk_in:
                     _refuse_if_closed(await get_event(event_id, now))
                 if not (request.waitlist and not walk_in):
@@ -192,6 +118,8 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
             await record(action, actor, event_id=event_id,
                          booking_id=booking_id, person_id=person_id, reference=draft.reference,
                          role=request.role.value, over_capacity=walk_in and over_capacity)
+            if then is not None:
+                await then(booking_id)
     except BookingError:
         raise
     except Exception as exc:
@@ -206,38 +134,6 @@ def _refuse_if_closed(event: EventView) -> None:
     reason = event.availability.reason
     if reason is not None and reason is not Unbookable.full:
         raise BookingClosed(reason)
-
-
-_BOOKING_COLUMNS = (
-    Booking.all_columns(),
-    Booking.person.name.as_alias("person_name"),
-    Booking.person.email.as_alias("person_email"),
-    Booking.setting.name.as_alias("setting_name"),
-    Booking.setting.urn.as_alias("setting_urn"),
-)
-
-
-async def get_booking_by_id(booking_id: int, now: dt.datetime) -> BookingView:
-    row = await Booking.select(Booking.manage_token).where(Booking.id == booking_id).first()
-    if row is None:
-        raise BookingNotFound()
-    return await get_booking(row["manage_token"], now)
-
-
-async def get_booking(manage_token: str, now: dt.datetime) -> BookingView:
-    row = await Booking.select(*_BOOKING_COLUMNS).where(Booking.manage_token == manage_token).first()
-    if row is None:
-        raise BookingNotFound()
-    event = await get_event(row["event"], now)
-    return BookingView(
-        id=row["id"], reference=row["reference"], manage_token=row["manage_token"],
-        status=BookingStatus(row["status"]), role=Role(row["role"]),
-        person_name=row["person_name"], email=row["person_email"],
-        setting_name=row["setting_name"], setting_urn=row["setting_urn"],
-        created_at=row["created_at"], cancelled_at=row["cancelled_at"],
-        calendar_uid=row["calendar_uid"], calendar_sequence=row["calendar_sequence"], event=event,
-        offer_expires_at=row["offer_expires_at"],
-    )
 
 
 async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.datetime,
@@ -266,7 +162,7 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
                 (Booking.id == row["id"]) & (Booking.status == row["status"])
             ).returning(Booking.id)
             if changed and row["status"] in {s.value for s in PLACE_HOLDING_STATUSES} and not row["over_capacity"]:
-                await _release_place(row["event"], now)
+                await release_place(row["event"], now)
                 await offer_places(row["event"], actor=actor, now=now, settings=settings)
             if changed:
                 await record("booking.cancelled", actor, event_id=row["event"], booking_id=row["id"],
@@ -275,12 +171,4 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
                     await queue_cancellation(await get_booking(manage_token, now), settings=settings, now=now)
     return await get_booking(manage_token, now)
 
-
-async def count_active_bookings(event_id: int) -> int:
-    """Bookings holding a place, counted from rows (used to check the counter in tests and
-    benchmarks)."""
-    return await Booking.count().where(
-        (Booking.event == event_id) & Booking.status.is_in([s.value for s in PLACE_HOLDING_STATUSES])
-        & (Booking.over_capacity == False)  # noqa: E712 (Piccolo expression)
-    )
 

@@ -1,17 +1,18 @@
 """Validating a booking request, for the booking form and the API alike.
 
-pydantic (with email-validator) does the checking; this module only turns its errors into
+pydantic (with email-validator) does the checking and `app.validation` turns its errors into
 GOV.UK-style messages keyed by field, so a page and an API client are told the same thing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
 
-from app.bookings.tables import Role
+from app.errors import InvalidInput
+from app.tables.bookings import Role
+from app.validation import Messages, validate
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Urn = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"(?i)^(EY\d{6}|\d{6,7})$")]
@@ -37,19 +38,13 @@ class BookingRequest(BaseModel):
     waitlist: bool = False
 
 
-@dataclass(frozen=True)
-class FieldError:
-    field: str  # dotted path as in the API body, e.g. "setting.urn"
-    message: str
+class InvalidBooking(InvalidInput):
+    """A booking request with fields at fault: {API field path: message}."""
+
+    message = "The booking has invalid fields"
 
 
-class InvalidBooking(ValueError):
-    def __init__(self, errors: list[FieldError]):
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
-        self.errors = errors
-
-
-_MESSAGES: dict[str, dict[str, str]] = {
+_MESSAGES: Messages = {
     "name": {"missing": "Enter your full name", "long": "Full name must be 200 characters or fewer"},
     "email": {
         "missing": "Enter your work email address",
@@ -69,34 +64,9 @@ _MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def _kind(error: dict[str, Any]) -> str:
-    kind = error["type"]
-    if kind == "missing" or kind == "string_too_short":
-        return "missing"
-    if kind == "string_too_long":
-        return "long"
-    return "invalid"
-
-
 def validate_booking(data: Any) -> BookingRequest:
     """Check raw input (a JSON object or the form fields as a dict); raise `InvalidBooking`."""
-    if not isinstance(data, dict):
-        raise InvalidBooking([FieldError("body", "Send a JSON object")])
-    try:
-        return BookingRequest.model_validate(data)
-    except ValidationError as exc:
-        errors: list[FieldError] = []
-        for error in exc.errors():
-            path = ".".join(str(p) for p in error["loc"])
-            if error["type"] == "extra_forbidden":
-                errors.append(FieldError(path, f"Unknown field: {path}"))
-                continue
-            messages = _MESSAGES.get(path, {})
-            errors.append(FieldError(path, messages.get(_kind(error)) or messages.get("invalid") or error["msg"]))
-        # One message per field, first one wins (as the GOV.UK error summary expects).
-        seen: set[str] = set()
-        unique = [e for e in errors if not (e.field in seen or seen.add(e.field))]
-        raise InvalidBooking(unique) from None
+    return validate(BookingRequest, data, _MESSAGES, error=InvalidBooking)
 
 
 def booking_from_form(form: dict[str, str]) -> BookingRequest:

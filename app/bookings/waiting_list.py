@@ -10,38 +10,30 @@ from __future__ import annotations
 import datetime as dt
 
 from app.audit.services import record
-from app.bookings.notices import render_email
-from app.bookings.tables import Booking, BookingStatus
+from app.bookings.notices import (
+    confirmation_email,
+    offer_expiry_text,
+    queue_waiting_list_notice,
+)
+from app.bookings.places import release_place, take_place
+from app.bookings.records import BookingNotFound, get_booking
 from app.config import Settings
 from app.db import write_transaction
-from app.mail.compose import Email
-from app.mail.outbox import queue_email
-from app.web import clock_time, long_date, time_range
+from app.errors import DomainError
+from app.mail.outbox import prepare, queue_email
+from app.programme.services import get_join_url
+from app.tables.bookings import Booking, BookingStatus
 
 
-class OfferNotOpen(Exception):
+class OfferNotOpen(DomainError):
     """There is no live offer on this booking (never made, accepted, or expired)."""
 
-
-async def _email(booking_id: int, template: str, subject: str, *, settings: Settings, now: dt.datetime,
-                 **extra: object) -> None:
-    from app.bookings.services import get_booking_by_id
-
-    booking = await get_booking_by_id(booking_id, now)
-    manage_url = f"{settings.base_url}/bookings/{booking.manage_token}"
-    event = booking.event
-    text, html = render_email(template, subject=subject, name=booking.person_name, event=event,
-                              reference=booking.reference, when=f"{long_date(event.starts_at)}, "
-                              f"{time_range(event.starts_at, event.ends_at)}", manage_url=manage_url,
-                              accept_url=f"{manage_url}/accept", release_url=f"{manage_url}/cancel",
-                              council_name=settings.council_name, booking_support_email=settings.booking_support_email,
-                              **extra)
-    await queue_email(Email(recipient=booking.email, subject=subject, text=text, html=html), kind=template,
-                      settings=settings, now=now, booking_id=booking.id, event_id=event.id)
+    code = "no_open_offer"
+    message = "There is no place on offer for this booking (accepted or expired)"
 
 
 async def waitlisted_email(booking_id: int, position: int, *, settings: Settings, now: dt.datetime) -> None:
-    await _email(booking_id, "waitlisted", "You are on the waiting list", settings=settings, now=now,
+    await queue_waiting_list_notice(booking_id, "waitlisted", "You are on the waiting list", settings=settings, now=now,
                  position=position)
 
 
@@ -56,38 +48,29 @@ async def waiting_position(event_id: int, booking_id: int) -> int:
 async def offer_places(event_id: int, *, actor: str, now: dt.datetime, settings: Settings) -> int:
     """Offer every free place to the people waiting, first come first served. Call inside the
     transaction that freed the place(s). Returns how many offers were made."""
-    from app.bookings.services import _take_place
-
     made = 0
     while True:
         first = await Booking.select(Booking.id, Booking.person).where(
             (Booking.event == event_id) & (Booking.status == BookingStatus.waitlisted.value)).order_by(
             Booking.created_at).order_by(Booking.id).first()
-        if first is None or not await _take_place(event_id, now):
+        if first is None or not await take_place(event_id, now):
             return made
         expires = now + dt.timedelta(hours=settings.offer_hold_hours)
         await Booking.update({Booking.status: BookingStatus.offered.value, Booking.offer_expires_at: expires,
                               Booking.updated_at: now}).where(Booking.id == first["id"])
         await record("booking.offered", actor, event_id=event_id, booking_id=first["id"], person_id=first["person"],
                      expires_at=expires.isoformat())
-        await _email(first["id"], "offer", "A place is free for you: accept it", settings=settings, now=now,
-                     expires=f"{long_date(expires)} at {clock_time(expires)}")
+        await queue_waiting_list_notice(first["id"], "offer", "A place is free for you: accept it", settings=settings, now=now,
+                     expires=offer_expiry_text(expires))
         made += 1
 
 
 async def accept_offer(manage_token: str, *, now: dt.datetime, settings: Settings) -> None:
     """The person takes the place held for them; they get the usual confirmation and invite."""
-    from app.bookings.notices import confirmation_email
-    from app.bookings.services import get_booking
-    from app.mail.outbox import prepare
-    from app.programme.services import get_join_url
-
     async with write_transaction():
         row = await Booking.select(Booking.id, Booking.event, Booking.person, Booking.checkin_token).where(
             Booking.manage_token == manage_token).first()
         if row is None:
-            from app.bookings.services import BookingNotFound
-
             raise BookingNotFound()
         changed = await Booking.update({Booking.status: BookingStatus.confirmed.value, Booking.offer_expires_at: None,
                                         Booking.updated_at: now}).where(
@@ -106,8 +89,6 @@ async def accept_offer(manage_token: str, *, now: dt.datetime, settings: Setting
 
 async def expire_offers(*, now: dt.datetime, settings: Settings) -> int:
     """Lapse offers not accepted in time and pass each place to the next person waiting."""
-    from app.bookings.services import _release_place
-
     due = await Booking.select(Booking.id, Booking.event, Booking.person).where(
         (Booking.status == BookingStatus.offered.value) & (Booking.offer_expires_at <= now))
     lapsed = 0
@@ -120,10 +101,10 @@ async def expire_offers(*, now: dt.datetime, settings: Settings) -> int:
                      & (Booking.offer_expires_at <= now)).returning(Booking.id)
             if not changed:
                 continue
-            await _release_place(row["event"], now)
+            await release_place(row["event"], now)
             await record("booking.offer_expired", "scheduler", event_id=row["event"], booking_id=row["id"],
                          person_id=row["person"])
-            await _email(row["id"], "offer_expired", "The place we held for you has been offered to someone else",
+            await queue_waiting_list_notice(row["id"], "offer_expired", "The place we held for you has been offered to someone else",
                          settings=settings, now=now)
             await offer_places(row["event"], actor="scheduler", now=now, settings=settings)
             lapsed += 1

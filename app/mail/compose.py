@@ -1,4 +1,6 @@
-"""Composing one email: plain text and HTML, and an iTIP invite where there is one.
+"""Composing every email of the service: `compose_email` renders templates/emails/<name>.txt and
+.html with the context all emails share; `render` turns it into MIME with an iTIP invite where
+there is one. No email is assembled anywhere else.
 
 Structure, as Outlook and Gmail expect for a meeting they will add to the calendar:
 multipart/mixed [ multipart/alternative [ text/plain, text/html (or multipart/related with an
@@ -12,6 +14,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
+from functools import lru_cache
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.config import TEMPLATES_DIR, Settings
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,28 @@ class Email:
     #: An image shown in the HTML part, referenced there as src="cid:<inline_image_cid>".
     inline_png: bytes | None = None
     inline_image_cid: str = ""
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    # HTML emails are escaped; plain-text ones must not be (no &amp; in a text email).
+    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)),
+                       autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+                       trim_blocks=True, lstrip_blocks=False, keep_trailing_newline=True)
+
+
+def compose_email(template: str, *, recipient: str, subject: str, settings: Settings, ics: bytes | None = None,
+                  ics_method: str = "REQUEST", inline_png: bytes | None = None, inline_image_cid: str = "",
+                  **context: object) -> Email:
+    """The one way to make an email: templates/emails/<template>.txt and .html, rendered with the
+    subject, the council's name and the help address, plus `context`."""
+    env = _environment()
+    values = {"subject": subject, "council_name": settings.council_name,
+              "booking_support_email": settings.booking_support_email, "base_url": settings.base_url, **context}
+    return Email(recipient=recipient, subject=subject,
+                 text=env.get_template(f"emails/{template}.txt").render(values),
+                 html=env.get_template(f"emails/{template}.html").render(values),
+                 ics=ics, ics_method=ics_method, inline_png=inline_png, inline_image_cid=inline_image_cid)
 
 
 def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: dt.datetime) -> tuple[str, str]:

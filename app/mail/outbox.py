@@ -17,7 +17,7 @@ from piccolo.engine.postgres import PostgresEngine
 from app.config import Settings
 from app.db import current_engine, write_transaction
 from app.mail.compose import Email, render
-from app.mail.tables import DeliveryAttempt, MessageStatus, OutboxMessage
+from app.tables.mail import DeliveryAttempt, MessageStatus, OutboxMessage
 
 CLAIM_LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8

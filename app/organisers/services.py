@@ -13,9 +13,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from app.audit.services import record
 from app.config import Settings
 from app.db import write_transaction
-from app.mail.compose import Email
+from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
-from app.organisers.tables import Organiser, OrganiserSession
+from app.tables.organisers import Organiser, OrganiserSession
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the email is unknown, so a wrong address takes as long as a wrong password.
@@ -92,22 +92,12 @@ async def invite_organiser(*, email: str, name: str, invited_by: OrganiserView, 
             invite_expires_at=now + INVITE_VALID_FOR, created_at=now,
         )).returning(Organiser.id)
         link = f"{settings.base_url}/organisers/invitations/{token}"
-        text = (f"Dear {name.strip()},\n\n{invited_by.name} has invited you to organise the Education Safeguarding "
-                f"Team's forums and training.\n\nSet your password within 7 days:\n{link}\n\n"
-                f"Education Safeguarding Team, {settings.council_name}\n")
-        html = (f"<p>Dear {_escape(name.strip())},</p><p>{_escape(invited_by.name)} has invited you to organise the "
-                f"Education Safeguarding Team's forums and training.</p><p><a href=\"{link}\">Set your password</a> "
-                f"within 7 days.</p>")
-        await queue_email(Email(recipient=email, subject="You have been invited to organise safeguarding forums",
-                                text=text, html=html), kind="organiser_invite", settings=settings, now=now)
+        await queue_email(compose_email("organiser_invite", recipient=email, settings=settings,
+                                        subject="You have been invited to organise safeguarding forums",
+                                        name=name.strip(), invited_by=invited_by.name, link=link),
+                          kind="organiser_invite", settings=settings, now=now)
         await record("organiser.invited", invited_by.email, organiser=email)
     return OrganiserView(rows[0]["id"], email, name.strip())
-
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))
 
 
 async def accept_invitation(token: str, *, password: str, now: dt.datetime) -> OrganiserView:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.areas import LONDON, QUADRANT_LABELS, Quadrant, academic_year_of, term_of
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
-from app.programme.tables import Event, EventKind, Venue
+from app.areas import LONDON, QUADRANT_LABELS, Quadrant, academic_year_of, term_of
+from app.tables.programme import Event, EventKind, Venue
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "seeds"
 PROGRAMME_FILE = SEEDS_DIR / "programme-2023-24.toml"

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.areas import QUADRANT_LABELS, Quadrant, Term, local
+from app.errors import NotFound
 from app.programme.availability import Availability, availability
-from app.programme.tables import Event, EventKind
+from app.tables.programme import Event, EventKind
 
 
-class EventNotFound(LookupError):
+class EventNotFound(NotFound):
     """No event with that id."""
+
+    message = "No such event"
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from piccolo.query.functions.aggregate import Count
+
 from app.areas import QUADRANT_LABELS, Quadrant, Term
-from app.attendance.tables import Attendance, Outcome
-from app.bookings.tables import Booking, BookingStatus
+from app.attendance.services import no_show_condition
 from app.questionnaire.evidence import TERM_ORDER, rules
-from app.settings_register.tables import Setting
+from app.tables.attendance import Attendance, Outcome
+from app.tables.bookings import Booking, BookingStatus
+from app.tables.register import Setting
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,6 @@ class Cell:
 
 
 async def dashboard(academic_year: str, now: dt.datetime) -> list[Cell]:
-    from piccolo.query.functions.aggregate import Count
-
     rule = rules()[13]
     register = (Setting.on_register == True) & Setting.merged_into.is_null()  # noqa: E712
     per_quadrant = {q: 0 for q in Quadrant}
@@ -53,19 +54,16 @@ async def dashboard(academic_year: str, now: dt.datetime) -> list[Cell]:
     for p in pairs:
         key = (p["quadrant"], p["term"])
         with_dsl[key] = with_dsl.get(key, 0) + 1
-    # No-shows: confirmed bookings at ended events of the year, less those marked attended.
-    over = (Booking.status == BookingStatus.confirmed.value) & (Booking.event.academic_year == academic_year) & (
-        Booking.event.ends_at <= now) & Booking.setting.quadrant.is_not_null()
-    confirmed = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(
-        Booking.setting.quadrant.as_alias("quadrant"), Booking.event.term.as_alias("term"), Count(alias="n")).where(over)
+    # No-shows: the one rule (app.attendance.services), counted in SQL per quadrant and term.
+    of_year = (Booking.event.academic_year == academic_year) & Booking.setting.quadrant.is_not_null()
+    key = (Booking.setting.quadrant.as_alias("quadrant"), Booking.event.term.as_alias("term"), Count(alias="n"))
+    confirmed = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(*key).where(
+        of_year & (Booking.status == BookingStatus.confirmed.value) & (Booking.event.ends_at <= now))
         .group_by(Booking.setting.quadrant, Booking.event.term)}
-    came = {(r["quadrant"], r["term"]): r["n"] for r in await Attendance.select(
-        booking.setting.quadrant.as_alias("quadrant"), booking.event.term.as_alias("term"), Count(alias="n")).where(
-        (Attendance.outcome == Outcome.attended.value) & (booking.status == BookingStatus.confirmed.value)
-        & (booking.event.academic_year == academic_year) & (booking.event.ends_at <= now)
-        & booking.setting.quadrant.is_not_null()).group_by(booking.setting.quadrant, booking.event.term)}
+    missed = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(*key).where(
+        of_year & no_show_condition(now)).group_by(Booking.setting.quadrant, Booking.event.term)}
     return [Cell(q, t, per_quadrant[q], with_dsl.get((q.value, t.value), 0), confirmed.get((q.value, t.value), 0),
-                 confirmed.get((q.value, t.value), 0) - came.get((q.value, t.value), 0))
+                 missed.get((q.value, t.value), 0))
             for q in Quadrant for t in TERM_ORDER]
 
 

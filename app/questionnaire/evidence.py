@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from app.areas import Term
-from app.attendance.tables import Attendance, Outcome
-from app.programme.tables import Event
-from app.questionnaire.tables import TrainingDeclaration
+from app.tables.attendance import Attendance, Outcome
+from app.tables.programme import Event
+from app.tables.questionnaire import TrainingDeclaration
+from app.tables.register import Setting
 
 RULES_FILE = Path(__file__).resolve().parent.parent.parent / "seeds" / "evidence_rules.toml"
 TERM_ORDER = [Term.autumn, Term.spring, Term.summer]
@@ -128,8 +129,6 @@ def q13_from(records: list[Attended], setting_ids: list[int], academic_year: str
 
 async def q13_evidence(setting_ids: list[int] | None, academic_year: str, now: dt.datetime) -> dict[int, Q13Evidence]:
     """Q13 evidence for the given settings (None: every setting that has any)."""
-    from app.settings_register.tables import Setting
-
     if setting_ids is None:
         setting_ids = [r["id"] for r in await Setting.select(Setting.id).where(Setting.merged_into.is_null())]
         records = await attended(academic_year, rules()[13]["attended_kinds"])

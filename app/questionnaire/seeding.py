@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from app.questionnaire.tables import Question
+from app.tables.questionnaire import Question
 
 QUESTIONNAIRE_FILE = Path(__file__).resolve().parent.parent.parent / "seeds" / "questionnaire.toml"
 

@@ -12,14 +12,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.areas import QUADRANT_LABELS, academic_year_of, local
+from app.attendance.chase import next_forum
 from app.audit.services import record
 from app.config import Settings
-from app.mail.compose import Email
+from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
 from app.questionnaire.seeding import list_questions, load_questionnaire
-from app.questionnaire.tables import DeclarationKind, Response, ResponseStatus, TrainingDeclaration
-from app.settings_register.tables import Setting
+from app.tables.questionnaire import (
+    DeclarationKind,
+    Response,
+    ResponseStatus,
+    TrainingDeclaration,
+)
+from app.tables.register import Setting
 
 ANSWER_FIELDS = ("compliant", "action_points", "when_who", "note")
 
@@ -68,23 +74,12 @@ async def send_questionnaire(setting_id: int, email: str, *, actor: str, now: dt
                                        updated_at=now))
     link = f"{settings.base_url}/questionnaire/{token}"
     deadline = load_questionnaire()["deadline"]
-    text = (f"Dear Designated Safeguarding Lead,\n\nPlease complete the Early Years Safeguarding Questionnaire for "
-            f"{setting['name']} by {deadline:%-d %B %Y}. You can save your answers and come back to them.\n\n{link}\n\n"
-            f"Keep this link private: anyone with it can see and change your answers.\n\n"
-            f"Education Safeguarding Team, {settings.council_name}\n")
-    html = (f"<p>Dear Designated Safeguarding Lead,</p><p>Please complete the Early Years Safeguarding Questionnaire "
-            f"for {_esc(setting['name'])} by {deadline:%-d %B %Y}. You can save your answers and come back to them.</p>"
-            f"<p><a href=\"{link}\">Complete the questionnaire</a></p>")
-    await queue_email(Email(recipient=email, subject="Early Years Safeguarding Questionnaire", text=text, html=html),
+    await queue_email(compose_email("questionnaire_link", recipient=email, settings=settings,
+                                    subject="Early Years Safeguarding Questionnaire", setting_name=setting["name"],
+                                    deadline=f"{deadline:%-d %B %Y}", link=link),
                       kind="questionnaire", settings=settings, now=now)
     await record("questionnaire.sent", actor, setting=setting_id, to=email.lower())
     return token
-
-
-def _esc(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))
 
 
 @dataclass
@@ -124,8 +119,6 @@ async def response_by_id(response_id: int) -> ResponseView:
 
 async def q13_prefill(response: ResponseView, now: dt.datetime) -> tuple[Q13Evidence, dict[str, str], Any]:
     """The evidence, the answer it suggests, and the next bookable forum for the setting."""
-    from app.attendance.chase import next_forum
-
     evidence = (await q13_evidence([response.setting_id], response.academic_year, now))[response.setting_id]
     upcoming = await next_forum(response.quadrant, online=response.quadrant is None, now=now)
     suggestion = {"compliant": {"Yes": "yes", "No": "no"}.get(evidence.answer or "", "")}

@@ -13,11 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from app.audit.services import record
-from app.bookings.tables import Booking
 from app.db import write_transaction
-from app.mail.tables import OutboxMessage
-from app.organisers.tables import Organiser, OrganiserSession
-from app.settings_register.tables import Person
+from app.tables.bookings import Booking
+from app.tables.mail import OutboxMessage
+from app.tables.organisers import Organiser, OrganiserSession
+from app.tables.register import Person
 
 #: Six years after their last event: the evidence window of two academic cycles of training and more.
 PEOPLE_AFTER = dt.timedelta(days=6 * 365)

@@ -8,12 +8,12 @@ import re
 
 import openpyxl
 
-from app.attendance.tables import Attendance
-from app.audit.tables import AuditRecord
-from app.bookings.services import count_active_bookings
-from app.bookings.tables import Booking
-from app.mail.tables import OutboxMessage
-from app.programme.tables import Event
+from app.bookings.records import count_active_bookings
+from app.tables.attendance import Attendance
+from app.tables.audit import AuditRecord
+from app.tables.bookings import Booking
+from app.tables.mail import OutboxMessage
+from app.tables.programme import Event
 from tests import factories as f
 from tests.attendance import teams_samples
 

@@ -5,7 +5,12 @@ import datetime as dt
 import pytest
 
 from app.areas import LONDON
-from app.attendance.teams_report import NotATeamsReport, normalise_name, parse_duration, parse_report
+from app.attendance.teams_report import (
+    NotATeamsReport,
+    normalise_name,
+    parse_duration,
+    parse_report,
+)
 from tests.attendance import teams_samples as samples
 
 

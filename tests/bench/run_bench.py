@@ -53,8 +53,8 @@ async def drive(base_url: str, concurrency: int, total: int, make_request) -> tu
 
 
 async def over_capacity_events(url: str) -> list[str]:
-    from app.bookings.services import count_active_bookings
-    from app.programme.tables import Event
+    from app.bookings.records import count_active_bookings
+    from app.tables.programme import Event
 
     bind_tables(make_engine(url))
     problems = []
@@ -107,9 +107,9 @@ async def bench_sender(engine: str, url: str, count: int = 1000) -> list[str]:
     """Queue `count` confirmation emails (by booking), then time one sender delivering them to a
     local SMTP server (aiosmtpd, in this process) over batches of one connection each."""
     from app.bookings.services import book_place
-    from app.bookings.tables import BookingSource
     from app.mail.outbox import count_by_status
     from app.mail.sender import SmtpTransport, deliver_due
+    from app.tables.bookings import BookingSource
 
     engine_ = make_engine(url)
     bind_tables(engine_)
@@ -145,8 +145,8 @@ async def bench_sender(engine: str, url: str, count: int = 1000) -> list[str]:
 async def bench_scale(engine: str, url: str, repeats: int = 7) -> list[str]:
     """Issue 5's scale: 2,500 settings, 10,000 people, 100,000 bookings over three academic years;
     then the Q13 evidence for every setting and the dashboard, rendered by a running server."""
-    from app.organisers.auth import SESSION_COOKIE
     from app.organisers.services import create_organiser, sign_in
+    from app.web.auth import SESSION_COOKIE
 
     started = time.perf_counter()
     generated = support.run_cli(url, "generate-scale").stdout.strip().splitlines()[-1]

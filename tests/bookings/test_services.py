@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from app.audit.tables import AuditRecord
+from app.bookings.records import count_active_bookings
 from app.bookings.services import (
     AlreadyBooked,
     BookingClosed,
@@ -13,14 +13,14 @@ from app.bookings.services import (
     EventFull,
     book_place,
     cancel_booking,
-    count_active_bookings,
     get_booking,
 )
-from app.bookings.tables import Booking, BookingSource
 from app.programme.availability import Unbookable
 from app.programme.services import EventNotFound, get_event
-from app.programme.tables import Event
-from app.settings_register.tables import Person, Setting
+from app.tables.audit import AuditRecord
+from app.tables.bookings import Booking, BookingSource
+from app.tables.programme import Event
+from app.tables.register import Person, Setting
 from tests import factories as f
 
 WEB = dict(source=BookingSource.web, actor="public", settings=f.SETTINGS)

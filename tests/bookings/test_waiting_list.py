@@ -3,11 +3,11 @@ held for them, accepted with one click, or passed on when the hold runs out."""
 
 import datetime as dt
 
-from app.bookings.services import count_active_bookings, get_booking
+from app.bookings.records import count_active_bookings, get_booking
 from app.bookings.waiting_list import expire_offers
-from app.mail.tables import OutboxMessage
 from app.programme.services import get_event
-from app.programme.tables import Event
+from app.tables.mail import OutboxMessage
+from app.tables.programme import Event
 from tests import factories as f
 
 
@@ -78,7 +78,7 @@ async def test_an_offer_not_taken_in_time_passes_to_the_next_person(client, now)
 
 
 async def test_raising_the_capacity_offers_the_new_places(client, now):
-    from app.programme.manage import set_capacity
+    from app.planning.manage import set_capacity
 
     event_id, _ = await full_event(client, now)
     waiting = [await join(client, event_id, n) for n in range(3)]

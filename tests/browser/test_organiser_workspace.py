@@ -9,7 +9,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from app.organisers.services import create_organiser
-from app.programme.tables import Event
+from app.tables.programme import Event
 from tests import factories as f
 from tests.attendance import teams_samples
 from tests.browser.conftest import axe_violations
@@ -46,7 +46,7 @@ async def test_every_organiser_page_passes_axe(browser, server, now):
     event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/west").first())["id"]
     online_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/online").first())["id"]
     booked = book(server, event_id, 1)
-    from app.bookings.tables import Booking
+    from app.tables.bookings import Booking
 
     row = await Booking.select(Booking.id, Booking.person, Booking.checkin_token).where(
         Booking.reference == booked["reference"]).first()

@@ -6,8 +6,8 @@ from playwright.async_api import expect
 
 from app.config import Settings
 from app.organisers.services import OrganiserView, invite_organiser
-from app.organisers.tables import Organiser
-from app.programme.tables import Event
+from app.tables.organisers import Organiser
+from app.tables.programme import Event
 from tests import factories as f
 from tests.browser.test_booking_journey import assert_accessible
 

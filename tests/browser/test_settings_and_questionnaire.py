@@ -6,11 +6,11 @@ import re
 from playwright.async_api import expect
 
 from app.config import Settings
-from app.programme.tables import Event
 from app.questionnaire.seeding import seed_questionnaire
 from app.questionnaire.services import send_questionnaire
-from app.settings_register.importer import import_settings
-from app.settings_register.tables import Setting
+from app.register.importer import import_settings
+from app.tables.programme import Event
+from app.tables.register import Setting
 from tests.browser.test_booking_journey import assert_accessible
 from tests.browser.test_organiser_workspace import signed_in_page
 from tests.settings_register.test_import import GIAS, csv_bytes
@@ -67,7 +67,7 @@ async def test_the_organisers_questionnaire_settings_and_dashboard_pages(browser
     await import_settings(csv_bytes(GIAS))
     oak = (await Setting.select(Setting.id).where(Setting.urn == "115000").first())["id"]
     await send_questionnaire(oak, "dsl@oak.example.org", actor="test", now=now, settings=Settings(base_url=server.base_url))
-    from app.questionnaire.tables import Response
+    from app.tables.questionnaire import Response
 
     response_id = (await Response.select(Response.id).first())["id"]
     for name, path in {"questionnaire overview": "/organisers/questionnaire", "response": f"/organisers/questionnaire/responses/{response_id}",

@@ -7,9 +7,9 @@ import random
 import httpx
 import pytest
 
-from app.bookings.services import count_active_bookings
-from app.bookings.tables import Booking
-from app.programme.tables import Event
+from app.bookings.records import count_active_bookings
+from app.tables.bookings import Booking
+from app.tables.programme import Event
 from tests import factories as f
 from tests.support import RunningServer
 

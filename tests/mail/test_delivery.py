@@ -10,14 +10,14 @@ import icalendar
 
 from app.bookings.reminders import queue_due_reminders
 from app.bookings.services import book_place, cancel_booking
-from app.bookings.tables import BookingSource
 from app.config import PROJECT_ROOT
 from app.mail.outbox import count_by_status, retry_failed
 from app.mail.sender import FileTransport, SmtpTransport, deliver_due
-from app.mail.tables import DeliveryAttempt, OutboxMessage
-from app.programme.changes import EventChange, cancel_event, change_event
+from app.planning.events import EventChange, cancel_event, change_event
 from app.programme.services import get_event
-from app.programme.tables import Event
+from app.tables.bookings import BookingSource
+from app.tables.mail import DeliveryAttempt, OutboxMessage
+from app.tables.programme import Event
 from tests import factories as f
 from tests.support import SmtpSink, calendar_parts, free_port
 
@@ -60,7 +60,7 @@ async def test_the_confirmation_arrives_with_a_meeting_request(db, now, smtp_ser
     # The QR code is this booking's check-in link (segno is deterministic, so the same link
     # gives the same image).
     from app.bookings.notices import checkin_qr_png
-    from app.bookings.tables import Booking
+    from app.tables.bookings import Booking
 
     token = (await Booking.select(Booking.checkin_token).where(Booking.id == booking.id).first())["checkin_token"]
     [png] = [p.get_payload(decode=True) for p in message.walk() if p.get_content_type() == "image/png"]
@@ -90,7 +90,7 @@ async def test_online_bookers_get_the_teams_link_in_the_email_and_the_invite(db,
 
 
 async def test_a_venue_change_then_a_cancellation_update_the_same_meeting(db, now, smtp_server, mail_settings):
-    from app.programme.tables import Venue
+    from app.tables.programme import Venue
 
     event_id = await f.event(now=now, title="South Safeguarding Forum")
     booking = await book(event_id, 1, mail_settings, now)

@@ -7,10 +7,10 @@ from litestar.routes import HTTPRoute
 
 from app.config import Settings
 from app.main import create_app
-from app.mail.tables import OutboxMessage
-from app.organisers.auth import SESSION_COOKIE, organiser_required
 from app.organisers.services import sign_in
-from app.organisers.tables import Organiser
+from app.tables.mail import OutboxMessage
+from app.tables.organisers import Organiser
+from app.web.auth import SESSION_COOKIE, organiser_required
 from tests.conftest import ORGANISER_PASSWORD
 
 #: Routes anyone may use. Every other route must refuse anonymous requests: a new route is

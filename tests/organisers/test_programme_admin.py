@@ -2,9 +2,9 @@
 
 import re
 
-from app.mail.tables import OutboxMessage
 from app.programme.seeding import seed_programme
-from app.programme.tables import Event, Venue
+from app.tables.mail import OutboxMessage
+from app.tables.programme import Event, Venue
 from tests import factories as f
 
 

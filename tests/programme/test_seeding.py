@@ -5,7 +5,7 @@ import datetime as dt
 from app.areas import LONDON
 from app.programme.seeding import seed_programme
 from app.programme.services import EventFilters, list_events
-from app.programme.tables import Event, Venue
+from app.tables.programme import Event, Venue
 from tests.support import utc
 
 NOW = utc(2026, 11, 26, 9)

@@ -4,14 +4,14 @@ import datetime as dt
 import secrets
 
 from app.areas import LONDON, Term
-from app.attendance.tables import Attendance
-from app.bookings.tables import Booking
 from app.organisers.services import create_organiser
-from app.programme.manage import EventDetails, create_event
-from app.programme.tables import Event
+from app.planning.manage import EventDetails, create_event
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
-from app.questionnaire.tables import TrainingDeclaration
-from app.settings_register.tables import Person, Setting
+from app.tables.attendance import Attendance
+from app.tables.bookings import Booking
+from app.tables.programme import Event
+from app.tables.questionnaire import TrainingDeclaration
+from app.tables.register import Person, Setting
 from tests import factories as f
 
 
@@ -49,7 +49,7 @@ _organisers: dict[str, int] = {}
 
 
 async def _organiser() -> int:
-    from app.organisers.tables import Organiser
+    from app.tables.organisers import Organiser
 
     row = await Organiser.select(Organiser.id).first()
     if row:

@@ -8,12 +8,12 @@ import re
 from email import policy
 
 from app.areas import local, term_of
-from app.mail.tables import OutboxMessage
-from app.programme.tables import Event
-from app.questionnaire.services import current_year
 from app.questionnaire.seeding import seed_questionnaire
-from app.questionnaire.tables import Response, TrainingDeclaration
-from app.settings_register.tables import Setting
+from app.questionnaire.services import current_year
+from app.tables.mail import OutboxMessage
+from app.tables.programme import Event
+from app.tables.questionnaire import Response, TrainingDeclaration
+from app.tables.register import Setting
 from tests import factories as f
 from tests.questionnaire.test_evidence import forum, person, setting, went
 
@@ -124,7 +124,7 @@ async def test_a_typed_in_setting_is_merged_into_the_register_entry(signed_in, n
     assert "Person 1" in (await signed_in.get(f"/organisers/settings/{real}")).text
     # A later booking with the typo lands on the register entry.
     await signed_in.post(f"/api/events/{event_id}/bookings", json=f.api_body(2, setting={"name": "oak primry", "urn": None}))
-    from app.bookings.tables import Booking
+    from app.tables.bookings import Booking
 
     assert await Booking.count().where(Booking.setting == real) == 2
 

@@ -3,11 +3,11 @@
 import datetime as dt
 
 from app.bookings.services import book_place
-from app.bookings.tables import Booking, BookingSource
-from app.mail.tables import OutboxMessage
-from app.programme.tables import Event
 from app.retention.services import purge
-from app.settings_register.tables import Person
+from app.tables.bookings import Booking, BookingSource
+from app.tables.mail import OutboxMessage
+from app.tables.programme import Event
+from app.tables.register import Person
 from tests import factories as f
 
 

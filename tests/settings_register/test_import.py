@@ -3,8 +3,8 @@
 import csv
 import io
 
-from app.settings_register.importer import import_settings
-from app.settings_register.tables import Setting
+from app.register.importer import import_settings
+from app.tables.register import Setting
 
 
 def csv_bytes(rows: list[dict[str, str]]) -> bytes:
@@ -61,7 +61,7 @@ async def test_an_early_years_file_is_imported(db):
 
 async def test_a_booking_typed_in_before_the_register_is_updated_by_the_import(db, now):
     from app.bookings.services import book_place
-    from app.bookings.tables import BookingSource
+    from app.tables.bookings import BookingSource
     from tests import factories as f
 
     event_id = await f.event(now=now)

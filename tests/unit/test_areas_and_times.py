@@ -3,8 +3,8 @@
 import datetime as dt
 
 from app.areas import Term, academic_year_of, term_of
+from app.formats import clock_time, long_date, time_range
 from app.programme.seeding import demo_shift
-from app.web import clock_time, long_date, time_range
 from tests.support import utc
 
 

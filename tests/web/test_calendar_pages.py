@@ -2,9 +2,9 @@
 
 import icalendar
 
-from app.programme.changes import EventChange, change_event
+from app.planning.events import EventChange, change_event
 from app.programme.seeding import seed_programme
-from app.programme.tables import Event
+from app.tables.programme import Event
 from tests import factories as f
 
 

@@ -1,0 +1,54 @@
+"""Places at an event: the guarded counter, the only code that changes `places_taken`.
+
+`UPDATE event SET places_taken = places_taken + 1 WHERE id = ? AND places_taken < capacity`, inside
+the caller's write transaction. On PostgreSQL the UPDATE takes the event row's lock, so concurrent
+bookings for one event queue behind each other; on SQLite the transaction is BEGIN IMMEDIATE.
+Count-then-insert and INSERT … SELECT … WHERE count < capacity were measured to overbook on
+PostgreSQL (see DESIGN.md). Waiting-list offers take and give back places through the same two functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from piccolo.columns.combination import WhereRaw
+
+from app.tables.bookings import PLACE_HOLDING_STATUSES, Booking
+from app.tables.programme import Event, EventStatus
+
+
+async def take_place(event_id: int, now: dt.datetime, *, walk_in: bool = False) -> bool:
+    """The guarded counter: one place, only if one is left and the event is still open (for a
+    walk-in, only if it is not cancelled: they arrive once it has started)."""
+    open_now = (Event.status == EventStatus.scheduled.value)
+    if not walk_in:
+        open_now = open_now & (Event.starts_at > now) & (
+            Event.booking_opens_at.is_null() | (Event.booking_opens_at <= now)) & (
+            Event.booking_closes_at.is_null() | (Event.booking_closes_at > now))
+    rows = await Event.update(
+        {Event.places_taken: Event.places_taken + 1, Event.updated_at: now}
+    ).where((Event.id == event_id) & WhereRaw("places_taken < capacity") & open_now).returning(Event.id)
+    return bool(rows)
+
+
+async def release_place(event_id: int, now: dt.datetime) -> None:
+    await Event.update(
+        {Event.places_taken: Event.places_taken - 1, Event.updated_at: now}
+    ).where(Event.id == event_id)
+
+
+
+
+async def reset_places(event_id: int, now: dt.datetime) -> None:
+    """An event cancelled: it holds no places any more."""
+    await Event.update({Event.places_taken: 0, Event.updated_at: now}).where(Event.id == event_id)
+
+
+async def recount_places(event_id: int, now: dt.datetime) -> int:
+    """Set the counter from the rows (after a bulk load): bookings holding a place, walk-ins
+    admitted over capacity left out."""
+    taken = await Booking.count().where(
+        (Booking.event == event_id) & Booking.status.is_in([s.value for s in PLACE_HOLDING_STATUSES])
+        & (Booking.over_capacity == False))  # noqa: E712 (Piccolo expression)
+    await Event.update({Event.places_taken: taken, Event.updated_at: now}).where(Event.id == event_id)
+    return taken

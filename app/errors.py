@@ -1,0 +1,48 @@
+"""The one error model of the domain: every refused operation raises a `DomainError`.
+
+`code` is the machine code the API answers with (agreed with its users: keep them stable);
+`field` names the form field or JSON member at fault, where one is; the message is the sentence a
+person reads, in the GOV.UK style ("Enter …", "Choose …"). The web layer maps these once to a
+GOV.UK error summary (`app.web.errors.summary_for`) and once to the API's JSON problem.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule refused the operation; nothing was written."""
+
+    code: str = "refused"
+    status: int = 409  #: the HTTP status the API answers with
+    field: str | None = None
+    message: str = "This cannot be done"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, code: str | None = None):
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+        if field is not None:
+            self.field = field
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    """Nothing has that id or token."""
+
+    code = "not_found"
+    status = 404
+    message = "Not found"
+
+
+class InvalidInput(DomainError):
+    """Input a rule cannot accept; `errors` maps each field to its message."""
+
+    code = "invalid"
+    status = 422
+    message = "Check your answers"
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{f}: {m}" for f, m in errors.items()), field=next(iter(errors), None))
+        self.message = type(self).message
+        self.errors = dict(errors)

@@ -1,0 +1,1 @@
+"""Planning the programme: adding, changing and cancelling events and venues, telling bookers."""

@@ -1,0 +1,121 @@
+"""Importing the settings register from CSV: the DfE "Get Information about Schools" establishment
+extract for schools and colleges, and a simple file for early-years settings. Idempotent: a row
+is found again by URN and updated only if something changed; every rejected row has a reason."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.areas import Quadrant
+from app.register.services import name_key
+from app.tables.register import Setting, SettingType
+
+SEEDS = Path(__file__).resolve().parent.parent.parent / "seeds"
+GIAS_COLUMNS = {"URN", "EstablishmentName", "TypeOfEstablishment (name)", "Postcode"}
+EARLY_YEARS_COLUMNS = {"urn", "name", "type", "postcode"}
+URN = re.compile(r"^(EY\d{6}|\d{6,7})$")
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"added: {self.added}, updated: {self.updated}, unchanged: {self.unchanged}, "
+               f"rejected: {len(self.rejected)}"]
+        out += [f"  line {line}: {reason}" for line, reason in self.rejected]
+        return out
+
+
+def district_quadrants() -> dict[str, str]:
+    with (SEEDS / "quadrants.toml").open("rb") as f:
+        return {k.casefold(): v for k, v in tomllib.load(f)["districts"].items()}
+
+
+def _gias_type(text: str) -> str:
+    text = text.casefold()
+    if "college" in text or "further education" in text or "sixth form" in text:
+        return SettingType.college.value
+    if "nursery" in text and "school" not in text:
+        return SettingType.nursery.value
+    return SettingType.school.value
+
+
+def _ey_type(text: str) -> str | None:
+    text = text.strip().casefold()
+    if text in ("childminder", "childminders"):
+        return SettingType.childminder.value
+    if text in ("nursery", "pre-school", "preschool", "day nursery", "playgroup", "early years"):
+        return SettingType.nursery.value
+    if text in ("school", "college"):
+        return text
+    return None
+
+
+def _rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    text = data.decode("utf-8-sig") if not data.startswith(b"\xff\xfe") else data.decode("utf-16")
+    reader = csv.DictReader(io.StringIO(text))
+    return list(reader.fieldnames or []), list(reader)
+
+
+async def import_settings(data: bytes) -> ImportReport:
+    """Import a GIAS extract or an early-years file (told apart by their columns)."""
+    columns, rows = _rows(data)
+    report = ImportReport()
+    quadrants = district_quadrants()
+    if GIAS_COLUMNS <= set(columns):
+        kind = "gias"
+    elif EARLY_YEARS_COLUMNS <= {c.strip().lower() for c in columns}:
+        kind = "early_years"
+        rows = [{k.strip().lower(): (v or "") for k, v in row.items() if k} for row in rows]
+    else:
+        report.rejected.append((1, "The columns are neither a GIAS extract (URN, EstablishmentName, TypeOfEstablishment "
+                                   "(name), Postcode, …) nor an early-years file (urn, name, type, postcode, quadrant)"))
+        return report
+    for line, row in enumerate(rows, start=2):
+        if kind == "gias":
+            if "closed" in row.get("EstablishmentStatus (name)", "").casefold():
+                report.rejected.append((line, "closed establishment"))
+                continue
+            urn, name = row.get("URN", "").strip(), row.get("EstablishmentName", "").strip()
+            setting_type = _gias_type(row.get("TypeOfEstablishment (name)", ""))
+            postcode = row.get("Postcode", "").strip().upper()
+            quadrant = quadrants.get(row.get("DistrictAdministrative (name)", "").strip().casefold())
+        else:
+            urn, name = row.get("urn", "").strip().upper(), row.get("name", "").strip()
+            setting_type = _ey_type(row.get("type", ""))
+            postcode = row.get("postcode", "").strip().upper()
+            given = row.get("quadrant", "").strip().casefold().replace(" ", "_")
+            quadrant = given if given in Quadrant._value2member_map_ else quadrants.get(row.get("district", "").strip().casefold())
+            if setting_type is None:
+                report.rejected.append((line, f"unknown type {row.get('type', '')!r} (use nursery, pre-school, childminder, school or college)"))
+                continue
+        if not URN.match(urn):
+            report.rejected.append((line, f"URN {urn!r} is not 6 or 7 digits or EY and 6 digits"))
+            continue
+        if not name:
+            report.rejected.append((line, "no name"))
+            continue
+        if len(name) > 200 or len(postcode) > 10:
+            report.rejected.append((line, "name or postcode too long"))
+            continue
+        values = {"name": name, "name_key": name_key(name), "setting_type": setting_type, "postcode": postcode,
+                  "quadrant": quadrant, "on_register": True}
+        existing = await Setting.select().where(Setting.urn == urn).first()
+        if existing is None:
+            await Setting.insert(Setting(urn=urn, **values))
+            report.added += 1
+        elif any(existing[k] != v for k, v in values.items()):
+            await Setting.update({getattr(Setting, k): v for k, v in values.items()}).where(Setting.id == existing["id"])
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    return report

@@ -1,0 +1,92 @@
+"""Finding or adding the settings and people that bookings are made for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from app.audit.services import record
+from app.db import write_transaction
+from app.tables.bookings import Booking
+from app.tables.questionnaire import Response, TrainingDeclaration
+from app.tables.register import Person, Setting
+
+
+def name_key(name: str) -> str:
+    return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+async def upsert_person(*, name: str, email: str, now: dt.datetime) -> int:
+    """The person with this work email (case-insensitive), created or renamed as given."""
+    rows = await Person.insert(
+        Person(name=name, email=email.lower(), created_at=now, updated_at=now)
+    ).on_conflict(
+        target=Person.email, action="DO UPDATE", values=[Person.name, Person.updated_at]
+    ).returning(Person.id)
+    return rows[0]["id"]
+
+
+async def _follow_merges(setting_id: int) -> int:
+    for _ in range(10):  # merges are short chains; the bound guards against a cycle
+        row = await Setting.select(Setting.merged_into).where(Setting.id == setting_id).first()
+        if not row or row["merged_into"] is None:
+            return setting_id
+        setting_id = row["merged_into"]
+    return setting_id
+
+
+async def find_or_add_setting(*, name: str, urn: str | None) -> int:
+    """A setting by URN, else by name; otherwise a new, unregistered entry that organisers can
+    later merge into the register."""
+    if urn:
+        await Setting.insert(
+            Setting(name=name, name_key=name_key(name), urn=urn, on_register=False)
+        ).on_conflict(target=Setting.urn, action="DO NOTHING")
+        row = await Setting.select(Setting.id).where(Setting.urn == urn).first()
+        assert row is not None
+        return await _follow_merges(row["id"])
+    row = await Setting.select(Setting.id).where(Setting.name_key == name_key(name)).order_by(
+        Setting.on_register, ascending=False
+    ).order_by(Setting.id).first()
+    if row:
+        return await _follow_merges(row["id"])
+    inserted = await Setting.insert(
+        Setting(name=name, name_key=name_key(name), on_register=False)
+    ).returning(Setting.id)
+    return inserted[0]["id"]
+
+
+class MergeRefused(ValueError):
+    pass
+
+
+async def merge_setting(source_id: int, target_id: int, *, actor: str) -> int:
+    """Move everything recorded for a setting typed in by bookers onto the register entry it
+    really is, and leave a pointer so later bookings with the old name land there too.
+    Returns how many bookings moved."""
+    if source_id == target_id:
+        raise MergeRefused("A setting cannot be merged into itself")
+    async with write_transaction():
+        target = await Setting.select(Setting.merged_into).where(Setting.id == target_id).first()
+        source = await Setting.select(Setting.merged_into).where(Setting.id == source_id).first()
+        if target is None or source is None:
+            raise MergeRefused("No such setting")
+        if target["merged_into"] is not None or source["merged_into"] is not None:
+            raise MergeRefused("That setting has already been merged")
+        moved = await Booking.update({Booking.setting: target_id}).where(Booking.setting == source_id).returning(Booking.id)
+        await TrainingDeclaration.update({TrainingDeclaration.setting: target_id}).where(TrainingDeclaration.setting == source_id)
+        await Response.update({Response.setting: target_id}).where(Response.setting == source_id)
+        await Setting.update({Setting.merged_into: target_id}).where(Setting.id == source_id)
+        await record("setting.merged", actor, source=source_id, target=target_id, bookings=len(moved))
+    return len(moved)
+
+
+async def search_settings(term: str, limit: int = 50) -> list[dict]:
+    """Settings by URN or part of the name (register entries first)."""
+    query = Setting.select(Setting.id, Setting.name, Setting.urn, Setting.setting_type, Setting.quadrant,
+                           Setting.on_register, Setting.postcode).where(Setting.merged_into.is_null())
+    term = term.strip()
+    if term:
+        like = f"%{name_key(term).replace('%', '').replace('_', '')}%"
+        query = query.where(Setting.name_key.like(like) | (Setting.urn == term.upper()))
+    return await query.order_by(Setting.on_register, ascending=False).order_by(Setting.name).limit(limit)

@@ -1,1 +1,0 @@
-"""Settings (schools, nurseries, childminders) and the people who book for them."""

@@ -1,0 +1,1 @@
+"""Ground floor: every table of the service, declared once (Piccolo)."""

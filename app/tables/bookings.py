@@ -1,0 +1,88 @@
+"""Piccolo tables for bookings."""
+
+from __future__ import annotations
+
+import enum
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.readable import Readable
+from piccolo.table import Table
+
+from app.tables.programme import Event
+from app.tables.register import Person, Setting
+
+
+class Role(str, enum.Enum):
+    dsl = "dsl"
+    deputy_dsl = "deputy_dsl"
+    headteacher_manager = "headteacher_manager"
+    other = "other"
+
+
+ROLE_LABELS = {
+    Role.dsl: "Designated Safeguarding Lead (DSL) or Lead Practitioner",
+    Role.deputy_dsl: "Deputy DSL or deputy Lead Practitioner",
+    Role.headteacher_manager: "Headteacher or manager",
+    Role.other: "Other",
+}
+
+
+class BookingStatus(str, enum.Enum):
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    offered = "offered"
+    cancelled = "cancelled"
+
+
+#: Statuses that hold the person's one active booking for an event.
+ACTIVE_STATUSES = (BookingStatus.confirmed, BookingStatus.waitlisted, BookingStatus.offered)
+#: Statuses that take one of the event's places.
+PLACE_HOLDING_STATUSES = (BookingStatus.confirmed, BookingStatus.offered)
+
+
+class BookingSource(str, enum.Enum):
+    web = "web"
+    api = "api"
+    organiser = "organiser"
+    walk_in = "walk_in"
+
+
+class Booking(Table):
+    """One person's place at one event, made for a setting in a role.
+
+    A person has at most one active booking per event (a partial unique index in the migrations).
+    History must survive, so nothing here cascades on delete.
+    """
+
+    event = ForeignKey(Event, null=False, on_delete=OnDelete.restrict)
+    person = ForeignKey(Person, null=False, on_delete=OnDelete.restrict)
+    setting = ForeignKey(Setting, null=False, on_delete=OnDelete.restrict)
+    role = Varchar(length=30, choices=Role)
+    status = Varchar(length=20, choices=BookingStatus)
+    reference = Varchar(length=12, unique=True, help_text="Short code a person can read out on the phone.")
+    manage_token = Varchar(length=64, unique=True, help_text="Secret in the manage link.")
+    calendar_uid = Varchar(length=120, unique=True, help_text="iCalendar UID of this booking's invite.")
+    calendar_sequence = Integer(default=0)
+    source = Varchar(length=20, choices=BookingSource, default=BookingSource.web)
+    checkin_token = Varchar(length=64, null=True, default=None,
+                            help_text="Secret in the QR code an organiser scans to mark attendance (unique index"
+                                      " in a migration: SQLite cannot add a UNIQUE column).")
+    over_capacity = Boolean(default=False, help_text="A walk-in an organiser admitted beyond capacity: holds no place.")
+    offer_expires_at = Timestamptz(null=True, default=None, help_text="A waiting-list offer lapses then.")
+    chased_at = Timestamptz(null=True, default=None, help_text="When the no-show chase email was queued.")
+    cancelled_at = Timestamptz(null=True, default=None)
+    cancel_reason = Text(default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.reference])

@@ -1,0 +1,52 @@
+"""Piccolo tables for the outbox."""
+
+from __future__ import annotations
+
+import enum
+
+from piccolo.columns import ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from app.tables.bookings import Booking
+from app.tables.programme import Event
+
+
+class MessageStatus(str, enum.Enum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+
+
+class OutboxMessage(Table, tablename="outbox_message"):
+    """One email to one recipient, fully rendered when the change that causes it is saved (same
+    transaction), then delivered by a sender. The stored bytes and Message-ID never change, so a
+    retry is the same message."""
+
+    kind = Varchar(length=40, help_text="confirmation, update, cancellation, reminder, …")
+    recipient = Varchar(length=254)
+    subject = Varchar(length=300)
+    message_id = Varchar(length=200, unique=True)
+    raw = Text(help_text="The whole RFC 5322 message, as sent.")
+    booking = ForeignKey(Booking, null=True, on_delete=OnDelete.restrict)
+    event = ForeignKey(Event, null=True, on_delete=OnDelete.restrict)
+    dedupe_key = Varchar(length=120, unique=True, null=True, default=None,
+                         help_text="Set for messages that must go at most once, e.g. reminder:<booking id>.")
+    status = Varchar(length=10, choices=MessageStatus, default=MessageStatus.pending, index=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    claimed_by = Varchar(length=100, default="")
+    claimed_at = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz()
+
+
+class DeliveryAttempt(Table, tablename="delivery_attempt"):
+    """One try at handing a message to the mail server, and what happened."""
+
+    message = ForeignKey(OutboxMessage, null=False, on_delete=OnDelete.restrict)
+    attempted_at = Timestamptz()
+    sender = Varchar(length=100)
+    outcome = Varchar(length=10, help_text="sent or error")
+    error = Text(default="")

@@ -1,0 +1,124 @@
+"""Signing organisers in and out, and the guard that every organiser route carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from app.config import Settings
+from app.organisers.services import (
+    InvitationInvalid,
+    OrganiserView,
+    PasswordTooWeak,
+    SignInRefused,
+    accept_invitation,
+    invitation_exists,
+    organiser_for_session,
+    sign_in,
+    sign_out,
+)
+from app.web.errors import error_summary
+from app.web.templating import FormData
+
+SESSION_COOKIE = "sgb_organiser"
+async def organiser_required(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the request must come from a signed-in organiser (pages redirect to sign-in; the
+    API answers 401)."""
+    clock = connection.app.state["clock"]
+    organiser = await organiser_for_session(connection.cookies.get(SESSION_COOKIE), clock())
+    if organiser is None:
+        raise NotAuthorizedException("Sign in as an organiser")
+    connection.state.organiser = organiser
+
+
+def provide_organiser(request: Request[Any, Any, Any]) -> OrganiserView:
+    return request.state.organiser
+
+
+def sign_in_redirect(path: str) -> Redirect:
+    return Redirect(f"/organisers/sign-in?next={quote(path)}", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths inside the organiser workspace: never an open redirect to another site.
+    if target and target.startswith("/organisers") and not target.startswith("//"):
+        return target
+    return "/organisers"
+
+
+def _session_cookie(token: str, settings: Settings) -> dict[str, Any]:
+    return {"key": SESSION_COOKIE, "value": token, "httponly": True, "samesite": "lax", "path": "/",
+            "secure": settings.base_url.startswith("https://"), "max_age": 12 * 3600}
+
+
+class SignInPages(Controller):
+    path = "/organisers"
+    include_in_schema = False
+
+    @get("/sign-in", name="organiser_sign_in")
+    async def form(self, next: FromQuery[str | None] = None) -> Template:
+        return Template("organisers/sign_in.html", context={"form": {}, "field_errors": {}, "next": _safe_next(next)})
+
+    @post("/sign-in", name="organiser_sign_in_submit")
+    async def submit(self, data: FormData, now: dt.datetime, settings: Settings) -> Template | Redirect:
+        email, password = data.get("email", "").strip(), data.get("password", "")
+        errors: dict[str, str] = {}
+        if not email:
+            errors["email"] = "Enter your email address"
+        if not password:
+            errors["password"] = "Enter your password"
+        if not errors:
+            try:
+                token = await sign_in(email=email, password=password, now=now)
+            except SignInRefused as exc:
+                errors["email"] = ("Too many attempts: your account is locked for 15 minutes" if exc.locked
+                                   else "Enter a correct email address and password")
+            else:
+                response = Redirect(_safe_next(data.get("next")), status_code=303)
+                response.set_cookie(**_session_cookie(token, settings))
+                return response
+        return Template("organisers/sign_in.html", status_code=400, context={
+            "form": {"email": email}, "field_errors": errors, "errors": error_summary(errors),
+            "next": _safe_next(data.get("next"))})
+
+    @post("/sign-out", name="organiser_sign_out")
+    async def sign_out(self, request: Request[Any, Any, Any]) -> Redirect:
+        await sign_out(request.cookies.get(SESSION_COOKIE))
+        response = Redirect("/organisers/sign-in?signed_out=true", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @get("/invitations/{token:str}", name="organiser_invitation")
+    async def invitation(self, token: str, now: dt.datetime) -> Template:
+        if not await invitation_exists(token, now):
+            return Template("errors/message.html", status_code=404, context={
+                "heading": "This invitation link has expired or been used",
+                "paragraphs": ["Ask another organiser to invite you again."]})
+        return Template("organisers/set_password.html", context={"token": token, "field_errors": {}})
+
+    @post("/invitations/{token:str}", name="organiser_invitation_accept")
+    async def accept(self, token: str, data: FormData, now: dt.datetime) -> Template | Redirect:
+        password, confirm = data.get("password", ""), data.get("confirm_password", "")
+        errors: dict[str, str] = {}
+        if password != confirm:
+            errors["confirm_password"] = "Enter the same password twice"
+        else:
+            try:
+                await accept_invitation(token, password=password, now=now)
+                return Redirect("/organisers/sign-in?joined=true", status_code=303)
+            except PasswordTooWeak as exc:
+                errors["password"] = str(exc)
+            except InvitationInvalid:
+                return Template("errors/message.html", status_code=404, context={
+                    "heading": "This invitation link has expired or been used",
+                    "paragraphs": ["Ask another organiser to invite you again."]})
+        return Template("organisers/set_password.html", status_code=400, context={
+            "token": token, "field_errors": errors, "errors": error_summary(errors)})

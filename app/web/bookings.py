@@ -1,0 +1,147 @@
+"""Public booking pages: the booking form, confirmation, and the manage link's pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from app.bookings.notices import booking_calendar_item, booking_invite
+from app.bookings.services import (
+    BookingError,
+    BookingView,
+    EventAlreadyStarted,
+    book_place,
+    cancel_booking,
+    get_booking,
+)
+from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
+from app.bookings.waiting_list import OfferNotOpen, accept_offer, waiting_position
+from app.calendar.links import google_calendar_url, outlook_calendar_url
+from app.config import Settings
+from app.formats import long_date
+from app.programme.availability import Unbookable
+from app.programme.services import EventView, get_event
+from app.tables.bookings import ROLE_LABELS, BookingSource, BookingStatus
+from app.web.errors import error_summary, field_errors
+from app.web.templating import FormData
+
+
+def _form_page(event: EventView, form: dict[str, str], field_errors: dict[str, str],
+               status_code: int = 200) -> Template:
+    role_items = [
+        {"value": role.value, "text": label, "checked": form.get("role") == role.value}
+        for role, label in ROLE_LABELS.items()
+    ]
+    return Template("bookings/form.html", status_code=status_code, context={
+        "event": event, "form": form, "field_errors": field_errors,
+        "errors": error_summary(field_errors), "role_items": role_items,
+        "demo_data": event.is_demo,
+    })
+
+
+async def _calendar_links(booking: BookingView, settings: Settings) -> dict[str, str]:
+    if booking.status is not BookingStatus.confirmed:
+        return {}
+    item = await booking_calendar_item(booking, settings)
+    return {"invite_url": f"/bookings/{booking.manage_token}/invite.ics",
+            "google_url": google_calendar_url(item), "outlook_url": outlook_calendar_url(item)}
+
+
+class BookingPages(Controller):
+    include_in_schema = False
+
+    @get("/events/{event_id:int}/book", name="booking_form")
+    async def form(self, event_id: int, now: dt.datetime, waitlist: FromQuery[bool] = False) -> Template:
+        event = await get_event(event_id, now)
+        joining = waitlist and event.availability.reason is Unbookable.full
+        if joining:
+            return _form_page(event, {"waitlist": "true"}, {})
+        if not event.availability.bookable:
+            return Template("errors/message.html", status_code=409, context={
+                "heading": "You cannot book a place at this event",
+                "paragraphs": [f"{event.title}, {long_date(event.starts_at)}: {event.availability.label.lower()}."],
+                "demo_data": event.is_demo,
+            })
+        return _form_page(event, {}, {})
+
+    @post("/events/{event_id:int}/book", name="book")
+    async def book(self, event_id: int, data: FormData, now: dt.datetime, settings: Settings) -> Template | Redirect:
+        event = await get_event(event_id, now)
+        form = {k: v for k, v in data.items() if k != "_csrf_token"}
+        try:
+            request = booking_from_form(form)
+            booking = await book_place(event_id, request, source=BookingSource.web, actor="public", now=now,
+                                       settings=settings)
+        except InvalidBooking as exc:
+            return _form_page(event, form, field_errors(exc, ids=FORM_FIELD_IDS, default_field="name"), 400)
+        except BookingError as exc:
+            event = await get_event(event_id, now)
+            return _form_page(event, form, field_errors(exc, ids=FORM_FIELD_IDS, default_field="name"), 409)
+        return Redirect(f"/bookings/{booking.manage_token}/confirmation", status_code=303)
+
+    @get("/bookings/{token:str}/accept", name="accept_offer_form")
+    async def accept_form(self, token: str, now: dt.datetime) -> Template | Redirect:
+        booking = await get_booking(token, now)
+        if booking.status is not BookingStatus.offered:
+            return Redirect(f"/bookings/{token}", status_code=303)
+        return Template("bookings/accept.html", context={"booking": booking, "demo_data": booking.event.is_demo})
+
+    @post("/bookings/{token:str}/accept", name="accept_offer")
+    async def accept(self, token: str, now: dt.datetime, settings: Settings) -> Template | Redirect:
+        try:
+            await accept_offer(token, now=now, settings=settings)
+        except OfferNotOpen:
+            return Template("errors/message.html", status_code=409, context={
+                "heading": "This offer has ended",
+                "paragraphs": ["The place was held for a limited time and has been offered to the next person waiting."]})
+        return Redirect(f"/bookings/{token}/confirmation", status_code=303)
+
+    @get("/bookings/{token:str}/confirmation", name="booking_confirmation")
+    async def confirmation(self, token: str, now: dt.datetime, settings: Settings) -> Template:
+        booking = await get_booking(token, now)
+        position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
+        return Template("bookings/confirmed.html", context={
+            "booking": booking, "manage_url": f"{settings.base_url}/bookings/{booking.manage_token}",
+            "demo_data": booking.event.is_demo, "position": position, **await _calendar_links(booking, settings),
+        })
+
+    @get("/bookings/{token:str}", name="manage_booking")
+    async def manage(self, token: str, now: dt.datetime, settings: Settings,
+                     cancelled: FromQuery[bool] = False) -> Template:
+        booking = await get_booking(token, now)
+        position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
+        return Template("bookings/manage.html", context={
+            "position": position,
+            "booking": booking, "role_label": ROLE_LABELS[booking.role],
+            "can_cancel": now < booking.event.starts_at, "just_cancelled": cancelled,
+            "demo_data": booking.event.is_demo, **await _calendar_links(booking, settings),
+        })
+
+    @get("/bookings/{token:str}/invite.ics", name="booking_invite")
+    async def invite(self, token: str, now: dt.datetime, settings: Settings) -> Response[bytes]:
+        """The same invite as the email's: same UID and SEQUENCE, so importing it twice is harmless."""
+        booking = await get_booking(token, now)
+        return Response(await booking_invite(booking, settings, now), media_type="text/calendar; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="invite.ics"',
+                                 "Cache-Control": "no-store"})
+
+    @get("/bookings/{token:str}/cancel", name="cancel_booking_form")
+    async def cancel_form(self, token: str, now: dt.datetime) -> Template | Redirect:
+        booking = await get_booking(token, now)
+        if not booking.active or now >= booking.event.starts_at:
+            return Redirect(f"/bookings/{token}", status_code=303)
+        return Template("bookings/cancel.html", context={"booking": booking, "demo_data": booking.event.is_demo})
+
+    @post("/bookings/{token:str}/cancel", name="cancel_booking")
+    async def cancel(self, token: str, now: dt.datetime, settings: Settings) -> Redirect | Template:
+        try:
+            await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, settings=settings)
+        except EventAlreadyStarted:
+            return Template("errors/message.html", status_code=409, context={
+                "heading": "This event has already started",
+                "paragraphs": ["Bookings cannot be cancelled once the event has started."],
+            })
+        return Redirect(f"/bookings/{token}?cancelled=true", status_code=303)

@@ -1,0 +1,72 @@
+"""The organiser JSON API: an event's register and marking attendance. Behind the organiser
+guard (session cookie) and CSRF protection (send the csrftoken cookie's value as X-CSRFToken)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.params import JSONBody
+
+from app.attendance.services import NotAttendable, mark, register
+from app.organisers.services import OrganiserView
+from app.tables.attendance import Outcome
+from app.web.api import problem
+from app.web.api_schemas import FieldProblem
+
+
+class RegisterEntry(msgspec.Struct):
+    booking_id: int
+    reference: str
+    name: str
+    email: str
+    setting: str
+    role: str
+    status: str
+    booked_at: dt.datetime
+    attendance: str | None
+    minutes_present: int | None
+
+
+class RegisterOut(msgspec.Struct):
+    event_id: int
+    title: str
+    capacity: int
+    booked: int
+    places_left: int
+    waiting: int
+    attended: int
+    absent: int
+    no_shows: int | None
+    bookings: list[RegisterEntry]
+
+
+class OrganiserApi(Controller):
+    path = "/api/organiser"
+    tags = ["Organiser API"]
+
+    @get("/events/{event_id:int}/register", summary="An event's register (organisers only)")
+    async def get_register(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> RegisterOut:
+        event, rows, counts = await register(event_id, now)
+        return RegisterOut(
+            event_id=event.id, title=event.title, capacity=counts.capacity, booked=counts.booked,
+            places_left=counts.places_left, waiting=counts.waiting, attended=counts.attended, absent=counts.absent,
+            no_shows=counts.no_shows, bookings=[RegisterEntry(
+                booking_id=r.booking_id, reference=r.reference, name=r.name, email=r.email, setting=r.setting,
+                role=r.role, status=r.status, booked_at=r.booked_at, attendance=r.outcome,
+                minutes_present=r.minutes_present) for r in rows])
+
+    @post("/bookings/{booking_id:int}/attendance", summary="Mark attended or absent (organisers only)", status_code=200)
+    async def mark_attendance(self, organiser: OrganiserView, booking_id: int, data: JSONBody[dict[str, Any]],
+                              now: dt.datetime) -> Response[Any]:
+        outcome = data.get("outcome")
+        if outcome not in ("attended", "absent"):
+            return problem(422, "invalid", "outcome must be attended or absent",
+                           [FieldProblem("outcome", "Use attended or absent")])
+        try:
+            was = await mark(booking_id, Outcome(outcome), organiser=organiser, now=now)
+        except NotAttendable:
+            return problem(404, "not_found", "No confirmed booking with that id")
+        return Response({"booking_id": booking_id, "attendance": outcome, "was": was})

@@ -1,0 +1,149 @@
+"""Organiser pages for the programme: add, edit and cancel events; add and correct venues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.response import Redirect, Template
+
+from app.areas import QUADRANT_LABELS
+from app.config import Settings
+from app.errors import DomainError
+from app.organisers.services import OrganiserView
+from app.planning.events import cancel_event
+from app.planning.manage import (
+    create_event,
+    list_kind_options,
+    list_venues,
+    save_venue,
+    update_event,
+)
+from app.programme.services import get_event, get_join_url
+from app.tables.programme import Venue
+from app.web.errors import error_summary, field_errors
+from app.web.event_form import EventFormErrors, form_from_event, parse_event_form
+from app.web.templating import FormData
+
+
+async def _event_form(organiser: OrganiserView, form: dict[str, str], errors: dict[str, str], *,
+                      action: str, heading: str, status_code: int = 200, event: Any = None) -> Template:
+    kinds = await list_kind_options()
+    venues = await list_venues()
+    return Template("organisers/event_form.html", status_code=status_code, context={
+        "organiser": organiser, "form": form, "field_errors": errors, "errors": error_summary(errors),
+        "action": action, "heading": heading, "event": event,
+        "kind_items": [{"value": "", "text": "Choose a type"}] + [
+            {"value": str(k["id"]), "text": k["name"], "selected": form.get("kind") == str(k["id"])} for k in kinds],
+        "where_items": [{"value": q.value, "text": label, "checked": form.get("where") == q.value}
+                        for q, label in QUADRANT_LABELS.items()]
+        + [{"value": "online", "text": "Online (Microsoft Teams)", "checked": form.get("where") == "online"}],
+        "venue_items": [{"value": "", "text": "Choose a venue"}] + [
+            {"value": str(v["id"]), "text": f"{v['name']}, {v['postcode']}", "selected": form.get("venue") == str(v["id"])}
+            for v in venues],
+    })
+
+
+async def _ids() -> tuple[set[int], set[int]]:
+    return {k["id"] for k in await list_kind_options()}, {v["id"] for v in await list_venues()}
+
+
+class ProgrammeAdmin(Controller):
+    path = "/organisers"
+    include_in_schema = False
+
+    @get("/events/new", name="organiser_event_new")
+    async def new(self, organiser: OrganiserView) -> Template:
+        return await _event_form(organiser, {}, {}, action="/organisers/events/new", heading="Add an event")
+
+    @post("/events/new", name="organiser_event_create")
+    async def create(self, organiser: OrganiserView, data: FormData, now: dt.datetime) -> Template | Redirect:
+        try:
+            details = parse_event_form(data, *await _ids())
+        except EventFormErrors as exc:
+            return await _event_form(organiser, data, exc.errors, action="/organisers/events/new",
+                                     heading="Add an event", status_code=400)
+        event_id = await create_event(details, actor=organiser.email, now=now)
+        return Redirect(f"/organisers/events/{event_id}?created=true", status_code=303)
+
+    @get("/events/{event_id:int}/edit", name="organiser_event_edit")
+    async def edit(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Template:
+        event = await get_event(event_id, now)
+        return await _event_form(organiser, form_from_event(event, await get_join_url(event_id)), {},
+                                 action=f"/organisers/events/{event_id}/edit", heading="Change the event", event=event)
+
+    @post("/events/{event_id:int}/edit", name="organiser_event_update")
+    async def update(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
+                     settings: Settings) -> Template | Redirect:
+        event = await get_event(event_id, now)
+        action = f"/organisers/events/{event_id}/edit"
+        try:
+            details = parse_event_form(data, *await _ids())
+            told = await update_event(event_id, details, actor=organiser.email, now=now, settings=settings)
+        except EventFormErrors as exc:
+            return await _event_form(organiser, data, exc.errors, action=action, heading="Change the event",
+                                     status_code=400, event=event)
+        except DomainError as exc:
+            return await _event_form(organiser, data, field_errors(exc), action=action, heading="Change the event",
+                                     status_code=400, event=event)
+        return Redirect(f"/organisers/events/{event_id}?updated={len(told)}", status_code=303)
+
+    @get("/events/{event_id:int}/cancel", name="organiser_event_cancel_form")
+    async def cancel_form(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Template:
+        return Template("organisers/event_cancel.html", context={
+            "organiser": organiser, "event": await get_event(event_id, now), "field_errors": {}})
+
+    @post("/events/{event_id:int}/cancel", name="organiser_event_cancel")
+    async def cancel(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
+                     settings: Settings) -> Redirect:
+        await cancel_event(event_id, reason=data.get("reason", "").strip()[:1000], actor=organiser.email, now=now,
+                           settings=settings)
+        return Redirect(f"/organisers/events/{event_id}", status_code=303)
+
+    @get("/venues", name="organiser_venues")
+    async def venues(self, organiser: OrganiserView) -> Template:
+        return Template("organisers/venues.html", context={"organiser": organiser, "venues": await list_venues()})
+
+    @get("/venues/new", name="organiser_venue_new")
+    async def venue_new(self, organiser: OrganiserView) -> Template:
+        return _venue_form(organiser, None, {}, {})
+
+    @get("/venues/{venue_id:int}/edit", name="organiser_venue_edit")
+    async def venue_edit(self, organiser: OrganiserView, venue_id: int) -> Template:
+        venue = await Venue.select().where(Venue.id == venue_id).first()
+        if venue is None:
+            from litestar.exceptions import NotFoundException
+
+            raise NotFoundException()
+        return _venue_form(organiser, venue_id, {k: str(v) for k, v in venue.items()}, {})
+
+    @post("/venues/new", name="organiser_venue_create")
+    async def venue_create(self, organiser: OrganiserView, data: FormData, now: dt.datetime,
+                           settings: Settings) -> Template | Redirect:
+        return await _save_venue(organiser, None, data, now, settings)
+
+    @post("/venues/{venue_id:int}/edit", name="organiser_venue_update")
+    async def venue_update(self, organiser: OrganiserView, venue_id: int, data: FormData, now: dt.datetime,
+                           settings: Settings) -> Template | Redirect:
+        return await _save_venue(organiser, venue_id, data, now, settings)
+
+
+def _venue_form(organiser: OrganiserView, venue_id: int | None, form: dict[str, str], errors: dict[str, str],
+                status_code: int = 200) -> Template:
+    return Template("organisers/venue_form.html", status_code=status_code, context={
+        "organiser": organiser, "venue_id": venue_id, "form": form, "field_errors": errors,
+        "errors": error_summary(errors)})
+
+
+async def _save_venue(organiser: OrganiserView, venue_id: int | None, data: dict[str, str], now: dt.datetime,
+                      settings: Settings) -> Template | Redirect:
+    fields = {k: data.get(k, "").strip() for k in ("name", "address", "postcode")}
+    errors = {k: message for k, message in (("name", "Enter the name of the venue"), ("address", "Enter the address"),
+                                            ("postcode", "Enter the postcode")) if not fields[k]}
+    if len(fields["postcode"]) > 10:
+        errors["postcode"] = "Enter a real postcode, like CM18 7BL"
+    if errors:
+        return _venue_form(organiser, venue_id, data, errors, 400)
+    await save_venue(venue_id, **fields, actor=organiser.email, now=now, settings=settings)
+    return Redirect("/organisers/venues", status_code=303)

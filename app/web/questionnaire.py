@@ -1,0 +1,185 @@
+"""The questionnaire as a setting completes it (secret link), and as organisers follow it up."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from app.areas import QUADRANT_LABELS, Quadrant
+from app.attendance.exports import safe_cell, table_csv, table_xlsx
+from app.config import Settings
+from app.organisers.services import OrganiserView
+from app.questionnaire.dashboard import chart_rows, dashboard
+from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
+from app.questionnaire.seeding import list_questions, load_questionnaire
+from app.questionnaire.services import (
+    AnswersIncomplete,
+    ResponseNotFound,
+    chosen_year,
+    clean_answers,
+    declare_training,
+    differing_from_record,
+    list_responses,
+    progress_by_quadrant,
+    q13_prefill,
+    response_by_id,
+    response_for_token,
+    save_answers,
+    send_questionnaire,
+)
+from app.tables.register import Setting
+from app.web.errors import error_summary
+from app.web.templating import FormData
+
+
+async def _questionnaire_page(token: str, now: dt.datetime, *, form_answers: dict[str, dict[str, str]] | None = None,
+                              errors: dict[str, str] | None = None, status_code: int = 200, saved: bool = False,
+                              declare_errors: dict[str, str] | None = None, declare_form: dict[str, str] | None = None) -> Template:
+    response = await response_for_token(token)
+    evidence, suggestion, upcoming = await q13_prefill(response, now)
+    answers = form_answers if form_answers is not None else dict(response.answers)
+    if "13" not in answers or not any(answers["13"].values()):
+        answers["13"] = {"compliant": suggestion.get("compliant", ""), "action_points": suggestion.get("action_points", ""),
+                         "when_who": "", "note": ""}
+    all_errors = {**(errors or {}), **(declare_errors or {})}
+    return Template("questionnaire/complete.html", status_code=status_code, context={
+        "token": token, "response": response, "questions": await list_questions(), "answers": answers,
+        "evidence": evidence, "suggestion": suggestion, "upcoming": upcoming, "field_errors": all_errors,
+        "errors": error_summary(all_errors), "saved": saved, "q6": await training_evidence(6, response.setting_id),
+        "q7": await training_evidence(7, response.setting_id), "today": now.date(),
+        "deadline": load_questionnaire()["deadline"], "declare": declare_form or {},
+        "term_label": term_label})
+
+
+class QuestionnairePages(Controller):
+    path = "/questionnaire"
+    include_in_schema = False
+
+    @get("/{token:str}", name="questionnaire")
+    async def show(self, token: str, now: dt.datetime, saved: FromQuery[bool] = False) -> Template:
+        try:
+            return await _questionnaire_page(token, now, saved=saved)
+        except ResponseNotFound:
+            raise NotFoundException() from None
+
+    @post("/{token:str}", name="questionnaire_save")
+    async def save(self, token: str, data: FormData, now: dt.datetime) -> Template | Redirect:
+        submit = data.get("action") == "submit"
+        try:
+            await save_answers(token, data, submit=submit, now=now)
+        except ResponseNotFound:
+            raise NotFoundException() from None
+        except AnswersIncomplete as exc:
+            numbers = [q["number"] for q in await list_questions()]
+            return await _questionnaire_page(token, now, form_answers=clean_answers(data, numbers), errors=exc.errors,
+                                             status_code=400)
+        return Redirect(f"/questionnaire/{token}" + ("" if submit else "?saved=true"), status_code=303)
+
+    @post("/{token:str}/training", name="questionnaire_training")
+    async def training(self, token: str, data: FormData, now: dt.datetime) -> Template | Redirect:
+        try:
+            await declare_training(token, data, now=now)
+        except ResponseNotFound:
+            raise NotFoundException() from None
+        except AnswersIncomplete as exc:
+            return await _questionnaire_page(token, now, declare_errors=exc.errors, declare_form=data, status_code=400)
+        return Redirect(f"/questionnaire/{token}#training", status_code=303)
+
+
+class QuestionnaireAdmin(Controller):
+    path = "/organisers"
+    include_in_schema = False
+
+    @get("/questionnaire", name="organiser_questionnaire")
+    async def overview(self, organiser: OrganiserView, now: dt.datetime, year: FromQuery[str | None] = None) -> Template:
+        year = chosen_year(year, now)
+        return Template("organisers/questionnaire.html", context={
+            "organiser": organiser, "year": year, "progress": await progress_by_quadrant(year),
+            "responses": await list_responses(year), "differing": await differing_from_record(year, now),
+            "deadline": load_questionnaire()["deadline"], "quadrants": QUADRANT_LABELS,
+            "quadrant_label": lambda q: QUADRANT_LABELS[Quadrant(q)] if q else "None"})
+
+    @get("/questionnaire/responses/{response_id:int}", name="organiser_response")
+    async def read(self, organiser: OrganiserView, response_id: int) -> Template:
+        try:
+            response = await response_by_id(response_id)
+        except ResponseNotFound:
+            raise NotFoundException() from None
+        return Template("organisers/response.html", context={
+            "organiser": organiser, "response": response, "questions": await list_questions()})
+
+    @get(["/questionnaire/export.csv", "/questionnaire/export.xlsx"], name="organiser_questionnaire_export")
+    async def export(self, organiser: OrganiserView, request: Request, now: dt.datetime,
+                     year: FromQuery[str | None] = None) -> Response[bytes]:
+        fmt = request.url.path.rsplit(".", 1)[-1]
+        year = chosen_year(year, now)
+        questions = await list_questions()
+        header = ["Setting", "Quadrant", "Status", "Submitted"]
+        for q in questions:
+            header += [f"Q{q['number']} Compliant", f"Q{q['number']} Action points", f"Q{q['number']} When/Who",
+                       f"Q{q['number']} Note"]
+        rows = []
+        for r in await list_responses(year):
+            full = await response_by_id(r["id"])
+            row = [r["setting_name"], r["quadrant"] or "", r["status"], r["submitted_at"].isoformat() if r["submitted_at"] else ""]
+            for q in questions:
+                a = full.answers.get(str(q["number"]), {})
+                row += [a.get("compliant", ""), a.get("action_points", ""), a.get("when_who", ""), a.get("note", "")]
+            rows.append([safe_cell(v) for v in row])
+        return _table_download(f"questionnaire-{year.replace('/', '-')}", fmt, header, rows)
+
+    @get(["/evidence/q13.csv", "/evidence/q13.xlsx"], name="organiser_q13_export")
+    async def q13_export(self, organiser: OrganiserView, request: Request, now: dt.datetime,
+                         year: FromQuery[str | None] = None) -> Response[bytes]:
+        fmt = request.url.path.rsplit(".", 1)[-1]
+        year = chosen_year(year, now)
+        evidence = await q13_evidence(None, year, now)
+        names = {s["id"]: s for s in await Setting.select(Setting.id, Setting.name, Setting.urn, Setting.quadrant)}
+        header = ["Setting", "URN", "Quadrant", "Academic year", "Terms with forums so far", "DSL attended in",
+                  "Deputies attended in", "Record suggests", "Facts"]
+        rows = []
+        for sid, e in sorted(evidence.items(), key=lambda kv: names[kv[0]]["name"]):
+            s = names[sid]
+            rows.append([safe_cell(v) for v in (
+                s["name"], s["urn"] or "", s["quadrant"] or "", year,
+                "; ".join(term_label(t, year) for t in e.terms_run),
+                "; ".join(term_label(t, year) for t in e.terms_run if e.dsl.get(t)),
+                "; ".join(term_label(t, year) for t in e.deputies), e.answer or "No forums yet", " | ".join(e.facts))])
+        return _table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, header, rows)
+
+    @post("/settings/{setting_id:int}/questionnaire", name="organiser_send_questionnaire")
+    async def send(self, organiser: OrganiserView, setting_id: int, data: FormData, now: dt.datetime,
+                   settings: Settings) -> Redirect:
+        email = data.get("email", "").strip()
+        if "@" not in email or len(email) > 254 or " " in email:
+            return Redirect(f"/organisers/settings/{setting_id}?send_error=true#questionnaire", status_code=303)
+        await send_questionnaire(setting_id, email, actor=organiser.email, now=now, settings=settings)
+        return Redirect(f"/organisers/settings/{setting_id}?sent=true#questionnaire", status_code=303)
+
+
+def _table_download(name: str, fmt: str, header: list[str], rows: list[list[str]]) -> Response[bytes]:
+    if fmt == "csv":
+        return Response(table_csv(header, rows), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"})
+    if fmt == "xlsx":
+        return Response(table_xlsx(header, rows), headers={
+            "Content-Disposition": f'attachment; filename="{name}.xlsx"', "Cache-Control": "no-store"},
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    raise NotFoundException()
+
+
+class DashboardPage(Controller):
+    path = "/organisers/dashboard"
+    include_in_schema = False
+
+    @get("/", name="organiser_dashboard")
+    async def show(self, organiser: OrganiserView, now: dt.datetime, year: FromQuery[str | None] = None) -> Template:
+        year = chosen_year(year, now)
+        cells = await dashboard(year, now)
+        return Template("organisers/dashboard.html", context={
+            "organiser": organiser, "year": year, "cells": cells, "chart": chart_rows(cells),
+            "quadrants": QUADRANT_LABELS})

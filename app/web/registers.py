@@ -1,0 +1,313 @@
+"""Organiser pages before, on and after the day: register, exports, sign-in sheet, phone bookings,
+marking attendance (also by QR code), walk-ins, no-shows and chases, and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect, Template
+
+from app.attendance.chase import chase_no_shows
+from app.attendance.exports import register_csv, register_xlsx
+from app.attendance.services import (
+    NotAttendable,
+    admit_walk_in,
+    booking_for_checkin,
+    list_no_shows,
+    mark,
+    mark_rest_absent,
+    register,
+    repeat_no_shows,
+)
+from app.attendance.teams_import import import_report, resolve
+from app.attendance.teams_report import NotATeamsReport
+from app.audit.services import history
+from app.bookings.services import (
+    BookingError,
+    EventAlreadyStarted,
+    EventFull,
+    book_place,
+    cancel_booking,
+)
+from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
+from app.config import Settings
+from app.organisers.services import OrganiserView
+from app.programme.services import get_event
+from app.tables.attendance import MarkSource, Outcome
+from app.tables.bookings import ROLE_LABELS, Booking, BookingSource, BookingStatus
+from app.tables.register import Person
+from app.web.errors import error_summary, field_errors
+from app.web.templating import FormData
+
+OUTCOME_LABELS = {"attended": "Attended", "absent": "Absent", None: "Not marked"}
+
+
+def _role_items(selected: str | None) -> list[dict[str, Any]]:
+    return [{"value": r.value, "text": label, "checked": selected == r.value} for r, label in ROLE_LABELS.items()]
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+class RegisterPages(Controller):
+    path = "/organisers"
+    include_in_schema = False
+
+    @get("/events/{event_id:int}", name="organiser_register")
+    async def register_page(self, organiser: OrganiserView, event_id: int, now: dt.datetime,
+                            created: FromQuery[bool] = False, updated: FromQuery[int | None] = None) -> Template:
+        event, rows, counts = await register(event_id, now)
+        return Template("organisers/register.html", context={
+            "organiser": organiser, "event": event, "rows": rows, "counts": counts, "roles": ROLE_LABELS,
+            "outcomes": OUTCOME_LABELS, "created": created, "updated": updated, "ended": now >= event.ends_at,
+            "started": now >= event.starts_at})
+
+    @get("/events/{event_id:int}/sign-in-sheet", name="organiser_sign_in_sheet")
+    async def sign_in_sheet(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Template:
+        event, rows, _ = await register(event_id, now)
+        return Template("organisers/sign_in_sheet.html", context={
+            "organiser": organiser, "event": event, "roles": ROLE_LABELS,
+            "rows": [r for r in rows if r.status == BookingStatus.confirmed.value]})
+
+    @get("/events/{event_id:int}/register.csv", name="organiser_register_csv")
+    async def export_csv(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Response[bytes]:
+        event, rows, _ = await register(event_id, now)
+        return Response(register_csv(rows), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="register-{event_id}.csv"', "Cache-Control": "no-store"})
+
+    @get("/events/{event_id:int}/register.xlsx", name="organiser_register_xlsx")
+    async def export_xlsx(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Response[bytes]:
+        event, rows, _ = await register(event_id, now)
+        return Response(register_xlsx(rows, f"{event.title}, {event.local_start:%d/%m/%Y}"),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+                            "Content-Disposition": f'attachment; filename="register-{event_id}.xlsx"',
+                            "Cache-Control": "no-store"})
+
+    @get("/events/{event_id:int}/bookings/new", name="organiser_booking_new")
+    async def booking_form(self, organiser: OrganiserView, event_id: int, now: dt.datetime,
+                           walk_in: FromQuery[bool] = False) -> Template:
+        event, _, counts = await register(event_id, now)
+        return _person_form(organiser, event, counts, {}, {}, walk_in=walk_in)
+
+    @post("/events/{event_id:int}/bookings/new", name="organiser_booking_create")
+    async def booking_create(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
+                             settings: Settings) -> Template | Redirect:
+        walk_in = data.get("walk_in") == "true"
+        override = data.get("override") == "yes"
+        event, _, counts = await register(event_id, now)
+        try:
+            request = booking_from_form(data)
+            if walk_in:
+                await admit_walk_in(event_id, request, organiser=organiser, override=override, now=now,
+                                    settings=settings)
+            else:
+                await book_place(event_id, request, now=now, settings=settings, actor=organiser.email,
+                                 source=BookingSource.organiser)
+        except InvalidBooking as exc:
+            errors = field_errors(exc, ids=FORM_FIELD_IDS, default_field="name")
+            return _person_form(organiser, event, counts, data, errors, walk_in=walk_in, status_code=400)
+        except EventFull:
+            if not walk_in:
+                raise
+            message = "The event is full: to admit this person anyway, confirm the override below"
+            return _person_form(organiser, event, counts, data, {"override": message},
+                                walk_in=walk_in, status_code=409, show_override=True)
+        except BookingError as exc:
+            errors = field_errors(exc, ids=FORM_FIELD_IDS, default_field="name", organiser=True)
+            return _person_form(organiser, event, counts, data, errors, walk_in=walk_in, status_code=409)
+        target = "attendance" if walk_in else ""
+        return Redirect(f"/organisers/events/{event_id}/{target}".rstrip("/"), status_code=303)
+
+    @get("/events/{event_id:int}/bookings/{booking_id:int}/cancel", name="organiser_booking_cancel_form")
+    async def booking_cancel_form(self, organiser: OrganiserView, event_id: int, booking_id: int,
+                                  now: dt.datetime) -> Template:
+        event, rows, _ = await register(event_id, now)
+        row = next((r for r in rows if r.booking_id == booking_id), None)
+        if row is None:
+            raise NotFoundException()
+        return Template("organisers/booking_cancel.html", context={
+            "organiser": organiser, "event": event, "row": row, "field_errors": {}})
+
+    @post("/events/{event_id:int}/bookings/{booking_id:int}/cancel", name="organiser_booking_cancel")
+    async def booking_cancel(self, organiser: OrganiserView, event_id: int, booking_id: int, data: FormData,
+                             now: dt.datetime, settings: Settings) -> Template | Redirect:
+        reason = data.get("reason", "").strip()
+        found = await Booking.select(Booking.manage_token).where(
+            (Booking.id == booking_id) & (Booking.event == event_id)).first()
+        if found is None:
+            raise NotFoundException()
+        if not reason:
+            event, rows, _ = await register(event_id, now)
+            row = next(r for r in rows if r.booking_id == booking_id)
+            errors = {"reason": "Enter the reason for cancelling"}
+            return Template("organisers/booking_cancel.html", status_code=400, context={
+                "organiser": organiser, "event": event, "row": row, "field_errors": errors,
+                "errors": error_summary(errors)})
+        try:
+            await cancel_booking(found["manage_token"], actor=organiser.email, reason=reason[:1000], now=now,
+                                 settings=settings)
+        except EventAlreadyStarted:
+            pass  # the register shows it is still confirmed; attendance is the record now
+        return Redirect(f"/organisers/events/{event_id}", status_code=303)
+
+    @get("/events/{event_id:int}/attendance", name="organiser_attendance")
+    async def attendance(self, organiser: OrganiserView, event_id: int, now: dt.datetime,
+                         q: FromQuery[str | None] = None) -> Template:
+        event, rows, counts = await register(event_id, now)
+        confirmed = [r for r in rows if r.status == BookingStatus.confirmed.value]
+        if q:
+            term = q.strip().lower()
+            confirmed = [r for r in confirmed if term in r.name.lower() or term in r.setting.lower()]
+        return Template("organisers/attendance.html", context={
+            "organiser": organiser, "event": event, "rows": confirmed, "counts": counts, "q": q or "",
+            "outcomes": OUTCOME_LABELS})
+
+    @post("/events/{event_id:int}/attendance/{booking_id:int}", name="organiser_mark")
+    async def mark_one(self, organiser: OrganiserView, event_id: int, booking_id: int, data: FormData,
+                       request: Request[Any, Any, Any], now: dt.datetime) -> Response[Any] | Redirect:
+        outcome = data.get("outcome")
+        if outcome not in ("attended", "absent"):
+            return Response({"detail": "outcome must be attended or absent"}, status_code=400)
+        try:
+            await mark(booking_id, Outcome(outcome), organiser=organiser, now=now, event_id=event_id)
+        except NotAttendable:
+            raise NotFoundException() from None
+        if _wants_json(request):
+            person = await Booking.select(Booking.person.name.as_alias("name")).where(Booking.id == booking_id).first()
+            return Response({"outcome": outcome, "label": OUTCOME_LABELS[outcome], "name": person["name"]})
+        back = f"/organisers/events/{event_id}/attendance"
+        if data.get("q"):
+            from urllib.parse import quote
+
+            back += f"?q={quote(data['q'])}"
+        return Redirect(f"{back}#booking-{booking_id}", status_code=303)
+
+    @post("/events/{event_id:int}/attendance/rest-absent", name="organiser_mark_rest_absent")
+    async def rest_absent(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Redirect:
+        await mark_rest_absent(event_id, organiser=organiser, now=now)
+        return Redirect(f"/organisers/events/{event_id}/attendance", status_code=303)
+
+    @get("/check-in/{token:str}", name="organiser_check_in")
+    async def check_in(self, organiser: OrganiserView, token: str, now: dt.datetime) -> Template:
+        row = await booking_for_checkin(token)
+        if row is None:
+            raise NotFoundException()
+        return Template("organisers/check_in.html", context={
+            "organiser": organiser, "row": row, "event": await get_event(row["event"], now), "token": token,
+            "roles": ROLE_LABELS, "done": False})
+
+    @post("/check-in/{token:str}", name="organiser_check_in_mark")
+    async def check_in_mark(self, organiser: OrganiserView, token: str, now: dt.datetime) -> Template:
+        row = await booking_for_checkin(token)
+        if row is None:
+            raise NotFoundException()
+        event = await get_event(row["event"], now)
+        try:
+            await mark(row["id"], Outcome.attended, organiser=organiser, now=now, source=MarkSource.qr)
+            done, problem = True, ""
+        except NotAttendable:
+            done, problem = False, "This booking is not confirmed, so it cannot be marked"
+        return Template("organisers/check_in.html", status_code=200 if done else 409, context={
+            "organiser": organiser, "row": row, "event": event, "token": token, "roles": ROLE_LABELS,
+            "done": done, "problem": problem})
+
+    @get("/events/{event_id:int}/no-shows", name="organiser_no_shows")
+    async def no_shows(self, organiser: OrganiserView, event_id: int, now: dt.datetime,
+                       chased: FromQuery[int | None] = None) -> Template:
+        event, rows = await list_no_shows(event_id, now)
+        return Template("organisers/no_shows.html", context={
+            "organiser": organiser, "event": event, "rows": rows, "ended": now >= event.ends_at,
+            "to_chase": sum(r.chased_at is None for r in rows), "chased": chased, "outcomes": OUTCOME_LABELS})
+
+    @post("/events/{event_id:int}/no-shows/chase", name="organiser_chase")
+    async def chase(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
+                    settings: Settings) -> Redirect:
+        count = await chase_no_shows(event_id, organiser=organiser, materials=data.get("materials", "")[:5000],
+                                     now=now, settings=settings)
+        return Redirect(f"/organisers/events/{event_id}/no-shows?chased={count}", status_code=303)
+
+    @get("/no-shows", name="organiser_repeat_no_shows")
+    async def repeat(self, organiser: OrganiserView, now: dt.datetime) -> Template:
+        found = await repeat_no_shows(now)
+        return Template("organisers/repeat_no_shows.html", context={
+            "organiser": organiser, "people": [r for r in found if r.kind == "person"],
+            "settings": [r for r in found if r.kind == "setting"]})
+
+    @get("/events/{event_id:int}/history", name="organiser_event_history")
+    async def event_history(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Template:
+        event = await get_event(event_id, now)
+        return Template("organisers/history.html", context={
+            "organiser": organiser, "heading": f"History of the {event.title}, {event.local_start:%d/%m/%Y}",
+            "records": await history(event_id=event_id), "back": f"/organisers/events/{event_id}"})
+
+    @get("/people/{person_id:int}", name="organiser_person")
+    async def person(self, organiser: OrganiserView, person_id: int) -> Template:
+        person = await Person.select(Person.name, Person.email).where(Person.id == person_id).first()
+        if person is None:
+            raise NotFoundException()
+        return Template("organisers/history.html", context={
+            "organiser": organiser, "heading": f"History of {person['name']} ({person['email']})",
+            "records": await history(person_id=person_id), "back": "/organisers"})
+
+
+def _person_form(organiser: OrganiserView, event: Any, counts: Any, form: dict[str, str], errors: dict[str, str], *,
+                 walk_in: bool, status_code: int = 200, show_override: bool = False) -> Template:
+    return Template("organisers/person_form.html", status_code=status_code, context={
+        "organiser": organiser, "event": event, "counts": counts, "form": form, "field_errors": errors,
+        "errors": error_summary(errors), "walk_in": walk_in, "role_items": _role_items(form.get("role")),
+        "show_override": show_override or (walk_in and counts.places_left == 0)})
+
+
+class TeamsImportPages(Controller):
+    path = "/organisers/events/{event_id:int}/teams-import"
+    include_in_schema = False
+
+    @get("/", name="organiser_teams_import")
+    async def form(self, organiser: OrganiserView, event_id: int, now: dt.datetime, settings: Settings) -> Template:
+        return Template("organisers/teams_import.html", context={
+            "organiser": organiser, "event": await get_event(event_id, now), "field_errors": {},
+            "minimum": settings.teams_min_minutes})
+
+    @post("/", name="organiser_teams_import_upload")
+    async def upload(self, organiser: OrganiserView, event_id: int, now: dt.datetime, settings: Settings,
+                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Template:
+        event = await get_event(event_id, now)
+        errors: dict[str, str] = {}
+        minimum_text = str(data.get("minimum", "")).strip()
+        minimum = int(minimum_text) if minimum_text.isdigit() and 0 < int(minimum_text) <= 600 else None
+        if minimum is None:
+            errors["minimum"] = "Enter the minimum minutes as a whole number from 1 to 600"
+        upload = data.get("report")
+        content = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+        if not content:
+            errors["report"] = "Select the attendance report file downloaded from Teams"
+        if not errors:
+            try:
+                result = await import_report(event_id, content, minimum_minutes=minimum, organiser=organiser, now=now)
+            except (NotATeamsReport, ValueError, UnicodeDecodeError):
+                errors["report"] = "The file must be a Teams meeting attendance report (.csv downloaded from Teams)"
+            else:
+                return Template("organisers/teams_result.html", context={
+                    "organiser": organiser, "event": event, "result": result, "minimum": minimum})
+        return Template("organisers/teams_import.html", status_code=400, context={
+            "organiser": organiser, "event": event, "field_errors": errors, "errors": error_summary(errors),
+            "minimum": minimum_text})
+
+    @post("/resolve", name="organiser_teams_resolve")
+    async def resolve_unmatched(self, organiser: OrganiserView, event_id: int, data: FormData,
+                                now: dt.datetime) -> Redirect:
+        minimum = int(data.get("minimum", "30")) if data.get("minimum", "").isdigit() else 30
+        choices = []
+        for key, value in data.items():
+            if key.startswith("booking-") and value.isdigit():
+                index = key.removeprefix("booking-")
+                minutes = data.get(f"minutes-{index}", "0")
+                choices.append((int(value), int(minutes) if minutes.isdigit() else 0))
+        await resolve(event_id, choices, minimum_minutes=minimum, organiser=organiser, now=now)
+        return Redirect(f"/organisers/events/{event_id}/attendance", status_code=303)

@@ -1,0 +1,58 @@
+"""What every page shares: the Jinja environment with GOV.UK Frontend, date formats, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    select_autoescape,
+)
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from app.config import PROJECT_ROOT, TEMPLATES_DIR, Settings
+from app.formats import clock_time, long_date, time_range
+
+#: A page form's fields, as Litestar hands them to a handler.
+FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+ASSETS_DIR = PROJECT_ROOT / "frontend" / "dist"
+
+
+def make_environment(settings: Settings) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([
+            FileSystemLoader(str(TEMPLATES_DIR)),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(long_date=long_date, clock_time=clock_time, app_merge_item=lambda s: {
+        "value": str(s["id"]), "text": f"{s['name']}" + (f" (URN {s['urn']})" if s.get("urn") else "")})
+    env.globals.update(
+        time_range=time_range,
+        service_name=settings.service_name,
+        council_name=settings.council_name,
+        booking_support_email=settings.booking_support_email,
+        base_url=settings.base_url,
+    )
+    return env
+
+
+def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
+    env = make_environment(settings)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
+
+
+def assets_ready(path: Path = ASSETS_DIR) -> bool:
+    return (path / "council.css").exists()
