@@ -8,13 +8,14 @@ import datetime as dt
 import logging
 import sys
 
-from app.config import get_settings
+from app.config import get_config
+from app.tables.mail import MessageStatus
 
 
 def _engine():  # type: ignore[no-untyped-def]
     from app.db import bind_tables, make_engine
 
-    engine = make_engine(get_settings().database_url)
+    engine = make_engine(get_config().database_url)
     bind_tables(engine)
     return engine
 
@@ -78,17 +79,17 @@ def serve(workers: int) -> int:
 
     from app.db import DatabaseNotReady, ensure_migrated
 
-    settings = get_settings()
+    config = get_config()
     try:
         asyncio.run(ensure_migrated(_engine()))
     except DatabaseNotReady as exc:
         print(f"Not starting: {exc}", file=sys.stderr)
         return 1
-    if workers > 1 and not settings.is_postgres:
+    if workers > 1 and not config.is_postgres:
         print("Several workers need PostgreSQL (SQLite is for one process); starting one.", file=sys.stderr)
         workers = 1
-    print(f"Serving on {settings.base_url}  (database: {settings.database_url.split('@')[-1]})")
-    uvicorn.run("app.main:create_app_from_env", factory=True, host=settings.host, port=settings.port,
+    print(f"Serving on {config.base_url}  (database: {config.database_url.split('@')[-1]})")
+    uvicorn.run("app.main:create_app_from_env", factory=True, host=config.host, port=config.port,
                 workers=workers, log_level="warning", access_log=False)
     return 0
 
@@ -115,29 +116,23 @@ def _now() -> dt.datetime:
 
 
 def send_mail(once: bool) -> int:
-    from app.bookings.reminders import queue_due_reminders
-    from app.bookings.waiting_list import expire_offers
+    from app.jobs import run_timed_jobs, timed_jobs
     from app.mail.sender import deliver_due, run_sender, transport_for
 
-    settings = get_settings()
+    config = get_config()
 
     async def go() -> None:
         if once:
-            lapsed = await expire_offers(settings=settings, now=_now())
-            queued = await queue_due_reminders(settings=settings, now=_now())
-            report = await deliver_due(transport_for(settings), now=_now)
-            print(f"offers lapsed: {lapsed}; reminders queued: {queued}; sent: {report.sent}, to retry: {report.retrying}, failed: {report.failed}")
+            jobs = await run_timed_jobs(config=config, now=_now())
+            report = await deliver_due(transport_for(config), now=_now)
+            print(f"offers lapsed: {jobs.offers_lapsed}; reminders queued: {jobs.reminders_queued}; "
+                  f"sent: {report.sent}, to retry: {report.retrying}, failed: {report.failed}")
             for error in report.errors[:5]:
                 print(f"  {error}")
             return
         stop = asyncio.Event()
-
-        async def reminders() -> None:
-            await expire_offers(settings=settings, now=_now())
-            await queue_due_reminders(settings=settings, now=_now())
-
-        print(f"Sending email via {settings.smtp_host or settings.mail_dir} (Ctrl+C to stop)")
-        await run_sender(settings, now=_now, stop=stop, also=reminders)
+        print(f"Sending email via {config.smtp_host or config.mail_dir} (Ctrl+C to stop)")
+        await run_sender(config, now=_now, stop=stop, also=timed_jobs(config, _now))
 
     try:
         _run(go)
@@ -175,7 +170,7 @@ def event_command(args: argparse.Namespace) -> int:
     )
     from app.programme.services import EventFilters, EventNotFound, list_events
 
-    settings = get_settings()
+    config = get_config()
 
     def moment(text: str | None) -> dt.datetime | None:
         if not text:
@@ -192,10 +187,10 @@ def event_command(args: argparse.Namespace) -> int:
             if args.action == "change":
                 changes = await change_event(args.id, EventChange(
                     starts_at=moment(args.starts), ends_at=moment(args.ends), venue_id=args.venue,
-                    join_url=args.join_url), actor="cli", now=_now(), settings=settings)
+                    join_url=args.join_url), actor="cli", now=_now(), config=config)
                 print("\n".join(changes) if changes else "Nothing changed.")
             else:
-                told = await cancel_event(args.id, reason=args.reason, actor="cli", now=_now(), settings=settings)
+                told = await cancel_event(args.id, reason=args.reason, actor="cli", now=_now(), config=config)
                 print(f"Event cancelled; {told} booker(s) will be told.")
         except EventNotFound:
             print(f"No event with id {args.id}", file=sys.stderr)
@@ -243,7 +238,7 @@ def organiser_command(args: argparse.Namespace) -> int:
         except OrganiserExists:
             print(f"Not created: there is already an organiser with the email {args.email}", file=sys.stderr)
             return 1
-        print(f"Organiser {made.name} <{made.email}> created: sign in at {get_settings().base_url}/organisers")
+        print(f"Organiser {made.name} <{made.email}> created: sign in at {get_config().base_url}/organisers")
         return 0
 
     return _run(go)
@@ -307,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     mail_parser = sub.add_parser("send-mail", help="deliver the outbox (and queue due reminders)")
     mail_parser.add_argument("--once", action="store_true", help="one pass, then exit")
     outbox_parser = sub.add_parser("outbox", help="list the outbox; retry failed messages")
-    outbox_parser.add_argument("--status", choices=["pending", "sending", "sent", "failed"])
+    outbox_parser.add_argument("--status", choices=[s.value for s in MessageStatus])
     outbox_parser.add_argument("--retry-failed", action="store_true")
     event_parser = sub.add_parser("event", help="list, change or cancel events")
     event_sub = event_parser.add_subparsers(dest="action", required=True)

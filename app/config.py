@@ -18,9 +18,9 @@ def _default_database_url() -> str:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Config:
     """Everything configurable about a running service. Built from the environment by
-    `get_settings()`; tests build their own with `Settings(...)` or `with_overrides`."""
+    `get_config()`; tests build their own with `Config(...)` or `with_overrides`."""
 
     database_url: str = field(default_factory=_default_database_url)
     host: str = "127.0.0.1"
@@ -57,7 +57,7 @@ class Settings:
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://"))
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> "Config":
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
@@ -67,7 +67,7 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
+def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Config:
     """Read the settings from environment variables (see README, Configuration)."""
     port = int(env.get("PORT", "8000"))
     host = env.get("HOST", "127.0.0.1")
@@ -76,7 +76,7 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
         # A per-process random key is safe (nothing persistent is signed with it yet) but
         # sessions would not survive a restart or span processes: production sets SECRET_KEY.
         secret = secrets.token_urlsafe(32)
-    return Settings(
+    return Config(
         database_url=env.get("DATABASE_URL") or _default_database_url(),
         host=host,
         port=port,
@@ -89,8 +89,8 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
         smtp_password=env.get("SMTP_PASSWORD", ""),
         smtp_starttls=_flag(env.get("SMTP_STARTTLS"), True),
         smtp_tls=_flag(env.get("SMTP_TLS"), False),
-        mail_from=env.get("MAIL_FROM") or Settings.mail_from,
-        organiser_mailbox=env.get("ORGANISER_MAILBOX") or Settings.organiser_mailbox,
+        mail_from=env.get("MAIL_FROM") or Config.mail_from,
+        organiser_mailbox=env.get("ORGANISER_MAILBOX") or Config.organiser_mailbox,
         mail_dir=Path(env["MAIL_DIR"]) if env.get("MAIL_DIR") else DATA_DIR / "outbox",
         mail_sender_in_process=_flag(env.get("MAIL_SENDER_IN_PROCESS"), True),
         reminder_days=int(env.get("REMINDER_DAYS", "3")),
@@ -100,5 +100,5 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return settings_from_env()
+def get_config() -> Config:
+    return config_from_env()

@@ -20,10 +20,9 @@ from litestar.static_files import create_static_files_router
 from piccolo.engine.postgres import PostgresEngine
 
 from app.bookings.records import BookingNotFound
-from app.bookings.reminders import queue_due_reminders
-from app.bookings.waiting_list import expire_offers
-from app.config import Settings, get_settings
+from app.config import Config, get_config
 from app.db import bind_tables, ensure_migrated, make_engine
+from app.jobs import timed_jobs
 from app.mail.sender import run_sender
 from app.programme.services import EventNotFound
 from app.web.api import ApiController
@@ -114,30 +113,21 @@ def ids_in_range(connection: Any, _: Any) -> None:
             raise NotFoundException()
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> Litestar:
-    settings = settings or get_settings()
-    engine = make_engine(settings.database_url)
+def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Litestar:
+    config = config or get_config()
+    engine = make_engine(config.database_url)
     bind_tables(engine)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await ensure_migrated(engine)
-        pooled = isinstance(engine, PostgresEngine) and settings.db_pool_size > 0
+        pooled = isinstance(engine, PostgresEngine) and config.db_pool_size > 0
         if pooled:
-            await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+            await engine.start_connection_pool(min_size=1, max_size=config.db_pool_size)
         stop = asyncio.Event()
         sender = None
-        if settings.mail_sender_in_process:
-            last_run: list[dt.datetime] = []
-
-            async def reminders() -> None:
-                # Once a minute is plenty; the dedupe key, not this timer, makes them go once.
-                if not last_run or clock() - last_run[0] >= dt.timedelta(minutes=1):
-                    last_run[:] = [clock()]
-                    await queue_due_reminders(settings=settings, now=clock())
-                    await expire_offers(settings=settings, now=clock())
-
-            sender = asyncio.create_task(run_sender(settings, now=clock, stop=stop, also=reminders))
+        if config.mail_sender_in_process:
+            sender = asyncio.create_task(run_sender(config, now=clock, stop=stop, also=timed_jobs(config, clock)))
         try:
             yield
         finally:
@@ -150,8 +140,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
     def provide_now() -> dt.datetime:
         return clock()
 
-    def provide_settings() -> Settings:
-        return settings
+    def provide_config() -> Config:
+        return config
 
     assets = create_static_files_router(path="/assets", directories=[ASSETS_DIR], include_in_schema=False,
                                         name="assets")
@@ -163,12 +153,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, QuestionnairePages,
                         workspace, assets],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),
-                      "settings": Provide(provide_settings, sync_to_thread=False)},
-        template_config=template_config(settings),
+                      "config": Provide(provide_config, sync_to_thread=False)},
+        template_config=template_config(config),
         # The public API has no cookies, so no CSRF; the organiser API (/api/organiser, cookie
         # sessions) is not excluded: its unsafe requests need the X-CSRFToken header.
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="csrftoken",
-                               cookie_secure=settings.base_url.startswith("https://"),
+        csrf_config=CSRFConfig(secret=config.secret_key, cookie_name="csrftoken",
+                               cookie_secure=config.base_url.startswith("https://"),
                                cookie_samesite="lax", exclude=[r"^/api/(events|bookings|settings)(/|\?|$)", r"^/schema"]),
         openapi_config=OpenAPIConfig(title="Safeguarding forums and training bookings", version="1.0.0",
                                      path="/schema"),
@@ -185,10 +175,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         ],
         guards=[ids_in_range],
         lifespan=[lifespan],
-        state={"settings": settings, "clock": clock},
+        state={"config": config, "clock": clock},
     )
 
 
 def create_app_from_env() -> Litestar:
     """Entry point for uvicorn's `--factory` (several worker processes)."""
-    return create_app(get_settings())
+    return create_app(get_config())

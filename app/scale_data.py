@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from app.areas import LONDON, Quadrant, Term
 from app.bookings.places import recount_places
 from app.db import write_transaction
-from app.tables.attendance import Attendance
-from app.tables.bookings import Booking
+from app.tables.attendance import Attendance, MarkSource, Outcome
+from app.tables.bookings import Booking, BookingStatus
 from app.tables.organisers import Organiser
 from app.tables.programme import Event, EventKind, Venue
 from app.tables.register import Person, Setting
@@ -94,7 +94,7 @@ async def generate(*, settings: int = 2500, people: int = 10000, bookings: int =
             continue
         per_event[event_id].add(person)
         booking_rows.append(Booking(event=event_id, person=person, setting=works_at[person], role=role_of[person],
-                                    status="confirmed", reference=f"G{tag[:2]}{len(booking_rows):07d}".upper(),
+                                    status=BookingStatus.confirmed.value, reference=f"G{tag[:2]}{len(booking_rows):07d}".upper(),
                                     manage_token=secrets.token_urlsafe(24), calendar_uid=secrets.token_hex(12),
                                     checkin_token=secrets.token_urlsafe(18), source="api"))
         chosen.append(event_id)
@@ -106,9 +106,9 @@ async def generate(*, settings: int = 2500, people: int = 10000, bookings: int =
             continue
         roll = rng.random()
         if roll < 0.8:
-            marks.append(Attendance(booking=b["id"], outcome="attended", source="register", recorded_by=organiser["id"], recorded_at=now))
+            marks.append(Attendance(booking=b["id"], outcome=Outcome.attended.value, source=MarkSource.register.value, recorded_by=organiser["id"], recorded_at=now))
         elif roll < 0.9:
-            marks.append(Attendance(booking=b["id"], outcome="absent", source="register", recorded_by=organiser["id"], recorded_at=now))
+            marks.append(Attendance(booking=b["id"], outcome=Outcome.absent.value, source=MarkSource.register.value, recorded_by=organiser["id"], recorded_at=now))
     await _insert(Attendance, marks)
     for event_id in per_event:
         await recount_places(event_id, now)

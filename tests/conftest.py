@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import AsyncTestClient
 
-from app.config import Settings
+from app.config import Config
 from app.db import bind_tables, make_engine
 from app.main import create_app
 from tests import support
@@ -98,11 +98,11 @@ def smtp_server() -> Iterator[support.SmtpSink]:
 
 
 @pytest.fixture
-def mail_settings(smtp_server: support.SmtpSink):
+def mail_config(smtp_server: support.SmtpSink):
     """Service settings that send to the test SMTP server."""
-    from tests.factories import SETTINGS
+    from tests.factories import CONFIG
 
-    return SETTINGS.with_overrides(smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_starttls=False)
+    return CONFIG.with_overrides(smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_starttls=False)
 
 
 # HTTP through Litestar's test client, anonymous and signed in as an organiser.
@@ -110,9 +110,9 @@ def mail_settings(smtp_server: support.SmtpSink):
 async def client(db: str) -> AsyncIterator[AsyncTestClient]:
     # No pool: the test client runs the app on its own event loop, and the tests' own queries
     # (factories) run on pytest's; pooled connections cannot cross loops.
-    settings = Settings(database_url=db, base_url="http://testserver.local", secret_key="test-secret",
+    config = Config(database_url=db, base_url="http://testserver.local", secret_key="test-secret",
                         db_pool_size=0, mail_sender_in_process=False)
-    async with AsyncTestClient(create_app(settings), base_url="http://testserver.local") as client:
+    async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
         yield client
 
 

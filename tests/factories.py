@@ -6,14 +6,14 @@ import datetime as dt
 import itertools
 
 from app.bookings.validation import BookingRequest, SettingIn
-from app.config import Settings
+from app.config import Config
 from app.tables.bookings import Role
 from app.tables.programme import Event, EventKind, Venue
 
 _counter = itertools.count(1)
 
-#: Settings for service-level tests (the database is bound separately by the `db` fixture).
-SETTINGS = Settings(base_url="http://testserver.local", secret_key="test", mail_sender_in_process=False)
+#: Configuration for service-level tests (the database is bound separately by the `db` fixture).
+CONFIG = Config(base_url="http://testserver.local", secret_key="test", mail_sender_in_process=False)
 
 
 async def kind(code: str = "forum") -> int:

@@ -81,7 +81,7 @@ async def test_an_organiser_moves_the_south_forum_and_the_booker_is_emailed(db, 
     mail = {"MAIL_DIR": str(tmp_path / "mail")}
     support.run_cli(db, "seed", "--demo")
     south = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/south").first())["id"]
-    await book_place(south, f.request(1), source=BookingSource.web, actor="public", now=now, settings=f.SETTINGS)
+    await book_place(south, f.request(1), source=BookingSource.web, actor="public", now=now, config=f.CONFIG)
     listed = support.run_cli(db, "event", "list").stdout
     assert f"#{south:<4} South Safeguarding Forum" in listed
     venues = support.run_cli(db, "venue", "add", "--name", "Basildon Lower Academy, Hall",

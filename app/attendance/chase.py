@@ -7,7 +7,7 @@ import datetime as dt
 from app.areas import Quadrant
 from app.attendance.services import list_no_shows
 from app.audit.services import record
-from app.config import Settings
+from app.config import Config
 from app.db import write_transaction
 from app.formats import long_date, time_range
 from app.mail.compose import compose_email
@@ -25,7 +25,7 @@ async def next_forum(quadrant: str | None, online: bool, now: dt.datetime) -> Ev
 
 
 async def chase_no_shows(event_id: int, *, organiser: OrganiserView, materials: str, now: dt.datetime,
-                         settings: Settings) -> int:
+                         config: Config) -> int:
     """Email every no-show of the event not yet chased. Returns how many were chased now."""
     event, no_shows = await list_no_shows(event_id, now)
     chased = 0
@@ -37,17 +37,17 @@ async def chase_no_shows(event_id: int, *, organiser: OrganiserView, materials: 
         upcoming = await next_forum(quadrant, online=quadrant is None, now=now)
         subject = f"We missed you at the {event.title}"
         email = compose_email(
-            "chase", recipient=row.email, subject=subject, settings=settings, name=row.name, event=event,
+            "chase", recipient=row.email, subject=subject, config=config, name=row.name, event=event,
             when=long_date(event.starts_at), materials=materials, next_event=upcoming,
             next_when=f"{long_date(upcoming.starts_at)}, {time_range(upcoming.starts_at, upcoming.ends_at)}" if upcoming else "",
-            next_url=f"{settings.base_url}/events/{upcoming.id}" if upcoming else f"{settings.base_url}/")
+            next_url=f"{config.base_url}/events/{upcoming.id}" if upcoming else f"{config.base_url}/")
         async with write_transaction():
             marked = await Booking.update({Booking.chased_at: now}).where(
                 (Booking.id == row.booking_id) & Booking.chased_at.is_null()).returning(Booking.id)
             if not marked:
                 continue  # another organiser chased this booking a moment ago
             await queue_email(email, kind="chase",
-                              settings=settings, now=now, booking_id=row.booking_id, event_id=event_id,
+                              config=config, now=now, booking_id=row.booking_id, event_id=event_id,
                               dedupe_key=f"chase:{row.booking_id}")
             await record("booking.chased", organiser.email, event_id=event_id, booking_id=row.booking_id,
                          person_id=row.person_id, materials=bool(materials.strip()))

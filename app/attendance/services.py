@@ -16,7 +16,7 @@ from app.audit.services import record
 from app.bookings.records import BookingView
 from app.bookings.services import book_place
 from app.bookings.validation import BookingRequest
-from app.config import Settings
+from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError
 from app.organisers.services import OrganiserView
@@ -173,7 +173,7 @@ async def record_mark(booking_id: int, outcome: Outcome, *, organiser: Organiser
 
 
 async def admit_walk_in(event_id: int, request: BookingRequest, *, organiser: OrganiserView, override: bool,
-                        now: dt.datetime, settings: Settings) -> BookingView:
+                        now: dt.datetime, config: Config) -> BookingView:
     """Someone who turned up without a place: booked and marked attended in one transaction. Over
     capacity only with an organiser's override (they then hold no place)."""
 
@@ -181,7 +181,7 @@ async def admit_walk_in(event_id: int, request: BookingRequest, *, organiser: Or
         await record_mark(booking_id, Outcome.attended, organiser=organiser, now=now, source=MarkSource.walk_in)
 
     return await book_place(event_id, request, source=BookingSource.walk_in, actor=organiser.email, now=now,
-                            settings=settings, over_capacity=override, then=attended)
+                            config=config, over_capacity=override, then=attended)
 
 
 async def mark_rest_absent(event_id: int, *, organiser: OrganiserView, now: dt.datetime) -> int:

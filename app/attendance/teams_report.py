@@ -15,10 +15,14 @@ import re
 from dataclasses import dataclass, field
 
 from app.areas import LONDON
+from app.errors import DomainError
 
 
-class NotATeamsReport(ValueError):
-    pass
+class NotATeamsReport(DomainError):
+    code = "not_a_teams_report"
+    status = 422
+    field = "report"
+    message = "The file must be a Teams meeting attendance report (.csv downloaded from Teams)"
 
 
 @dataclass

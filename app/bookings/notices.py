@@ -11,65 +11,66 @@ import segno
 
 from app.bookings.records import BookingView, get_booking_by_id
 from app.calendar.ics import CalendarEvent, Invitee, invite
-from app.config import Settings
+from app.config import Config
 from app.formats import clock_time, long_date, time_range
 from app.mail.compose import Email, compose_email
 from app.mail.outbox import queue_email
 from app.programme.calendar import calendar_item
 from app.programme.services import get_join_url
+from app.tables.bookings import BookingStatus
 
 
-async def booking_calendar_item(booking: BookingView, settings: Settings, *, cancelled: bool = False) -> CalendarEvent:
+async def booking_calendar_item(booking: BookingView, config: Config, *, cancelled: bool = False) -> CalendarEvent:
     join_url = "" if cancelled else await get_join_url(booking.event.id)
     return calendar_item(booking.event, uid=booking.calendar_uid, sequence=booking.calendar_sequence,
-                         settings=settings, join_url=join_url, cancelled=cancelled)
+                         config=config, join_url=join_url, cancelled=cancelled)
 
 
-async def booking_invite(booking: BookingView, settings: Settings, now: dt.datetime) -> bytes:
+async def booking_invite(booking: BookingView, config: Config, now: dt.datetime) -> bytes:
     """The booker's invite as it stands: REQUEST while the booking is active, CANCEL after."""
-    return _invite_for(booking, await booking_calendar_item(booking, settings, cancelled=not booking.active),
-                       settings, now)
+    return _invite_for(booking, await booking_calendar_item(booking, config, cancelled=not booking.active),
+                       config, now)
 
 
-def _invite_for(booking: BookingView, item: CalendarEvent, settings: Settings, now: dt.datetime) -> bytes:
+def _invite_for(booking: BookingView, item: CalendarEvent, config: Config, now: dt.datetime) -> bytes:
     """The iTIP invite of `item` addressed to the booker, from the team's mailbox."""
-    return invite(item, Invitee(booking.email, booking.person_name), settings.organiser_mailbox,
+    return invite(item, Invitee(booking.email, booking.person_name), config.organiser_mailbox,
                   "Education Safeguarding Team", now)
 
 
-def _context(booking: BookingView, settings: Settings) -> dict[str, object]:
+def _context(booking: BookingView, config: Config) -> dict[str, object]:
     event = booking.event
-    manage_url = f"{settings.base_url}/bookings/{booking.manage_token}"
+    manage_url = f"{config.base_url}/bookings/{booking.manage_token}"
     return {
         "name": booking.person_name, "event": event, "reference": booking.reference,
         "when": f"{long_date(event.starts_at)}, {time_range(event.starts_at, event.ends_at)}",
         "manage_url": manage_url, "release_url": f"{manage_url}/cancel", "accept_url": f"{manage_url}/accept",
-        "programme_url": f"{settings.base_url}/",
+        "programme_url": f"{config.base_url}/",
     }
 
 
-def compose(booking: BookingView, subject: str, template: str, *, settings: Settings, now: dt.datetime,
+def compose(booking: BookingView, subject: str, template: str, *, config: Config, now: dt.datetime,
             join_url: str, with_invite: bool = True, **extra: object) -> Email:
     """The email for a booker (pure: the join link is passed in)."""
-    cancelled = booking.status.value == "cancelled"
+    cancelled = booking.status is BookingStatus.cancelled
     join_url = "" if cancelled else join_url
     ics = None
     if with_invite:
         item = calendar_item(booking.event, uid=booking.calendar_uid, sequence=booking.calendar_sequence,
-                             settings=settings, join_url=join_url, cancelled=cancelled)
-        ics = _invite_for(booking, item, settings, now)
-    return compose_email(template, recipient=booking.email, subject=subject, settings=settings, ics=ics,
+                             config=config, join_url=join_url, cancelled=cancelled)
+        ics = _invite_for(booking, item, config, now)
+    return compose_email(template, recipient=booking.email, subject=subject, config=config, ics=ics,
                          ics_method="CANCEL" if cancelled else "REQUEST",
-                         **_context(booking, settings), join_url=join_url, **extra)
+                         **_context(booking, config), join_url=join_url, **extra)
 
 
-async def _queue(booking: BookingView, kind: str, subject: str, template: str, *, settings: Settings,
+async def _queue(booking: BookingView, kind: str, subject: str, template: str, *, config: Config,
                  now: dt.datetime, dedupe_key: str | None = None, with_invite: bool = True,
                  **extra: object) -> bool:
     join_url = await get_join_url(booking.event.id) if booking.active else ""
-    email = compose(booking, subject, template, settings=settings, now=now, join_url=join_url,
+    email = compose(booking, subject, template, config=config, now=now, join_url=join_url,
                     with_invite=with_invite, **extra)
-    return await queue_email(email, kind=kind, settings=settings, now=now, booking_id=booking.id,
+    return await queue_email(email, kind=kind, config=config, now=now, booking_id=booking.id,
                              event_id=booking.event.id, dedupe_key=dedupe_key)
 
 
@@ -86,46 +87,46 @@ def checkin_qr_png(url: str) -> bytes:
     return out.getvalue()
 
 
-def confirmation_email(booking: BookingView, *, settings: Settings, now: dt.datetime, join_url: str,
+def confirmation_email(booking: BookingView, *, config: Config, now: dt.datetime, join_url: str,
                        checkin_token: str | None = None) -> Email:
     """The confirmation; for an in-person event it carries a QR code of the check-in link."""
     qr = None
     if checkin_token and not booking.event.online:
-        qr = checkin_qr_png(f"{settings.base_url}/organisers/check-in/{checkin_token}")
+        qr = checkin_qr_png(f"{config.base_url}/organisers/check-in/{checkin_token}")
     email = compose(booking, f"Booking confirmed: {_title_and_date(booking)}", "confirmation",
-                    settings=settings, now=now, join_url=join_url, checkin_qr=qr is not None)
+                    config=config, now=now, join_url=join_url, checkin_qr=qr is not None)
     if qr is None:
         return email
     return replace(email, inline_png=qr, inline_image_cid="checkin-qr@safeguarding-bookings")
 
 
-async def queue_change(booking: BookingView, changes: list[str], *, settings: Settings, now: dt.datetime) -> None:
+async def queue_change(booking: BookingView, changes: list[str], *, config: Config, now: dt.datetime) -> None:
     await _queue(booking, "update", f"Change to your booking: {_title_and_date(booking)}", "changed",
-                 settings=settings, now=now, changes=changes)
+                 config=config, now=now, changes=changes)
 
 
-async def queue_cancellation(booking: BookingView, *, settings: Settings, now: dt.datetime,
+async def queue_cancellation(booking: BookingView, *, config: Config, now: dt.datetime,
                              event_cancelled: bool = False, reason: str = "") -> None:
     subject = (f"Cancelled: {_title_and_date(booking)}" if event_cancelled
                else f"Booking cancelled: {_title_and_date(booking)}")
-    await _queue(booking, "cancellation", subject, "cancelled", settings=settings, now=now,
+    await _queue(booking, "cancellation", subject, "cancelled", config=config, now=now,
                  event_cancelled=event_cancelled, reason=reason)
 
 
-async def queue_reminder(booking: BookingView, *, settings: Settings, now: dt.datetime) -> bool:
+async def queue_reminder(booking: BookingView, *, config: Config, now: dt.datetime) -> bool:
     """Queue the reminder unless this booking has had one: True if queued now."""
     return await _queue(booking, "reminder", f"Reminder: {_title_and_date(booking)}", "reminder",
-                        settings=settings, now=now, dedupe_key=f"reminder:{booking.id}", with_invite=False)
+                        config=config, now=now, dedupe_key=f"reminder:{booking.id}", with_invite=False)
 
 
-async def queue_waiting_list_notice(booking_id: int, template: str, subject: str, *, settings: Settings,
+async def queue_waiting_list_notice(booking_id: int, template: str, subject: str, *, config: Config,
                                     now: dt.datetime, **extra: object) -> None:
     """A waiting-list email (on the list, an offer, an offer lapsed): no invite, since no place is
     confirmed yet."""
     booking = await get_booking_by_id(booking_id, now)
-    email = compose_email(template, recipient=booking.email, subject=subject, settings=settings,
-                          **_context(booking, settings), **extra)
-    await queue_email(email, kind=template, settings=settings, now=now, booking_id=booking.id,
+    email = compose_email(template, recipient=booking.email, subject=subject, config=config,
+                          **_context(booking, config), **extra)
+    await queue_email(email, kind=template, config=config, now=now, booking_id=booking.id,
                       event_id=booking.event.id)
 
 

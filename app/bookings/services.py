@@ -29,7 +29,7 @@ from app.bookings.records import (
 )
 from app.bookings.validation import BookingRequest
 from app.bookings.waiting_list import offer_places, waiting_position, waitlisted_email
-from app.config import Settings
+from app.config import Config
 from app.db import write_transaction
 from app.mail.outbox import prepare, queue_email
 from app.programme.availability import Unbookable
@@ -42,6 +42,7 @@ from app.tables.bookings import (
     BookingSource,
     BookingStatus,
 )
+from app.tables.programme import EventStatus
 
 __all__ = ["AlreadyBooked", "BookingClosed", "BookingError", "BookingNotFound", "BookingView",
            "EventAlreadyStarted", "EventFull", "book_place", "cancel_booking", "get_booking"]
@@ -61,7 +62,7 @@ async def _has_active_booking(event_id: int, person_id: int) -> bool:
 
 
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
-                     actor: str, now: dt.datetime, settings: Settings, over_capacity: bool = False,
+                     actor: str, now: dt.datetime, config: Config, over_capacity: bool = False,
                      then: Callable[[int], Awaitable[object]] | None = None) -> BookingView:
     """Take one place at the event for the person, or raise EventNotFound, BookingClosed,
     AlreadyBooked or EventFull. Nothing is written unless the booking is made; the confirmation
@@ -73,7 +74,7 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
     walk_in = source is BookingSource.walk_in
     event = await get_event(event_id, now)
     if walk_in:
-        if event.status == "cancelled":
+        if event.status == EventStatus.cancelled.value:
             raise BookingClosed(Unbookable.cancelled)
     else:
         _refuse_if_closed(event)
@@ -84,8 +85,8 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
         calendar_uid=f"{uuid.uuid4()}@safeguarding-bookings", calendar_sequence=0, event=event,
     )
     checkin_token = secrets.token_urlsafe(24)
-    confirmation = prepare(confirmation_email(draft, settings=settings, now=now, join_url=await get_join_url(event_id),
-                                              checkin_token=checkin_token), settings=settings, now=now)
+    confirmation = prepare(confirmation_email(draft, config=config, now=now, join_url=await get_join_url(event_id),
+                                              checkin_token=checkin_token), config=config, now=now)
     try:
         async with write_transaction():
             person_id = await upsert_person(name=request.name, email=draft.email, now=now)
@@ -110,9 +111,9 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
             )).returning(Booking.id)
             booking_id = inserted[0]["id"]
             if status is BookingStatus.waitlisted:
-                await waitlisted_email(booking_id, await waiting_position(event_id, booking_id), settings=settings, now=now)
+                await waitlisted_email(booking_id, await waiting_position(event_id, booking_id), config=config, now=now)
             elif not walk_in:  # someone standing in the room needs no invite
-                await queue_email(confirmation, kind="confirmation", settings=settings, now=now,
+                await queue_email(confirmation, kind="confirmation", config=config, now=now,
                                   booking_id=booking_id, event_id=event_id)
             action = "booking.walk_in" if walk_in else f"booking.{status.value}"
             await record(action, actor, event_id=event_id,
@@ -137,7 +138,7 @@ def _refuse_if_closed(event: EventView) -> None:
 
 
 async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.datetime,
-                         settings: Settings) -> BookingView:
+                         config: Config) -> BookingView:
     """Cancel the booking and free its place at once. Cancelling twice is harmless; a booking
     for an event that has started cannot be cancelled (it is attendance history by then)."""
     async with write_transaction():
@@ -163,12 +164,12 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
             ).returning(Booking.id)
             if changed and row["status"] in {s.value for s in PLACE_HOLDING_STATUSES} and not row["over_capacity"]:
                 await release_place(row["event"], now)
-                await offer_places(row["event"], actor=actor, now=now, settings=settings)
+                await offer_places(row["event"], actor=actor, now=now, config=config)
             if changed:
                 await record("booking.cancelled", actor, event_id=row["event"], booking_id=row["id"],
                              person_id=row["person"], reason=reason)
                 if row["status"] == BookingStatus.confirmed.value:
-                    await queue_cancellation(await get_booking(manage_token, now), settings=settings, now=now)
+                    await queue_cancellation(await get_booking(manage_token, now), config=config, now=now)
     return await get_booking(manage_token, now)
 
 

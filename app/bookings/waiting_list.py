@@ -17,7 +17,7 @@ from app.bookings.notices import (
 )
 from app.bookings.places import release_place, take_place
 from app.bookings.records import BookingNotFound, get_booking
-from app.config import Settings
+from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError
 from app.mail.outbox import prepare, queue_email
@@ -32,8 +32,8 @@ class OfferNotOpen(DomainError):
     message = "There is no place on offer for this booking (accepted or expired)"
 
 
-async def waitlisted_email(booking_id: int, position: int, *, settings: Settings, now: dt.datetime) -> None:
-    await queue_waiting_list_notice(booking_id, "waitlisted", "You are on the waiting list", settings=settings, now=now,
+async def waitlisted_email(booking_id: int, position: int, *, config: Config, now: dt.datetime) -> None:
+    await queue_waiting_list_notice(booking_id, "waitlisted", "You are on the waiting list", config=config, now=now,
                  position=position)
 
 
@@ -45,7 +45,7 @@ async def waiting_position(event_id: int, booking_id: int) -> int:
     return ids.index(booking_id) + 1 if booking_id in ids else 0
 
 
-async def offer_places(event_id: int, *, actor: str, now: dt.datetime, settings: Settings) -> int:
+async def offer_places(event_id: int, *, actor: str, now: dt.datetime, config: Config) -> int:
     """Offer every free place to the people waiting, first come first served. Call inside the
     transaction that freed the place(s). Returns how many offers were made."""
     made = 0
@@ -55,17 +55,17 @@ async def offer_places(event_id: int, *, actor: str, now: dt.datetime, settings:
             Booking.created_at).order_by(Booking.id).first()
         if first is None or not await take_place(event_id, now):
             return made
-        expires = now + dt.timedelta(hours=settings.offer_hold_hours)
+        expires = now + dt.timedelta(hours=config.offer_hold_hours)
         await Booking.update({Booking.status: BookingStatus.offered.value, Booking.offer_expires_at: expires,
                               Booking.updated_at: now}).where(Booking.id == first["id"])
         await record("booking.offered", actor, event_id=event_id, booking_id=first["id"], person_id=first["person"],
                      expires_at=expires.isoformat())
-        await queue_waiting_list_notice(first["id"], "offer", "A place is free for you: accept it", settings=settings, now=now,
+        await queue_waiting_list_notice(first["id"], "offer", "A place is free for you: accept it", config=config, now=now,
                      expires=offer_expiry_text(expires))
         made += 1
 
 
-async def accept_offer(manage_token: str, *, now: dt.datetime, settings: Settings) -> None:
+async def accept_offer(manage_token: str, *, now: dt.datetime, config: Config) -> None:
     """The person takes the place held for them; they get the usual confirmation and invite."""
     async with write_transaction():
         row = await Booking.select(Booking.id, Booking.event, Booking.person, Booking.checkin_token).where(
@@ -79,15 +79,15 @@ async def accept_offer(manage_token: str, *, now: dt.datetime, settings: Setting
         if not changed:
             raise OfferNotOpen()
         booking = await get_booking(manage_token, now)
-        email = confirmation_email(booking, settings=settings, now=now, join_url=await get_join_url(row["event"]),
+        email = confirmation_email(booking, config=config, now=now, join_url=await get_join_url(row["event"]),
                                    checkin_token=row["checkin_token"])
-        await queue_email(prepare(email, settings=settings, now=now), kind="confirmation", settings=settings,
+        await queue_email(prepare(email, config=config, now=now), kind="confirmation", config=config,
                           now=now, booking_id=row["id"], event_id=row["event"])
         await record("booking.confirmed", "public", event_id=row["event"], booking_id=row["id"],
                      person_id=row["person"], from_waiting_list=True)
 
 
-async def expire_offers(*, now: dt.datetime, settings: Settings) -> int:
+async def expire_offers(*, now: dt.datetime, config: Config) -> int:
     """Lapse offers not accepted in time and pass each place to the next person waiting."""
     due = await Booking.select(Booking.id, Booking.event, Booking.person).where(
         (Booking.status == BookingStatus.offered.value) & (Booking.offer_expires_at <= now))
@@ -105,7 +105,7 @@ async def expire_offers(*, now: dt.datetime, settings: Settings) -> int:
             await record("booking.offer_expired", "scheduler", event_id=row["event"], booking_id=row["id"],
                          person_id=row["person"])
             await queue_waiting_list_notice(row["id"], "offer_expired", "The place we held for you has been offered to someone else",
-                         settings=settings, now=now)
-            await offer_places(row["event"], actor="scheduler", now=now, settings=settings)
+                         config=config, now=now)
+            await offer_places(row["event"], actor="scheduler", now=now, config=config)
             lapsed += 1
     return lapsed

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from app.config import TEMPLATES_DIR, Settings
+from app.config import TEMPLATES_DIR, Config
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,14 @@ def _environment() -> Environment:
                        trim_blocks=True, lstrip_blocks=False, keep_trailing_newline=True)
 
 
-def compose_email(template: str, *, recipient: str, subject: str, settings: Settings, ics: bytes | None = None,
+def compose_email(template: str, *, recipient: str, subject: str, config: Config, ics: bytes | None = None,
                   ics_method: str = "REQUEST", inline_png: bytes | None = None, inline_image_cid: str = "",
                   **context: object) -> Email:
     """The one way to make an email: templates/emails/<template>.txt and .html, rendered with the
     subject, the council's name and the help address, plus `context`."""
     env = _environment()
-    values = {"subject": subject, "council_name": settings.council_name,
-              "booking_support_email": settings.booking_support_email, "base_url": settings.base_url, **context}
+    values = {"subject": subject, "council_name": config.council_name,
+              "booking_support_email": config.booking_support_email, "base_url": config.base_url, **context}
     return Email(recipient=recipient, subject=subject,
                  text=env.get_template(f"emails/{template}.txt").render(values),
                  html=env.get_template(f"emails/{template}.html").render(values),

@@ -14,7 +14,7 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from app.config import Settings
+from app.config import Config
 from app.db import current_engine, write_transaction
 from app.mail.compose import Email, render
 from app.tables.mail import DeliveryAttempt, MessageStatus, OutboxMessage
@@ -40,18 +40,18 @@ class Rendered:
     raw: str
 
 
-def prepare(email: Email, *, settings: Settings, now: dt.datetime) -> Rendered:
-    message_id, raw = render(email, mail_from=settings.mail_from, from_name=settings.mail_from_name,
-                             reply_to=settings.organiser_mailbox, now=now)
+def prepare(email: Email, *, config: Config, now: dt.datetime) -> Rendered:
+    message_id, raw = render(email, mail_from=config.mail_from, from_name=config.mail_from_name,
+                             reply_to=config.organiser_mailbox, now=now)
     return Rendered(email, message_id, raw)
 
 
-async def queue_email(email: Email | Rendered, *, kind: str, settings: Settings, now: dt.datetime,
+async def queue_email(email: Email | Rendered, *, kind: str, config: Config, now: dt.datetime,
                       booking_id: int | None = None, event_id: int | None = None,
                       dedupe_key: str | None = None) -> bool:
     """Write the email to the outbox (call inside the transaction of the change). With a
     `dedupe_key` already used, nothing is written and False is returned."""
-    rendered = email if isinstance(email, Rendered) else prepare(email, settings=settings, now=now)
+    rendered = email if isinstance(email, Rendered) else prepare(email, config=config, now=now)
     email, message_id, raw = rendered.email, rendered.message_id, rendered.raw
     query = OutboxMessage.insert(OutboxMessage(
         kind=kind, recipient=email.recipient, subject=email.subject, message_id=message_id, raw=raw,

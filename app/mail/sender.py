@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiosmtplib
 
-from app.config import Settings
+from app.config import Config
 from app.mail.outbox import Claimed, Outcome, claim_due, settle
 
 log = logging.getLogger("app.mail")
@@ -34,11 +34,11 @@ class _SmtpSession:
 
 @dataclass
 class SmtpTransport:
-    settings: Settings
+    config: Config
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[_SmtpSession]:
-        s = self.settings
+        s = self.config
         client = aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, use_tls=s.smtp_tls,
                                  start_tls=s.smtp_starttls and not s.smtp_tls, timeout=30)
         await client.connect()
@@ -76,8 +76,8 @@ class FileTransport:
 Transport = SmtpTransport | FileTransport
 
 
-def transport_for(settings: Settings) -> Transport:
-    return SmtpTransport(settings) if settings.smtp_host else FileTransport(settings.mail_dir)
+def transport_for(config: Config) -> Transport:
+    return SmtpTransport(config) if config.smtp_host else FileTransport(config.mail_dir)
 
 
 def sender_name() -> str:
@@ -134,11 +134,11 @@ def _count(report: DeliveryReport, outcome: str, error: str | None) -> None:
         report.errors.append(error)
 
 
-async def run_sender(settings: Settings, *, now: Callable[[], dt.datetime], stop: asyncio.Event,
+async def run_sender(config: Config, *, now: Callable[[], dt.datetime], stop: asyncio.Event,
                      poll_seconds: float = 2.0,
                      also: Callable[[], Awaitable[None]] | None = None) -> None:
     """Deliver until `stop` is set. `also` runs each pass (the reminder scheduler)."""
-    transport = transport_for(settings)
+    transport = transport_for(config)
     sender = sender_name()
     while not stop.is_set():
         try:

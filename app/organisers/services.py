@@ -11,8 +11,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.audit.services import record
-from app.config import Settings
+from app.config import Config
 from app.db import write_transaction
+from app.errors import DomainError, NotFound
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
 from app.tables.organisers import Organiser, OrganiserSession
@@ -29,24 +30,33 @@ INVITE_VALID_FOR = dt.timedelta(days=7)
 MIN_PASSWORD_LENGTH = 12
 
 
-class SignInRefused(Exception):
+class SignInRefused(DomainError):
     """Wrong email or password (deliberately not saying which), or the account is locked."""
 
+    code = "sign_in_refused"
+    status = 401
+    field = "email"
+
     def __init__(self, locked: bool = False):
-        super().__init__("locked" if locked else "wrong email or password")
+        super().__init__("Too many attempts: your account is locked for 15 minutes" if locked
+                         else "Enter a correct email address and password")
         self.locked = locked
 
 
-class PasswordTooWeak(ValueError):
-    pass
+class PasswordTooWeak(DomainError):
+    code = "password_too_weak"
+    status = 422
+    field = "password"
 
 
-class InvitationInvalid(LookupError):
-    pass
+class InvitationInvalid(NotFound):
+    message = "This invitation link has expired or been used"
 
 
-class OrganiserExists(ValueError):
-    pass
+class OrganiserExists(DomainError):
+    code = "organiser_exists"
+    field = "email"
+    message = "There is already an organiser with this email address"
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ async def create_organiser(*, email: str, name: str, password: str, now: dt.date
     return OrganiserView(rows[0]["id"], email, name.strip())
 
 
-async def invite_organiser(*, email: str, name: str, invited_by: OrganiserView, settings: Settings,
+async def invite_organiser(*, email: str, name: str, invited_by: OrganiserView, config: Config,
                            now: dt.datetime) -> OrganiserView:
     """Add an organiser who sets their own password from a one-time link sent by email."""
     email = email.strip().lower()
@@ -91,11 +101,11 @@ async def invite_organiser(*, email: str, name: str, invited_by: OrganiserView, 
             email=email, name=name.strip(), invited_by=invited_by.id, invite_token_hash=token_hash(token),
             invite_expires_at=now + INVITE_VALID_FOR, created_at=now,
         )).returning(Organiser.id)
-        link = f"{settings.base_url}/organisers/invitations/{token}"
-        await queue_email(compose_email("organiser_invite", recipient=email, settings=settings,
+        link = f"{config.base_url}/organisers/invitations/{token}"
+        await queue_email(compose_email("organiser_invite", recipient=email, config=config,
                                         subject="You have been invited to organise safeguarding forums",
                                         name=name.strip(), invited_by=invited_by.name, link=link),
-                          kind="organiser_invite", settings=settings, now=now)
+                          kind="organiser_invite", config=config, now=now)
         await record("organiser.invited", invited_by.email, organiser=email)
     return OrganiserView(rows[0]["id"], email, name.strip())
 

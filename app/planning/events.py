@@ -15,7 +15,7 @@ from app.audit.services import record
 from app.bookings.notices import queue_cancellation, queue_change
 from app.bookings.places import reset_places
 from app.bookings.records import get_booking
-from app.config import Settings
+from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError
 from app.formats import long_date, time_range
@@ -47,16 +47,16 @@ async def _bookers(event_id: int, statuses: tuple[BookingStatus, ...]) -> list[s
 
 
 async def change_event(event_id: int, change: EventChange, *, actor: str, now: dt.datetime,
-                       settings: Settings, venue_corrected: str | None = None) -> list[str]:
+                       config: Config, venue_corrected: str | None = None) -> list[str]:
     """Apply the change; tell each confirmed booker what changed with an updated invite.
     Returns the changes in words (empty if nothing actually changed)."""
     async with write_transaction():
-        return await apply_change(event_id, change, actor=actor, now=now, settings=settings,
+        return await apply_change(event_id, change, actor=actor, now=now, config=config,
                                   venue_corrected=venue_corrected)
 
 
 async def apply_change(event_id: int, change: EventChange, *, actor: str, now: dt.datetime,
-                       settings: Settings, venue_corrected: str | None = None) -> list[str]:
+                       config: Config, venue_corrected: str | None = None) -> list[str]:
     """`change_event` inside the caller's write transaction."""
     event = await get_event(event_id, now)
     if event.status == EventStatus.cancelled.value:
@@ -98,12 +98,12 @@ async def apply_change(event_id: int, change: EventChange, *, actor: str, now: d
     await Booking.update({Booking.calendar_sequence: Booking.calendar_sequence + 1, Booking.updated_at: now}).where(
         (Booking.event == event_id) & (Booking.status == BookingStatus.confirmed.value))
     for token in tokens:
-        await queue_change(await get_booking(token, now), changes, settings=settings, now=now)
+        await queue_change(await get_booking(token, now), changes, config=config, now=now)
     await record("event.changed", actor, event_id=event_id, changes=changes, bookers_told=len(tokens))
     return changes
 
 
-async def cancel_event(event_id: int, *, reason: str, actor: str, now: dt.datetime, settings: Settings) -> int:
+async def cancel_event(event_id: int, *, reason: str, actor: str, now: dt.datetime, config: Config) -> int:
     """Cancel the event and every active booking for it; each confirmed booker gets a CANCEL.
     Returns how many bookers were told."""
     async with write_transaction():
@@ -120,7 +120,7 @@ async def cancel_event(event_id: int, *, reason: str, actor: str, now: dt.dateti
             Booking.calendar_sequence: Booking.calendar_sequence + 1,
         }).where((Booking.event == event_id) & Booking.status.is_in([s.value for s in ACTIVE_STATUSES]))
         for token in tokens:
-            await queue_cancellation(await get_booking(token, now), settings=settings, now=now,
+            await queue_cancellation(await get_booking(token, now), config=config, now=now,
                                      event_cancelled=True, reason=reason)
         await record("event.cancelled", actor, event_id=event_id, reason=reason, bookers_told=len(tokens))
     return len(tokens)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from app.areas import academic_year_of, local, term_of
 from app.audit.services import record
 from app.bookings.waiting_list import offer_places
-from app.config import Settings
+from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError, NotFound
 from app.planning.events import EventChange, EventChangeRefused, apply_change
@@ -76,15 +76,15 @@ async def _insert_event(details: EventDetails, starts: dt.datetime, day: dt.date
 
 
 async def set_capacity(event_id: int, capacity: int, *, actor: str, now: dt.datetime,
-                       settings: Settings | None = None) -> bool:
+                       config: Config | None = None) -> bool:
     """True if the capacity changed. Refused (CapacityBelowPlacesTaken) below the places taken;
     places added are offered to the waiting list at once."""
     async with write_transaction():
-        return await _apply_capacity(event_id, capacity, actor=actor, now=now, settings=settings)
+        return await _apply_capacity(event_id, capacity, actor=actor, now=now, config=config)
 
 
 async def _apply_capacity(event_id: int, capacity: int, *, actor: str, now: dt.datetime,
-                          settings: Settings | None) -> bool:
+                          config: Config | None) -> bool:
     row = await Event.select(Event.capacity, Event.places_taken).where(Event.id == event_id).first()
     if row is None or row["capacity"] == capacity:
         return False
@@ -93,13 +93,13 @@ async def _apply_capacity(event_id: int, capacity: int, *, actor: str, now: dt.d
     if not changed:
         raise CapacityBelowPlacesTaken(row["places_taken"])
     await record("event.capacity_changed", actor, event_id=event_id, was=row["capacity"], now=capacity)
-    if settings is not None and capacity > row["capacity"]:
-        await offer_places(event_id, actor=actor, now=now, settings=settings)
+    if config is not None and capacity > row["capacity"]:
+        await offer_places(event_id, actor=actor, now=now, config=config)
     return True
 
 
 async def update_event(event_id: int, details: EventDetails, *, actor: str, now: dt.datetime,
-                       settings: Settings) -> list[str]:
+                       config: Config) -> list[str]:
     """Apply an organiser's edit, all of it or none of it (one transaction): a refused part, such
     as an edit to a cancelled event, leaves every row as it was. Returns what bookers were told
     (empty if nothing they see changed)."""
@@ -110,7 +110,7 @@ async def update_event(event_id: int, details: EventDetails, *, actor: str, now:
         if details.online != event.online:
             raise EventChangeRefused("An event cannot move between online and in person: cancel it and add a new one",
                                      field="where")
-        await _apply_capacity(event_id, details.capacity, actor=actor, now=now, settings=settings)
+        await _apply_capacity(event_id, details.capacity, actor=actor, now=now, config=config)
         await Event.update({
             Event.title: details.title, Event.kind: details.kind_id,
             Event.booking_opens_at: _utc(details.booking_opens_at),
@@ -122,7 +122,7 @@ async def update_event(event_id: int, details: EventDetails, *, actor: str, now:
             starts_at=details.starts_at, ends_at=details.ends_at,
             venue_id=None if event.online else details.venue_id,
             join_url=details.join_url if event.online else None,
-        ), actor=actor, now=now, settings=settings)
+        ), actor=actor, now=now, config=config)
 
 
 async def list_venues() -> list[dict]:
@@ -134,7 +134,7 @@ async def list_kind_options() -> list[dict]:
 
 
 async def save_venue(venue_id: int | None, *, name: str, address: str, postcode: str, actor: str,
-                     now: dt.datetime, settings: Settings) -> int:
+                     now: dt.datetime, config: Config) -> int:
     """Add a venue, or correct one: bookers of upcoming events there get an updated invite, in the
     same transaction as the correction."""
     async with write_transaction():
@@ -151,6 +151,6 @@ async def save_venue(venue_id: int | None, *, name: str, address: str, postcode:
         upcoming = await Event.select(Event.id).where(
             (Event.venue == venue_id) & (Event.status == EventStatus.scheduled.value) & (Event.starts_at > now))
         for row in upcoming:
-            await apply_change(row["id"], EventChange(), actor=actor, now=now, settings=settings,
+            await apply_change(row["id"], EventChange(), actor=actor, now=now, config=config,
                                venue_corrected=f"{name}, {address}, {postcode}")
     return venue_id

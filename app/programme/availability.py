@@ -10,6 +10,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from app.tables.programme import EventStatus
+
 
 class Unbookable(str, enum.Enum):
     """Why an event cannot be booked. The values are the API's error codes' detail."""
@@ -55,7 +57,7 @@ def availability(*, status: str, capacity: int, places_taken: int, starts_at: dt
     """Booking closes at `booking_closes_at`, or when the event starts if that is earlier."""
     reason: Unbookable | None = None
     closes = min(starts_at, booking_closes_at) if booking_closes_at else starts_at
-    if status == "cancelled":
+    if status == EventStatus.cancelled.value:
         reason = Unbookable.cancelled
     elif now >= starts_at:
         reason = Unbookable.past

@@ -5,17 +5,18 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from app.calendar.ics import CalendarEvent
-from app.config import Settings
+from app.config import Config
 from app.programme.services import EventView
+from app.tables.programme import EventStatus
 
 
-def event_uid(event: EventView, settings: Settings) -> str:
+def event_uid(event: EventView, config: Config) -> str:
     """An event's UID in the public feeds: one for ever, whatever changes."""
-    host = urlsplit(settings.base_url).hostname or "localhost"
+    host = urlsplit(config.base_url).hostname or "localhost"
     return f"event-{event.id}@{host}"
 
 
-def calendar_item(event: EventView, *, uid: str, sequence: int, settings: Settings, join_url: str = "",
+def calendar_item(event: EventView, *, uid: str, sequence: int, config: Config, join_url: str = "",
                   cancelled: bool = False) -> CalendarEvent:
     """The event as a calendar sees it. No personal data: the same text for every attendee."""
     if event.online:
@@ -27,11 +28,11 @@ def calendar_item(event: EventView, *, uid: str, sequence: int, settings: Settin
         location = f"{event.venue.name}, {event.venue.address}, {event.venue.postcode}"
         how = f"Venue: {location}"
     description = "\n\n".join([
-        f"{event.kind_name}, run by the Education Safeguarding Team, {settings.council_name}.",
+        f"{event.kind_name}, run by the Education Safeguarding Team, {config.council_name}.",
         how,
-        f"Help with booking: {settings.booking_support_email}",
+        f"Help with booking: {config.booking_support_email}",
     ])
     return CalendarEvent(uid=uid, sequence=sequence, summary=event.title, starts_at=event.starts_at,
                          ends_at=event.ends_at, location=location, description=description,
-                         cancelled=cancelled or event.status == "cancelled",
-                         url=f"{settings.base_url}/events/{event.id}", teams_url=join_url)
+                         cancelled=cancelled or event.status == EventStatus.cancelled.value,
+                         url=f"{config.base_url}/events/{event.id}", teams_url=join_url)

@@ -18,7 +18,7 @@ from typing import Any
 
 from app.areas import Term
 from app.tables.attendance import Attendance, Outcome
-from app.tables.programme import Event
+from app.tables.programme import Event, EventStatus
 from app.tables.questionnaire import TrainingDeclaration
 from app.tables.register import Setting
 
@@ -87,7 +87,7 @@ async def forum_terms_run(academic_year: str, now: dt.datetime) -> list[Term]:
     """Terms of the year in which at least one forum has taken place by now."""
     kinds = rules()[13]["attended_kinds"]
     rows = await Event.select(Event.term).where(
-        (Event.academic_year == academic_year) & Event.kind.code.is_in(kinds) & (Event.status == "scheduled")
+        (Event.academic_year == academic_year) & Event.kind.code.is_in(kinds) & (Event.status == EventStatus.scheduled.value)
         & (Event.ends_at <= now)).distinct()
     present = {Term(r["term"]) for r in rows}
     return [t for t in TERM_ORDER if t in present]

@@ -9,12 +9,16 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from app.areas import QUADRANT_LABELS, academic_year_of, local
 from app.attendance.chase import next_forum
 from app.audit.services import record
-from app.config import Settings
+from app.config import Config
+from app.db import write_transaction
+from app.errors import InvalidInput, NotFound
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
@@ -26,18 +30,17 @@ from app.tables.questionnaire import (
     TrainingDeclaration,
 )
 from app.tables.register import Setting
+from app.validation import Messages, validate
 
 ANSWER_FIELDS = ("compliant", "action_points", "when_who", "note")
 
 
-class ResponseNotFound(LookupError):
-    pass
+class ResponseNotFound(NotFound):
+    message = "No such questionnaire"
 
 
-class AnswersIncomplete(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class AnswersIncomplete(InvalidInput):
+    message = "Some answers are missing"
 
 
 def _hash(token: str) -> str:
@@ -57,28 +60,32 @@ def chosen_year(text: str | None, now: dt.datetime) -> str:
     return current_year(now)
 
 
-async def send_questionnaire(setting_id: int, email: str, *, actor: str, now: dt.datetime, settings: Settings) -> str:
-    """Email the setting's DSL a secret link (a new one each time: only its hash is kept)."""
+async def send_questionnaire(setting_id: int, email: str, *, actor: str, now: dt.datetime, config: Config) -> str:
+    """Email the setting's DSL a secret link (a new one each time: only its hash is kept). The
+    response row, the email and the audit record are written together or not at all."""
     token = secrets.token_urlsafe(32)
     year = current_year(now)
-    code = load_questionnaire()["code"]
-    setting = await Setting.select(Setting.name).where(Setting.id == setting_id).first()
-    existing = await Response.select(Response.id).where(
-        (Response.setting == setting_id) & (Response.academic_year == year) & (Response.questionnaire == code)).first()
-    if existing:
-        await Response.update({Response.token_hash: _hash(token), Response.respondent_email: email.lower(),
-                               Response.sent_at: now}).where(Response.id == existing["id"])
-    else:
-        await Response.insert(Response(setting=setting_id, questionnaire=code, academic_year=year,
-                                       token_hash=_hash(token), respondent_email=email.lower(), sent_at=now,
-                                       updated_at=now))
-    link = f"{settings.base_url}/questionnaire/{token}"
-    deadline = load_questionnaire()["deadline"]
-    await queue_email(compose_email("questionnaire_link", recipient=email, settings=settings,
-                                    subject="Early Years Safeguarding Questionnaire", setting_name=setting["name"],
-                                    deadline=f"{deadline:%-d %B %Y}", link=link),
-                      kind="questionnaire", settings=settings, now=now)
-    await record("questionnaire.sent", actor, setting=setting_id, to=email.lower())
+    questionnaire = load_questionnaire()
+    code, deadline = questionnaire["code"], questionnaire["deadline"]
+    async with write_transaction():
+        setting = await Setting.select(Setting.name).where(Setting.id == setting_id).first()
+        if setting is None:
+            raise NotFound("No such setting")
+        existing = await Response.select(Response.id).where(
+            (Response.setting == setting_id) & (Response.academic_year == year)
+            & (Response.questionnaire == code)).first()
+        if existing:
+            await Response.update({Response.token_hash: _hash(token), Response.respondent_email: email.lower(),
+                                   Response.sent_at: now}).where(Response.id == existing["id"])
+        else:
+            await Response.insert(Response(setting=setting_id, questionnaire=code, academic_year=year,
+                                           token_hash=_hash(token), respondent_email=email.lower(), sent_at=now,
+                                           updated_at=now))
+        await queue_email(compose_email("questionnaire_link", recipient=email, config=config,
+                                        subject="Early Years Safeguarding Questionnaire", setting_name=setting["name"],
+                                        deadline=f"{deadline:%-d %B %Y}", link=f"{config.base_url}/questionnaire/{token}"),
+                          kind="questionnaire", config=config, now=now)
+        await record("questionnaire.sent", actor, setting=setting_id, to=email.lower())
     return token
 
 
@@ -167,49 +174,67 @@ async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: d
     return await response_for_token(token)
 
 
+def _date_parts(data: Any) -> Any:
+    if isinstance(data, dict) and "completed" not in data:
+        data = dict(data)
+        data["completed"] = "-".join(str(data.get(f"completed-{p}", "")).strip().zfill(2)
+                                     for p in ("year", "month", "day"))
+    return data
+
+
+class TrainingDeclarationIn(BaseModel):
+    """Level 3 or Prevent training a setting declares it took elsewhere (Q6, Q7)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: DeclarationKind
+    person_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    role: Literal["dsl", "deputy_dsl"]
+    course: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    provider: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    completed: dt.date
+
+    _gather = model_validator(mode="before")(_date_parts)
+
+
+DECLARATION_MESSAGES: Messages = {
+    "kind": {"missing": "Select the training", "invalid": "Select the training"},
+    "person_name": {"missing": "Enter who took the training", "long": "Name must be 200 characters or fewer"},
+    "role": {"missing": "Select their role", "invalid": "Select their role"},
+    "course": {"missing": "Enter the course", "long": "Course must be 200 characters or fewer"},
+    "provider": {"missing": "Enter the provider", "long": "Provider must be 200 characters or fewer"},
+    "completed": {"missing": "Enter the date the training was completed, like 15 3 2024",
+                  "invalid": "Enter the date the training was completed, like 15 3 2024"},
+}
+
+
 async def declare_training(token: str, form: dict[str, str], *, now: dt.datetime) -> None:
     """A setting declares Level 3 or Prevent training taken elsewhere."""
     response = await response_for_token(token)
-    errors: dict[str, str] = {}
-    kind = form.get("kind", "")
-    if kind not in DeclarationKind._value2member_map_:
-        errors["kind"] = "Select the training"
-    for field, message in (("person_name", "Enter who took the training"), ("course", "Enter the course"),
-                           ("provider", "Enter the provider")):
-        if not form.get(field, "").strip():
-            errors[field] = message
-    role = form.get("role", "")
-    if role not in ("dsl", "deputy_dsl"):
-        errors["role"] = "Select their role"
-    try:
-        completed = dt.date(int(form.get("completed-year", "")), int(form.get("completed-month", "")),
-                            int(form.get("completed-day", "")))
-        if completed > local(now).date():
-            errors["completed-day"] = "The date must be today or in the past"
-    except ValueError:
-        errors["completed-day"] = "Enter the date the training was completed, like 15 3 2024"
-        completed = None
-    if errors:
-        raise AnswersIncomplete(errors)
-    await TrainingDeclaration.insert(TrainingDeclaration(
-        setting=response.setting_id, kind=kind, person_name=form["person_name"].strip()[:200], role=role,
-        course=form["course"].strip()[:200], provider=form["provider"].strip()[:200], completed_on=completed,
-        created_at=now))
-    await record("training.declared", response.setting_name, setting=response.setting_id, kind=kind)
+    declared = validate(TrainingDeclarationIn, form, DECLARATION_MESSAGES, error=AnswersIncomplete)
+    if declared.completed > local(now).date():
+        raise AnswersIncomplete({"completed": "The date must be today or in the past"})
+    async with write_transaction():
+        await TrainingDeclaration.insert(TrainingDeclaration(
+            setting=response.setting_id, kind=declared.kind.value, person_name=declared.person_name,
+            role=declared.role, course=declared.course, provider=declared.provider,
+            completed_on=declared.completed, created_at=now))
+        await record("training.declared", response.setting_name, setting=response.setting_id, kind=declared.kind.value)
 
 
 async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
     """Per quadrant: settings on the register, and questionnaires sent, started and submitted."""
-    settings = await Setting.select(Setting.id, Setting.quadrant).where(
+    config = await Setting.select(Setting.id, Setting.quadrant).where(
         (Setting.on_register == True) & Setting.merged_into.is_null())  # noqa: E712
     responses = {r["setting"]: r["status"] for r in await Response.select(Response.setting, Response.status).where(
         Response.academic_year == academic_year)}
     rows = []
     for quadrant, label in [*QUADRANT_LABELS.items(), (None, "No quadrant recorded")]:
-        ids = [s["id"] for s in settings if (s["quadrant"] or None) == (quadrant.value if quadrant else None)]
+        ids = [s["id"] for s in config if (s["quadrant"] or None) == (quadrant.value if quadrant else None)]
         statuses = [responses.get(i) for i in ids]
         rows.append({"quadrant": label, "settings": len(ids), "sent": sum(s is not None for s in statuses),
-                     "draft": statuses.count("draft"), "submitted": statuses.count("submitted")})
+                     "draft": statuses.count(ResponseStatus.draft.value),
+                     "submitted": statuses.count(ResponseStatus.submitted.value)})
     return rows
 
 

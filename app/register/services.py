@@ -7,6 +7,7 @@ import re
 
 from app.audit.services import record
 from app.db import write_transaction
+from app.errors import DomainError
 from app.tables.bookings import Booking
 from app.tables.questionnaire import Response, TrainingDeclaration
 from app.tables.register import Person, Setting
@@ -56,8 +57,8 @@ async def find_or_add_setting(*, name: str, urn: str | None) -> int:
     return inserted[0]["id"]
 
 
-class MergeRefused(ValueError):
-    pass
+class MergeRefused(DomainError):
+    code = "merge_refused"
 
 
 async def merge_setting(source_id: int, target_id: int, *, actor: str) -> int:

@@ -25,7 +25,7 @@ from app.bookings.services import (
 )
 from app.bookings.validation import InvalidBooking, validate_booking
 from app.bookings.waiting_list import accept_offer
-from app.config import Settings
+from app.config import Config
 from app.errors import DomainError
 from app.programme.services import get_event, list_events
 from app.register.services import search_settings
@@ -109,7 +109,7 @@ class ApiController(Controller):
     @post("/events/{event_id:int}/bookings", summary="Book a place", operation_class=_BookingOperation,
           status_code=201, responses=None)
     async def book(self, event_id: int, request: Request[Any, Any, Any], now: dt.datetime,
-                   settings: Settings) -> Response[Any]:
+                   config: Config) -> Response[Any]:
         try:
             body = msgspec.json.decode(await request.body())
         except msgspec.DecodeError:
@@ -119,14 +119,14 @@ class ApiController(Controller):
         except InvalidBooking as exc:
             return problem_for(exc)
         booking = await book_place(event_id, booking_request, source=BookingSource.api, actor="api", now=now,
-                                   settings=settings)
+                                   config=config)
         return Response(BookingCreated(reference=booking.reference, status=booking.status.value,
                                        manage_token=booking.manage_token, event_id=event_id), status_code=201)
 
     @post("/bookings/{manage_token:str}/accept", summary="Accept a place offered from the waiting list",
           status_code=200)
-    async def accept(self, manage_token: str, now: dt.datetime, settings: Settings) -> Response[Any]:
-        await accept_offer(manage_token, now=now, settings=settings)
+    async def accept(self, manage_token: str, now: dt.datetime, config: Config) -> Response[Any]:
+        await accept_offer(manage_token, now=now, config=config)
         return Response(booking_out(await get_booking(manage_token, now)))
 
     @get("/bookings/{manage_token:str}", summary="A booking, by its manage token")
@@ -134,9 +134,9 @@ class ApiController(Controller):
         return booking_out(await get_booking(manage_token, now))
 
     @post("/bookings/{manage_token:str}/cancel", summary="Cancel a booking", status_code=200)
-    async def cancel(self, manage_token: str, now: dt.datetime, settings: Settings) -> BookingOut:
+    async def cancel(self, manage_token: str, now: dt.datetime, config: Config) -> BookingOut:
         return booking_out(await cancel_booking(manage_token, actor="api", reason="Cancelled through the API",
-                                                now=now, settings=settings))
+                                                now=now, config=config))
 
 
 def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:

@@ -13,19 +13,19 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from app.config import Settings
+from app.config import Config
+from app.errors import DomainError
 from app.organisers.services import (
     InvitationInvalid,
     OrganiserView,
-    PasswordTooWeak,
-    SignInRefused,
     accept_invitation,
     invitation_exists,
     organiser_for_session,
     sign_in,
     sign_out,
 )
-from app.web.errors import error_summary
+from app.web.errors import error_summary, field_errors
+from app.web.forms import SetPasswordForm, SignInForm, read
 from app.web.templating import FormData
 
 SESSION_COOKIE = "sgb_organiser"
@@ -54,9 +54,9 @@ def _safe_next(target: str | None) -> str:
     return "/organisers"
 
 
-def _session_cookie(token: str, settings: Settings) -> dict[str, Any]:
+def _session_cookie(token: str, config: Config) -> dict[str, Any]:
     return {"key": SESSION_COOKIE, "value": token, "httponly": True, "samesite": "lax", "path": "/",
-            "secure": settings.base_url.startswith("https://"), "max_age": 12 * 3600}
+            "secure": config.base_url.startswith("https://"), "max_age": 12 * 3600}
 
 
 class SignInPages(Controller):
@@ -68,26 +68,18 @@ class SignInPages(Controller):
         return Template("organisers/sign_in.html", context={"form": {}, "field_errors": {}, "next": _safe_next(next)})
 
     @post("/sign-in", name="organiser_sign_in_submit")
-    async def submit(self, data: FormData, now: dt.datetime, settings: Settings) -> Template | Redirect:
-        email, password = data.get("email", "").strip(), data.get("password", "")
-        errors: dict[str, str] = {}
-        if not email:
-            errors["email"] = "Enter your email address"
-        if not password:
-            errors["password"] = "Enter your password"
-        if not errors:
-            try:
-                token = await sign_in(email=email, password=password, now=now)
-            except SignInRefused as exc:
-                errors["email"] = ("Too many attempts: your account is locked for 15 minutes" if exc.locked
-                                   else "Enter a correct email address and password")
-            else:
-                response = Redirect(_safe_next(data.get("next")), status_code=303)
-                response.set_cookie(**_session_cookie(token, settings))
-                return response
-        return Template("organisers/sign_in.html", status_code=400, context={
-            "form": {"email": email}, "field_errors": errors, "errors": error_summary(errors),
-            "next": _safe_next(data.get("next"))})
+    async def submit(self, data: FormData, now: dt.datetime, config: Config) -> Template | Redirect:
+        try:
+            form = read(SignInForm, data)
+            token = await sign_in(email=form.email, password=form.password, now=now)
+        except DomainError as exc:
+            errors = field_errors(exc, default_field="email")
+            return Template("organisers/sign_in.html", status_code=400, context={
+                "form": {"email": str(data.get("email", "")).strip()}, "field_errors": errors,
+                "errors": error_summary(errors), "next": _safe_next(data.get("next"))})
+        response = Redirect(_safe_next(form.next), status_code=303)
+        response.set_cookie(**_session_cookie(token, config))
+        return response
 
     @post("/sign-out", name="organiser_sign_out")
     async def sign_out(self, request: Request[Any, Any, Any]) -> Redirect:
@@ -106,19 +98,15 @@ class SignInPages(Controller):
 
     @post("/invitations/{token:str}", name="organiser_invitation_accept")
     async def accept(self, token: str, data: FormData, now: dt.datetime) -> Template | Redirect:
-        password, confirm = data.get("password", ""), data.get("confirm_password", "")
-        errors: dict[str, str] = {}
-        if password != confirm:
-            errors["confirm_password"] = "Enter the same password twice"
-        else:
-            try:
-                await accept_invitation(token, password=password, now=now)
-                return Redirect("/organisers/sign-in?joined=true", status_code=303)
-            except PasswordTooWeak as exc:
-                errors["password"] = str(exc)
-            except InvitationInvalid:
-                return Template("errors/message.html", status_code=404, context={
-                    "heading": "This invitation link has expired or been used",
-                    "paragraphs": ["Ask another organiser to invite you again."]})
+        try:
+            form = read(SetPasswordForm, data)
+            await accept_invitation(token, password=form.password, now=now)
+            return Redirect("/organisers/sign-in?joined=true", status_code=303)
+        except InvitationInvalid:
+            return Template("errors/message.html", status_code=404, context={
+                "heading": "This invitation link has expired or been used",
+                "paragraphs": ["Ask another organiser to invite you again."]})
+        except DomainError as exc:
+            errors = field_errors(exc, default_field="password")
         return Template("organisers/set_password.html", status_code=400, context={
             "token": token, "field_errors": errors, "errors": error_summary(errors)})

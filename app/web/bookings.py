@@ -20,7 +20,7 @@ from app.bookings.services import (
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
 from app.bookings.waiting_list import OfferNotOpen, accept_offer, waiting_position
 from app.calendar.links import google_calendar_url, outlook_calendar_url
-from app.config import Settings
+from app.config import Config
 from app.formats import long_date
 from app.programme.availability import Unbookable
 from app.programme.services import EventView, get_event
@@ -42,10 +42,10 @@ def _form_page(event: EventView, form: dict[str, str], field_errors: dict[str, s
     })
 
 
-async def _calendar_links(booking: BookingView, settings: Settings) -> dict[str, str]:
+async def _calendar_links(booking: BookingView, config: Config) -> dict[str, str]:
     if booking.status is not BookingStatus.confirmed:
         return {}
-    item = await booking_calendar_item(booking, settings)
+    item = await booking_calendar_item(booking, config)
     return {"invite_url": f"/bookings/{booking.manage_token}/invite.ics",
             "google_url": google_calendar_url(item), "outlook_url": outlook_calendar_url(item)}
 
@@ -68,18 +68,18 @@ class BookingPages(Controller):
         return _form_page(event, {}, {})
 
     @post("/events/{event_id:int}/book", name="book")
-    async def book(self, event_id: int, data: FormData, now: dt.datetime, settings: Settings) -> Template | Redirect:
+    async def book(self, event_id: int, data: FormData, now: dt.datetime, config: Config) -> Template | Redirect:
         event = await get_event(event_id, now)
         form = {k: v for k, v in data.items() if k != "_csrf_token"}
         try:
             request = booking_from_form(form)
             booking = await book_place(event_id, request, source=BookingSource.web, actor="public", now=now,
-                                       settings=settings)
+                                       config=config)
         except InvalidBooking as exc:
-            return _form_page(event, form, field_errors(exc, ids=FORM_FIELD_IDS, default_field="name"), 400)
+            return _form_page(event, form, field_errors(exc, ids=FORM_FIELD_IDS, default_field="name", only_ids=True), 400)
         except BookingError as exc:
             event = await get_event(event_id, now)
-            return _form_page(event, form, field_errors(exc, ids=FORM_FIELD_IDS, default_field="name"), 409)
+            return _form_page(event, form, field_errors(exc, ids=FORM_FIELD_IDS, default_field="name", only_ids=True), 409)
         return Redirect(f"/bookings/{booking.manage_token}/confirmation", status_code=303)
 
     @get("/bookings/{token:str}/accept", name="accept_offer_form")
@@ -90,9 +90,9 @@ class BookingPages(Controller):
         return Template("bookings/accept.html", context={"booking": booking, "demo_data": booking.event.is_demo})
 
     @post("/bookings/{token:str}/accept", name="accept_offer")
-    async def accept(self, token: str, now: dt.datetime, settings: Settings) -> Template | Redirect:
+    async def accept(self, token: str, now: dt.datetime, config: Config) -> Template | Redirect:
         try:
-            await accept_offer(token, now=now, settings=settings)
+            await accept_offer(token, now=now, config=config)
         except OfferNotOpen:
             return Template("errors/message.html", status_code=409, context={
                 "heading": "This offer has ended",
@@ -100,16 +100,16 @@ class BookingPages(Controller):
         return Redirect(f"/bookings/{token}/confirmation", status_code=303)
 
     @get("/bookings/{token:str}/confirmation", name="booking_confirmation")
-    async def confirmation(self, token: str, now: dt.datetime, settings: Settings) -> Template:
+    async def confirmation(self, token: str, now: dt.datetime, config: Config) -> Template:
         booking = await get_booking(token, now)
         position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/confirmed.html", context={
-            "booking": booking, "manage_url": f"{settings.base_url}/bookings/{booking.manage_token}",
-            "demo_data": booking.event.is_demo, "position": position, **await _calendar_links(booking, settings),
+            "booking": booking, "manage_url": f"{config.base_url}/bookings/{booking.manage_token}",
+            "demo_data": booking.event.is_demo, "position": position, **await _calendar_links(booking, config),
         })
 
     @get("/bookings/{token:str}", name="manage_booking")
-    async def manage(self, token: str, now: dt.datetime, settings: Settings,
+    async def manage(self, token: str, now: dt.datetime, config: Config,
                      cancelled: FromQuery[bool] = False) -> Template:
         booking = await get_booking(token, now)
         position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
@@ -117,14 +117,14 @@ class BookingPages(Controller):
             "position": position,
             "booking": booking, "role_label": ROLE_LABELS[booking.role],
             "can_cancel": now < booking.event.starts_at, "just_cancelled": cancelled,
-            "demo_data": booking.event.is_demo, **await _calendar_links(booking, settings),
+            "demo_data": booking.event.is_demo, **await _calendar_links(booking, config),
         })
 
     @get("/bookings/{token:str}/invite.ics", name="booking_invite")
-    async def invite(self, token: str, now: dt.datetime, settings: Settings) -> Response[bytes]:
+    async def invite(self, token: str, now: dt.datetime, config: Config) -> Response[bytes]:
         """The same invite as the email's: same UID and SEQUENCE, so importing it twice is harmless."""
         booking = await get_booking(token, now)
-        return Response(await booking_invite(booking, settings, now), media_type="text/calendar; charset=utf-8",
+        return Response(await booking_invite(booking, config, now), media_type="text/calendar; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="invite.ics"',
                                  "Cache-Control": "no-store"})
 
@@ -136,9 +136,9 @@ class BookingPages(Controller):
         return Template("bookings/cancel.html", context={"booking": booking, "demo_data": booking.event.is_demo})
 
     @post("/bookings/{token:str}/cancel", name="cancel_booking")
-    async def cancel(self, token: str, now: dt.datetime, settings: Settings) -> Redirect | Template:
+    async def cancel(self, token: str, now: dt.datetime, config: Config) -> Redirect | Template:
         try:
-            await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, settings=settings)
+            await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, config=config)
         except EventAlreadyStarted:
             return Template("errors/message.html", status_code=409, context={
                 "heading": "This event has already started",

@@ -19,14 +19,15 @@ FOR_ORGANISERS = {
 
 
 def field_errors(exc: DomainError, *, ids: dict[str, str] | None = None, default_field: str = "title",
-                 organiser: bool = False) -> dict[str, str]:
+                 organiser: bool = False, only_ids: bool = False) -> dict[str, str]:
     """{field id: message} for a page's error summary and inline errors. `ids` maps the error's
-    field names to the form's element ids where they differ."""
+    field names to the form's element ids where they differ; with `only_ids`, a field the form
+    does not show is reported against `default_field`."""
     ids = ids or {}
     if isinstance(exc, InvalidInput):
         found: dict[str, str] = {}
         for field, message in exc.errors.items():
-            found.setdefault(ids.get(field, field if not ids else default_field), message)
+            found.setdefault(ids.get(field, default_field if only_ids else field), message)
         return found
     message = FOR_ORGANISERS.get(exc.code, exc.message) if organiser else exc.message
     field = exc.field or default_field

@@ -13,27 +13,27 @@ from litestar.exceptions import NotFoundException
 
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.calendar.ics import feed
-from app.config import Settings
+from app.config import Config
 from app.programme.calendar import calendar_item, event_uid
 from app.programme.services import EventFilters, list_events, list_kinds
 
 ICS = "text/calendar; charset=utf-8"
 
 
-def feed_links(settings: Settings, kinds: list[dict[str, str]]) -> list[dict[str, str]]:
+def feed_links(config: Config, kinds: list[dict[str, str]]) -> list[dict[str, str]]:
     """The feeds with their https and webcal addresses, for the programme page."""
     paths = [("The whole programme", "/calendar/programme.ics")]
     paths += [(f"{label} forums and training", f"/calendar/quadrant/{q.value}.ics") for q, label in QUADRANT_LABELS.items()]
     paths += [("Online sessions", "/calendar/quadrant/online.ics")]
     paths += [(k["name"], f"/calendar/kind/{k['code']}.ics") for k in kinds]
-    webcal_base = "webcal://" + settings.base_url.split("://", 1)[-1]
-    return [{"name": name, "https": settings.base_url + path, "webcal": webcal_base + path} for name, path in paths]
+    webcal_base = "webcal://" + config.base_url.split("://", 1)[-1]
+    return [{"name": name, "https": config.base_url + path, "webcal": webcal_base + path} for name, path in paths]
 
 
-async def _feed(name: str, filters: EventFilters, settings: Settings, now: dt.datetime) -> Response[bytes]:
+async def _feed(name: str, filters: EventFilters, config: Config, now: dt.datetime) -> Response[bytes]:
     events = await list_events(filters, now)
-    items = [calendar_item(e, uid=event_uid(e, settings), sequence=e.sequence, settings=settings) for e in events]
-    body = feed(f"{name} – {settings.service_name}", items, now)
+    items = [calendar_item(e, uid=event_uid(e, config), sequence=e.sequence, config=config) for e in events]
+    body = feed(f"{name} – {config.service_name}", items, now)
     return Response(body, media_type=ICS, headers={"Cache-Control": "public, max-age=900"})
 
 
@@ -48,23 +48,23 @@ class FeedController(Controller):
     include_in_schema = False
 
     @get("/programme.ics", name="feed_programme")
-    async def programme(self, settings: Settings, now: dt.datetime) -> Response[bytes]:
-        return await _feed("Safeguarding forums and training", EventFilters(), settings, now)
+    async def programme(self, config: Config, now: dt.datetime) -> Response[bytes]:
+        return await _feed("Safeguarding forums and training", EventFilters(), config, now)
 
     @get("/quadrant/{file:str}", name="feed_quadrant")
-    async def quadrant(self, file: str, settings: Settings, now: dt.datetime) -> Response[bytes]:
+    async def quadrant(self, file: str, config: Config, now: dt.datetime) -> Response[bytes]:
         quadrant = _without_ics(file)
         if quadrant == "online":
-            return await _feed("Online sessions", EventFilters(online=True), settings, now)
+            return await _feed("Online sessions", EventFilters(online=True), config, now)
         if quadrant not in Quadrant._value2member_map_:
             raise NotFoundException()
         q = Quadrant(quadrant)
-        return await _feed(f"{q.label} forums", EventFilters(quadrant=q), settings, now)
+        return await _feed(f"{q.label} forums", EventFilters(quadrant=q), config, now)
 
     @get("/kind/{file:str}", name="feed_kind")
-    async def kind(self, file: str, settings: Settings, now: dt.datetime) -> Response[bytes]:
+    async def kind(self, file: str, config: Config, now: dt.datetime) -> Response[bytes]:
         code = _without_ics(file)
         kinds = {k["code"]: k["name"] for k in await list_kinds()}
         if code not in kinds:
             raise NotFoundException()
-        return await _feed(kinds[code], EventFilters(kind=code), settings, now)
+        return await _feed(kinds[code], EventFilters(kind=code), config, now)

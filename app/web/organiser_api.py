@@ -9,10 +9,13 @@ from typing import Any
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.params import JSONBody
+from pydantic import BaseModel, ConfigDict
 
 from app.attendance.services import NotAttendable, mark, register
+from app.errors import InvalidInput
 from app.organisers.services import OrganiserView
 from app.tables.attendance import Outcome
+from app.validation import Messages, validate
 from app.web.api import problem
 from app.web.api_schemas import FieldProblem
 
@@ -43,6 +46,16 @@ class RegisterOut(msgspec.Struct):
     bookings: list[RegisterEntry]
 
 
+class MarkIn(BaseModel):
+    """The body of a mark: {"outcome": "attended" | "absent"}."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Outcome
+
+
+MARK_MESSAGES: Messages = {"outcome": {"missing": "Use attended or absent", "invalid": "Use attended or absent"}}
+
+
 class OrganiserApi(Controller):
     path = "/api/organiser"
     tags = ["Organiser API"]
@@ -61,12 +74,14 @@ class OrganiserApi(Controller):
     @post("/bookings/{booking_id:int}/attendance", summary="Mark attended or absent (organisers only)", status_code=200)
     async def mark_attendance(self, organiser: OrganiserView, booking_id: int, data: JSONBody[dict[str, Any]],
                               now: dt.datetime) -> Response[Any]:
-        outcome = data.get("outcome")
-        if outcome not in ("attended", "absent"):
-            return problem(422, "invalid", "outcome must be attended or absent",
-                           [FieldProblem("outcome", "Use attended or absent")])
         try:
-            was = await mark(booking_id, Outcome(outcome), organiser=organiser, now=now)
+            outcome = validate(MarkIn, data, MARK_MESSAGES).outcome
+        except InvalidInput as exc:
+            return problem(422, "invalid", "outcome must be attended or absent",
+                           [FieldProblem(field=f, message=m) for f, m in exc.errors.items()])
+        try:
+            was = await mark(booking_id, outcome, organiser=organiser, now=now)
         except NotAttendable:
             return problem(404, "not_found", "No confirmed booking with that id")
+        outcome = outcome.value
         return Response({"booking_id": booking_id, "attendance": outcome, "was": was})

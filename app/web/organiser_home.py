@@ -7,15 +7,16 @@ import datetime as dt
 from litestar import Controller, get, post
 from litestar.response import Redirect, Template
 
-from app.config import Settings
+from app.config import Config
+from app.errors import DomainError
 from app.organisers.services import (
-    OrganiserExists,
     OrganiserView,
     invite_organiser,
     list_organisers,
 )
 from app.programme.services import EventFilters, list_events
-from app.web.errors import error_summary
+from app.web.errors import error_summary, field_errors
+from app.web.forms import InviteOrganiserForm, read
 from app.web.templating import FormData
 
 
@@ -40,19 +41,14 @@ class OrganiserHome(Controller):
 
     @post("/accounts", name="organiser_invite")
     async def invite(self, organiser: OrganiserView, data: FormData, now: dt.datetime,
-                     settings: Settings) -> Template | Redirect:
-        name, email = data.get("name", "").strip(), data.get("email", "").strip()
-        errors: dict[str, str] = {}
-        if not name:
-            errors["name"] = "Enter their full name"
-        if "@" not in email or len(email) > 254 or " " in email:
-            errors["email"] = "Enter an email address in the correct format, like name@example.com"
-        if not errors:
-            try:
-                await invite_organiser(email=email, name=name, invited_by=organiser, settings=settings, now=now)
-                return Redirect("/organisers/accounts?invited=true", status_code=303)
-            except OrganiserExists:
-                errors["email"] = "There is already an organiser with this email address"
+                     config: Config) -> Template | Redirect:
+        try:
+            form = read(InviteOrganiserForm, data)
+            await invite_organiser(email=str(form.email), name=form.name, invited_by=organiser, config=config,
+                                   now=now)
+            return Redirect("/organisers/accounts?invited=true", status_code=303)
+        except DomainError as exc:
+            errors = field_errors(exc, default_field="email")
         return Template("organisers/accounts.html", status_code=400, context={
             "organiser": organiser, "organisers": await list_organisers(), "form": data,
             "field_errors": errors, "errors": error_summary(errors), "invited": False})

@@ -9,7 +9,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from app.areas import QUADRANT_LABELS, Quadrant, Term
-from app.config import Settings
+from app.config import Config
 from app.programme.services import EventFilters, get_event, list_events, list_kinds
 from app.web.feeds import feed_links
 
@@ -35,7 +35,7 @@ class ProgrammePages(Controller):
     include_in_schema = False
 
     @get("/", name="programme")
-    async def programme(self, now: dt.datetime, settings: Settings, quadrant: FromQuery[str | None] = None,
+    async def programme(self, now: dt.datetime, config: Config, quadrant: FromQuery[str | None] = None,
                         kind: FromQuery[str | None] = None, term: FromQuery[str | None] = None) -> Template:
         filters = parse_filters(quadrant, kind, term)
         events = await list_events(filters, now)
@@ -48,7 +48,7 @@ class ProgrammePages(Controller):
             "quadrant_options": _options(quadrants, quadrant),
             "kind_options": _options([(k["code"], k["name"]) for k in kinds], kind),
             "term_options": _options([(t.value, t.label) for t in Term], term),
-            "feeds": feed_links(settings, kinds),
+            "feeds": feed_links(config, kinds),
         })
 
     @get("/events/{event_id:int}", name="event")

@@ -8,12 +8,13 @@ from typing import Any
 from litestar import Controller, get, post
 from litestar.response import Redirect, Template
 
-from app.areas import QUADRANT_LABELS
-from app.config import Settings
+from app.areas import LONDON, QUADRANT_LABELS
+from app.config import Config
 from app.errors import DomainError
 from app.organisers.services import OrganiserView
 from app.planning.events import cancel_event
 from app.planning.manage import (
+    EventDetails,
     create_event,
     list_kind_options,
     list_venues,
@@ -23,7 +24,7 @@ from app.planning.manage import (
 from app.programme.services import get_event, get_join_url
 from app.tables.programme import Venue
 from app.web.errors import error_summary, field_errors
-from app.web.event_form import EventFormErrors, form_from_event, parse_event_form
+from app.web.forms import CancelEventForm, EventForm, VenueForm, read
 from app.web.templating import FormData
 
 
@@ -45,8 +46,9 @@ async def _event_form(organiser: OrganiserView, form: dict[str, str], errors: di
     })
 
 
-async def _ids() -> tuple[set[int], set[int]]:
-    return {k["id"] for k in await list_kind_options()}, {v["id"] for v in await list_venues()}
+async def _read_event_form(data: dict[str, str]) -> EventDetails:
+    known = {"kind_ids": {k["id"] for k in await list_kind_options()}, "venue_ids": {v["id"] for v in await list_venues()}}
+    return read(EventForm, data, context=known).details()
 
 
 class ProgrammeAdmin(Controller):
@@ -60,11 +62,11 @@ class ProgrammeAdmin(Controller):
     @post("/events/new", name="organiser_event_create")
     async def create(self, organiser: OrganiserView, data: FormData, now: dt.datetime) -> Template | Redirect:
         try:
-            details = parse_event_form(data, *await _ids())
-        except EventFormErrors as exc:
-            return await _event_form(organiser, data, exc.errors, action="/organisers/events/new",
-                                     heading="Add an event", status_code=400)
-        event_id = await create_event(details, actor=organiser.email, now=now)
+            details = await _read_event_form(data)
+            event_id = await create_event(details, actor=organiser.email, now=now)
+        except DomainError as exc:
+            return await _event_form(organiser, data, field_errors(exc, ids=EventForm.field_ids),
+                                     action="/organisers/events/new", heading="Add an event", status_code=400)
         return Redirect(f"/organisers/events/{event_id}?created=true", status_code=303)
 
     @get("/events/{event_id:int}/edit", name="organiser_event_edit")
@@ -75,18 +77,15 @@ class ProgrammeAdmin(Controller):
 
     @post("/events/{event_id:int}/edit", name="organiser_event_update")
     async def update(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
-                     settings: Settings) -> Template | Redirect:
+                     config: Config) -> Template | Redirect:
         event = await get_event(event_id, now)
         action = f"/organisers/events/{event_id}/edit"
         try:
-            details = parse_event_form(data, *await _ids())
-            told = await update_event(event_id, details, actor=organiser.email, now=now, settings=settings)
-        except EventFormErrors as exc:
-            return await _event_form(organiser, data, exc.errors, action=action, heading="Change the event",
-                                     status_code=400, event=event)
+            details = await _read_event_form(data)
+            told = await update_event(event_id, details, actor=organiser.email, now=now, config=config)
         except DomainError as exc:
-            return await _event_form(organiser, data, field_errors(exc), action=action, heading="Change the event",
-                                     status_code=400, event=event)
+            return await _event_form(organiser, data, field_errors(exc, ids=EventForm.field_ids), action=action,
+                                     heading="Change the event", status_code=400, event=event)
         return Redirect(f"/organisers/events/{event_id}?updated={len(told)}", status_code=303)
 
     @get("/events/{event_id:int}/cancel", name="organiser_event_cancel_form")
@@ -96,9 +95,9 @@ class ProgrammeAdmin(Controller):
 
     @post("/events/{event_id:int}/cancel", name="organiser_event_cancel")
     async def cancel(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
-                     settings: Settings) -> Redirect:
-        await cancel_event(event_id, reason=data.get("reason", "").strip()[:1000], actor=organiser.email, now=now,
-                           settings=settings)
+                     config: Config) -> Redirect:
+        form = read(CancelEventForm, data)
+        await cancel_event(event_id, reason=form.reason, actor=organiser.email, now=now, config=config)
         return Redirect(f"/organisers/events/{event_id}", status_code=303)
 
     @get("/venues", name="organiser_venues")
@@ -120,13 +119,13 @@ class ProgrammeAdmin(Controller):
 
     @post("/venues/new", name="organiser_venue_create")
     async def venue_create(self, organiser: OrganiserView, data: FormData, now: dt.datetime,
-                           settings: Settings) -> Template | Redirect:
-        return await _save_venue(organiser, None, data, now, settings)
+                           config: Config) -> Template | Redirect:
+        return await _save_venue(organiser, None, data, now, config)
 
     @post("/venues/{venue_id:int}/edit", name="organiser_venue_update")
     async def venue_update(self, organiser: OrganiserView, venue_id: int, data: FormData, now: dt.datetime,
-                           settings: Settings) -> Template | Redirect:
-        return await _save_venue(organiser, venue_id, data, now, settings)
+                           config: Config) -> Template | Redirect:
+        return await _save_venue(organiser, venue_id, data, now, config)
 
 
 def _venue_form(organiser: OrganiserView, venue_id: int | None, form: dict[str, str], errors: dict[str, str],
@@ -137,13 +136,26 @@ def _venue_form(organiser: OrganiserView, venue_id: int | None, form: dict[str, 
 
 
 async def _save_venue(organiser: OrganiserView, venue_id: int | None, data: dict[str, str], now: dt.datetime,
-                      settings: Settings) -> Template | Redirect:
-    fields = {k: data.get(k, "").strip() for k in ("name", "address", "postcode")}
-    errors = {k: message for k, message in (("name", "Enter the name of the venue"), ("address", "Enter the address"),
-                                            ("postcode", "Enter the postcode")) if not fields[k]}
-    if len(fields["postcode"]) > 10:
-        errors["postcode"] = "Enter a real postcode, like CM18 7BL"
-    if errors:
-        return _venue_form(organiser, venue_id, data, errors, 400)
-    await save_venue(venue_id, **fields, actor=organiser.email, now=now, settings=settings)
+                      config: Config) -> Template | Redirect:
+    try:
+        form = read(VenueForm, data)
+        await save_venue(venue_id, name=form.name, address=form.address, postcode=form.postcode,
+                         actor=organiser.email, now=now, config=config)
+    except DomainError as exc:
+        return _venue_form(organiser, venue_id, data, field_errors(exc, default_field="name"), 400)
     return Redirect("/organisers/venues", status_code=303)
+
+
+def form_from_event(event: Any, join_url: str) -> dict[str, str]:
+    """The edit form filled from an event as it is."""
+    start, end = event.local_start, event.local_end
+    form = {"title": event.title, "kind": str(event.kind_id), "where": event.quadrant.value if event.quadrant else "online",
+            "venue": str(event.venue.id) if event.venue else "", "join_url": join_url,
+            "date-day": str(start.day), "date-month": str(start.month), "date-year": str(start.year),
+            "start_time": f"{start:%H:%M}", "end_time": f"{end:%H:%M}", "capacity": str(event.availability.capacity)}
+    for prefix, moment in (("opens", event.booking_opens_at), ("closes", event.booking_closes_at)):
+        if moment:
+            local_moment = moment.astimezone(LONDON)
+            form.update({f"{prefix}-day": str(local_moment.day), f"{prefix}-month": str(local_moment.month),
+                         f"{prefix}-year": str(local_moment.year)})
+    return form

@@ -11,7 +11,8 @@ from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.exports import safe_cell, table_csv, table_xlsx
-from app.config import Settings
+from app.config import Config
+from app.errors import InvalidInput
 from app.organisers.services import OrganiserView
 from app.questionnaire.dashboard import chart_rows, dashboard
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
@@ -32,7 +33,8 @@ from app.questionnaire.services import (
     send_questionnaire,
 )
 from app.tables.register import Setting
-from app.web.errors import error_summary
+from app.web.errors import error_summary, field_errors
+from app.web.forms import SendQuestionnaireForm, read
 from app.web.templating import FormData
 
 
@@ -86,7 +88,8 @@ class QuestionnairePages(Controller):
         except ResponseNotFound:
             raise NotFoundException() from None
         except AnswersIncomplete as exc:
-            return await _questionnaire_page(token, now, declare_errors=exc.errors, declare_form=data, status_code=400)
+            return await _questionnaire_page(token, now, declare_errors=field_errors(exc, ids={"completed": "completed-day"}),
+                                             declare_form=data, status_code=400)
         return Redirect(f"/questionnaire/{token}#training", status_code=303)
 
 
@@ -153,11 +156,12 @@ class QuestionnaireAdmin(Controller):
 
     @post("/settings/{setting_id:int}/questionnaire", name="organiser_send_questionnaire")
     async def send(self, organiser: OrganiserView, setting_id: int, data: FormData, now: dt.datetime,
-                   settings: Settings) -> Redirect:
-        email = data.get("email", "").strip()
-        if "@" not in email or len(email) > 254 or " " in email:
+                   config: Config) -> Redirect:
+        try:
+            email = str(read(SendQuestionnaireForm, data).email)
+        except InvalidInput:
             return Redirect(f"/organisers/settings/{setting_id}?send_error=true#questionnaire", status_code=303)
-        await send_questionnaire(setting_id, email, actor=organiser.email, now=now, settings=settings)
+        await send_questionnaire(setting_id, email, actor=organiser.email, now=now, config=config)
         return Redirect(f"/organisers/settings/{setting_id}?sent=true#questionnaire", status_code=303)
 
 

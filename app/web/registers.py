@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
@@ -35,16 +36,18 @@ from app.bookings.services import (
     cancel_booking,
 )
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
-from app.config import Settings
+from app.config import Config
+from app.errors import DomainError, InvalidInput
 from app.organisers.services import OrganiserView
 from app.programme.services import get_event
 from app.tables.attendance import MarkSource, Outcome
 from app.tables.bookings import ROLE_LABELS, Booking, BookingSource, BookingStatus
 from app.tables.register import Person
 from app.web.errors import error_summary, field_errors
+from app.web.forms import CancelBookingForm, ChaseForm, MarkForm, TeamsMinimumForm, read
 from app.web.templating import FormData
 
-OUTCOME_LABELS = {"attended": "Attended", "absent": "Absent", None: "Not marked"}
+OUTCOME_LABELS = {Outcome.attended.value: "Attended", Outcome.absent.value: "Absent", None: "Not marked"}
 
 
 def _role_items(selected: str | None) -> list[dict[str, Any]]:
@@ -97,7 +100,7 @@ class RegisterPages(Controller):
 
     @post("/events/{event_id:int}/bookings/new", name="organiser_booking_create")
     async def booking_create(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
-                             settings: Settings) -> Template | Redirect:
+                             config: Config) -> Template | Redirect:
         walk_in = data.get("walk_in") == "true"
         override = data.get("override") == "yes"
         event, _, counts = await register(event_id, now)
@@ -105,12 +108,12 @@ class RegisterPages(Controller):
             request = booking_from_form(data)
             if walk_in:
                 await admit_walk_in(event_id, request, organiser=organiser, override=override, now=now,
-                                    settings=settings)
+                                    config=config)
             else:
-                await book_place(event_id, request, now=now, settings=settings, actor=organiser.email,
+                await book_place(event_id, request, now=now, config=config, actor=organiser.email,
                                  source=BookingSource.organiser)
         except InvalidBooking as exc:
-            errors = field_errors(exc, ids=FORM_FIELD_IDS, default_field="name")
+            errors = field_errors(exc, ids=FORM_FIELD_IDS, default_field="name", only_ids=True)
             return _person_form(organiser, event, counts, data, errors, walk_in=walk_in, status_code=400)
         except EventFull:
             if not walk_in:
@@ -136,22 +139,23 @@ class RegisterPages(Controller):
 
     @post("/events/{event_id:int}/bookings/{booking_id:int}/cancel", name="organiser_booking_cancel")
     async def booking_cancel(self, organiser: OrganiserView, event_id: int, booking_id: int, data: FormData,
-                             now: dt.datetime, settings: Settings) -> Template | Redirect:
-        reason = data.get("reason", "").strip()
+                             now: dt.datetime, config: Config) -> Template | Redirect:
         found = await Booking.select(Booking.manage_token).where(
             (Booking.id == booking_id) & (Booking.event == event_id)).first()
         if found is None:
             raise NotFoundException()
-        if not reason:
+        try:
+            form = read(CancelBookingForm, data)
+        except DomainError as exc:
             event, rows, _ = await register(event_id, now)
             row = next(r for r in rows if r.booking_id == booking_id)
-            errors = {"reason": "Enter the reason for cancelling"}
+            errors = field_errors(exc, default_field="reason")
             return Template("organisers/booking_cancel.html", status_code=400, context={
                 "organiser": organiser, "event": event, "row": row, "field_errors": errors,
                 "errors": error_summary(errors)})
         try:
-            await cancel_booking(found["manage_token"], actor=organiser.email, reason=reason[:1000], now=now,
-                                 settings=settings)
+            await cancel_booking(found["manage_token"], actor=organiser.email, reason=form.reason, now=now,
+                                 config=config)
         except EventAlreadyStarted:
             pass  # the register shows it is still confirmed; attendance is the record now
         return Redirect(f"/organisers/events/{event_id}", status_code=303)
@@ -171,9 +175,12 @@ class RegisterPages(Controller):
     @post("/events/{event_id:int}/attendance/{booking_id:int}", name="organiser_mark")
     async def mark_one(self, organiser: OrganiserView, event_id: int, booking_id: int, data: FormData,
                        request: Request[Any, Any, Any], now: dt.datetime) -> Response[Any] | Redirect:
-        outcome = data.get("outcome")
-        if outcome not in ("attended", "absent"):
-            return Response({"detail": "outcome must be attended or absent"}, status_code=400)
+        try:
+            form = read(MarkForm, data)
+        except DomainError as exc:
+            return Response({"detail": exc.message if not isinstance(exc, InvalidInput) else next(iter(exc.errors.values()))},
+                            status_code=400)
+        outcome = form.outcome
         try:
             await mark(booking_id, Outcome(outcome), organiser=organiser, now=now, event_id=event_id)
         except NotAttendable:
@@ -182,10 +189,8 @@ class RegisterPages(Controller):
             person = await Booking.select(Booking.person.name.as_alias("name")).where(Booking.id == booking_id).first()
             return Response({"outcome": outcome, "label": OUTCOME_LABELS[outcome], "name": person["name"]})
         back = f"/organisers/events/{event_id}/attendance"
-        if data.get("q"):
-            from urllib.parse import quote
-
-            back += f"?q={quote(data['q'])}"
+        if form.q:
+            back += f"?q={quote(form.q)}"
         return Redirect(f"{back}#booking-{booking_id}", status_code=303)
 
     @post("/events/{event_id:int}/attendance/rest-absent", name="organiser_mark_rest_absent")
@@ -227,9 +232,10 @@ class RegisterPages(Controller):
 
     @post("/events/{event_id:int}/no-shows/chase", name="organiser_chase")
     async def chase(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
-                    settings: Settings) -> Redirect:
-        count = await chase_no_shows(event_id, organiser=organiser, materials=data.get("materials", "")[:5000],
-                                     now=now, settings=settings)
+                    config: Config) -> Redirect:
+        form = read(ChaseForm, data)
+        count = await chase_no_shows(event_id, organiser=organiser, materials=form.materials, now=now,
+                                     config=config)
         return Redirect(f"/organisers/events/{event_id}/no-shows?chased={count}", status_code=303)
 
     @get("/no-shows", name="organiser_repeat_no_shows")
@@ -269,20 +275,21 @@ class TeamsImportPages(Controller):
     include_in_schema = False
 
     @get("/", name="organiser_teams_import")
-    async def form(self, organiser: OrganiserView, event_id: int, now: dt.datetime, settings: Settings) -> Template:
+    async def form(self, organiser: OrganiserView, event_id: int, now: dt.datetime, config: Config) -> Template:
         return Template("organisers/teams_import.html", context={
             "organiser": organiser, "event": await get_event(event_id, now), "field_errors": {},
-            "minimum": settings.teams_min_minutes})
+            "minimum": config.teams_min_minutes})
 
     @post("/", name="organiser_teams_import_upload")
-    async def upload(self, organiser: OrganiserView, event_id: int, now: dt.datetime, settings: Settings,
+    async def upload(self, organiser: OrganiserView, event_id: int, now: dt.datetime, config: Config,
                      data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Template:
         event = await get_event(event_id, now)
         errors: dict[str, str] = {}
         minimum_text = str(data.get("minimum", "")).strip()
-        minimum = int(minimum_text) if minimum_text.isdigit() and 0 < int(minimum_text) <= 600 else None
-        if minimum is None:
-            errors["minimum"] = "Enter the minimum minutes as a whole number from 1 to 600"
+        try:
+            minimum = read(TeamsMinimumForm, {"minimum": minimum_text}).minimum
+        except InvalidInput as exc:
+            errors.update(exc.errors)
         upload = data.get("report")
         content = await upload.read() if upload is not None and hasattr(upload, "read") else b""
         if not content:
@@ -301,8 +308,8 @@ class TeamsImportPages(Controller):
 
     @post("/resolve", name="organiser_teams_resolve")
     async def resolve_unmatched(self, organiser: OrganiserView, event_id: int, data: FormData,
-                                now: dt.datetime) -> Redirect:
-        minimum = int(data.get("minimum", "30")) if data.get("minimum", "").isdigit() else 30
+                                now: dt.datetime, config: Config) -> Redirect:
+        minimum = read(TeamsMinimumForm, {"minimum": data.get("minimum") or config.teams_min_minutes}).minimum
         choices = []
         for key, value in data.items():
             if key.startswith("booking-") and value.isdigit():

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.services import setting_bookings, tally_people
+from app.errors import InvalidInput
 from app.organisers.services import OrganiserView
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.seeding import list_questions
@@ -20,6 +21,7 @@ from app.register.services import MergeRefused, merge_setting, search_settings
 from app.tables.bookings import ROLE_LABELS, Role
 from app.tables.questionnaire import Response
 from app.tables.register import Setting
+from app.web.forms import MergeForm, read
 from app.web.templating import FormData
 
 
@@ -65,12 +67,13 @@ class SettingsAdmin(Controller):
 
     @post("/{setting_id:int}/merge", name="organiser_setting_merge")
     async def merge(self, organiser: OrganiserView, setting_id: int, data: FormData) -> Redirect | Template:
-        target = data.get("target", "")
-        if not target.isdigit():
+        try:
+            target = read(MergeForm, data).target
+        except InvalidInput:
             return Redirect(f"/organisers/settings/{setting_id}?merge_error=true#merge", status_code=303)
         try:
-            await merge_setting(setting_id, int(target), actor=organiser.email)
+            await merge_setting(setting_id, target, actor=organiser.email)
         except MergeRefused as exc:
             return Template("errors/message.html", status_code=409, context={
-                "heading": "These settings cannot be merged", "paragraphs": [str(exc)]})
+                "heading": "These settings cannot be merged", "paragraphs": [exc.message]})
         return Redirect(f"/organisers/settings/{target}", status_code=303)

@@ -18,7 +18,7 @@ from litestar.params import Body
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from app.config import PROJECT_ROOT, TEMPLATES_DIR, Settings
+from app.config import PROJECT_ROOT, TEMPLATES_DIR, Config
 from app.formats import clock_time, long_date, time_range
 
 #: A page form's fields, as Litestar hands them to a handler.
@@ -27,7 +27,7 @@ FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENC
 ASSETS_DIR = PROJECT_ROOT / "frontend" / "dist"
 
 
-def make_environment(settings: Settings) -> Environment:
+def make_environment(config: Config) -> Environment:
     env = Environment(
         loader=ChoiceLoader([
             FileSystemLoader(str(TEMPLATES_DIR)),
@@ -41,16 +41,16 @@ def make_environment(settings: Settings) -> Environment:
         "value": str(s["id"]), "text": f"{s['name']}" + (f" (URN {s['urn']})" if s.get("urn") else "")})
     env.globals.update(
         time_range=time_range,
-        service_name=settings.service_name,
-        council_name=settings.council_name,
-        booking_support_email=settings.booking_support_email,
-        base_url=settings.base_url,
+        service_name=config.service_name,
+        council_name=config.council_name,
+        booking_support_email=config.booking_support_email,
+        base_url=config.base_url,
     )
     return env
 
 
-def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
-    env = make_environment(settings)
+def template_config(config: Config) -> TemplateConfig[JinjaTemplateEngine]:
+    env = make_environment(config)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 

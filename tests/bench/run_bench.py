@@ -118,15 +118,15 @@ async def bench_sender(engine: str, url: str, count: int = 1000) -> list[str]:
     now = dt.datetime.now(dt.timezone.utc)
     sink = support.SmtpSink().start()
     try:
-        settings = f.SETTINGS.with_overrides(smtp_host="127.0.0.1", smtp_port=sink.port, smtp_starttls=False)
+        config = f.CONFIG.with_overrides(smtp_host="127.0.0.1", smtp_port=sink.port, smtp_starttls=False)
         event_id = await f.event(now=now, capacity=count + 10, title="Sender benchmark")
         started = time.perf_counter()
         for n in range(count):
             await book_place(event_id, f.request(f"mail{n}"), source=BookingSource.api, actor="bench", now=now,
-                             settings=settings)
+                             config=config)
         queued = time.perf_counter() - started
         started = time.perf_counter()
-        report = await deliver_due(SmtpTransport(settings), now=lambda: dt.datetime.now(dt.timezone.utc))
+        report = await deliver_due(SmtpTransport(config), now=lambda: dt.datetime.now(dt.timezone.utc))
         sending = time.perf_counter() - started
         counts = await count_by_status()
     finally:

@@ -23,7 +23,7 @@ from app.tables.programme import Event
 from app.tables.register import Person, Setting
 from tests import factories as f
 
-WEB = dict(source=BookingSource.web, actor="public", settings=f.SETTINGS)
+WEB = dict(source=BookingSource.web, actor="public", config=f.CONFIG)
 
 
 async def test_booking_takes_a_place_and_gives_a_reference_and_secret_link(db, now):
@@ -51,7 +51,7 @@ async def test_the_same_email_in_any_case_cannot_book_twice(db, now):
 async def test_after_cancelling_the_same_person_can_book_again(db, now):
     event_id = await f.event(now=now)
     first = await book_place(event_id, f.request(1), **WEB, now=now)
-    await cancel_booking(first.manage_token, actor="public", reason="", settings=f.SETTINGS, now=now)
+    await cancel_booking(first.manage_token, actor="public", reason="", config=f.CONFIG, now=now)
     again = await book_place(event_id, f.request(1), **WEB, now=now)
     assert again.status.value == "confirmed" and again.reference != first.reference
 
@@ -96,7 +96,7 @@ async def test_cancelling_frees_the_place_at_once_and_is_recorded(db, now):
     booking = await book_place(event_id, f.request(1), **WEB, now=now)
     with pytest.raises(EventFull):
         await book_place(event_id, f.request(2), **WEB, now=now)
-    cancelled = await cancel_booking(booking.manage_token, actor="public", reason="Ill", settings=f.SETTINGS, now=now)
+    cancelled = await cancel_booking(booking.manage_token, actor="public", reason="Ill", config=f.CONFIG, now=now)
     assert cancelled.status.value == "cancelled" and cancelled.cancelled_at is not None
     assert (await get_event(event_id, now)).availability.places_left == 1
     second = await book_place(event_id, f.request(2), **WEB, now=now)
@@ -109,8 +109,8 @@ async def test_cancelling_twice_frees_only_one_place(db, now):
     event_id = await f.event(now=now, capacity=3)
     booking = await book_place(event_id, f.request(1), **WEB, now=now)
     await book_place(event_id, f.request(2), **WEB, now=now)
-    await cancel_booking(booking.manage_token, actor="public", reason="", settings=f.SETTINGS, now=now)
-    await cancel_booking(booking.manage_token, actor="public", reason="", settings=f.SETTINGS, now=now)
+    await cancel_booking(booking.manage_token, actor="public", reason="", config=f.CONFIG, now=now)
+    await cancel_booking(booking.manage_token, actor="public", reason="", config=f.CONFIG, now=now)
     event = await get_event(event_id, now)
     assert event.availability.places_taken == 1 == await count_active_bookings(event_id)
 
@@ -119,7 +119,7 @@ async def test_a_booking_cannot_be_cancelled_once_the_event_has_started(db, now)
     event_id = await f.event(now=now, starts_in=dt.timedelta(hours=1))
     booking = await book_place(event_id, f.request(1), **WEB, now=now)
     with pytest.raises(EventAlreadyStarted):
-        await cancel_booking(booking.manage_token, actor="public", reason="", settings=f.SETTINGS, now=now + dt.timedelta(hours=2))
+        await cancel_booking(booking.manage_token, actor="public", reason="", config=f.CONFIG, now=now + dt.timedelta(hours=2))
     assert (await get_booking(booking.manage_token, now)).status.value == "confirmed"
 
 
@@ -127,7 +127,7 @@ async def test_an_unknown_manage_token_is_not_found(db, now):
     with pytest.raises(BookingNotFound):
         await get_booking("not-a-token", now)
     with pytest.raises(BookingNotFound):
-        await cancel_booking("not-a-token", actor="public", reason="", settings=f.SETTINGS, now=now)
+        await cancel_booking("not-a-token", actor="public", reason="", config=f.CONFIG, now=now)
 
 
 async def test_settings_are_found_by_urn_then_by_name(db, now):

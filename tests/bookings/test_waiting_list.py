@@ -68,8 +68,8 @@ async def test_an_offer_not_taken_in_time_passes_to_the_next_person(client, now)
     event_id, [holder] = await full_event(client, now)
     first, second = await join(client, event_id, 1), await join(client, event_id, 2)
     await client.post(f"/api/bookings/{holder['manage_token']}/cancel")
-    assert await expire_offers(now=now + dt.timedelta(hours=47), settings=f.SETTINGS) == 0
-    assert await expire_offers(now=now + dt.timedelta(hours=49), settings=f.SETTINGS) == 1
+    assert await expire_offers(now=now + dt.timedelta(hours=47), config=f.CONFIG) == 0
+    assert await expire_offers(now=now + dt.timedelta(hours=49), config=f.CONFIG) == 1
     later = now + dt.timedelta(hours=49)
     assert (await get_booking(first["manage_token"], later)).status.value == "cancelled"
     assert (await get_booking(second["manage_token"], later)).status.value == "offered"
@@ -82,7 +82,7 @@ async def test_raising_the_capacity_offers_the_new_places(client, now):
 
     event_id, _ = await full_event(client, now)
     waiting = [await join(client, event_id, n) for n in range(3)]
-    await set_capacity(event_id, 3, actor="organiser@test", now=now, settings=f.SETTINGS)
+    await set_capacity(event_id, 3, actor="organiser@test", now=now, config=f.CONFIG)
     statuses = [(await client.get(f"/api/bookings/{w['manage_token']}")).json()["status"] for w in waiting]
     assert statuses == ["offered", "offered", "waitlisted"]
     assert (await Event.select(Event.places_taken).where(Event.id == event_id).first())["places_taken"] == 3

@@ -4,7 +4,7 @@ accepting an offered place, and an invited organiser setting a password."""
 import httpx
 from playwright.async_api import expect
 
-from app.config import Settings
+from app.config import Config
 from app.organisers.services import OrganiserView, invite_organiser
 from app.tables.organisers import Organiser
 from app.tables.programme import Event
@@ -44,7 +44,7 @@ async def test_an_invited_organiser_sets_a_password(browser, server, now, smtp_s
 
     inviter = await create_organiser(email="jo@essex.gov.uk", name="Jo", password="correct horse battery", now=now)
     await invite_organiser(email="sam@essex.gov.uk", name="Sam", invited_by=OrganiserView(inviter.id, inviter.email, inviter.name),
-                           settings=Settings(base_url=server.base_url), now=now)
+                           config=Config(base_url=server.base_url), now=now)
     import re
 
     for _ in range(100):

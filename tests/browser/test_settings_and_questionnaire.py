@@ -5,7 +5,7 @@ import re
 
 from playwright.async_api import expect
 
-from app.config import Settings
+from app.config import Config
 from app.questionnaire.seeding import seed_questionnaire
 from app.questionnaire.services import send_questionnaire
 from app.register.importer import import_settings
@@ -41,7 +41,7 @@ async def test_completing_the_questionnaire(browser, server, now):
     await import_settings(csv_bytes(GIAS))
     oak = (await Setting.select(Setting.id).where(Setting.urn == "115000").first())["id"]
     token = await send_questionnaire(oak, "dsl@oak.example.org", actor="test", now=now,
-                                     settings=Settings(base_url=server.base_url))
+                                     config=Config(base_url=server.base_url))
     page = await browser.new_page()
     await page.goto(f"{server.base_url}/questionnaire/{token}")
     await expect(page.get_by_role("heading", name="Early Years Safeguarding Questionnaire")).to_be_visible()
@@ -66,7 +66,7 @@ async def test_the_organisers_questionnaire_settings_and_dashboard_pages(browser
     await seed_questionnaire()
     await import_settings(csv_bytes(GIAS))
     oak = (await Setting.select(Setting.id).where(Setting.urn == "115000").first())["id"]
-    await send_questionnaire(oak, "dsl@oak.example.org", actor="test", now=now, settings=Settings(base_url=server.base_url))
+    await send_questionnaire(oak, "dsl@oak.example.org", actor="test", now=now, config=Config(base_url=server.base_url))
     from app.tables.questionnaire import Response
 
     response_id = (await Response.select(Response.id).first())["id"]

@@ -22,9 +22,9 @@ from tests import factories as f
 from tests.support import SmtpSink, calendar_parts, free_port
 
 
-def book(event_id, n, settings, now, **kw):
+def book(event_id, n, config, now, **kw):
     return book_place(event_id, f.request(n, **kw), source=BookingSource.web, actor="public", now=now,
-                      settings=settings)
+                      config=config)
 
 
 def vevent(message):
@@ -33,10 +33,10 @@ def vevent(message):
     return content_type, cal["METHOD"], cal.walk("VEVENT")[0]
 
 
-async def test_the_confirmation_arrives_with_a_meeting_request(db, now, smtp_server, mail_settings):
+async def test_the_confirmation_arrives_with_a_meeting_request(db, now, smtp_server, mail_config):
     event_id = await f.event(now=now, title="West Safeguarding Forum")
-    booking = await book(event_id, 1, mail_settings, now)
-    report = await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    booking = await book(event_id, 1, mail_config, now)
+    report = await deliver_due(SmtpTransport(mail_config), now=lambda: now)
     assert report.sent == 1
     [received] = smtp_server.messages
     assert received["rcpt"] == ["person1@school.example.org"]
@@ -68,20 +68,20 @@ async def test_the_confirmation_arrives_with_a_meeting_request(db, now, smtp_ser
     assert 'src="cid:checkin-qr@safeguarding-bookings"' in html
 
 
-async def test_online_confirmations_have_no_check_in_code(db, now, smtp_server, mail_settings):
+async def test_online_confirmations_have_no_check_in_code(db, now, smtp_server, mail_config):
     event_id = await f.event(now=now, quadrant=None)
-    await book(event_id, 1, mail_settings, now)
-    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    await book(event_id, 1, mail_config, now)
+    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
     [message] = smtp_server.parsed()
     assert "image/png" not in [p.get_content_type() for p in message.walk()]
 
 
-async def test_online_bookers_get_the_teams_link_in_the_email_and_the_invite(db, now, smtp_server, mail_settings):
+async def test_online_bookers_get_the_teams_link_in_the_email_and_the_invite(db, now, smtp_server, mail_config):
     event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
     url = "https://teams.microsoft.com/l/meetup-join/abc"
     await Event.update({Event.join_url: url}).where(Event.id == event_id)
-    await book(event_id, 1, mail_settings, now)
-    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    await book(event_id, 1, mail_config, now)
+    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
     [message] = smtp_server.parsed()
     assert url in message.get_body(("plain",)).get_content()
     _, _, event = vevent(message)
@@ -89,18 +89,18 @@ async def test_online_bookers_get_the_teams_link_in_the_email_and_the_invite(db,
     assert url in str(event["DESCRIPTION"]) and str(event["X-MICROSOFT-SKYPETEAMSMEETINGURL"]) == url
 
 
-async def test_a_venue_change_then_a_cancellation_update_the_same_meeting(db, now, smtp_server, mail_settings):
+async def test_a_venue_change_then_a_cancellation_update_the_same_meeting(db, now, smtp_server, mail_config):
     from app.tables.programme import Venue
 
     event_id = await f.event(now=now, title="South Safeguarding Forum")
-    booking = await book(event_id, 1, mail_settings, now)
+    booking = await book(event_id, 1, mail_config, now)
     new_venue = (await Venue.insert(Venue(name="Basildon Lower Academy", address="Timberlog Close, Basildon, Essex",
                                           postcode="SS14 1UX")).returning(Venue.id))[0]["id"]
     changes = await change_event(event_id, EventChange(venue_id=new_venue), actor="cli", now=now,
-                                 settings=mail_settings)
+                                 config=mail_config)
     assert changes and "Basildon Lower Academy" in changes[0]
-    await cancel_booking(booking.manage_token, actor="public", reason="", now=now, settings=mail_settings)
-    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    await cancel_booking(booking.manage_token, actor="public", reason="", now=now, config=mail_config)
+    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
     first, update, cancel = smtp_server.parsed()
     assert update["Subject"].startswith("Change to your booking")
     assert "The venue is now Basildon Lower Academy" in update.get_body(("plain",)).get_content()
@@ -113,17 +113,17 @@ async def test_a_venue_change_then_a_cancellation_update_the_same_meeting(db, no
     assert seen[2][0] == "text/calendar; method=CANCEL"
 
 
-async def test_a_time_change_moves_the_meeting_and_says_what_changed(db, now, smtp_server, mail_settings):
+async def test_a_time_change_moves_the_meeting_and_says_what_changed(db, now, smtp_server, mail_config):
     event_id = await f.event(now=now)
-    await book(event_id, 1, mail_settings, now)
-    await book(event_id, 2, mail_settings, now)
+    await book(event_id, 1, mail_config, now)
+    await book(event_id, 2, mail_config, now)
     event = await get_event(event_id, now)
     later = event.starts_at + dt.timedelta(minutes=30)
     await change_event(event_id, EventChange(starts_at=later, ends_at=event.ends_at + dt.timedelta(minutes=30)),
-                       actor="cli", now=now, settings=mail_settings)
+                       actor="cli", now=now, config=mail_config)
     # Nothing changes the second time: nobody is emailed again.
-    assert await change_event(event_id, EventChange(starts_at=later), actor="cli", now=now, settings=mail_settings) == []
-    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    assert await change_event(event_id, EventChange(starts_at=later), actor="cli", now=now, config=mail_config) == []
+    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
     updates = [m for m in smtp_server.parsed() if m["Subject"].startswith("Change")]
     assert sorted(m["To"] for m in updates) == ["person1@school.example.org", "person2@school.example.org"]
     for message in updates:
@@ -132,14 +132,14 @@ async def test_a_time_change_moves_the_meeting_and_says_what_changed(db, now, sm
         assert "The date and time are now" in message.get_body(("plain",)).get_content()
 
 
-async def test_cancelling_an_event_cancels_every_booking_and_tells_each_booker(db, now, smtp_server, mail_settings):
+async def test_cancelling_an_event_cancels_every_booking_and_tells_each_booker(db, now, smtp_server, mail_config):
     event_id = await f.event(now=now, capacity=5)
     for n in range(3):
-        await book(event_id, n, mail_settings, now)
+        await book(event_id, n, mail_config, now)
     told = await cancel_event(event_id, reason="The venue is closed for repairs.", actor="cli", now=now,
-                              settings=mail_settings)
+                              config=mail_config)
     assert told == 3
-    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
     cancels = [m for m in smtp_server.parsed() if m["Subject"].startswith("Cancelled:")]
     assert len(cancels) == 3
     assert all(vevent(m)[1] == "CANCEL" for m in cancels)
@@ -148,25 +148,25 @@ async def test_cancelling_an_event_cancels_every_booking_and_tells_each_booker(d
     assert event.status == "cancelled" and event.availability.places_taken == 0
 
 
-async def test_an_smtp_outage_loses_nothing_and_sends_each_email_exactly_once(db, now, mail_settings):
+async def test_an_smtp_outage_loses_nothing_and_sends_each_email_exactly_once(db, now, mail_config):
     port = free_port()
-    settings = mail_settings.with_overrides(smtp_port=port)  # nothing listens there yet
+    config = mail_config.with_overrides(smtp_port=port)  # nothing listens there yet
     event_id = await f.event(now=now, capacity=10)
     for n in range(5):
-        await book(event_id, n, settings, now)
-    down = await deliver_due(SmtpTransport(settings), now=lambda: now)
+        await book(event_id, n, config, now)
+    down = await deliver_due(SmtpTransport(config), now=lambda: now)
     assert (down.sent, down.retrying) == (0, 5)
     assert await DeliveryAttempt.count().where(DeliveryAttempt.outcome == "error") == 5
     assert (await get_event(event_id, now)).availability.places_taken == 5
     rows = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.last_error, OutboxMessage.next_attempt_at)
     assert {r["status"] for r in rows} == {"pending"} and all("Connect" in r["last_error"] or "refused" in r["last_error"].lower() for r in rows)
     # Too soon to retry: nothing happens.
-    assert (await deliver_due(SmtpTransport(settings), now=lambda: now)).sent == 0
+    assert (await deliver_due(SmtpTransport(config), now=lambda: now)).sent == 0
     sink = SmtpSink(port).start()
     try:
         later = now + dt.timedelta(minutes=5)
-        up = await deliver_due(SmtpTransport(settings), now=lambda: later)
-        again = await deliver_due(SmtpTransport(settings), now=lambda: later + dt.timedelta(hours=2))
+        up = await deliver_due(SmtpTransport(config), now=lambda: later)
+        again = await deliver_due(SmtpTransport(config), now=lambda: later + dt.timedelta(hours=2))
         assert (up.sent, again.sent) == (5, 0)
         received = sorted(m["To"] for m in sink.parsed())
         assert received == sorted(f"person{n}@school.example.org" for n in range(5))
@@ -176,13 +176,13 @@ async def test_an_smtp_outage_loses_nothing_and_sends_each_email_exactly_once(db
     assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 5, "failed": 0}
 
 
-async def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_retried(db, now, mail_settings):
-    settings = mail_settings.with_overrides(smtp_port=free_port())
+async def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_retried(db, now, mail_config):
+    config = mail_config.with_overrides(smtp_port=free_port())
     event_id = await f.event(now=now)
-    await book(event_id, 1, settings, now)
+    await book(event_id, 1, config, now)
     moment = now
     for _ in range(8):
-        await deliver_due(SmtpTransport(settings), now=lambda: moment)
+        await deliver_due(SmtpTransport(config), now=lambda: moment)
         moment += dt.timedelta(hours=2)
     [row] = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.last_error)
     assert row["status"] == "failed" and row["attempts"] == 8 and row["last_error"]
@@ -190,10 +190,10 @@ async def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_retried(
     assert (await count_by_status())["pending"] == 1
 
 
-async def test_two_senders_in_separate_processes_never_send_the_same_message(db, now, smtp_server, mail_settings):
+async def test_two_senders_in_separate_processes_never_send_the_same_message(db, now, smtp_server, mail_config):
     event_id = await f.event(now=now, capacity=200)
     for n in range(120):
-        await book(event_id, n, mail_settings, now)
+        await book(event_id, n, mail_config, now)
     env = {**os.environ, "DATABASE_URL": db, **smtp_server.settings_env()}
     senders = [subprocess.Popen([sys.executable, "-m", "app", "send-mail", "--once"], cwd=PROJECT_ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
@@ -205,20 +205,20 @@ async def test_two_senders_in_separate_processes_never_send_the_same_message(db,
     assert await DeliveryAttempt.count() == 120  # one attempt per message, none repeated
 
 
-async def test_a_reminder_is_sent_once_however_often_the_scheduler_runs(db, now, smtp_server, mail_settings):
+async def test_a_reminder_is_sent_once_however_often_the_scheduler_runs(db, now, smtp_server, mail_config):
     soon = await f.event(now=now, starts_in=dt.timedelta(days=2), title="Mid Safeguarding Forum")
     later = await f.event(now=now, starts_in=dt.timedelta(days=10))
-    booking = await book(soon, 1, mail_settings, now)
-    await book(later, 1, mail_settings, now)
-    cancelled = await book(soon, 2, mail_settings, now)
-    await cancel_booking(cancelled.manage_token, actor="public", reason="", now=now, settings=mail_settings)
-    assert await queue_due_reminders(settings=mail_settings, now=now) == 1
-    assert await queue_due_reminders(settings=mail_settings, now=now) == 0
-    await asyncio.gather(queue_due_reminders(settings=mail_settings, now=now),
-                         queue_due_reminders(settings=mail_settings, now=now))
-    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
-    assert await queue_due_reminders(settings=mail_settings, now=now + dt.timedelta(hours=1)) == 0
-    await deliver_due(SmtpTransport(mail_settings), now=lambda: now + dt.timedelta(hours=1))
+    booking = await book(soon, 1, mail_config, now)
+    await book(later, 1, mail_config, now)
+    cancelled = await book(soon, 2, mail_config, now)
+    await cancel_booking(cancelled.manage_token, actor="public", reason="", now=now, config=mail_config)
+    assert await queue_due_reminders(config=mail_config, now=now) == 1
+    assert await queue_due_reminders(config=mail_config, now=now) == 0
+    await asyncio.gather(queue_due_reminders(config=mail_config, now=now),
+                         queue_due_reminders(config=mail_config, now=now))
+    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
+    assert await queue_due_reminders(config=mail_config, now=now + dt.timedelta(hours=1)) == 0
+    await deliver_due(SmtpTransport(mail_config), now=lambda: now + dt.timedelta(hours=1))
     reminders = [m for m in smtp_server.parsed() if m["Subject"].startswith("Reminder")]
     assert len(reminders) == 1
     text = reminders[0].get_body(("plain",)).get_content()
@@ -227,10 +227,10 @@ async def test_a_reminder_is_sent_once_however_often_the_scheduler_runs(db, now,
 
 
 async def test_without_an_smtp_server_emails_are_written_as_eml_files(db, now, tmp_path):
-    settings = f.SETTINGS.with_overrides(mail_dir=tmp_path / "outbox")
+    config = f.CONFIG.with_overrides(mail_dir=tmp_path / "outbox")
     event_id = await f.event(now=now)
-    await book(event_id, 1, settings, now)
-    report = await deliver_due(FileTransport(settings.mail_dir), now=lambda: now)
+    await book(event_id, 1, config, now)
+    report = await deliver_due(FileTransport(config.mail_dir), now=lambda: now)
     assert report.sent == 1
     [path] = list((tmp_path / "outbox").glob("*.eml"))
     assert "Booking confirmed" in path.read_text()
@@ -238,18 +238,18 @@ async def test_without_an_smtp_server_emails_are_written_as_eml_files(db, now, t
     assert content_types == ['Content-Type: text/calendar; charset="utf-8"; method="REQUEST"']
 
 
-async def test_a_new_time_given_in_london_time_is_stored_and_sent_correctly(db, now, smtp_server, mail_settings):
+async def test_a_new_time_given_in_london_time_is_stored_and_sent_correctly(db, now, smtp_server, mail_config):
     from app.areas import LONDON
 
     event_id = await f.event(now=now, starts_in=dt.timedelta(days=400))
-    await book(event_id, 1, mail_settings, now)
+    await book(event_id, 1, mail_config, now)
     # 28 March 2028 is a Tuesday in BST: 09:30 London is 08:30 UTC.
     starts = dt.datetime(2028, 3, 28, 9, 30, tzinfo=LONDON)
     await change_event(event_id, EventChange(starts_at=starts, ends_at=starts + dt.timedelta(hours=2)),
-                       actor="cli", now=now, settings=mail_settings)
+                       actor="cli", now=now, config=mail_config)
     event = await get_event(event_id, now)
     assert event.starts_at == dt.datetime(2028, 3, 28, 8, 30, tzinfo=dt.timezone.utc)
     assert event.term.value == "spring" and event.academic_year == "2027/28"
-    await deliver_due(SmtpTransport(mail_settings), now=lambda: now)
+    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
     update = smtp_server.parsed()[-1]
     assert "Tuesday 28 March 2028, 9:30am to 11:30am" in update.get_body(("plain",)).get_content()

@@ -15,7 +15,7 @@ async def test_people_long_gone_are_anonymised_and_old_email_bodies_removed(db, 
     old = await f.event(now=now)
     recent = await f.event(now=now)
     for event_id, n in ((old, 1), (recent, 2)):
-        await book_place(event_id, f.request(n), source=BookingSource.web, actor="public", now=now, settings=f.SETTINGS)
+        await book_place(event_id, f.request(n), source=BookingSource.web, actor="public", now=now, config=f.CONFIG)
     await Event.update({Event.starts_at: now - dt.timedelta(days=7 * 365), Event.ends_at: now - dt.timedelta(days=7 * 365 - 1)}).where(Event.id == old)
     await OutboxMessage.update({OutboxMessage.status: "sent", OutboxMessage.created_at: now - dt.timedelta(days=100)}, force=True)
     preview = await purge(now=now, dry_run=True)

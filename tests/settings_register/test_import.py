@@ -66,7 +66,7 @@ async def test_a_booking_typed_in_before_the_register_is_updated_by_the_import(d
 
     event_id = await f.event(now=now)
     await book_place(event_id, f.request(1, setting="little acorns", urn="EY123456"), source=BookingSource.web,
-                     actor="public", now=now, settings=f.SETTINGS)
+                     actor="public", now=now, config=f.CONFIG)
     await import_settings(csv_bytes(EARLY_YEARS))
     row = await Setting.select().where(Setting.urn == "EY123456").first()
     assert row["name"] == "Little Acorns Nursery" and row["on_register"] and row["quadrant"] == "south"
@@ -80,12 +80,12 @@ async def test_a_file_of_another_shape_is_refused_with_a_reason(db):
 async def test_the_booking_form_look_up_finds_register_entries_but_not_childminders(db):
     from litestar.testing import AsyncTestClient
 
-    from app.config import Settings
+    from app.config import Config
     from app.main import create_app
 
     await import_settings(csv_bytes(GIAS))
     await import_settings(csv_bytes(EARLY_YEARS))
-    app = create_app(Settings(database_url=db, secret_key="x", db_pool_size=0, mail_sender_in_process=False))
+    app = create_app(Config(database_url=db, secret_key="x", db_pool_size=0, mail_sender_in_process=False))
     async with AsyncTestClient(app) as client:
         assert (await client.get("/api/settings", params={"q": "oak"})).json() == [{"name": "Oak Primary School", "urn": "115000"}]
         assert (await client.get("/api/settings", params={"q": "ey123456"})).json()[0]["name"] == "Little Acorns Nursery"

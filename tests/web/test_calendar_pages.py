@@ -30,7 +30,7 @@ async def test_feeds_publish_the_programme_whole_and_by_quadrant_and_kind(client
 async def test_a_feed_event_keeps_its_uid_and_raises_its_sequence_when_it_moves(client, now):
     event_id = await f.event(now=now)
     before = icalendar.Calendar.from_ical((await client.get("/calendar/programme.ics")).content).walk("VEVENT")[0]
-    await change_event(event_id, EventChange(venue_id=await f.venue()), actor="cli", now=now, settings=f.SETTINGS)
+    await change_event(event_id, EventChange(venue_id=await f.venue()), actor="cli", now=now, config=f.CONFIG)
     after = icalendar.Calendar.from_ical((await client.get("/calendar/programme.ics")).content).walk("VEVENT")[0]
     assert str(after["UID"]) == str(before["UID"]) == f"event-{event_id}@testserver.local"
     assert after["SEQUENCE"] == before["SEQUENCE"] + 1

@@ -1,0 +1,47 @@
+"""The service's timed jobs, in one place: offers not accepted in time lapse (their places pass to
+the next person waiting) and reminders go a few days before each event.
+
+`run_timed_jobs` is one pass. `timed_jobs` is the hook the sender loop calls on every pass (in the
+app process by default, or in `python -m app send-mail`), running the jobs at most once a minute:
+their own guards (an offer's expiry, a reminder's dedupe key), not this timer, make each happen
+once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from app.bookings.reminders import queue_due_reminders
+from app.bookings.waiting_list import expire_offers
+from app.config import Config
+
+Clock = Callable[[], dt.datetime]
+EVERY = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class JobsReport:
+    offers_lapsed: int
+    reminders_queued: int
+
+
+async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:
+    lapsed = await expire_offers(config=config, now=now)
+    queued = await queue_due_reminders(config=config, now=now)
+    return JobsReport(offers_lapsed=lapsed, reminders_queued=queued)
+
+
+def timed_jobs(config: Config, clock: Clock, every: dt.timedelta = EVERY) -> Callable[[], Awaitable[None]]:
+    """`run_timed_jobs`, at most once per `every`, for the sender loop's `also` hook."""
+    last_run: list[dt.datetime] = []
+
+    async def tick() -> None:
+        now = clock()
+        if last_run and now - last_run[0] < every:
+            return
+        last_run[:] = [now]
+        await run_timed_jobs(config=config, now=now)
+
+    return tick
