@@ -2,9 +2,9 @@
 
 from piccolo.conf.apps import AppRegistry
 
-from app.config import get_settings
+from app.config import get_config
 from app.db import make_engine
 
-DB = make_engine(get_settings().database_url)
+DB = make_engine(get_config().database_url)
 
 APP_REGISTRY = AppRegistry(apps=["app.piccolo_app"])
