@@ -225,9 +225,12 @@ def organiser_command(args: argparse.Namespace) -> int:
         OrganiserExists,
         PasswordTooWeak,
         create_organiser,
+        use_password_profile,
     )
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+
+    use_password_profile(get_config().password_profile)
 
     async def go() -> int:
         try:

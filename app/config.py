@@ -49,6 +49,9 @@ class Config:
     teams_min_minutes: int = 30
     #: Hours a waiting-list offer holds a place.
     offer_hold_hours: int = 48
+    #: argon2-cffi's parameter set for new password hashes (argon2.profiles): keep the default in
+    #: service; the test suite uses "cheapest".
+    password_profile: str = "rfc_9106_low_memory"
     service_name: str = "Safeguarding forums and training"
     council_name: str = "Essex County Council"
     booking_support_email: str = "workforcedevelopment@essex.gov.uk"
@@ -96,7 +99,16 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         reminder_days=int(env.get("REMINDER_DAYS", "3")),
         teams_min_minutes=int(env.get("TEAMS_MIN_MINUTES", "30")),
         offer_hold_hours=int(env.get("OFFER_HOLD_HOURS", "48")),
+        password_profile=_password_profile(env.get("PASSWORD_PROFILE") or Config.password_profile),
     )
+
+
+def _password_profile(name: str) -> str:
+    from argon2 import profiles
+
+    if not hasattr(profiles, name.upper()):
+        raise ValueError(f"PASSWORD_PROFILE must name one of argon2's profiles, like rfc_9106_low_memory, not {name!r}")
+    return name
 
 
 @lru_cache(maxsize=1)

@@ -24,6 +24,7 @@ from app.config import Config, get_config
 from app.db import bind_tables, ensure_migrated, make_engine
 from app.jobs import timed_jobs
 from app.mail.sender import run_sender
+from app.organisers.services import use_password_profile
 from app.programme.services import EventNotFound
 from app.web.api import ApiController
 from app.web.auth import (
@@ -115,6 +116,7 @@ def ids_in_range(connection: Any, _: Any) -> None:
 
 def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Litestar:
     config = config or get_config()
+    use_password_profile(config.password_profile)
     engine = make_engine(config.database_url)
     bind_tables(engine)
 

@@ -7,6 +7,7 @@ the run fails under CI (CI=true), so a green CI always means both databases and 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,7 +18,13 @@ from litestar.testing import AsyncTestClient
 from app.config import Config
 from app.db import bind_tables, make_engine
 from app.main import create_app
+from app.organisers.services import use_password_profile
 from tests import support
+
+# Password hashing at argon2's cheapest parameters, here and in every server and command the tests
+# start: the recommended ones cost tenths of a second a hash, and the tests hash hundreds.
+os.environ["PASSWORD_PROFILE"] = "cheapest"
+use_password_profile("cheapest")
 
 ENGINES = ["sqlite", "postgres"]
 _missing: dict[str, str] = {}
@@ -111,7 +118,7 @@ async def client(db: str) -> AsyncIterator[AsyncTestClient]:
     # No pool: the test client runs the app on its own event loop, and the tests' own queries
     # (factories) run on pytest's; pooled connections cannot cross loops.
     config = Config(database_url=db, base_url="http://testserver.local", secret_key="test-secret",
-                        db_pool_size=0, mail_sender_in_process=False)
+                    password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False)
     async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
         yield client
 

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.audit.services import record
@@ -21,6 +21,15 @@ from app.tables.organisers import Organiser, OrganiserSession
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the email is unknown, so a wrong address takes as long as a wrong password.
 _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+
+def use_password_profile(name: str) -> None:
+    """Hash new passwords with one of argon2-cffi's named parameter sets (`Config.password_profile`):
+    the recommended one in service, "cheapest" in the test suite. A stored hash carries its own
+    parameters, so every hash verifies whatever the profile."""
+    global HASHER, _DUMMY_HASH
+    HASHER = PasswordHasher.from_parameters(getattr(profiles, name.upper()))
+    _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
 
 MAX_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)

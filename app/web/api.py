@@ -6,7 +6,6 @@ Domain errors become problem responses here: 404 unknown event or token, 409 wit
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.areas import Quadrant, Term
 from app.bookings.services import (
@@ -25,7 +24,6 @@ from app.bookings.services import (
 )
 from app.bookings.validation import InvalidBooking, validate_booking
 from app.bookings.waiting_list import accept_offer
-from app.config import Config
 from app.errors import DomainError
 from app.programme.services import get_event, list_events
 from app.register.services import search_settings
@@ -38,6 +36,7 @@ from app.web.api_schemas import (
     booking_out,
     event_out,
 )
+from app.web.dependencies import ConfigDep, Now
 from app.web.errors import problem, problem_for
 from app.web.programme import parse_filters
 
@@ -80,7 +79,7 @@ class ApiController(Controller):
     exception_handlers = None  # set below, once the handlers are defined
 
     @get("/events", summary="List the programme")
-    async def list_events(self, now: dt.datetime, quadrant: QuadrantParam = None, kind: Text = None,
+    async def list_events(self, now: Now, quadrant: QuadrantParam = None, kind: Text = None,
                           term: Text = None, academic_year: Text = None) -> list[EventOut]:
         errors = []
         if quadrant and quadrant not in {*Quadrant._value2member_map_, "online"}:
@@ -103,13 +102,13 @@ class ApiController(Controller):
                 if r["on_register"] and r["setting_type"] != "childminder"][:10]
 
     @get("/events/{event_id:int}", summary="One event")
-    async def get_event(self, event_id: int, now: dt.datetime) -> EventOut:
+    async def get_event(self, event_id: FromPath[int], now: Now) -> EventOut:
         return event_out(await get_event(event_id, now))
 
     @post("/events/{event_id:int}/bookings", summary="Book a place", operation_class=_BookingOperation,
           status_code=201, responses=None)
-    async def book(self, event_id: int, request: Request[Any, Any, Any], now: dt.datetime,
-                   config: Config) -> Response[Any]:
+    async def book(self, event_id: FromPath[int], request: Request[Any, Any, Any], now: Now,
+                   config: ConfigDep) -> Response[Any]:
         try:
             body = msgspec.json.decode(await request.body())
         except msgspec.DecodeError:
@@ -125,16 +124,16 @@ class ApiController(Controller):
 
     @post("/bookings/{manage_token:str}/accept", summary="Accept a place offered from the waiting list",
           status_code=200)
-    async def accept(self, manage_token: str, now: dt.datetime, config: Config) -> Response[Any]:
+    async def accept(self, manage_token: FromPath[str], now: Now, config: ConfigDep) -> Response[Any]:
         await accept_offer(manage_token, now=now, config=config)
         return Response(booking_out(await get_booking(manage_token, now)))
 
     @get("/bookings/{manage_token:str}", summary="A booking, by its manage token")
-    async def get_booking(self, manage_token: str, now: dt.datetime) -> BookingOut:
+    async def get_booking(self, manage_token: FromPath[str], now: Now) -> BookingOut:
         return booking_out(await get_booking(manage_token, now))
 
     @post("/bookings/{manage_token:str}/cancel", summary="Cancel a booking", status_code=200)
-    async def cancel(self, manage_token: str, now: dt.datetime, config: Config) -> BookingOut:
+    async def cancel(self, manage_token: FromPath[str], now: Now, config: ConfigDep) -> BookingOut:
         return booking_out(await cancel_booking(manage_token, actor="api", reason="Cancelled through the API",
                                                 now=now, config=config))
 

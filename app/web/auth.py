@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
@@ -10,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.config import Config
@@ -24,6 +23,7 @@ from app.organisers.services import (
     sign_in,
     sign_out,
 )
+from app.web.dependencies import ConfigDep, Now
 from app.web.errors import error_summary, field_errors
 from app.web.forms import SetPasswordForm, SignInForm, read
 from app.web.templating import FormData
@@ -68,7 +68,7 @@ class SignInPages(Controller):
         return Template("organisers/sign_in.html", context={"form": {}, "field_errors": {}, "next": _safe_next(next)})
 
     @post("/sign-in", name="organiser_sign_in_submit")
-    async def submit(self, data: FormData, now: dt.datetime, config: Config) -> Template | Redirect:
+    async def submit(self, data: FormData, now: Now, config: ConfigDep) -> Template | Redirect:
         try:
             form = read(SignInForm, data)
             token = await sign_in(email=form.email, password=form.password, now=now)
@@ -89,7 +89,7 @@ class SignInPages(Controller):
         return response
 
     @get("/invitations/{token:str}", name="organiser_invitation")
-    async def invitation(self, token: str, now: dt.datetime) -> Template:
+    async def invitation(self, token: FromPath[str], now: Now) -> Template:
         if not await invitation_exists(token, now):
             return Template("errors/message.html", status_code=404, context={
                 "heading": "This invitation link has expired or been used",
@@ -97,7 +97,7 @@ class SignInPages(Controller):
         return Template("organisers/set_password.html", context={"token": token, "field_errors": {}})
 
     @post("/invitations/{token:str}", name="organiser_invitation_accept")
-    async def accept(self, token: str, data: FormData, now: dt.datetime) -> Template | Redirect:
+    async def accept(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
         try:
             form = read(SetPasswordForm, data)
             await accept_invitation(token, password=form.password, now=now)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Controller, Response, get, post
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.bookings.notices import booking_calendar_item, booking_invite
@@ -25,6 +23,7 @@ from app.formats import long_date
 from app.programme.availability import Unbookable
 from app.programme.services import EventView, get_event
 from app.tables.bookings import ROLE_LABELS, BookingSource, BookingStatus
+from app.web.dependencies import ConfigDep, Now
 from app.web.errors import error_summary, field_errors
 from app.web.templating import FormData
 
@@ -54,7 +53,7 @@ class BookingPages(Controller):
     include_in_schema = False
 
     @get("/events/{event_id:int}/book", name="booking_form")
-    async def form(self, event_id: int, now: dt.datetime, waitlist: FromQuery[bool] = False) -> Template:
+    async def form(self, event_id: FromPath[int], now: Now, waitlist: FromQuery[bool] = False) -> Template:
         event = await get_event(event_id, now)
         joining = waitlist and event.availability.reason is Unbookable.full
         if joining:
@@ -68,7 +67,7 @@ class BookingPages(Controller):
         return _form_page(event, {}, {})
 
     @post("/events/{event_id:int}/book", name="book")
-    async def book(self, event_id: int, data: FormData, now: dt.datetime, config: Config) -> Template | Redirect:
+    async def book(self, event_id: FromPath[int], data: FormData, now: Now, config: ConfigDep) -> Template | Redirect:
         event = await get_event(event_id, now)
         form = {k: v for k, v in data.items() if k != "_csrf_token"}
         try:
@@ -83,14 +82,14 @@ class BookingPages(Controller):
         return Redirect(f"/bookings/{booking.manage_token}/confirmation", status_code=303)
 
     @get("/bookings/{token:str}/accept", name="accept_offer_form")
-    async def accept_form(self, token: str, now: dt.datetime) -> Template | Redirect:
+    async def accept_form(self, token: FromPath[str], now: Now) -> Template | Redirect:
         booking = await get_booking(token, now)
         if booking.status is not BookingStatus.offered:
             return Redirect(f"/bookings/{token}", status_code=303)
         return Template("bookings/accept.html", context={"booking": booking, "demo_data": booking.event.is_demo})
 
     @post("/bookings/{token:str}/accept", name="accept_offer")
-    async def accept(self, token: str, now: dt.datetime, config: Config) -> Template | Redirect:
+    async def accept(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template | Redirect:
         try:
             await accept_offer(token, now=now, config=config)
         except OfferNotOpen:
@@ -100,7 +99,7 @@ class BookingPages(Controller):
         return Redirect(f"/bookings/{token}/confirmation", status_code=303)
 
     @get("/bookings/{token:str}/confirmation", name="booking_confirmation")
-    async def confirmation(self, token: str, now: dt.datetime, config: Config) -> Template:
+    async def confirmation(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template:
         booking = await get_booking(token, now)
         position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/confirmed.html", context={
@@ -109,7 +108,7 @@ class BookingPages(Controller):
         })
 
     @get("/bookings/{token:str}", name="manage_booking")
-    async def manage(self, token: str, now: dt.datetime, config: Config,
+    async def manage(self, token: FromPath[str], now: Now, config: ConfigDep,
                      cancelled: FromQuery[bool] = False) -> Template:
         booking = await get_booking(token, now)
         position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
@@ -121,7 +120,7 @@ class BookingPages(Controller):
         })
 
     @get("/bookings/{token:str}/invite.ics", name="booking_invite")
-    async def invite(self, token: str, now: dt.datetime, config: Config) -> Response[bytes]:
+    async def invite(self, token: FromPath[str], now: Now, config: ConfigDep) -> Response[bytes]:
         """The same invite as the email's: same UID and SEQUENCE, so importing it twice is harmless."""
         booking = await get_booking(token, now)
         return Response(await booking_invite(booking, config, now), media_type="text/calendar; charset=utf-8",
@@ -129,14 +128,14 @@ class BookingPages(Controller):
                                  "Cache-Control": "no-store"})
 
     @get("/bookings/{token:str}/cancel", name="cancel_booking_form")
-    async def cancel_form(self, token: str, now: dt.datetime) -> Template | Redirect:
+    async def cancel_form(self, token: FromPath[str], now: Now) -> Template | Redirect:
         booking = await get_booking(token, now)
         if not booking.active or now >= booking.event.starts_at:
             return Redirect(f"/bookings/{token}", status_code=303)
         return Template("bookings/cancel.html", context={"booking": booking, "demo_data": booking.event.is_demo})
 
     @post("/bookings/{token:str}/cancel", name="cancel_booking")
-    async def cancel(self, token: str, now: dt.datetime, config: Config) -> Redirect | Template:
+    async def cancel(self, token: FromPath[str], now: Now, config: ConfigDep) -> Redirect | Template:
         try:
             await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, config=config)
         except EventAlreadyStarted:

@@ -10,12 +10,14 @@ import datetime as dt
 
 from litestar import Controller, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.calendar.ics import feed
 from app.config import Config
 from app.programme.calendar import calendar_item, event_uid
 from app.programme.services import EventFilters, list_events, list_kinds
+from app.web.dependencies import ConfigDep, Now
 
 ICS = "text/calendar; charset=utf-8"
 
@@ -48,11 +50,11 @@ class FeedController(Controller):
     include_in_schema = False
 
     @get("/programme.ics", name="feed_programme")
-    async def programme(self, config: Config, now: dt.datetime) -> Response[bytes]:
+    async def programme(self, config: ConfigDep, now: Now) -> Response[bytes]:
         return await _feed("Safeguarding forums and training", EventFilters(), config, now)
 
     @get("/quadrant/{file:str}", name="feed_quadrant")
-    async def quadrant(self, file: str, config: Config, now: dt.datetime) -> Response[bytes]:
+    async def quadrant(self, file: FromPath[str], config: ConfigDep, now: Now) -> Response[bytes]:
         quadrant = _without_ics(file)
         if quadrant == "online":
             return await _feed("Online sessions", EventFilters(online=True), config, now)
@@ -62,7 +64,7 @@ class FeedController(Controller):
         return await _feed(f"{q.label} forums", EventFilters(quadrant=q), config, now)
 
     @get("/kind/{file:str}", name="feed_kind")
-    async def kind(self, file: str, config: Config, now: dt.datetime) -> Response[bytes]:
+    async def kind(self, file: FromPath[str], config: ConfigDep, now: Now) -> Response[bytes]:
         code = _without_ics(file)
         kinds = {k["code"]: k["name"] for k in await list_kinds()}
         if code not in kinds:

@@ -8,16 +8,16 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel, ConfigDict
 
 from app.attendance.services import NotAttendable, mark, register
 from app.errors import InvalidInput
-from app.organisers.services import OrganiserView
 from app.tables.attendance import Outcome
 from app.validation import Messages, validate
 from app.web.api import problem
 from app.web.api_schemas import FieldProblem
+from app.web.dependencies import Now, Organiser
 
 
 class RegisterEntry(msgspec.Struct):
@@ -61,7 +61,7 @@ class OrganiserApi(Controller):
     tags = ["Organiser API"]
 
     @get("/events/{event_id:int}/register", summary="An event's register (organisers only)")
-    async def get_register(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> RegisterOut:
+    async def get_register(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> RegisterOut:
         event, rows, counts = await register(event_id, now)
         return RegisterOut(
             event_id=event.id, title=event.title, capacity=counts.capacity, booked=counts.booked,
@@ -72,8 +72,8 @@ class OrganiserApi(Controller):
                 minutes_present=r.minutes_present) for r in rows])
 
     @post("/bookings/{booking_id:int}/attendance", summary="Mark attended or absent (organisers only)", status_code=200)
-    async def mark_attendance(self, organiser: OrganiserView, booking_id: int, data: JSONBody[dict[str, Any]],
-                              now: dt.datetime) -> Response[Any]:
+    async def mark_attendance(self, organiser: Organiser, booking_id: FromPath[int], data: JSONBody[dict[str, Any]],
+                              now: Now) -> Response[Any]:
         try:
             outcome = validate(MarkIn, data, MARK_MESSAGES).outcome
         except InvalidInput as exc:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Controller, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from app.config import Config
 from app.errors import DomainError
 from app.organisers.services import (
-    OrganiserView,
     invite_organiser,
     list_organisers,
 )
 from app.programme.services import EventFilters, list_events
+from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
 from app.web.forms import InviteOrganiserForm, read
 from app.web.templating import FormData
@@ -25,7 +23,7 @@ class OrganiserHome(Controller):
     include_in_schema = False
 
     @get("/", name="organiser_home")
-    async def home(self, organiser: OrganiserView, now: dt.datetime) -> Template:
+    async def home(self, organiser: Organiser, now: Now) -> Template:
         events = await list_events(EventFilters(), now)
         upcoming = [e for e in events if e.ends_at >= now]
         past = [e for e in events if e.ends_at < now]
@@ -34,14 +32,14 @@ class OrganiserHome(Controller):
             "organiser": organiser, "upcoming": upcoming, "past": past[:20], "now": now})
 
     @get("/accounts", name="organiser_accounts")
-    async def accounts(self, organiser: OrganiserView, invited: bool = False) -> Template:
+    async def accounts(self, organiser: Organiser, invited: FromQuery[bool] = False) -> Template:
         return Template("organisers/accounts.html", context={
             "organiser": organiser, "organisers": await list_organisers(), "form": {}, "field_errors": {},
             "invited": invited})
 
     @post("/accounts", name="organiser_invite")
-    async def invite(self, organiser: OrganiserView, data: FormData, now: dt.datetime,
-                     config: Config) -> Template | Redirect:
+    async def invite(self, organiser: Organiser, data: FormData, now: Now,
+                     config: ConfigDep) -> Template | Redirect:
         try:
             form = read(InviteOrganiserForm, data)
             await invite_organiser(email=str(form.email), name=form.name, invited_by=organiser, config=config,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Controller, get
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from app.areas import QUADRANT_LABELS, Quadrant, Term
-from app.config import Config
 from app.programme.services import EventFilters, get_event, list_events, list_kinds
+from app.web.dependencies import ConfigDep, Now
 from app.web.feeds import feed_links
 
 
@@ -35,7 +33,7 @@ class ProgrammePages(Controller):
     include_in_schema = False
 
     @get("/", name="programme")
-    async def programme(self, now: dt.datetime, config: Config, quadrant: FromQuery[str | None] = None,
+    async def programme(self, now: Now, config: ConfigDep, quadrant: FromQuery[str | None] = None,
                         kind: FromQuery[str | None] = None, term: FromQuery[str | None] = None) -> Template:
         filters = parse_filters(quadrant, kind, term)
         events = await list_events(filters, now)
@@ -52,6 +50,6 @@ class ProgrammePages(Controller):
         })
 
     @get("/events/{event_id:int}", name="event")
-    async def event(self, event_id: int, now: dt.datetime) -> Template:
+    async def event(self, event_id: FromPath[int], now: Now) -> Template:
         event = await get_event(event_id, now)
         return Template("programme/event.html", context={"event": event, "demo_data": event.is_demo})

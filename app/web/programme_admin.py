@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.areas import LONDON, QUADRANT_LABELS
@@ -23,6 +24,7 @@ from app.planning.manage import (
 )
 from app.programme.services import get_event, get_join_url
 from app.tables.programme import Venue
+from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
 from app.web.forms import CancelEventForm, EventForm, VenueForm, read
 from app.web.templating import FormData
@@ -56,11 +58,11 @@ class ProgrammeAdmin(Controller):
     include_in_schema = False
 
     @get("/events/new", name="organiser_event_new")
-    async def new(self, organiser: OrganiserView) -> Template:
+    async def new(self, organiser: Organiser) -> Template:
         return await _event_form(organiser, {}, {}, action="/organisers/events/new", heading="Add an event")
 
     @post("/events/new", name="organiser_event_create")
-    async def create(self, organiser: OrganiserView, data: FormData, now: dt.datetime) -> Template | Redirect:
+    async def create(self, organiser: Organiser, data: FormData, now: Now) -> Template | Redirect:
         try:
             details = await _read_event_form(data)
             event_id = await create_event(details, actor=organiser.email, now=now)
@@ -70,14 +72,14 @@ class ProgrammeAdmin(Controller):
         return Redirect(f"/organisers/events/{event_id}?created=true", status_code=303)
 
     @get("/events/{event_id:int}/edit", name="organiser_event_edit")
-    async def edit(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Template:
+    async def edit(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Template:
         event = await get_event(event_id, now)
         return await _event_form(organiser, form_from_event(event, await get_join_url(event_id)), {},
                                  action=f"/organisers/events/{event_id}/edit", heading="Change the event", event=event)
 
     @post("/events/{event_id:int}/edit", name="organiser_event_update")
-    async def update(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
-                     config: Config) -> Template | Redirect:
+    async def update(self, organiser: Organiser, event_id: FromPath[int], data: FormData, now: Now,
+                     config: ConfigDep) -> Template | Redirect:
         event = await get_event(event_id, now)
         action = f"/organisers/events/{event_id}/edit"
         try:
@@ -89,27 +91,27 @@ class ProgrammeAdmin(Controller):
         return Redirect(f"/organisers/events/{event_id}?updated={len(told)}", status_code=303)
 
     @get("/events/{event_id:int}/cancel", name="organiser_event_cancel_form")
-    async def cancel_form(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Template:
+    async def cancel_form(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Template:
         return Template("organisers/event_cancel.html", context={
             "organiser": organiser, "event": await get_event(event_id, now), "field_errors": {}})
 
     @post("/events/{event_id:int}/cancel", name="organiser_event_cancel")
-    async def cancel(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
-                     config: Config) -> Redirect:
+    async def cancel(self, organiser: Organiser, event_id: FromPath[int], data: FormData, now: Now,
+                     config: ConfigDep) -> Redirect:
         form = read(CancelEventForm, data)
         await cancel_event(event_id, reason=form.reason, actor=organiser.email, now=now, config=config)
         return Redirect(f"/organisers/events/{event_id}", status_code=303)
 
     @get("/venues", name="organiser_venues")
-    async def venues(self, organiser: OrganiserView) -> Template:
+    async def venues(self, organiser: Organiser) -> Template:
         return Template("organisers/venues.html", context={"organiser": organiser, "venues": await list_venues()})
 
     @get("/venues/new", name="organiser_venue_new")
-    async def venue_new(self, organiser: OrganiserView) -> Template:
+    async def venue_new(self, organiser: Organiser) -> Template:
         return _venue_form(organiser, None, {}, {})
 
     @get("/venues/{venue_id:int}/edit", name="organiser_venue_edit")
-    async def venue_edit(self, organiser: OrganiserView, venue_id: int) -> Template:
+    async def venue_edit(self, organiser: Organiser, venue_id: FromPath[int]) -> Template:
         venue = await Venue.select().where(Venue.id == venue_id).first()
         if venue is None:
             from litestar.exceptions import NotFoundException
@@ -118,13 +120,13 @@ class ProgrammeAdmin(Controller):
         return _venue_form(organiser, venue_id, {k: str(v) for k, v in venue.items()}, {})
 
     @post("/venues/new", name="organiser_venue_create")
-    async def venue_create(self, organiser: OrganiserView, data: FormData, now: dt.datetime,
-                           config: Config) -> Template | Redirect:
+    async def venue_create(self, organiser: Organiser, data: FormData, now: Now,
+                           config: ConfigDep) -> Template | Redirect:
         return await _save_venue(organiser, None, data, now, config)
 
     @post("/venues/{venue_id:int}/edit", name="organiser_venue_update")
-    async def venue_update(self, organiser: OrganiserView, venue_id: int, data: FormData, now: dt.datetime,
-                           config: Config) -> Template | Redirect:
+    async def venue_update(self, organiser: Organiser, venue_id: FromPath[int], data: FormData, now: Now,
+                           config: ConfigDep) -> Template | Redirect:
         return await _save_venue(organiser, venue_id, data, now, config)
 
 

@@ -6,14 +6,12 @@ import datetime as dt
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.exports import safe_cell, table_csv, table_xlsx
-from app.config import Config
 from app.errors import InvalidInput
-from app.organisers.services import OrganiserView
 from app.questionnaire.dashboard import chart_rows, dashboard
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.seeding import list_questions, load_questionnaire
@@ -33,6 +31,7 @@ from app.questionnaire.services import (
     send_questionnaire,
 )
 from app.tables.register import Setting
+from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
 from app.web.forms import SendQuestionnaireForm, read
 from app.web.templating import FormData
@@ -62,14 +61,14 @@ class QuestionnairePages(Controller):
     include_in_schema = False
 
     @get("/{token:str}", name="questionnaire")
-    async def show(self, token: str, now: dt.datetime, saved: FromQuery[bool] = False) -> Template:
+    async def show(self, token: FromPath[str], now: Now, saved: FromQuery[bool] = False) -> Template:
         try:
             return await _questionnaire_page(token, now, saved=saved)
         except ResponseNotFound:
             raise NotFoundException() from None
 
     @post("/{token:str}", name="questionnaire_save")
-    async def save(self, token: str, data: FormData, now: dt.datetime) -> Template | Redirect:
+    async def save(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
         submit = data.get("action") == "submit"
         try:
             await save_answers(token, data, submit=submit, now=now)
@@ -82,7 +81,7 @@ class QuestionnairePages(Controller):
         return Redirect(f"/questionnaire/{token}" + ("" if submit else "?saved=true"), status_code=303)
 
     @post("/{token:str}/training", name="questionnaire_training")
-    async def training(self, token: str, data: FormData, now: dt.datetime) -> Template | Redirect:
+    async def training(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
         try:
             await declare_training(token, data, now=now)
         except ResponseNotFound:
@@ -98,7 +97,7 @@ class QuestionnaireAdmin(Controller):
     include_in_schema = False
 
     @get("/questionnaire", name="organiser_questionnaire")
-    async def overview(self, organiser: OrganiserView, now: dt.datetime, year: FromQuery[str | None] = None) -> Template:
+    async def overview(self, organiser: Organiser, now: Now, year: FromQuery[str | None] = None) -> Template:
         year = chosen_year(year, now)
         return Template("organisers/questionnaire.html", context={
             "organiser": organiser, "year": year, "progress": await progress_by_quadrant(year),
@@ -107,7 +106,7 @@ class QuestionnaireAdmin(Controller):
             "quadrant_label": lambda q: QUADRANT_LABELS[Quadrant(q)] if q else "None"})
 
     @get("/questionnaire/responses/{response_id:int}", name="organiser_response")
-    async def read(self, organiser: OrganiserView, response_id: int) -> Template:
+    async def read(self, organiser: Organiser, response_id: FromPath[int]) -> Template:
         try:
             response = await response_by_id(response_id)
         except ResponseNotFound:
@@ -116,7 +115,7 @@ class QuestionnaireAdmin(Controller):
             "organiser": organiser, "response": response, "questions": await list_questions()})
 
     @get(["/questionnaire/export.csv", "/questionnaire/export.xlsx"], name="organiser_questionnaire_export")
-    async def export(self, organiser: OrganiserView, request: Request, now: dt.datetime,
+    async def export(self, organiser: Organiser, request: Request, now: Now,
                      year: FromQuery[str | None] = None) -> Response[bytes]:
         fmt = request.url.path.rsplit(".", 1)[-1]
         year = chosen_year(year, now)
@@ -136,7 +135,7 @@ class QuestionnaireAdmin(Controller):
         return _table_download(f"questionnaire-{year.replace('/', '-')}", fmt, header, rows)
 
     @get(["/evidence/q13.csv", "/evidence/q13.xlsx"], name="organiser_q13_export")
-    async def q13_export(self, organiser: OrganiserView, request: Request, now: dt.datetime,
+    async def q13_export(self, organiser: Organiser, request: Request, now: Now,
                          year: FromQuery[str | None] = None) -> Response[bytes]:
         fmt = request.url.path.rsplit(".", 1)[-1]
         year = chosen_year(year, now)
@@ -155,8 +154,8 @@ class QuestionnaireAdmin(Controller):
         return _table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, header, rows)
 
     @post("/settings/{setting_id:int}/questionnaire", name="organiser_send_questionnaire")
-    async def send(self, organiser: OrganiserView, setting_id: int, data: FormData, now: dt.datetime,
-                   config: Config) -> Redirect:
+    async def send(self, organiser: Organiser, setting_id: FromPath[int], data: FormData, now: Now,
+                   config: ConfigDep) -> Redirect:
         try:
             email = str(read(SendQuestionnaireForm, data).email)
         except InvalidInput:
@@ -181,7 +180,7 @@ class DashboardPage(Controller):
     include_in_schema = False
 
     @get("/", name="organiser_dashboard")
-    async def show(self, organiser: OrganiserView, now: dt.datetime, year: FromQuery[str | None] = None) -> Template:
+    async def show(self, organiser: Organiser, now: Now, year: FromQuery[str | None] = None) -> Template:
         year = chosen_year(year, now)
         cells = await dashboard(year, now)
         return Template("organisers/dashboard.html", context={

@@ -3,14 +3,13 @@ marking attendance (also by QR code), walk-ins, no-shows and chases, and the aud
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.attendance.chase import chase_no_shows
@@ -36,13 +35,13 @@ from app.bookings.services import (
     cancel_booking,
 )
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
-from app.config import Config
 from app.errors import DomainError, InvalidInput
 from app.organisers.services import OrganiserView
 from app.programme.services import get_event
 from app.tables.attendance import MarkSource, Outcome
 from app.tables.bookings import ROLE_LABELS, Booking, BookingSource, BookingStatus
 from app.tables.register import Person
+from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
 from app.web.forms import CancelBookingForm, ChaseForm, MarkForm, TeamsMinimumForm, read
 from app.web.templating import FormData
@@ -63,7 +62,7 @@ class RegisterPages(Controller):
     include_in_schema = False
 
     @get("/events/{event_id:int}", name="organiser_register")
-    async def register_page(self, organiser: OrganiserView, event_id: int, now: dt.datetime,
+    async def register_page(self, organiser: Organiser, event_id: FromPath[int], now: Now,
                             created: FromQuery[bool] = False, updated: FromQuery[int | None] = None) -> Template:
         event, rows, counts = await register(event_id, now)
         return Template("organisers/register.html", context={
@@ -72,20 +71,20 @@ class RegisterPages(Controller):
             "started": now >= event.starts_at})
 
     @get("/events/{event_id:int}/sign-in-sheet", name="organiser_sign_in_sheet")
-    async def sign_in_sheet(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Template:
+    async def sign_in_sheet(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Template:
         event, rows, _ = await register(event_id, now)
         return Template("organisers/sign_in_sheet.html", context={
             "organiser": organiser, "event": event, "roles": ROLE_LABELS,
             "rows": [r for r in rows if r.status == BookingStatus.confirmed.value]})
 
     @get("/events/{event_id:int}/register.csv", name="organiser_register_csv")
-    async def export_csv(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Response[bytes]:
+    async def export_csv(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Response[bytes]:
         event, rows, _ = await register(event_id, now)
         return Response(register_csv(rows), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="register-{event_id}.csv"', "Cache-Control": "no-store"})
 
     @get("/events/{event_id:int}/register.xlsx", name="organiser_register_xlsx")
-    async def export_xlsx(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Response[bytes]:
+    async def export_xlsx(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Response[bytes]:
         event, rows, _ = await register(event_id, now)
         return Response(register_xlsx(rows, f"{event.title}, {event.local_start:%d/%m/%Y}"),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
@@ -93,14 +92,14 @@ class RegisterPages(Controller):
                             "Cache-Control": "no-store"})
 
     @get("/events/{event_id:int}/bookings/new", name="organiser_booking_new")
-    async def booking_form(self, organiser: OrganiserView, event_id: int, now: dt.datetime,
+    async def booking_form(self, organiser: Organiser, event_id: FromPath[int], now: Now,
                            walk_in: FromQuery[bool] = False) -> Template:
         event, _, counts = await register(event_id, now)
         return _person_form(organiser, event, counts, {}, {}, walk_in=walk_in)
 
     @post("/events/{event_id:int}/bookings/new", name="organiser_booking_create")
-    async def booking_create(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
-                             config: Config) -> Template | Redirect:
+    async def booking_create(self, organiser: Organiser, event_id: FromPath[int], data: FormData, now: Now,
+                             config: ConfigDep) -> Template | Redirect:
         walk_in = data.get("walk_in") == "true"
         override = data.get("override") == "yes"
         event, _, counts = await register(event_id, now)
@@ -128,8 +127,8 @@ class RegisterPages(Controller):
         return Redirect(f"/organisers/events/{event_id}/{target}".rstrip("/"), status_code=303)
 
     @get("/events/{event_id:int}/bookings/{booking_id:int}/cancel", name="organiser_booking_cancel_form")
-    async def booking_cancel_form(self, organiser: OrganiserView, event_id: int, booking_id: int,
-                                  now: dt.datetime) -> Template:
+    async def booking_cancel_form(self, organiser: Organiser, event_id: FromPath[int], booking_id: FromPath[int],
+                                  now: Now) -> Template:
         event, rows, _ = await register(event_id, now)
         row = next((r for r in rows if r.booking_id == booking_id), None)
         if row is None:
@@ -138,8 +137,8 @@ class RegisterPages(Controller):
             "organiser": organiser, "event": event, "row": row, "field_errors": {}})
 
     @post("/events/{event_id:int}/bookings/{booking_id:int}/cancel", name="organiser_booking_cancel")
-    async def booking_cancel(self, organiser: OrganiserView, event_id: int, booking_id: int, data: FormData,
-                             now: dt.datetime, config: Config) -> Template | Redirect:
+    async def booking_cancel(self, organiser: Organiser, event_id: FromPath[int], booking_id: FromPath[int], data: FormData,
+                             now: Now, config: ConfigDep) -> Template | Redirect:
         found = await Booking.select(Booking.manage_token).where(
             (Booking.id == booking_id) & (Booking.event == event_id)).first()
         if found is None:
@@ -161,7 +160,7 @@ class RegisterPages(Controller):
         return Redirect(f"/organisers/events/{event_id}", status_code=303)
 
     @get("/events/{event_id:int}/attendance", name="organiser_attendance")
-    async def attendance(self, organiser: OrganiserView, event_id: int, now: dt.datetime,
+    async def attendance(self, organiser: Organiser, event_id: FromPath[int], now: Now,
                          q: FromQuery[str | None] = None) -> Template:
         event, rows, counts = await register(event_id, now)
         confirmed = [r for r in rows if r.status == BookingStatus.confirmed.value]
@@ -173,8 +172,8 @@ class RegisterPages(Controller):
             "outcomes": OUTCOME_LABELS})
 
     @post("/events/{event_id:int}/attendance/{booking_id:int}", name="organiser_mark")
-    async def mark_one(self, organiser: OrganiserView, event_id: int, booking_id: int, data: FormData,
-                       request: Request[Any, Any, Any], now: dt.datetime) -> Response[Any] | Redirect:
+    async def mark_one(self, organiser: Organiser, event_id: FromPath[int], booking_id: FromPath[int], data: FormData,
+                       request: Request[Any, Any, Any], now: Now) -> Response[Any] | Redirect:
         try:
             form = read(MarkForm, data)
         except DomainError as exc:
@@ -194,12 +193,12 @@ class RegisterPages(Controller):
         return Redirect(f"{back}#booking-{booking_id}", status_code=303)
 
     @post("/events/{event_id:int}/attendance/rest-absent", name="organiser_mark_rest_absent")
-    async def rest_absent(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Redirect:
+    async def rest_absent(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Redirect:
         await mark_rest_absent(event_id, organiser=organiser, now=now)
         return Redirect(f"/organisers/events/{event_id}/attendance", status_code=303)
 
     @get("/check-in/{token:str}", name="organiser_check_in")
-    async def check_in(self, organiser: OrganiserView, token: str, now: dt.datetime) -> Template:
+    async def check_in(self, organiser: Organiser, token: FromPath[str], now: Now) -> Template:
         row = await booking_for_checkin(token)
         if row is None:
             raise NotFoundException()
@@ -208,7 +207,7 @@ class RegisterPages(Controller):
             "roles": ROLE_LABELS, "done": False})
 
     @post("/check-in/{token:str}", name="organiser_check_in_mark")
-    async def check_in_mark(self, organiser: OrganiserView, token: str, now: dt.datetime) -> Template:
+    async def check_in_mark(self, organiser: Organiser, token: FromPath[str], now: Now) -> Template:
         row = await booking_for_checkin(token)
         if row is None:
             raise NotFoundException()
@@ -223,7 +222,7 @@ class RegisterPages(Controller):
             "done": done, "problem": problem})
 
     @get("/events/{event_id:int}/no-shows", name="organiser_no_shows")
-    async def no_shows(self, organiser: OrganiserView, event_id: int, now: dt.datetime,
+    async def no_shows(self, organiser: Organiser, event_id: FromPath[int], now: Now,
                        chased: FromQuery[int | None] = None) -> Template:
         event, rows = await list_no_shows(event_id, now)
         return Template("organisers/no_shows.html", context={
@@ -231,29 +230,29 @@ class RegisterPages(Controller):
             "to_chase": sum(r.chased_at is None for r in rows), "chased": chased, "outcomes": OUTCOME_LABELS})
 
     @post("/events/{event_id:int}/no-shows/chase", name="organiser_chase")
-    async def chase(self, organiser: OrganiserView, event_id: int, data: FormData, now: dt.datetime,
-                    config: Config) -> Redirect:
+    async def chase(self, organiser: Organiser, event_id: FromPath[int], data: FormData, now: Now,
+                    config: ConfigDep) -> Redirect:
         form = read(ChaseForm, data)
         count = await chase_no_shows(event_id, organiser=organiser, materials=form.materials, now=now,
                                      config=config)
         return Redirect(f"/organisers/events/{event_id}/no-shows?chased={count}", status_code=303)
 
     @get("/no-shows", name="organiser_repeat_no_shows")
-    async def repeat(self, organiser: OrganiserView, now: dt.datetime) -> Template:
+    async def repeat(self, organiser: Organiser, now: Now) -> Template:
         found = await repeat_no_shows(now)
         return Template("organisers/repeat_no_shows.html", context={
             "organiser": organiser, "people": [r for r in found if r.kind == "person"],
             "settings": [r for r in found if r.kind == "setting"]})
 
     @get("/events/{event_id:int}/history", name="organiser_event_history")
-    async def event_history(self, organiser: OrganiserView, event_id: int, now: dt.datetime) -> Template:
+    async def event_history(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Template:
         event = await get_event(event_id, now)
         return Template("organisers/history.html", context={
             "organiser": organiser, "heading": f"History of the {event.title}, {event.local_start:%d/%m/%Y}",
             "records": await history(event_id=event_id), "back": f"/organisers/events/{event_id}"})
 
     @get("/people/{person_id:int}", name="organiser_person")
-    async def person(self, organiser: OrganiserView, person_id: int) -> Template:
+    async def person(self, organiser: Organiser, person_id: FromPath[int]) -> Template:
         person = await Person.select(Person.name, Person.email).where(Person.id == person_id).first()
         if person is None:
             raise NotFoundException()
@@ -275,13 +274,13 @@ class TeamsImportPages(Controller):
     include_in_schema = False
 
     @get("/", name="organiser_teams_import")
-    async def form(self, organiser: OrganiserView, event_id: int, now: dt.datetime, config: Config) -> Template:
+    async def form(self, organiser: Organiser, event_id: FromPath[int], now: Now, config: ConfigDep) -> Template:
         return Template("organisers/teams_import.html", context={
             "organiser": organiser, "event": await get_event(event_id, now), "field_errors": {},
             "minimum": config.teams_min_minutes})
 
     @post("/", name="organiser_teams_import_upload")
-    async def upload(self, organiser: OrganiserView, event_id: int, now: dt.datetime, config: Config,
+    async def upload(self, organiser: Organiser, event_id: FromPath[int], now: Now, config: ConfigDep,
                      data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Template:
         event = await get_event(event_id, now)
         errors: dict[str, str] = {}
@@ -307,8 +306,8 @@ class TeamsImportPages(Controller):
             "minimum": minimum_text})
 
     @post("/resolve", name="organiser_teams_resolve")
-    async def resolve_unmatched(self, organiser: OrganiserView, event_id: int, data: FormData,
-                                now: dt.datetime, config: Config) -> Redirect:
+    async def resolve_unmatched(self, organiser: Organiser, event_id: FromPath[int], data: FormData,
+                                now: Now, config: ConfigDep) -> Redirect:
         minimum = read(TeamsMinimumForm, {"minimum": data.get("minimum") or config.teams_min_minutes}).minimum
         choices = []
         for key, value in data.items():

@@ -3,17 +3,14 @@ public look-up behind the booking form's setting autocomplete."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Controller, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.services import setting_bookings, tally_people
 from app.errors import InvalidInput
-from app.organisers.services import OrganiserView
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.seeding import list_questions
 from app.questionnaire.services import chosen_year
@@ -21,6 +18,7 @@ from app.register.services import MergeRefused, merge_setting, search_settings
 from app.tables.bookings import ROLE_LABELS, Role
 from app.tables.questionnaire import Response
 from app.tables.register import Setting
+from app.web.dependencies import Now, Organiser
 from app.web.forms import MergeForm, read
 from app.web.templating import FormData
 
@@ -34,13 +32,13 @@ class SettingsAdmin(Controller):
     include_in_schema = False
 
     @get("/", name="organiser_settings")
-    async def index(self, organiser: OrganiserView, q: FromQuery[str | None] = None) -> Template:
+    async def index(self, organiser: Organiser, q: FromQuery[str | None] = None) -> Template:
         return Template("organisers/settings.html", context={
             "organiser": organiser, "q": q or "", "settings": await search_settings(q or ""),
             "quadrant_label": quadrant_label})
 
     @get("/{setting_id:int}", name="organiser_setting")
-    async def show(self, organiser: OrganiserView, setting_id: int, now: dt.datetime,
+    async def show(self, organiser: Organiser, setting_id: FromPath[int], now: Now,
                    year: FromQuery[str | None] = None, sent: FromQuery[bool] = False,
                    send_error: FromQuery[bool] = False) -> Template:
         setting = await Setting.select().where(Setting.id == setting_id).first()
@@ -66,7 +64,7 @@ class SettingsAdmin(Controller):
             "merge_targets": merge_targets, "questions": questions})
 
     @post("/{setting_id:int}/merge", name="organiser_setting_merge")
-    async def merge(self, organiser: OrganiserView, setting_id: int, data: FormData) -> Redirect | Template:
+    async def merge(self, organiser: Organiser, setting_id: FromPath[int], data: FormData) -> Redirect | Template:
         try:
             target = read(MergeForm, data).target
         except InvalidInput:

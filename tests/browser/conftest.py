@@ -1,12 +1,18 @@
 """Headless Debian Chromium driven by Playwright (never a downloaded browser), plus axe-core."""
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from app.config import PROJECT_ROOT
-from tests.support import RunningServer, run_cli
+from app.db import bind_tables, make_engine
+from app.programme.seeding import seed_programme
+from app.questionnaire.seeding import seed_questionnaire
+from app.tables.mail import MessageStatus, OutboxMessage
+from tests.support import RunningServer, SmtpSink
 
 AXE_JS = PROJECT_ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-quic",
@@ -22,13 +28,57 @@ async def browser(chromium_path: str) -> AsyncIterator[Browser]:
         await browser.close()
 
 
+@pytest.fixture(scope="session")
+def running_servers() -> Iterator[dict[str, tuple[RunningServer, SmtpSink]]]:
+    """One server (and the SMTP server it sends to) per test database, started when a browser test
+    first needs it and kept for the run: the server holds nothing between requests, so each test
+    starts from its emptied database, and starting a server per test cost seconds each time."""
+    servers: dict[str, tuple[RunningServer, SmtpSink]] = {}
+    yield servers
+    for running, sink in servers.values():
+        running.__exit__(None, None, None)
+        sink.stop()
+
+
+@pytest.fixture(autouse=True)
+def previous_mail_delivered(request: pytest.FixtureRequest, running_servers) -> None:
+    """Before the database is emptied for the next test: the running server has finished sending
+    the last test's email, so none of it reaches this test's SMTP server."""
+    if "db" not in request.fixturenames:
+        return
+    database_url = request.getfixturevalue("database_url")
+    if database_url in running_servers:
+        asyncio.run(_outbox_drained(database_url))
+
+
+async def _outbox_drained(database_url: str, timeout: float = 15) -> None:
+    bind_tables(make_engine(database_url))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and await OutboxMessage.exists().where(
+            OutboxMessage.status.is_in([MessageStatus.pending.value, MessageStatus.sending.value])):
+        await asyncio.sleep(0.1)
+
+
 @pytest.fixture
-def server(db: str, smtp_server):
+def smtp_server(db: str, running_servers) -> SmtpSink:
+    """The SMTP server this database's running server sends to, emptied for the test."""
+    if db not in running_servers:
+        sink = SmtpSink().start()
+        running_servers[db] = (RunningServer(db, extra_env=sink.settings_env()).__enter__(), sink)
+    sink = running_servers[db][1]
+    sink.messages.clear()
+    return sink
+
+
+@pytest.fixture
+async def server(db: str, smtp_server: SmtpSink, running_servers, now) -> RunningServer:
     """The app on the test database with the demo programme, as the README's first command runs
-    it, sending its email (in-process sender) to the test SMTP server."""
-    run_cli(db, "seed", "--demo")
-    with RunningServer(db, extra_env=smtp_server.settings_env()) as running:
-        yield running
+    it (`python -m app serve`), sending its email (in-process sender) to the test SMTP server.
+    The programme is seeded here rather than by `python -m app seed --demo` (the CLI tests run
+    that): the same functions, without starting another interpreter for every test."""
+    await seed_programme(demo=True, now=now)
+    await seed_questionnaire()
+    return running_servers[db][0]
 
 
 async def axe_violations(page: Page) -> list[dict]:

@@ -38,7 +38,7 @@ def every_route(app):
 
 
 def test_every_route_is_public_on_purpose_or_behind_the_organiser_guard(db):
-    app = create_app(Config(database_url=db, secret_key="x", mail_sender_in_process=False))
+    app = create_app(Config(database_url=db, secret_key="x", password_profile="cheapest", mail_sender_in_process=False))
     protected = 0
     for path, method, handler in every_route(app):
         guarded = organiser_required in handler.resolve_guards()
@@ -89,7 +89,7 @@ async def test_a_session_works_in_another_app_process(db, organiser, now):
     from litestar.testing import AsyncTestClient
 
     token = await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now)
-    other = create_app(Config(database_url=db, secret_key="x", db_pool_size=0, mail_sender_in_process=False))
+    other = create_app(Config(database_url=db, secret_key="x", password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False))
     async with AsyncTestClient(other) as second:
         second.cookies.set(SESSION_COOKIE, token)
         assert (await second.get("/organisers")).status_code == 200
