@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
 import sys
 
 from app.config import get_config
@@ -24,7 +25,9 @@ def migrate() -> int:
     """Apply pending migrations with Piccolo's own migration command."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    _engine()
+    from app.db import refresh_statistics
+
+    engine = _engine()
     try:
         result = asyncio.run(run_forwards("all"))
     except Exception as exc:  # noqa: BLE001 - an operator needs the reason, not a traceback
@@ -33,6 +36,7 @@ def migrate() -> int:
     if not result.success:
         print(f"Migrations failed: {result.message}", file=sys.stderr)
         return 1
+    asyncio.run(refresh_statistics(engine))
     return 0
 
 
@@ -74,11 +78,15 @@ def seed(demo: bool) -> int:
     return 0
 
 
-def serve(workers: int) -> int:
+def serve(workers: int, no_sender: bool = False) -> int:
     import uvicorn
 
     from app.db import DatabaseNotReady, ensure_migrated
 
+    if no_sender:
+        # The web processes leave email (and the timed jobs) to `python -m app send-mail` workers.
+        os.environ["MAIL_SENDER_IN_PROCESS"] = "false"
+        get_config.cache_clear()
     config = get_config()
     try:
         asyncio.run(ensure_migrated(_engine()))
@@ -278,11 +286,13 @@ def settings_import(path: str) -> int:
 def generate_scale(args: argparse.Namespace) -> int:
     import time
 
+    from app.db import refresh_statistics
     from app.scale_data import generate
 
     async def go() -> int:
         started = time.perf_counter()
         report = await generate(settings=args.settings, people=args.people, bookings=args.bookings, now=_now())
+        await refresh_statistics()
         print(f"Generated {report.settings} settings, {report.people} people, {report.events} events, "
               f"{report.bookings} bookings, {report.attendance} attendance marks in {time.perf_counter() - started:.1f} s")
         return 0
@@ -302,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                              help="load it moved forward by whole weeks so every event is in the future")
     serve_parser = sub.add_parser("serve", help="run the web app")
     serve_parser.add_argument("--workers", type=int, default=1)
+    serve_parser.add_argument("--no-sender", action="store_true",
+                              help="send no email from these processes: run `send-mail` workers instead")
     mail_parser = sub.add_parser("send-mail", help="deliver the outbox (and queue due reminders)")
     mail_parser.add_argument("--once", action="store_true", help="one pass, then exit")
     outbox_parser = sub.add_parser("outbox", help="list the outbox; retry failed messages")
@@ -365,4 +377,4 @@ def main(argv: list[str] | None = None) -> int:
         return status()
     if args.command == "seed":
         return seed(args.demo)
-    return serve(args.workers)
+    return serve(args.workers, args.no_sender)

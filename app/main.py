@@ -21,7 +21,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app.bookings.records import BookingNotFound
 from app.config import Config, get_config
-from app.db import bind_tables, ensure_migrated, make_engine
+from app.db import bind_tables, ensure_migrated, keep_optimised, make_engine
 from app.jobs import timed_jobs
 from app.mail.sender import run_sender
 from app.organisers.services import use_password_profile
@@ -123,6 +123,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await ensure_migrated(engine)
+        await keep_optimised(engine)
         pooled = isinstance(engine, PostgresEngine) and config.db_pool_size > 0
         if pooled:
             await engine.start_connection_pool(min_size=1, max_size=config.db_pool_size)

@@ -136,7 +136,8 @@ def free_port() -> int:
 class RunningServer:
     """`python -m app serve` in a subprocess, as deployed; stopped on exit."""
 
-    def __init__(self, database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None):
+    def __init__(self, database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None,
+                 extra_args: tuple[str, ...] = ()):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port),
@@ -144,11 +145,12 @@ class RunningServer:
                     "SECRET_KEY": "test-secret-shared-by-all-workers", "DB_POOL_SIZE": "20",
                     "MAIL_DIR": tempfile.mkdtemp(prefix="sgb-mail-"), **(extra_env or {})}
         self.workers = workers
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> "RunningServer":
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--workers", str(self.workers)],
+            [sys.executable, "-m", "app", "serve", "--workers", str(self.workers), *self.extra_args],
             cwd=PROJECT_ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60

@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from app.attendance.services import RegisterRow
 from app.formats import long_date
@@ -42,17 +43,26 @@ def table_csv(header: list[str], rows: list[list[str]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel then reads UTF-8 names correctly
 
 
-def table_xlsx(header: list[str], rows: list[list[str]], *, title: str | None = None, sheet_name: str = "Sheet1") -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = sheet_name
-    if title:
-        sheet.append([safe_cell(title)])
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-        for cell in sheet[sheet.max_row]:
+def table_xlsx(header: list[str], rows: Iterable[list[str]], *, title: str | None = None,
+               sheet_name: str = "Sheet1") -> bytes:
+    """A streamed (write-only) workbook: time grows with the cells, not their square. CPU work:
+    call it in a worker thread (`asyncio.to_thread`), never on the event loop."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_name)
+
+    def text_cells(values: Iterable[object]) -> list[WriteOnlyCell]:
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
             cell.data_type = "s"  # text, never a formula, whatever it looks like
+            cells.append(cell)
+        return cells
+
+    if title:
+        sheet.append(text_cells([safe_cell(title)]))
+    sheet.append(text_cells(header))
+    for row in rows:
+        sheet.append(text_cells(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

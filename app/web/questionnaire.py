@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from litestar import Controller, Request, Response, get, post
@@ -132,7 +133,7 @@ class QuestionnaireAdmin(Controller):
                 a = full.answers.get(str(q["number"]), {})
                 row += [a.get("compliant", ""), a.get("action_points", ""), a.get("when_who", ""), a.get("note", "")]
             rows.append([safe_cell(v) for v in row])
-        return _table_download(f"questionnaire-{year.replace('/', '-')}", fmt, header, rows)
+        return await _table_download(f"questionnaire-{year.replace('/', '-')}", fmt, header, rows)
 
     @get(["/evidence/q13.csv", "/evidence/q13.xlsx"], name="organiser_q13_export")
     async def q13_export(self, organiser: Organiser, request: Request, now: Now,
@@ -151,7 +152,7 @@ class QuestionnaireAdmin(Controller):
                 "; ".join(term_label(t, year) for t in e.terms_run),
                 "; ".join(term_label(t, year) for t in e.terms_run if e.dsl.get(t)),
                 "; ".join(term_label(t, year) for t in e.deputies), e.answer or "No forums yet", " | ".join(e.facts))])
-        return _table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, header, rows)
+        return await _table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, header, rows)
 
     @post("/settings/{setting_id:int}/questionnaire", name="organiser_send_questionnaire")
     async def send(self, organiser: Organiser, setting_id: FromPath[int], data: FormData, now: Now,
@@ -164,12 +165,12 @@ class QuestionnaireAdmin(Controller):
         return Redirect(f"/organisers/settings/{setting_id}?sent=true#questionnaire", status_code=303)
 
 
-def _table_download(name: str, fmt: str, header: list[str], rows: list[list[str]]) -> Response[bytes]:
+async def _table_download(name: str, fmt: str, header: list[str], rows: list[list[str]]) -> Response[bytes]:
     if fmt == "csv":
-        return Response(table_csv(header, rows), media_type="text/csv; charset=utf-8", headers={
+        return Response(await asyncio.to_thread(table_csv, header, rows), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"})
     if fmt == "xlsx":
-        return Response(table_xlsx(header, rows), headers={
+        return Response(await asyncio.to_thread(table_xlsx, header, rows), headers={
             "Content-Disposition": f'attachment; filename="{name}.xlsx"', "Cache-Control": "no-store"},
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     raise NotFoundException()

@@ -3,6 +3,7 @@ marking attendance (also by QR code), walk-ins, no-shows and chases, and the aud
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -80,13 +81,13 @@ class RegisterPages(Controller):
     @get("/events/{event_id:int}/register.csv", name="organiser_register_csv")
     async def export_csv(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Response[bytes]:
         event, rows, _ = await register(event_id, now)
-        return Response(register_csv(rows), media_type="text/csv; charset=utf-8", headers={
+        return Response(await asyncio.to_thread(register_csv, rows), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="register-{event_id}.csv"', "Cache-Control": "no-store"})
 
     @get("/events/{event_id:int}/register.xlsx", name="organiser_register_xlsx")
     async def export_xlsx(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Response[bytes]:
         event, rows, _ = await register(event_id, now)
-        return Response(register_xlsx(rows, f"{event.title}, {event.local_start:%d/%m/%Y}"),
+        return Response(await asyncio.to_thread(register_xlsx, rows, f"{event.title}, {event.local_start:%d/%m/%Y}"),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
                             "Content-Disposition": f'attachment; filename="register-{event_id}.xlsx"',
                             "Cache-Control": "no-store"})

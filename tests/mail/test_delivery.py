@@ -19,7 +19,7 @@ from app.tables.bookings import BookingSource
 from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.programme import Event
 from tests import factories as f
-from tests.support import SmtpSink, calendar_parts, free_port
+from tests.support import RunningServer, SmtpSink, calendar_parts, free_port
 
 
 def book(event_id, n, config, now, **kw):
@@ -253,3 +253,23 @@ async def test_a_new_time_given_in_london_time_is_stored_and_sent_correctly(db, 
     await deliver_due(SmtpTransport(mail_config), now=lambda: now)
     update = smtp_server.parsed()[-1]
     assert "Tuesday 28 March 2028, 9:30am to 11:30am" in update.get_body(("plain",)).get_content()
+
+
+async def test_web_processes_started_without_the_sender_leave_email_to_send_mail_workers(db, now, smtp_server):
+    """The production layout: `serve --no-sender` web processes, `send-mail` workers beside them."""
+    import httpx
+
+    event_id = await f.event(now=now)
+    with RunningServer(db, workers=2 if db.startswith("postgresql") else 1, extra_args=("--no-sender",),
+                       extra_env=smtp_server.settings_env()) as server:
+        response = httpx.post(f"{server.base_url}/api/events/{event_id}/bookings", json=f.api_body(1))
+        assert response.status_code == 201
+        await asyncio.sleep(3)  # longer than the in-process sender's poll: it would have sent by now
+        assert smtp_server.messages == []
+        assert (await count_by_status())["pending"] == 1
+    worker = subprocess.run([sys.executable, "-m", "app", "send-mail", "--once"], cwd=PROJECT_ROOT,
+                            env={**os.environ, "DATABASE_URL": db, **smtp_server.settings_env()},
+                            capture_output=True, text=True, timeout=120)
+    assert worker.returncode == 0, worker.stderr
+    [confirmation] = smtp_server.parsed()
+    assert confirmation["Subject"].startswith("Booking confirmed")
