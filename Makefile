@@ -27,7 +27,8 @@ test: setup
 	bash tests/prepare_machine.sh
 	$(BIN)/python -m pytest
 
-## Benchmarks: booking API and programme page at concurrency 1, 16, 64 on both databases
+## Benchmarks: the service beside the bare-stack reference (../shared/bench-ceiling), same wrk load
 bench: setup
 	bash tests/prepare_machine.sh
-	$(BIN)/python -m tests.bench.run_bench
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python -m tests.bench.wrk_bench

@@ -1,0 +1,249 @@
+"""`make bench`: the service beside the bare-stack reference (`../shared/bench-ceiling`), driven by
+the same `wrk` load in one run, every figure printed with its ratio to the reference's, and the
+server CPU a request read from /proc (utime + stime of the server's processes, before and after).
+
+    .venv/bin/python -m tests.bench.wrk_bench [--seconds 20] [--connections 16] [--engines postgres,sqlite]
+
+PostgreSQL: the reference and the service each with 2 web workers; the service's email goes to a
+`send-mail` worker of its own (web processes started with --no-sender), and the bench reports how
+long that worker takes to drain the outbox after the burst. SQLite: one process each, the
+service's sender in-process as the embedded default runs it. After each run: no event over
+capacity, the counter equal to the rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from app.config import PROJECT_ROOT
+from tests.support import PG_ADMIN_URL, SmtpSink, free_port, run_cli
+
+CEILING = PROJECT_ROOT.parent / "shared" / "bench-ceiling"
+LOAD = CEILING / "load.lua"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """utime + stime of a process and its descendants, from /proc."""
+    total, pids = 0.0, [root_pid]
+    while pids:
+        pid = pids.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        pids += [int(c) for c in children]
+    return total
+
+
+def wrk(url: str, path: str, mode: str, tag: str, *, seconds: int, connections: int) -> dict:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(LOAD), url, "--", path, mode, tag],
+                         capture_output=True, text=True, timeout=seconds + 60)
+    line = next(line for line in out.stdout.splitlines() if line.startswith("{"))
+    return json.loads(line)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def measure(server_pid: int, url: str, path: str, mode: str, tag: str, args: argparse.Namespace) -> dict:
+    before = cpu_seconds(server_pid)
+    result = wrk(url, path, mode, tag, seconds=args.seconds, connections=args.connections)
+    result["cpu_ms"] = (cpu_seconds(server_pid) - before) * 1000 / max(result["requests"], 1)
+    return result
+
+
+def reference(engine: str, args: argparse.Namespace) -> dict[str, dict]:
+    env = {**os.environ}
+    if engine == "postgres":
+        dsn = PG_ADMIN_URL.rsplit("/", 1)[0] + "/ceiling"
+        subprocess.run(["psql", PG_ADMIN_URL, "-qc", "DROP DATABASE IF EXISTS ceiling WITH (FORCE)", "-c", "CREATE DATABASE ceiling"],
+                       check=True, capture_output=True)
+        env.update(VARIANT="piccolo_pg", PG_DSN=dsn)
+        subprocess.run([sys.executable, str(CEILING / "db.py"), "reset", "pg"], env=env, check=True, capture_output=True)
+        workers = "2"
+    else:
+        env.update(VARIANT="piccolo_sqlite", SQLITE_PATH=str(Path(tempfile.mkdtemp()) / "ceiling.sqlite"))
+        subprocess.run([sys.executable, str(CEILING / "db.py"), "reset", "sqlite"], env=env, check=True, capture_output=True)
+        workers = "1"
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(CEILING), "--workers", workers,
+                               "--port", str(port), "--no-access-log", "--log-level", "warning"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/events", server)
+        return {"booking": measure(server.pid, url, "/events/1/bookings", "ceiling", f"ref{engine}", args),
+                "list": measure(server.pid, url, "/events", "get", "x", args)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def service_database(engine: str) -> str:
+    if engine == "postgres":
+        from tests.support import create_postgres_database
+
+        url = create_postgres_database()
+    else:
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}"
+    run_cli(url, "migrate")
+    run_cli(url, "seed", "--demo")
+    return url
+
+
+def open_event(url: str) -> int:
+    """The first demo event, made big enough for a whole run of bookings."""
+    import asyncio
+
+    from app.db import bind_tables, make_engine
+    from app.tables.programme import Event
+
+    async def widen() -> int:
+        bind_tables(make_engine(url))
+        row = await Event.select(Event.id).where(Event.online == True).order_by(Event.starts_at).first()  # noqa: E712
+        await Event.update({Event.capacity: 10_000_000, Event.booking_opens_at: None,
+                            Event.booking_closes_at: None}).where(Event.id == row["id"])
+        return row["id"]
+
+    return asyncio.run(widen())
+
+
+def capacity_holds(url: str) -> str:
+    import asyncio
+
+    from app.bookings.records import count_active_bookings
+    from app.db import bind_tables, make_engine
+    from app.tables.programme import Event
+
+    async def check() -> str:
+        bind_tables(make_engine(url))
+        problems = []
+        for event in await Event.select(Event.id, Event.capacity, Event.places_taken):
+            rows = await count_active_bookings(event["id"])
+            if event["places_taken"] > event["capacity"] or rows != event["places_taken"]:
+                problems.append(f"event {event['id']}: {event['places_taken']} taken, {rows} rows, {event['capacity']} places")
+        return "capacity held, counters equal rows" if not problems else "; ".join(problems)
+
+    return asyncio.run(check())
+
+
+def outbox_pending(url: str) -> int:
+    import asyncio
+
+    from app.db import bind_tables, make_engine
+    from app.mail.outbox import count_by_status
+
+    async def count() -> int:
+        bind_tables(make_engine(url))
+        counts = await count_by_status()
+        return counts["pending"] + counts["sending"]
+
+    return asyncio.run(count())
+
+
+def service(engine: str, args: argparse.Namespace) -> dict[str, dict]:
+    url = service_database(engine)
+    event_id = open_event(url)
+    sink = SmtpSink().start()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "BASE_URL": f"http://127.0.0.1:{port}",
+           "SECRET_KEY": "bench", "DB_POOL_SIZE": "10", "RATE_LIMITS": "off", **sink.settings_env()}
+    postgres = engine == "postgres"
+    command = [sys.executable, "-m", "app", "serve", "--workers", "2" if postgres else "1"]
+    if postgres:
+        command.append("--no-sender")
+    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    results: dict[str, dict] = {}
+    try:
+        wait_until_up(base + "/api/events", server)
+        results["booking"] = measure(server.pid, base, f"/api/events/{event_id}/bookings", "app", f"svc{engine}", args)
+        results["list"] = measure(server.pid, base, "/api/events", "get", "x", args)
+        results["programme"] = measure(server.pid, base, "/", "get", "x", args)
+        queued = outbox_pending(url)
+        started = time.monotonic()
+        if postgres:  # the sender in its own process, as in production
+            sender = subprocess.Popen([sys.executable, "-m", "app", "send-mail"], cwd=PROJECT_ROOT, env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while outbox_pending(url) and time.monotonic() - started < 600:
+            time.sleep(0.5)
+        drained = time.monotonic() - started
+        if postgres:
+            sender.terminate()
+            sender.wait(timeout=30)
+        results["outbox"] = {"queued": queued, "drain_s": drained, "rate": queued / drained if drained else 0.0,
+                             "delivered": len(sink.messages)}
+        results["check"] = {"capacity": capacity_holds(url)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        sink.stop()
+    return results
+
+
+def report(engine: str, ref: dict[str, dict], svc: dict[str, dict]) -> None:
+    print(f"\n== {engine}: the service against the bare stack (same wrk load, one run)")
+    print(f"{'':28}{'service':>12}{'reference':>12}{'ratio':>8}")
+
+    def row(label: str, mine: float, theirs: float | None, unit: str = "") -> None:
+        ratio = f"{mine / theirs:7.0%}" if theirs else "      -"
+        print(f"{label:28}{mine:>11.1f}{unit}{(theirs if theirs is not None else float('nan')):>12.1f} {ratio}")
+
+    b, rb = svc["booking"], ref["booking"]
+    row("bookings/s", b["rps"], rb["rps"])
+    row("booking p99 ms", b["p99_ms"], rb["p99_ms"])
+    row("server CPU ms a booking", b["cpu_ms"], rb["cpu_ms"])
+    print(f"{'booking errors':28}{b['non2xx'] + b['socket_errors']:>12}{rb['non2xx'] + rb['socket_errors']:>12}")
+    row("GET list /s", svc["list"]["rps"], ref["list"]["rps"])
+    row("GET list CPU ms", svc["list"]["cpu_ms"], ref["list"]["cpu_ms"])
+    row("programme page /s", svc["programme"]["rps"], ref["list"]["rps"])
+    row("programme page CPU ms", svc["programme"]["cpu_ms"], None)
+    o = svc["outbox"]
+    print(f"outbox after the burst: {o['queued']} queued, drained in {o['drain_s']:.1f} s "
+          f"({o['rate']:.0f} messages/s, {'one send-mail worker' if engine == 'postgres' else 'the in-process sender'}), "
+          f"{o['delivered']} delivered to the local SMTP server")
+    print(f"check: {svc['check']['capacity']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--engines", default="postgres,sqlite")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk (make bench installs it)")
+    if not LOAD.exists():
+        raise SystemExit(f"the reference is missing: {CEILING}")
+    for engine in args.engines.split(","):
+        ref = reference(engine, args)
+        svc = service(engine, args)
+        report(engine, ref, svc)
+
+
+if __name__ == "__main__":
+    main()
