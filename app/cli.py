@@ -124,15 +124,15 @@ def _now() -> dt.datetime:
 
 
 def send_mail(once: bool) -> int:
-    from app.jobs import run_timed_jobs, timed_jobs
-    from app.mail.sender import deliver_due, run_sender, transport_for
+    from app.jobs import deliver_due, run_sender, run_timed_jobs
+    from app.mail.sender import transport_for
 
     config = get_config()
 
     async def go() -> None:
         if once:
             jobs = await run_timed_jobs(config=config, now=_now())
-            report = await deliver_due(transport_for(config), now=_now)
+            report = await deliver_due(transport_for(config), config=config, now=_now)
             print(f"offers lapsed: {jobs.offers_lapsed}; reminders queued: {jobs.reminders_queued}; "
                   f"sent: {report.sent}, to retry: {report.retrying}, failed: {report.failed}")
             for error in report.errors[:5]:
@@ -140,7 +140,7 @@ def send_mail(once: bool) -> int:
             return
         stop = asyncio.Event()
         print(f"Sending email via {config.smtp_host or config.mail_dir} (Ctrl+C to stop)")
-        await run_sender(config, now=_now, stop=stop, also=timed_jobs(config, _now))
+        await run_sender(config, now=_now, stop=stop)
 
     try:
         _run(go)

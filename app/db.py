@@ -13,11 +13,16 @@ import sqlite3
 import weakref
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+from piccolo.engine.sqlite import (
+    SQLiteEngine,
+    SQLiteTransaction,
+    TransactionType,
+    dict_factory,
+)
 
 from app.piccolo_app import APP_CONFIG
 from app.tables.programme import Event
@@ -47,7 +52,7 @@ def make_engine(database_url: str) -> Engine:
         # file, so setting it once here is enough.
         with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
+        return _SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
     raise ValueError(
         f"DATABASE_URL must start with sqlite:/// or postgresql://, not {database_url.split(':')[0]!r}"
     )
@@ -59,6 +64,18 @@ def bind_tables(engine: Engine) -> None:
 
     for table in [*APP_CONFIG.table_classes, Migration]:
         table._meta.db = engine
+
+
+class _SQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, less a statement per query: inside a transaction Piccolo repeats
+    `PRAGMA foreign_keys = 1` before every query, though the transaction's connection was opened
+    with it (`get_connection`). A booking sent six such statements besides its seven."""
+
+    async def _run_in_existing_connection(self, connection: Any, query: str, args: list[Any] | None = None,
+                                          query_type: str = "generic", table: Any = None) -> Any:
+        connection.row_factory = dict_factory
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()  # RETURNING works: SQLite is 3.35 or newer here
 
 
 class _ImmediateTransaction(SQLiteTransaction):

@@ -1,4 +1,4 @@
-"""The service's timed jobs, in one place: offers not accepted in time lapse (their places pass to
+"""Delivering the outbox with the booking renderer, and the service's timed jobs, in one place: offers not accepted in time lapse (their places pass to
 the next person waiting) and reminders go a few days before each event.
 
 `run_timed_jobs` is one pass. `timed_jobs` is the hook the sender loop calls on every pass (in the
@@ -9,13 +9,17 @@ once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from app.bookings.notices import confirmation_renderer
 from app.bookings.reminders import queue_due_reminders
 from app.bookings.waiting_list import expire_offers
 from app.config import Config
+from app.mail import sender as mail_sender
+from app.mail.sender import DeliveryReport, Transport
 
 Clock = Callable[[], dt.datetime]
 EVERY = dt.timedelta(minutes=1)
@@ -25,6 +29,19 @@ EVERY = dt.timedelta(minutes=1)
 class JobsReport:
     offers_lapsed: int
     reminders_queued: int
+
+
+async def deliver_due(transport: Transport, *, config: Config, now: Clock, sender: str | None = None,
+                      batch: int = 50) -> DeliveryReport:
+    """One pass of the sender: what is due, confirmations rendered from their bookings first."""
+    return await mail_sender.deliver_due(transport, now=now, sender=sender, batch=batch,
+                                         render=confirmation_renderer(config))
+
+
+async def run_sender(config: Config, *, now: Clock, stop: "asyncio.Event", poll_seconds: float = 2.0) -> None:
+    """The sender loop (in each app process, or `python -m app send-mail`), with the timed jobs."""
+    await mail_sender.run_sender(config, now=now, stop=stop, poll_seconds=poll_seconds,
+                                 render=confirmation_renderer(config), also=timed_jobs(config, now))
 
 
 async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:

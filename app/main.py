@@ -22,8 +22,7 @@ from piccolo.engine.postgres import PostgresEngine
 from app.bookings.records import BookingNotFound
 from app.config import Config, get_config
 from app.db import bind_tables, ensure_migrated, keep_optimised, make_engine
-from app.jobs import timed_jobs
-from app.mail.sender import run_sender
+from app.jobs import run_sender
 from app.organisers.services import use_password_profile
 from app.programme.services import EventNotFound
 from app.web.api import ApiController
@@ -130,7 +129,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
         stop = asyncio.Event()
         sender = None
         if config.mail_sender_in_process:
-            sender = asyncio.create_task(run_sender(config, now=clock, stop=stop, also=timed_jobs(config, clock)))
+            sender = asyncio.create_task(run_sender(config, now=clock, stop=stop))
         try:
             yield
         finally:

@@ -13,8 +13,7 @@ from piccolo.custom_types import Combinable
 from piccolo.query import Select
 
 from app.audit.services import record
-from app.bookings.records import BookingView
-from app.bookings.services import book_place
+from app.bookings.services import BookingMade, book_place
 from app.bookings.validation import BookingRequest
 from app.config import Config
 from app.db import write_transaction
@@ -173,7 +172,7 @@ async def record_mark(booking_id: int, outcome: Outcome, *, organiser: Organiser
 
 
 async def admit_walk_in(event_id: int, request: BookingRequest, *, organiser: OrganiserView, override: bool,
-                        now: dt.datetime, config: Config) -> BookingView:
+                        now: dt.datetime, config: Config) -> BookingMade:
     """Someone who turned up without a place: booked and marked attended in one transaction. Over
     capacity only with an organiser's override (they then hold no place)."""
 

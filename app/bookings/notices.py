@@ -9,12 +9,20 @@ from dataclasses import replace
 
 import segno
 
-from app.bookings.records import BookingView, get_booking_by_id
+from app.bookings.records import BookingView, checkin_token_of, get_booking_by_id
 from app.calendar.ics import CalendarEvent, Invitee, invite
 from app.config import Config
 from app.formats import clock_time, long_date, time_range
 from app.mail.compose import Email, compose_email
-from app.mail.outbox import queue_email
+from app.mail.outbox import (
+    Claimed,
+    prepare,
+    queue_email,
+    queue_to_render,
+    skip,
+    store_rendered,
+)
+from app.mail.sender import Renderer
 from app.programme.calendar import calendar_item
 from app.programme.services import get_join_url
 from app.tables.bookings import BookingStatus
@@ -132,3 +140,38 @@ async def queue_waiting_list_notice(booking_id: int, template: str, subject: str
 
 def offer_expiry_text(expires: dt.datetime) -> str:
     return f"{long_date(expires)} at {clock_time(expires)}"
+
+
+def confirmation_renderer(config: Config) -> Renderer:
+    """The sender's renderer for confirmations queued as (kind, booking): each is made from the
+    booking as it is when its turn comes. A booking no longer confirmed gets none (skipped), and
+    the Teams link goes only to a booking confirmed at that moment. The bytes are kept before
+    they are sent, so a retry sends the same message with the same Message-ID."""
+
+    async def render_due(claimed: list[Claimed], sender: str, now: dt.datetime) -> list[Claimed]:
+        ready: list[Claimed] = []
+        for message in claimed:
+            if not message.to_render:
+                ready.append(message)
+                continue
+            if message.kind != "confirmation" or message.booking_id is None:
+                await skip(message.id, sender=sender, reason=f"nothing renders {message.kind!r} messages")
+                continue
+            booking = await get_booking_by_id(message.booking_id, now)
+            if booking.status is not BookingStatus.confirmed:
+                await skip(message.id, sender=sender, reason=f"the booking is {booking.status.value}")
+                continue
+            email = confirmation_email(booking, config=config, now=now, join_url=await get_join_url(booking.event.id),
+                                       checkin_token=await checkin_token_of(booking.id))
+            rendered = prepare(email, config=config, now=now, message_id=message.message_id)
+            await store_rendered(message.id, recipient=email.recipient, subject=email.subject, raw=rendered.raw)
+            ready.append(replace(message, raw=rendered.raw, recipient=email.recipient))
+        return ready
+
+    return render_due
+
+
+async def queue_confirmation(booking_id: int, *, email: str, event_id: int, config: Config, now: dt.datetime) -> None:
+    """The confirmation, recorded to be rendered by the sender (inside the booking's transaction)."""
+    await queue_to_render(kind="confirmation", recipient=email, booking_id=booking_id, event_id=event_id,
+                          config=config, now=now)

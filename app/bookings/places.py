@@ -10,25 +10,35 @@ PostgreSQL (see DESIGN.md). Waiting-list offers take and give back places throug
 from __future__ import annotations
 
 import datetime as dt
-
-from piccolo.columns.combination import WhereRaw
+import re
 
 from app.tables.bookings import PLACE_HOLDING_STATUSES, Booking
-from app.tables.programme import Event, EventStatus
+from app.tables.programme import Event
+
+#: The guarded counter, in SQL: the one text both `take_place` and the one-statement booking on
+#: PostgreSQL (app.bookings.services) run. {event} and {now} are filled by `bind`.
+TAKE_PLACE = ("UPDATE event SET places_taken = places_taken + 1, updated_at = {now}"
+              " WHERE id = {event} AND places_taken < capacity AND status = 'scheduled'%s RETURNING id")
+#: Open for booking now (a walk-in needs only a scheduled event: they arrive once it has started).
+OPEN_NOW = (" AND starts_at > {now} AND (booking_opens_at IS NULL OR booking_opens_at <= {now})"
+            " AND (booking_closes_at IS NULL OR booking_closes_at > {now})")
+
+
+def bind(template: str, **values: object) -> tuple[str, list[object]]:
+    """A query with {name} markers as Piccolo's raw SQL: positional {} and the values in order."""
+    names = re.findall(r"\{(\w+)\}", template)
+    return re.sub(r"\{\w+\}", "{}", template), [values[n] for n in names]
+
+
+def take_place_sql(*, walk_in: bool = False) -> str:
+    return TAKE_PLACE % ("" if walk_in else OPEN_NOW)
 
 
 async def take_place(event_id: int, now: dt.datetime, *, walk_in: bool = False) -> bool:
     """The guarded counter: one place, only if one is left and the event is still open (for a
     walk-in, only if it is not cancelled: they arrive once it has started)."""
-    open_now = (Event.status == EventStatus.scheduled.value)
-    if not walk_in:
-        open_now = open_now & (Event.starts_at > now) & (
-            Event.booking_opens_at.is_null() | (Event.booking_opens_at <= now)) & (
-            Event.booking_closes_at.is_null() | (Event.booking_closes_at > now))
-    rows = await Event.update(
-        {Event.places_taken: Event.places_taken + 1, Event.updated_at: now}
-    ).where((Event.id == event_id) & WhereRaw("places_taken < capacity") & open_now).returning(Event.id)
-    return bool(rows)
+    sql, args = bind(take_place_sql(walk_in=walk_in), event=event_id, now=now)
+    return bool(await Event.raw(sql, *args))
 
 
 async def release_place(event_id: int, now: dt.datetime) -> None:

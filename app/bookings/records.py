@@ -135,3 +135,8 @@ async def count_active_bookings(event_id: int) -> int:
         & (Booking.over_capacity == False)  # noqa: E712 (Piccolo expression)
     )
 
+
+
+async def checkin_token_of(booking_id: int) -> str | None:
+    row = await Booking.select(Booking.checkin_token).where(Booking.id == booking_id).first()
+    return row["checkin_token"] if row else None

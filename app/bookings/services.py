@@ -8,13 +8,17 @@ its audit record.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from piccolo.engine.postgres import PostgresEngine
 
 from app.audit.services import record
-from app.bookings.notices import confirmation_email, queue_cancellation
-from app.bookings.places import release_place, take_place
+from app.bookings.notices import queue_cancellation, queue_confirmation
+from app.bookings.places import bind, release_place, take_place, take_place_sql
 from app.bookings.records import (
     AlreadyBooked,
     BookingClosed,
@@ -30,21 +34,21 @@ from app.bookings.records import (
 from app.bookings.validation import BookingRequest
 from app.bookings.waiting_list import offer_places, waiting_position, waitlisted_email
 from app.config import Config
-from app.db import write_transaction
-from app.mail.outbox import prepare, queue_email
+from app.db import current_engine, write_transaction
+from app.mail.outbox import new_message_id
 from app.programme.availability import Unbookable
-from app.programme.services import EventView, get_event, get_join_url
-from app.register.services import find_or_add_setting, upsert_person
+from app.programme.services import EventView, get_event
+from app.register.services import find_or_add_setting, name_key, upsert_person
 from app.tables.bookings import (
-    ACTIVE_STATUSES,
     PLACE_HOLDING_STATUSES,
     Booking,
     BookingSource,
     BookingStatus,
+    Role,
 )
 from app.tables.programme import EventStatus
 
-__all__ = ["AlreadyBooked", "BookingClosed", "BookingError", "BookingNotFound", "BookingView",
+__all__ = ["AlreadyBooked", "BookingClosed", "BookingError", "BookingMade", "BookingNotFound", "BookingView",
            "EventAlreadyStarted", "EventFull", "book_place", "cancel_booking", "get_booking"]
 
 
@@ -54,81 +58,203 @@ def _is_duplicate_active_booking(exc: BaseException) -> bool:
     return "booking_one_active_per_person" in text or "booking.event, booking.person" in text
 
 
-async def _has_active_booking(event_id: int, person_id: int) -> bool:
-    return await Booking.exists().where(
-        (Booking.event == event_id) & (Booking.person == person_id)
-        & Booking.status.is_in([s.value for s in ACTIVE_STATUSES])
-    )
+class _NoPlace(Exception):
+    """The guarded counter gave no place: full, closed, cancelled or no such event."""
+
+
+class _SettingNotOnFile(Exception):
+    """The one-statement booking found no setting: the longer way adds it."""
+
+
+@dataclass(frozen=True)
+class BookingMade:
+    """A booking as the transaction that made it returned it: what the 201 answer, the
+    confirmation page and a walk-in need, without reading it back."""
+
+    id: int
+    event_id: int
+    reference: str
+    manage_token: str
+    calendar_uid: str
+    status: BookingStatus
+    role: Role
+    person_name: str
+    email: str
+    setting_name: str
+    setting_urn: str | None
+    created_at: dt.datetime
+
+
+#: The booking row, its setting found in the same statement (by URN, else by name; a merged
+#: setting's bookings go to the one it was merged into).
+_INSERT_BOOKING = (
+    "INSERT INTO booking (event, person, setting, role, status, reference, manage_token, calendar_uid,"
+    " calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
+    " SELECT {}, {}, COALESCE(s.merged_into, s.id), {}, {}, {}, {}, {}, 0, {}, {}, {}, '', {}, {}"
+    " FROM setting s WHERE %s ORDER BY s.on_register DESC, s.id LIMIT 1 RETURNING id")
+
+
+async def _insert_booking(made: BookingMade, *, person_id: int, status: BookingStatus, source: BookingSource,
+                          checkin_token: str, over_capacity: bool, now: dt.datetime) -> int:
+    values = [made.event_id, person_id, made.role.value, status.value, made.reference, made.manage_token,
+              made.calendar_uid, source.value, checkin_token, over_capacity, now, now]
+    where = ("s.urn = {}", made.setting_urn) if made.setting_urn else ("s.name_key = {}", name_key(made.setting_name))
+    rows = await Booking.raw(_INSERT_BOOKING % where[0], *values, where[1])
+    if rows:
+        return rows[0]["id"]
+    # A setting not on file yet (rare): add it, then the booking.
+    setting_id = await find_or_add_setting(name=made.setting_name, urn=made.setting_urn)
+    inserted = await Booking.insert(Booking(
+        event=made.event_id, person=person_id, setting=setting_id, role=made.role.value, status=status.value,
+        reference=made.reference, manage_token=made.manage_token, calendar_uid=made.calendar_uid,
+        checkin_token=checkin_token, source=source.value, created_at=now, updated_at=now,
+        over_capacity=over_capacity)).returning(Booking.id)
+    return inserted[0]["id"]
+
+
+#: The whole booking in one statement, for PostgreSQL (three round trips with BEGIN and COMMIT):
+#: the person, the guarded counter (`places.TAKE_PLACE`), the setting, the booking row, the
+#: confirmation recorded for the sender to render, and the audit record. If no place is taken the
+#: booking row and what hangs from it are not written, and the caller rolls back.
+_BOOK_IN_ONE = """
+WITH person_row AS (
+    INSERT INTO person (name, email, created_at, updated_at) VALUES ({name}, {email}, {now}, {now})
+    ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name, updated_at = EXCLUDED.updated_at RETURNING id
+), place AS (%(take_place)s
+), setting_row AS (
+    SELECT COALESCE(s.merged_into, s.id) AS id FROM setting s WHERE %(setting)s
+    ORDER BY s.on_register DESC, s.id LIMIT 1
+), booking_row AS (
+    INSERT INTO booking (event, person, setting, role, status, reference, manage_token, calendar_uid,
+        calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)
+    SELECT place.id, person_row.id, setting_row.id, {role}, {status}, {reference}, {manage_token}, {calendar_uid},
+        0, {source}, {checkin_token}, false, '', {now}, {now}
+    FROM place, person_row, setting_row RETURNING id, person
+), outbox AS (
+    INSERT INTO outbox_message (kind, recipient, subject, message_id, raw, booking, event, status, attempts,
+        next_attempt_at, claimed_by, last_error, created_at)
+    SELECT 'confirmation', {email}, '', {message_id}, '', b.id, {event}, 'pending', 0, {now}, '', '', {now}
+    FROM booking_row b
+), audit AS (
+    INSERT INTO audit_record (action, actor, event, booking, person, detail, created_at)
+    SELECT 'booking.confirmed', {actor}, {event}, b.id, b.person, {detail}::json, {now} FROM booking_row b
+)
+SELECT (SELECT id FROM place) AS place, (SELECT id FROM booking_row) AS booking
+"""
+
+
+async def _book_in_one_statement(made: BookingMade, *, source: BookingSource, actor: str, now: dt.datetime,
+                                 config: Config) -> int | None:
+    """The booking's id; None if no place was left (or the event is not open), raising _NoPlace;
+    None too if the setting is not on file yet, for the caller to take the longer way."""
+    setting = ("s.urn = {urn}", made.setting_urn) if made.setting_urn else ("s.name_key = {name_key}", name_key(made.setting_name))
+    sql, args = bind(_BOOK_IN_ONE % {"take_place": take_place_sql(), "setting": setting[0]},
+                     name=made.person_name, email=made.email, now=now, event=made.event_id, role=made.role.value,
+                     status=BookingStatus.confirmed.value, reference=made.reference, manage_token=made.manage_token,
+                     calendar_uid=made.calendar_uid, source=source.value, checkin_token=secrets.token_urlsafe(24),
+                     message_id=new_message_id(config), actor=actor, urn=setting[1], name_key=setting[1],
+                     detail=json.dumps({"reference": made.reference, "role": made.role.value, "over_capacity": False}))
+    [row] = await Booking.raw(sql, *args)
+    if row["place"] is None:
+        raise _NoPlace()
+    return row["booking"]
 
 
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
                      actor: str, now: dt.datetime, config: Config, over_capacity: bool = False,
-                     then: Callable[[int], Awaitable[object]] | None = None) -> BookingView:
+                     then: Callable[[int], Awaitable[object]] | None = None) -> BookingMade:
     """Take one place at the event for the person, or raise EventNotFound, BookingClosed,
-    AlreadyBooked or EventFull. Nothing is written unless the booking is made; the confirmation
-    email is queued in the same transaction, and so is `then(booking_id)` (a walk-in's attendance
-    mark), so either all of it is saved or none.
+    AlreadyBooked or EventFull (or put them on the waiting list if they asked). Nothing is written
+    unless the booking is made.
 
-    The confirmation is rendered before the transaction (reference, token and UID are random,
-    so they can be made first): the lock is held only for the few statements that need it."""
+    One write transaction of a few statements: the person (found or added), the guarded counter
+    (capacity is checked before anything else, so a full event answers the same to everyone),
+    the booking row (the partial unique index refuses a second active booking), the confirmation
+    recorded for the sender to render, the audit record, and `then(booking_id)` (a walk-in's
+    attendance mark). Why a place could not be had is read only when it could not."""
     walk_in = source is BookingSource.walk_in
-    event = await get_event(event_id, now)
-    if walk_in:
-        if event.status == EventStatus.cancelled.value:
-            raise BookingClosed(Unbookable.cancelled)
-    else:
-        _refuse_if_closed(event)
-    draft = BookingView(
-        id=0, reference=new_reference(), manage_token=new_manage_token(), status=BookingStatus.confirmed,
-        role=request.role, person_name=request.name, email=str(request.email).lower(),
-        setting_name=request.setting.name, setting_urn=request.setting.urn, created_at=now, cancelled_at=None,
-        calendar_uid=f"{uuid.uuid4()}@safeguarding-bookings", calendar_sequence=0, event=event,
-    )
-    checkin_token = secrets.token_urlsafe(24)
-    confirmation = prepare(confirmation_email(draft, config=config, now=now, join_url=await get_join_url(event_id),
-                                              checkin_token=checkin_token), config=config, now=now)
+    if walk_in and (await get_event(event_id, now)).status == EventStatus.cancelled.value:
+        raise BookingClosed(Unbookable.cancelled)
+    made = BookingMade(
+        id=0, event_id=event_id, reference=new_reference(), manage_token=new_manage_token(),
+        calendar_uid=f"{uuid.uuid4()}@safeguarding-bookings", status=BookingStatus.confirmed, role=request.role,
+        person_name=request.name, email=str(request.email).lower(), setting_name=request.setting.name,
+        setting_urn=request.setting.urn, created_at=now)
+    holds_place = not (walk_in and over_capacity)  # a walk-in admitted over capacity holds no place
+    one_statement = isinstance(current_engine(), PostgresEngine) and not walk_in and then is None
     try:
-        async with write_transaction():
-            person_id = await upsert_person(name=request.name, email=draft.email, now=now)
-            if await _has_active_booking(event_id, person_id):
-                raise AlreadyBooked()
-            # A walk-in admitted over capacity with an organiser's override holds no place.
-            status = BookingStatus.confirmed
-            if not (walk_in and over_capacity) and not await take_place(event_id, now, walk_in=walk_in):
-                if not walk_in:
-                    _refuse_if_closed(await get_event(event_id, now))
-                if not (request.waitlist and not walk_in):
-                    raise EventFull()
-                status = BookingStatus.waitlisted
-            setting_id = await find_or_add_setting(name=request.setting.name, urn=request.setting.urn)
-            # A reference collision (30^8 codes) would fail the unique index and roll back.
-            inserted = await Booking.insert(Booking(
-                event=event_id, person=person_id, setting=setting_id, role=request.role.value,
-                status=status.value, reference=draft.reference,
-                manage_token=draft.manage_token, calendar_uid=draft.calendar_uid,
-                checkin_token=checkin_token, source=source.value, created_at=now, updated_at=now,
-                over_capacity=walk_in and over_capacity,
-            )).returning(Booking.id)
-            booking_id = inserted[0]["id"]
-            if status is BookingStatus.waitlisted:
-                await waitlisted_email(booking_id, await waiting_position(event_id, booking_id), config=config, now=now)
-            elif not walk_in:  # someone standing in the room needs no invite
-                await queue_email(confirmation, kind="confirmation", config=config, now=now,
-                                  booking_id=booking_id, event_id=event_id)
-            action = "booking.walk_in" if walk_in else f"booking.{status.value}"
-            await record(action, actor, event_id=event_id,
-                         booking_id=booking_id, person_id=person_id, reference=draft.reference,
-                         role=request.role.value, over_capacity=walk_in and over_capacity)
-            if then is not None:
-                await then(booking_id)
+        if one_statement:
+            async with write_transaction():
+                booking_id = await _book_in_one_statement(made, source=source, actor=actor, now=now, config=config)
+                if booking_id is None:
+                    raise _SettingNotOnFile()
+            return replace(made, id=booking_id)
+    except _SettingNotOnFile:
+        pass  # rolled back: the longer way below adds the setting
+    except _NoPlace:
+        return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now, config=config)
     except BookingError:
         raise
     except Exception as exc:
-        # The partial unique index caught a same-person race the check above could not see.
         if _is_duplicate_active_booking(exc):
             raise AlreadyBooked() from exc
         raise
-    return await get_booking(draft.manage_token, now)
+    try:
+        async with write_transaction():
+            person_id = await upsert_person(name=request.name, email=made.email, now=now)
+            if holds_place and not await take_place(event_id, now, walk_in=walk_in):
+                raise _NoPlace()
+            booking_id = await _insert_booking(made, person_id=person_id, status=BookingStatus.confirmed,
+                                               source=source, checkin_token=secrets.token_urlsafe(24),
+                                               over_capacity=not holds_place, now=now)
+            if not walk_in:  # someone standing in the room needs no invite
+                await queue_confirmation(booking_id, email=made.email, event_id=event_id, config=config, now=now)
+            await record("booking.walk_in" if walk_in else "booking.confirmed", actor, event_id=event_id,
+                         booking_id=booking_id, person_id=person_id, reference=made.reference,
+                         role=request.role.value, over_capacity=not holds_place)
+            if then is not None:
+                await then(booking_id)
+    except _NoPlace:
+        return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now, config=config)
+    except BookingError:
+        raise
+    except Exception as exc:
+        # The partial unique index: this person already has an active booking for the event.
+        if _is_duplicate_active_booking(exc):
+            raise AlreadyBooked() from exc
+        raise
+    return replace(made, id=booking_id)
+
+
+async def _no_place(made: BookingMade, request: BookingRequest, *, walk_in: bool, source: BookingSource,
+                    actor: str, now: dt.datetime, config: Config) -> BookingMade:
+    """No place was taken: say why (read only now), or put them on the waiting list if they asked."""
+    event = await get_event(made.event_id, now)  # EventNotFound if there is none
+    if not walk_in:
+        _refuse_if_closed(event)
+    if request.waitlist and not walk_in:
+        return await _join_waiting_list(made, source=source, actor=actor, now=now, config=config)
+    raise EventFull()
+
+
+async def _join_waiting_list(made: BookingMade, *, source: BookingSource, actor: str, now: dt.datetime,
+                             config: Config) -> BookingMade:
+    """The event is full and they asked to wait: a waitlisted booking, holding no place yet."""
+    try:
+        async with write_transaction():
+            person_id = await upsert_person(name=made.person_name, email=made.email, now=now)
+            booking_id = await _insert_booking(made, person_id=person_id, status=BookingStatus.waitlisted,
+                                               source=source, checkin_token=secrets.token_urlsafe(24),
+                                               over_capacity=False, now=now)
+            await waitlisted_email(booking_id, await waiting_position(made.event_id, booking_id), config=config,
+                                   now=now)
+            await record("booking.waitlisted", actor, event_id=made.event_id, booking_id=booking_id,
+                         person_id=person_id, reference=made.reference, role=made.role.value, over_capacity=False)
+    except Exception as exc:
+        if _is_duplicate_active_booking(exc):
+            raise AlreadyBooked() from exc
+        raise
+    return replace(made, id=booking_id, status=BookingStatus.waitlisted)
 
 
 def _refuse_if_closed(event: EventView) -> None:

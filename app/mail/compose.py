@@ -56,10 +56,11 @@ def compose_email(template: str, *, recipient: str, subject: str, config: Config
                  ics=ics, ics_method=ics_method, inline_png=inline_png, inline_image_cid=inline_image_cid)
 
 
-def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: dt.datetime) -> tuple[str, str]:
+def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: dt.datetime,
+           message_id: str | None = None) -> tuple[str, str]:
     """The Message-ID and the whole message as text (ASCII: every part is transfer-encoded)."""
     domain = mail_from.rsplit("@", 1)[-1] or "localhost"
-    message_id = make_msgid(domain=domain)
+    message_id = message_id or make_msgid(domain=domain)
     # Long subjects are kept on one line (RFC 5322 allows 998): folded ones show a stray
     # leading space in some clients. Bodies are transfer-encoded in short lines regardless.
     msg = EmailMessage(policy=SMTP.clone(max_line_length=998))

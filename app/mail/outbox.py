@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from email.utils import make_msgid
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -40,10 +41,38 @@ class Rendered:
     raw: str
 
 
-def prepare(email: Email, *, config: Config, now: dt.datetime) -> Rendered:
+def prepare(email: Email, *, config: Config, now: dt.datetime, message_id: str | None = None) -> Rendered:
     message_id, raw = render(email, mail_from=config.mail_from, from_name=config.mail_from_name,
-                             reply_to=config.organiser_mailbox, now=now)
+                             reply_to=config.organiser_mailbox, now=now, message_id=message_id)
     return Rendered(email, message_id, raw)
+
+
+def new_message_id(config: Config) -> str:
+    return make_msgid(domain=config.mail_from.rsplit("@", 1)[-1] or "localhost")
+
+
+async def queue_to_render(*, kind: str, recipient: str, booking_id: int, event_id: int, config: Config,
+                          now: dt.datetime) -> None:
+    """Queue a message the sender renders when its turn comes (call inside the change's
+    transaction): nothing but a row is written while the booking holds its lock."""
+    await OutboxMessage.insert(OutboxMessage(
+        kind=kind, recipient=recipient, subject="", message_id=new_message_id(config), raw="",
+        booking=booking_id, event=event_id, status=MessageStatus.pending.value, next_attempt_at=now,
+        created_at=now))
+
+
+async def store_rendered(message_id: int, *, recipient: str, subject: str, raw: str) -> None:
+    """Keep the bytes about to be sent, so a retry sends exactly the same message."""
+    await OutboxMessage.update({OutboxMessage.raw: raw, OutboxMessage.recipient: recipient,
+                                OutboxMessage.subject: subject}).where(
+        (OutboxMessage.id == message_id) & (OutboxMessage.raw == ""))
+
+
+async def skip(message_id: int, *, sender: str, reason: str) -> None:
+    """A claimed message that no longer applies: never sent, and said why."""
+    await OutboxMessage.update({OutboxMessage.status: MessageStatus.skipped.value, OutboxMessage.last_error: reason}).where(
+        (OutboxMessage.id == message_id) & (OutboxMessage.claimed_by == sender)
+        & (OutboxMessage.status == MessageStatus.sending.value))
 
 
 async def queue_email(email: Email | Rendered, *, kind: str, config: Config, now: dt.datetime,
@@ -77,6 +106,13 @@ class Claimed:
     recipient: str
     raw: str
     attempts: int
+    kind: str = ""
+    booking_id: int | None = None
+    message_id: str = ""
+
+    @property
+    def to_render(self) -> bool:
+        return not self.raw
 
 
 async def claim_due(*, sender: str, now: dt.datetime, limit: int = 50) -> list[Claimed]:
@@ -94,8 +130,10 @@ async def claim_due(*, sender: str, now: dt.datetime, limit: int = 50) -> list[C
             OutboxMessage.status: MessageStatus.sending.value, OutboxMessage.claimed_by: sender,
             OutboxMessage.claimed_at: now,
         }).where(OutboxMessage.id.is_in(ids) & _claimable(now)).returning(
-            OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.raw, OutboxMessage.attempts)
-    return sorted((Claimed(r["id"], r["recipient"], r["raw"], r["attempts"]) for r in rows), key=lambda c: c.id)
+            OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.raw, OutboxMessage.attempts,
+            OutboxMessage.kind, OutboxMessage.booking, OutboxMessage.message_id)
+    return sorted((Claimed(r["id"], r["recipient"], r["raw"], r["attempts"], r["kind"], r["booking"], r["message_id"])
+                   for r in rows), key=lambda c: c.id)
 
 
 @dataclass(frozen=True)

@@ -89,20 +89,39 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
 
+#: Renders the claimed messages queued to be rendered (`Claimed.to_render`), keeps their bytes,
+#: skips those that no longer apply, and answers the messages to send.
+Renderer = Callable[[list[Claimed], str, dt.datetime], Awaitable[list[Claimed]]]
+
+
 async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
-                      sender: str | None = None, batch: int = 50) -> DeliveryReport:
+                      sender: str | None = None, batch: int = 50, render: Renderer | None = None) -> DeliveryReport:
     """Send everything due, batch by batch: one connection and one settling transaction per
     batch. A sender that dies between sending and settling leaves its claims to expire, and the
-    batch goes again (at least once, never lost)."""
+    batch goes again (at least once, never lost). Messages queued to be rendered are rendered by
+    `render` first (without one they wait)."""
     sender = sender or sender_name()
     report = DeliveryReport()
     while True:
         claimed = await claim_due(sender=sender, now=now(), limit=batch)
         if not claimed:
             return report
+        if render is not None and any(m.to_render for m in claimed):
+            ready = await render(claimed, sender, now())
+            report.skipped += len(claimed) - len(ready)
+            claimed = ready
+        unrendered = [m for m in claimed if m.to_render]
+        claimed = [m for m in claimed if not m.to_render]
+        if unrendered:
+            for outcome, status in zip(unrendered, await settle([Outcome(m, "not rendered yet") for m in unrendered],
+                                                                sender=sender, now=now())):
+                _count(report, status, "not rendered yet")
+        if not claimed:
+            continue
         outcomes: list[Outcome] = []
         try:
             async with transport.session() as session:
@@ -135,7 +154,7 @@ def _count(report: DeliveryReport, outcome: str, error: str | None) -> None:
 
 
 async def run_sender(config: Config, *, now: Callable[[], dt.datetime], stop: asyncio.Event,
-                     poll_seconds: float = 2.0,
+                     poll_seconds: float = 2.0, render: Renderer | None = None,
                      also: Callable[[], Awaitable[None]] | None = None) -> None:
     """Deliver until `stop` is set. `also` runs each pass (the reminder scheduler)."""
     transport = transport_for(config)
@@ -144,7 +163,7 @@ async def run_sender(config: Config, *, now: Callable[[], dt.datetime], stop: as
         try:
             if also is not None:
                 await also()
-            report = await deliver_due(transport, now=now, sender=sender)
+            report = await deliver_due(transport, now=now, sender=sender, render=render)
             if report.sent or report.retrying or report.failed:
                 log.info("Email: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
             for error in report.errors[:3]:

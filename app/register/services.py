@@ -78,6 +78,8 @@ async def merge_setting(source_id: int, target_id: int, *, actor: str) -> int:
         await TrainingDeclaration.update({TrainingDeclaration.setting: target_id}).where(TrainingDeclaration.setting == source_id)
         await Response.update({Response.setting: target_id}).where(Response.setting == source_id)
         await Setting.update({Setting.merged_into: target_id}).where(Setting.id == source_id)
+        # Settings merged into the source before now point at the target: chains stay one hop long.
+        await Setting.update({Setting.merged_into: target_id}).where(Setting.merged_into == source_id)
         await record("setting.merged", actor, source=source_id, target=target_id, bookings=len(moved))
     return len(moved)
 

@@ -16,12 +16,16 @@ class MessageStatus(str, enum.Enum):
     sending = "sending"
     sent = "sent"
     failed = "failed"
+    #: Not sent because it no longer applied when its turn came (a confirmation for a booking
+    #: cancelled before it went).
+    skipped = "skipped"
 
 
 class OutboxMessage(Table, tablename="outbox_message"):
-    """One email to one recipient, fully rendered when the change that causes it is saved (same
-    transaction), then delivered by a sender. The stored bytes and Message-ID never change, so a
-    retry is the same message."""
+    """One email to one recipient, queued in the transaction of the change that causes it, then
+    delivered by a sender. Most are rendered when queued; a booking's confirmation is queued as
+    (kind, booking) with `raw` empty and rendered by the sender from the booking as it is then.
+    Once rendered, the bytes and Message-ID never change, so a retry is the same message."""
 
     kind = Varchar(length=40, help_text="confirmation, update, cancellation, reminder, …")
     recipient = Varchar(length=254)

@@ -107,8 +107,9 @@ async def bench_sender(engine: str, url: str, count: int = 1000) -> list[str]:
     """Queue `count` confirmation emails (by booking), then time one sender delivering them to a
     local SMTP server (aiosmtpd, in this process) over batches of one connection each."""
     from app.bookings.services import book_place
+    from app.jobs import deliver_due
     from app.mail.outbox import count_by_status
-    from app.mail.sender import SmtpTransport, deliver_due
+    from app.mail.sender import SmtpTransport
     from app.tables.bookings import BookingSource
 
     engine_ = make_engine(url)
@@ -126,7 +127,7 @@ async def bench_sender(engine: str, url: str, count: int = 1000) -> list[str]:
                              config=config)
         queued = time.perf_counter() - started
         started = time.perf_counter()
-        report = await deliver_due(SmtpTransport(config), now=lambda: dt.datetime.now(dt.timezone.utc))
+        report = await deliver_due(SmtpTransport(config), config=config, now=lambda: dt.datetime.now(dt.timezone.utc))
         sending = time.perf_counter() - started
         counts = await count_by_status()
     finally:

@@ -11,8 +11,9 @@ import icalendar
 from app.bookings.reminders import queue_due_reminders
 from app.bookings.services import book_place, cancel_booking
 from app.config import PROJECT_ROOT
+from app.jobs import deliver_due
 from app.mail.outbox import count_by_status, retry_failed
-from app.mail.sender import FileTransport, SmtpTransport, deliver_due
+from app.mail.sender import FileTransport, SmtpTransport
 from app.planning.events import EventChange, cancel_event, change_event
 from app.programme.services import get_event
 from app.tables.bookings import BookingSource
@@ -36,7 +37,7 @@ def vevent(message):
 async def test_the_confirmation_arrives_with_a_meeting_request(db, now, smtp_server, mail_config):
     event_id = await f.event(now=now, title="West Safeguarding Forum")
     booking = await book(event_id, 1, mail_config, now)
-    report = await deliver_due(SmtpTransport(mail_config), now=lambda: now)
+    report = await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     assert report.sent == 1
     [received] = smtp_server.messages
     assert received["rcpt"] == ["person1@school.example.org"]
@@ -71,7 +72,7 @@ async def test_the_confirmation_arrives_with_a_meeting_request(db, now, smtp_ser
 async def test_online_confirmations_have_no_check_in_code(db, now, smtp_server, mail_config):
     event_id = await f.event(now=now, quadrant=None)
     await book(event_id, 1, mail_config, now)
-    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     [message] = smtp_server.parsed()
     assert "image/png" not in [p.get_content_type() for p in message.walk()]
 
@@ -81,7 +82,7 @@ async def test_online_bookers_get_the_teams_link_in_the_email_and_the_invite(db,
     url = "https://teams.microsoft.com/l/meetup-join/abc"
     await Event.update({Event.join_url: url}).where(Event.id == event_id)
     await book(event_id, 1, mail_config, now)
-    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     [message] = smtp_server.parsed()
     assert url in message.get_body(("plain",)).get_content()
     _, _, event = vevent(message)
@@ -94,13 +95,14 @@ async def test_a_venue_change_then_a_cancellation_update_the_same_meeting(db, no
 
     event_id = await f.event(now=now, title="South Safeguarding Forum")
     booking = await book(event_id, 1, mail_config, now)
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)  # the confirmation goes
     new_venue = (await Venue.insert(Venue(name="Basildon Lower Academy", address="Timberlog Close, Basildon, Essex",
                                           postcode="SS14 1UX")).returning(Venue.id))[0]["id"]
     changes = await change_event(event_id, EventChange(venue_id=new_venue), actor="cli", now=now,
                                  config=mail_config)
     assert changes and "Basildon Lower Academy" in changes[0]
     await cancel_booking(booking.manage_token, actor="public", reason="", now=now, config=mail_config)
-    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     first, update, cancel = smtp_server.parsed()
     assert update["Subject"].startswith("Change to your booking")
     assert "The venue is now Basildon Lower Academy" in update.get_body(("plain",)).get_content()
@@ -123,7 +125,7 @@ async def test_a_time_change_moves_the_meeting_and_says_what_changed(db, now, sm
                        actor="cli", now=now, config=mail_config)
     # Nothing changes the second time: nobody is emailed again.
     assert await change_event(event_id, EventChange(starts_at=later), actor="cli", now=now, config=mail_config) == []
-    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     updates = [m for m in smtp_server.parsed() if m["Subject"].startswith("Change")]
     assert sorted(m["To"] for m in updates) == ["person1@school.example.org", "person2@school.example.org"]
     for message in updates:
@@ -139,7 +141,7 @@ async def test_cancelling_an_event_cancels_every_booking_and_tells_each_booker(d
     told = await cancel_event(event_id, reason="The venue is closed for repairs.", actor="cli", now=now,
                               config=mail_config)
     assert told == 3
-    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     cancels = [m for m in smtp_server.parsed() if m["Subject"].startswith("Cancelled:")]
     assert len(cancels) == 3
     assert all(vevent(m)[1] == "CANCEL" for m in cancels)
@@ -154,26 +156,26 @@ async def test_an_smtp_outage_loses_nothing_and_sends_each_email_exactly_once(db
     event_id = await f.event(now=now, capacity=10)
     for n in range(5):
         await book(event_id, n, config, now)
-    down = await deliver_due(SmtpTransport(config), now=lambda: now)
+    down = await deliver_due(SmtpTransport(config), config=config, now=lambda: now)
     assert (down.sent, down.retrying) == (0, 5)
     assert await DeliveryAttempt.count().where(DeliveryAttempt.outcome == "error") == 5
     assert (await get_event(event_id, now)).availability.places_taken == 5
     rows = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.last_error, OutboxMessage.next_attempt_at)
     assert {r["status"] for r in rows} == {"pending"} and all("Connect" in r["last_error"] or "refused" in r["last_error"].lower() for r in rows)
     # Too soon to retry: nothing happens.
-    assert (await deliver_due(SmtpTransport(config), now=lambda: now)).sent == 0
+    assert (await deliver_due(SmtpTransport(config), config=config, now=lambda: now)).sent == 0
     sink = SmtpSink(port).start()
     try:
         later = now + dt.timedelta(minutes=5)
-        up = await deliver_due(SmtpTransport(config), now=lambda: later)
-        again = await deliver_due(SmtpTransport(config), now=lambda: later + dt.timedelta(hours=2))
+        up = await deliver_due(SmtpTransport(config), config=config, now=lambda: later)
+        again = await deliver_due(SmtpTransport(config), config=config, now=lambda: later + dt.timedelta(hours=2))
         assert (up.sent, again.sent) == (5, 0)
         received = sorted(m["To"] for m in sink.parsed())
         assert received == sorted(f"person{n}@school.example.org" for n in range(5))
         assert len({m["Message-ID"] for m in sink.parsed()}) == 5
     finally:
         sink.stop()
-    assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 5, "failed": 0}
+    assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 5, "failed": 0, "skipped": 0}
 
 
 async def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_retried(db, now, mail_config):
@@ -182,7 +184,7 @@ async def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_retried(
     await book(event_id, 1, config, now)
     moment = now
     for _ in range(8):
-        await deliver_due(SmtpTransport(config), now=lambda: moment)
+        await deliver_due(SmtpTransport(config), config=config, now=lambda: moment)
         moment += dt.timedelta(hours=2)
     [row] = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.last_error)
     assert row["status"] == "failed" and row["attempts"] == 8 and row["last_error"]
@@ -201,7 +203,7 @@ async def test_two_senders_in_separate_processes_never_send_the_same_message(db,
     assert all(s.returncode == 0 for s in senders), outputs
     ids = [m["Message-ID"] for m in smtp_server.parsed()]
     assert len(ids) == 120 and len(set(ids)) == 120
-    assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 120, "failed": 0}
+    assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 120, "failed": 0, "skipped": 0}
     assert await DeliveryAttempt.count() == 120  # one attempt per message, none repeated
 
 
@@ -216,9 +218,9 @@ async def test_a_reminder_is_sent_once_however_often_the_scheduler_runs(db, now,
     assert await queue_due_reminders(config=mail_config, now=now) == 0
     await asyncio.gather(queue_due_reminders(config=mail_config, now=now),
                          queue_due_reminders(config=mail_config, now=now))
-    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     assert await queue_due_reminders(config=mail_config, now=now + dt.timedelta(hours=1)) == 0
-    await deliver_due(SmtpTransport(mail_config), now=lambda: now + dt.timedelta(hours=1))
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now + dt.timedelta(hours=1))
     reminders = [m for m in smtp_server.parsed() if m["Subject"].startswith("Reminder")]
     assert len(reminders) == 1
     text = reminders[0].get_body(("plain",)).get_content()
@@ -230,7 +232,7 @@ async def test_without_an_smtp_server_emails_are_written_as_eml_files(db, now, t
     config = f.CONFIG.with_overrides(mail_dir=tmp_path / "outbox")
     event_id = await f.event(now=now)
     await book(event_id, 1, config, now)
-    report = await deliver_due(FileTransport(config.mail_dir), now=lambda: now)
+    report = await deliver_due(FileTransport(config.mail_dir), config=config, now=lambda: now)
     assert report.sent == 1
     [path] = list((tmp_path / "outbox").glob("*.eml"))
     assert "Booking confirmed" in path.read_text()
@@ -250,7 +252,7 @@ async def test_a_new_time_given_in_london_time_is_stored_and_sent_correctly(db, 
     event = await get_event(event_id, now)
     assert event.starts_at == dt.datetime(2028, 3, 28, 8, 30, tzinfo=dt.timezone.utc)
     assert event.term.value == "spring" and event.academic_year == "2027/28"
-    await deliver_due(SmtpTransport(mail_config), now=lambda: now)
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     update = smtp_server.parsed()[-1]
     assert "Tuesday 28 March 2028, 9:30am to 11:30am" in update.get_body(("plain",)).get_content()
 
@@ -273,3 +275,37 @@ async def test_web_processes_started_without_the_sender_leave_email_to_send_mail
     assert worker.returncode == 0, worker.stderr
     [confirmation] = smtp_server.parsed()
     assert confirmation["Subject"].startswith("Booking confirmed")
+
+
+async def test_a_booking_cancelled_before_its_confirmation_goes_gets_none(db, now, smtp_server, mail_config):
+    event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
+    await Event.update({Event.join_url: "https://teams.example/l/meetup-join/abc"}).where(Event.id == event_id)
+    booking = await book(event_id, 1, mail_config, now)
+    await cancel_booking(booking.manage_token, actor="public", reason="", now=now, config=mail_config)
+    report = await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
+    assert report.skipped == 1 and report.sent == 1
+    [cancellation] = smtp_server.parsed()
+    assert cancellation["Subject"].startswith("Booking cancelled")
+    assert "teams.example" not in cancellation.as_string()
+    skipped = await OutboxMessage.select().where(OutboxMessage.kind == "confirmation").first()
+    assert skipped["status"] == "skipped" and "cancelled" in skipped["last_error"]
+
+
+async def test_the_sender_renders_a_confirmation_once_and_a_retry_sends_the_same_bytes(db, now, mail_config):
+    event_id = await f.event(now=now)
+    await book(event_id, 1, mail_config, now)
+    queued = await OutboxMessage.select().where(OutboxMessage.kind == "confirmation").first()
+    assert queued["raw"] == "" and queued["message_id"]  # recorded in the booking, rendered later
+    down = mail_config.with_overrides(smtp_port=free_port())  # nothing listens there
+    assert (await deliver_due(SmtpTransport(down), config=down, now=lambda: now)).retrying == 1
+    kept = await OutboxMessage.select().where(OutboxMessage.id == queued["id"]).first()
+    assert kept["message_id"] in kept["raw"] and "Booking confirmed" in kept["subject"]
+    sink = SmtpSink().start()
+    try:
+        up = mail_config.with_overrides(smtp_port=sink.port)
+        later = now + dt.timedelta(hours=1)
+        assert (await deliver_due(SmtpTransport(up), config=up, now=lambda: later)).sent == 1
+        assert sink.messages[0]["data"].decode("ascii").replace("\r\n", "\n").strip() == \
+            kept["raw"].replace("\r\n", "\n").strip()
+    finally:
+        sink.stop()

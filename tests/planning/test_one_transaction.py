@@ -13,7 +13,13 @@ from app.errors import DomainError, NotFound
 from app.organisers.services import create_organiser
 from app.planning import manage
 from app.planning.events import EventChangeRefused, cancel_event
-from app.planning.manage import CapacityBelowPlacesTaken, EventDetails, create_event, save_venue, update_event
+from app.planning.manage import (
+    CapacityBelowPlacesTaken,
+    EventDetails,
+    create_event,
+    save_venue,
+    update_event,
+)
 from app.questionnaire import services as questionnaire
 from app.register.services import MergeRefused, merge_setting
 from app.tables.attendance import Attendance

@@ -56,13 +56,18 @@ async def test_booking_through_the_api(client, now):
 
 
 async def test_conflicts_have_machine_readable_codes(client, now):
-    event_id = await f.event(now=now, capacity=1)
+    event_id = await f.event(now=now, capacity=2)
     assert (await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(1))).status_code == 201
     again = await client.post(f"/api/events/{event_id}/bookings",
                               json=f.api_body(1, email="PERSON1@school.example.org"))
     assert again.status_code == 409 and again.json()["code"] == "already_booked"
-    full = await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(2))
+    assert (await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(2))).status_code == 201
+    full = await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(3))
     assert full.status_code == 409 and full.json()["code"] == "event_full"
+    # Capacity is checked first: on a full event, an address that has booked is told the same as
+    # anyone else, so the answer does not reveal who has booked.
+    booked_already = await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(1))
+    assert booked_already.status_code == 409 and booked_already.json() == full.json()
     past = await f.event(now=now, starts_in=dt.timedelta(days=-1))
     closed = await client.post(f"/api/events/{past}/bookings", json=f.api_body(3))
     assert closed.status_code == 409 and closed.json()["code"] == "booking_closed"
