@@ -294,7 +294,7 @@ def generate_scale(args: argparse.Namespace) -> int:
         report = await generate(settings=args.settings, people=args.people, bookings=args.bookings, now=_now())
         await refresh_statistics()
         print(f"Generated {report.settings} settings, {report.people} people, {report.events} events, "
-              f"{report.bookings} bookings, {report.attendance} attendance marks in {time.perf_counter() - started:.1f} s")
+              f"{report.bookings} bookings, {report.attendance} attendance marks, {report.responses} questionnaire responses in {time.perf_counter() - started:.1f} s")
         return 0
 
     return _run(go)

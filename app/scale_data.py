@@ -9,13 +9,15 @@ import random
 import secrets
 from dataclasses import dataclass
 
-from app.areas import LONDON, Quadrant, Term
+from app.areas import LONDON, Quadrant, Term, academic_year_of
 from app.bookings.places import recount_places
 from app.db import write_transaction
+from app.questionnaire.seeding import load_questionnaire, seed_questionnaire
 from app.tables.attendance import Attendance, MarkSource, Outcome
 from app.tables.bookings import Booking, BookingStatus
 from app.tables.organisers import Organiser
 from app.tables.programme import Event, EventKind, Venue
+from app.tables.questionnaire import Response, ResponseStatus
 from app.tables.register import Person, Setting
 
 BATCH = 1000  # rows per INSERT: PostgreSQL takes at most 32,767 parameters a statement
@@ -29,6 +31,7 @@ class ScaleReport:
     events: int
     bookings: int
     attendance: int
+    responses: int = 0
 
 
 async def _kind_ids() -> dict[str, int]:
@@ -112,5 +115,30 @@ async def generate(*, settings: int = 2500, people: int = 10000, bookings: int =
     await _insert(Attendance, marks)
     for event_id in per_event:
         await recount_places(event_id, now)
+    responses = await _questionnaire_responses(setting_ids, rng, now)
     return ScaleReport(settings=len(setting_ids), people=len(person_ids), events=len(event_ids),
-                       bookings=len(booked), attendance=len(marks))
+                       bookings=len(booked), attendance=len(marks), responses=responses)
+
+
+async def _questionnaire_responses(setting_ids: list[int], rng: random.Random, now: dt.datetime) -> int:
+    """Every setting's questionnaire for this academic year: most submitted, some drafts, some
+    only sent, with answers and action points as settings give them."""
+    await seed_questionnaire()
+    questionnaire = load_questionnaire()
+    numbers = [q["number"] for q in questionnaire["questions"]]
+    year = academic_year_of(now.date())
+    rows = []
+    for setting_id in setting_ids:
+        roll = rng.random()
+        status = ResponseStatus.submitted if roll < 0.7 else ResponseStatus.draft if roll < 0.9 else ResponseStatus.sent
+        answers = {} if status is ResponseStatus.sent else {
+            str(n): {"compliant": "yes" if rng.random() < 0.85 else "no",
+                     "action_points": "" if rng.random() < 0.8 else f"Review the policy for question {n}",
+                     "when_who": "" if rng.random() < 0.8 else "DSL, by the end of term", "note": ""}
+            for n in numbers}
+        rows.append(Response(setting=setting_id, questionnaire=questionnaire["code"], academic_year=year,
+                             token_hash=secrets.token_hex(32), respondent_email=f"dsl{setting_id}@setting.example.org",
+                             status=status.value, answers=answers, sent_at=now, updated_at=now,
+                             submitted_at=now if status is ResponseStatus.submitted else None))
+    await _insert(Response, rows)
+    return len(rows)

@@ -16,7 +16,7 @@ import sqlite3
 import sys
 from typing import Any
 
-SKIP_TABLES = {"migration", "sqlite_sequence"}
+SKIP_TABLES = {"migration", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}  # bookkeeping, statistics
 
 
 def _norm(sql: str | None) -> str | None:
