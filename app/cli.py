@@ -104,13 +104,14 @@ def serve(workers: int, no_sender: bool = False) -> int:
 
 def _run(coro_factory):  # type: ignore[no-untyped-def]
     """Run a coroutine against the configured, migrated database."""
-    from app.db import DatabaseNotReady, ensure_migrated
+    from app.db import DatabaseNotReady, ensure_migrated, pooled
 
     engine = _engine()
 
     async def run():  # type: ignore[no-untyped-def]
         await ensure_migrated(engine)
-        return await coro_factory()
+        async with pooled(engine, get_config().db_pool_size):
+            return await coro_factory()
 
     try:
         return asyncio.run(run())

@@ -171,3 +171,17 @@ async def keep_optimised(engine: Engine) -> None:
     """SQLite's own upkeep of its statistics (`PRAGMA optimize`), cheap enough for every start."""
     if isinstance(engine, SQLiteEngine):
         await engine.run_ddl("PRAGMA optimize")
+
+
+@asynccontextmanager
+async def pooled(engine: Engine, size: int) -> AsyncIterator[None]:
+    """A PostgreSQL connection pool for the block (none on SQLite, or with size 0): without one,
+    every query opens a connection of its own."""
+    if not isinstance(engine, PostgresEngine) or size <= 0:
+        yield
+        return
+    await engine.start_connection_pool(min_size=1, max_size=size)
+    try:
+        yield
+    finally:
+        await engine.close_connection_pool()

@@ -17,11 +17,10 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
-from piccolo.engine.postgres import PostgresEngine
 
 from app.bookings.records import BookingNotFound
 from app.config import Config, get_config
-from app.db import bind_tables, ensure_migrated, keep_optimised, make_engine
+from app.db import bind_tables, ensure_migrated, keep_optimised, make_engine, pooled
 from app.jobs import run_sender
 from app.organisers.services import use_password_profile
 from app.programme.services import EventNotFound
@@ -123,21 +122,17 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await ensure_migrated(engine)
         await keep_optimised(engine)
-        pooled = isinstance(engine, PostgresEngine) and config.db_pool_size > 0
-        if pooled:
-            await engine.start_connection_pool(min_size=1, max_size=config.db_pool_size)
-        stop = asyncio.Event()
-        sender = None
-        if config.mail_sender_in_process:
-            sender = asyncio.create_task(run_sender(config, now=clock, stop=stop))
-        try:
-            yield
-        finally:
-            stop.set()
-            if sender is not None:
-                await sender
-            if pooled:
-                await engine.close_connection_pool()
+        async with pooled(engine, config.db_pool_size):
+            stop = asyncio.Event()
+            sender = None
+            if config.mail_sender_in_process:
+                sender = asyncio.create_task(run_sender(config, now=clock, stop=stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                if sender is not None:
+                    await sender
 
     def provide_now() -> dt.datetime:
         return clock()

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import segno
 
-from app.bookings.records import BookingView, checkin_token_of, get_booking_by_id
+from app.bookings.records import BookingView, bookings_by_id, get_booking_by_id
 from app.calendar.ics import CalendarEvent, Invitee, invite
 from app.config import Config
 from app.formats import clock_time, long_date, time_range
@@ -149,20 +149,26 @@ def confirmation_renderer(config: Config) -> Renderer:
     they are sent, so a retry sends the same message with the same Message-ID."""
 
     async def render_due(claimed: list[Claimed], sender: str, now: dt.datetime) -> list[Claimed]:
+        wanted = [m.booking_id for m in claimed if m.to_render and m.booking_id is not None]
+        bookings = await bookings_by_id(wanted, now)
+        join_urls: dict[int, str] = {}
         ready: list[Claimed] = []
         for message in claimed:
             if not message.to_render:
                 ready.append(message)
                 continue
-            if message.kind != "confirmation" or message.booking_id is None:
-                await skip(message.id, sender=sender, reason=f"nothing renders {message.kind!r} messages")
+            if message.kind != "confirmation" or message.booking_id not in bookings:
+                await skip(message.id, sender=sender, reason=f"nothing renders this {message.kind!r} message")
                 continue
-            booking = await get_booking_by_id(message.booking_id, now)
+            booking, checkin_token = bookings[message.booking_id]
             if booking.status is not BookingStatus.confirmed:
                 await skip(message.id, sender=sender, reason=f"the booking is {booking.status.value}")
                 continue
-            email = confirmation_email(booking, config=config, now=now, join_url=await get_join_url(booking.event.id),
-                                       checkin_token=await checkin_token_of(booking.id))
+            event_id = booking.event.id
+            if event_id not in join_urls:
+                join_urls[event_id] = await get_join_url(event_id)
+            email = confirmation_email(booking, config=config, now=now, join_url=join_urls[event_id],
+                                       checkin_token=checkin_token)
             rendered = prepare(email, config=config, now=now, message_id=message.message_id)
             await store_rendered(message.id, recipient=email.recipient, subject=email.subject, raw=rendered.raw)
             ready.append(replace(message, raw=rendered.raw, recipient=email.recipient))

@@ -115,7 +115,18 @@ async def get_booking(manage_token: str, now: dt.datetime) -> BookingView:
     row = await Booking.select(*_BOOKING_COLUMNS).where(Booking.manage_token == manage_token).first()
     if row is None:
         raise BookingNotFound()
-    event = await get_event(row["event"], now)
+    return _view(row, await get_event(row["event"], now))
+
+
+async def bookings_by_id(ids: list[int], now: dt.datetime) -> dict[int, tuple[BookingView, str | None]]:
+    """A batch of bookings (the sender's, at most a batch long) with their check-in tokens: one
+    query for the bookings and one per event among them."""
+    rows = await Booking.select(*_BOOKING_COLUMNS).where(Booking.id.is_in(ids)) if ids else []
+    events = {event_id: await get_event(event_id, now) for event_id in {r["event"] for r in rows}}
+    return {r["id"]: (_view(r, events[r["event"]]), r["checkin_token"]) for r in rows}
+
+
+def _view(row: dict, event: EventView) -> BookingView:
     return BookingView(
         id=row["id"], reference=row["reference"], manage_token=row["manage_token"],
         status=BookingStatus(row["status"]), role=Role(row["role"]),
@@ -134,9 +145,3 @@ async def count_active_bookings(event_id: int) -> int:
         (Booking.event == event_id) & Booking.status.is_in([s.value for s in PLACE_HOLDING_STATUSES])
         & (Booking.over_capacity == False)  # noqa: E712 (Piccolo expression)
     )
-
-
-
-async def checkin_token_of(booking_id: int) -> str | None:
-    row = await Booking.select(Booking.checkin_token).where(Booking.id == booking_id).first()
-    return row["checkin_token"] if row else None
