@@ -238,6 +238,28 @@ async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
     return rows
 
 
+async def answers_table(academic_year: str) -> tuple[list[str], list[list[str]]]:
+    """Every response of the year with its answers, as a spreadsheet's header and rows (values
+    as given; the caller makes them safe for spreadsheets). Two queries whatever the count."""
+    questions = await list_questions()
+    header = ["Setting", "Quadrant", "Status", "Submitted"]
+    for q in questions:
+        header += [f"Q{q['number']} Compliant", f"Q{q['number']} Action points", f"Q{q['number']} When/Who",
+                   f"Q{q['number']} Note"]
+    responses = await Response.select(
+        Response.status, Response.submitted_at, Response.answers, Response.setting.name.as_alias("setting_name"),
+        Response.setting.quadrant.as_alias("quadrant")).where(Response.academic_year == academic_year).order_by(
+        Response.setting.name).output(load_json=True)
+    rows = []
+    for r in responses:
+        row = [r["setting_name"], r["quadrant"] or "", r["status"], r["submitted_at"].isoformat() if r["submitted_at"] else ""]
+        for q in questions:
+            a = (r["answers"] or {}).get(str(q["number"]), {})
+            row += [a.get("compliant", ""), a.get("action_points", ""), a.get("when_who", ""), a.get("note", "")]
+        rows.append(row)
+    return header, rows
+
+
 async def list_responses(academic_year: str) -> list[dict[str, Any]]:
     return await Response.select(Response.id, Response.status, Response.sent_at, Response.submitted_at,
                                  Response.respondent_email, Response.setting.id.as_alias("setting_id"),

@@ -19,6 +19,7 @@ from app.questionnaire.seeding import list_questions, load_questionnaire
 from app.questionnaire.services import (
     AnswersIncomplete,
     ResponseNotFound,
+    answers_table,
     chosen_year,
     clean_answers,
     declare_training,
@@ -120,19 +121,8 @@ class QuestionnaireAdmin(Controller):
                      year: FromQuery[str | None] = None) -> Response[bytes]:
         fmt = request.url.path.rsplit(".", 1)[-1]
         year = chosen_year(year, now)
-        questions = await list_questions()
-        header = ["Setting", "Quadrant", "Status", "Submitted"]
-        for q in questions:
-            header += [f"Q{q['number']} Compliant", f"Q{q['number']} Action points", f"Q{q['number']} When/Who",
-                       f"Q{q['number']} Note"]
-        rows = []
-        for r in await list_responses(year):
-            full = await response_by_id(r["id"])
-            row = [r["setting_name"], r["quadrant"] or "", r["status"], r["submitted_at"].isoformat() if r["submitted_at"] else ""]
-            for q in questions:
-                a = full.answers.get(str(q["number"]), {})
-                row += [a.get("compliant", ""), a.get("action_points", ""), a.get("when_who", ""), a.get("note", "")]
-            rows.append([safe_cell(v) for v in row])
+        header, rows = await answers_table(year)
+        rows = [[safe_cell(v) for v in row] for row in rows]
         return await _table_download(f"questionnaire-{year.replace('/', '-')}", fmt, header, rows)
 
     @get(["/evidence/q13.csv", "/evidence/q13.xlsx"], name="organiser_q13_export")
