@@ -1,4 +1,4 @@
-"""The app factory: `create_app(settings)` builds the Litestar app on the configured database."""
+"""The app factory: `create_app(config)` builds the Litestar app on the configured database."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ import datetime as dt
 import json
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 from piccolo.engine.postgres import PostgresEngine
@@ -56,6 +57,18 @@ def _is_duplicate_active_booking(exc: BaseException) -> bool:
     """The partial unique index's error, as PostgreSQL and SQLite word it."""
     text = str(exc)
     return "booking_one_active_per_person" in text or "booking.event, booking.person" in text
+
+
+@asynccontextmanager
+async def _already_booked_as_refusal() -> AsyncIterator[None]:
+    """The partial unique index refusing a second active booking for the same person and event
+    (which the transaction then rolls back), as the rule's own refusal."""
+    try:
+        yield
+    except Exception as exc:
+        if _is_duplicate_active_booking(exc):
+            raise AlreadyBooked() from exc
+        raise
 
 
 class _NoPlace(Exception):
@@ -184,7 +197,7 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
     one_statement = isinstance(current_engine(), PostgresEngine) and not walk_in and then is None
     try:
         if one_statement:
-            async with write_transaction():
+            async with _already_booked_as_refusal(), write_transaction():
                 booking_id = await _book_in_one_statement(made, source=source, actor=actor, now=now, config=config)
                 if booking_id is None:
                     raise _SettingNotOnFile()
@@ -193,14 +206,8 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
         pass  # rolled back: the longer way below adds the setting
     except _NoPlace:
         return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now, config=config)
-    except BookingError:
-        raise
-    except Exception as exc:
-        if _is_duplicate_active_booking(exc):
-            raise AlreadyBooked() from exc
-        raise
     try:
-        async with write_transaction():
+        async with _already_booked_as_refusal(), write_transaction():
             person_id = await upsert_person(name=request.name, email=made.email, now=now)
             if holds_place and not await take_place(event_id, now, walk_in=walk_in):
                 raise _NoPlace()
@@ -216,13 +223,6 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
                 await then(booking_id)
     except _NoPlace:
         return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now, config=config)
-    except BookingError:
-        raise
-    except Exception as exc:
-        # The partial unique index: this person already has an active booking for the event.
-        if _is_duplicate_active_booking(exc):
-            raise AlreadyBooked() from exc
-        raise
     return replace(made, id=booking_id)
 
 
@@ -240,20 +240,14 @@ async def _no_place(made: BookingMade, request: BookingRequest, *, walk_in: bool
 async def _join_waiting_list(made: BookingMade, *, source: BookingSource, actor: str, now: dt.datetime,
                              config: Config) -> BookingMade:
     """The event is full and they asked to wait: a waitlisted booking, holding no place yet."""
-    try:
-        async with write_transaction():
-            person_id = await upsert_person(name=made.person_name, email=made.email, now=now)
-            booking_id = await _insert_booking(made, person_id=person_id, status=BookingStatus.waitlisted,
-                                               source=source, checkin_token=secrets.token_urlsafe(24),
-                                               over_capacity=False, now=now)
-            await waitlisted_email(booking_id, await waiting_position(made.event_id, booking_id), config=config,
-                                   now=now)
-            await record("booking.waitlisted", actor, event_id=made.event_id, booking_id=booking_id,
-                         person_id=person_id, reference=made.reference, role=made.role.value, over_capacity=False)
-    except Exception as exc:
-        if _is_duplicate_active_booking(exc):
-            raise AlreadyBooked() from exc
-        raise
+    async with _already_booked_as_refusal(), write_transaction():
+        person_id = await upsert_person(name=made.person_name, email=made.email, now=now)
+        booking_id = await _insert_booking(made, person_id=person_id, status=BookingStatus.waitlisted,
+                                           source=source, checkin_token=secrets.token_urlsafe(24),
+                                           over_capacity=False, now=now)
+        await waitlisted_email(booking_id, await waiting_position(made.event_id, booking_id), config=config, now=now)
+        await record("booking.waitlisted", actor, event_id=made.event_id, booking_id=booking_id,
+                     person_id=person_id, reference=made.reference, role=made.role.value, over_capacity=False)
     return replace(made, id=booking_id, status=BookingStatus.waitlisted)
 
 
