@@ -13,7 +13,12 @@ from litestar import Litestar, Request, Response, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
@@ -24,6 +29,7 @@ from app.db import bind_tables, ensure_migrated, keep_optimised, make_engine, po
 from app.jobs import run_sender
 from app.organisers.services import use_password_profile
 from app.programme.services import EventNotFound
+from app.validation import has_unprintable
 from app.web.api import ApiController
 from app.web.auth import (
     SignInPages,
@@ -106,10 +112,18 @@ MAX_ID = 2**31 - 1
 
 def ids_in_range(connection: Any, _: Any) -> None:
     """Guard on every route: an id in the path that no row can have is 'not found' before it
-    reaches the database (where SQLite cannot even bind a number past 64 bits)."""
+    reaches the database (where SQLite cannot even bind a number past 64 bits); a path or query
+    parameter holding a NUL or another control character is a 400 (PostgreSQL cannot even take a
+    NUL: it answered 500)."""
     for value in connection.path_params.values():
         if isinstance(value, int) and not 0 < value <= MAX_ID:
             raise NotFoundException()
+        if isinstance(value, str) and has_unprintable(value):
+            raise ValidationException("The address holds characters that cannot be used")
+    for name, value in connection.query_params.multi_items():
+        if has_unprintable(name) or has_unprintable(value):
+            raise ValidationException(f"The value of {name!r} holds characters that cannot be used"
+                                      if not has_unprintable(name) else "A query parameter holds characters that cannot be used")
 
 
 def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Litestar:

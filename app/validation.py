@@ -8,6 +8,7 @@ message per field only, as the GOV.UK error summary expects.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -17,6 +18,32 @@ from app.errors import InvalidInput
 Model = TypeVar("Model", bound=BaseModel)
 #: {field path: {kind: message}}; a field path is dotted for nested members ("setting.urn").
 Messages = dict[str, dict[str, str]]
+
+
+#: C0 and C1 control characters, and Unicode format characters that hide or reorder text.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_UNPRINTABLE_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def has_unprintable(text: str, *, multiline: bool = False) -> bool:
+    """True if the text holds a NUL, another control character or a hidden format character (line
+    breaks are allowed only where a field is multi-line). PostgreSQL cannot store a NUL, and
+    control characters break spreadsheets and emails."""
+    return bool((_UNPRINTABLE_MULTILINE if multiline else _UNPRINTABLE).search(text))
+
+
+def printable(text: str) -> str:
+    """A pydantic check for one-line text fields."""
+    if has_unprintable(text):
+        raise ValueError("unprintable characters")
+    return text
+
+
+def printable_lines(text: str) -> str:
+    """A pydantic check for multi-line text fields (line breaks and tabs allowed)."""
+    if has_unprintable(text, multiline=True):
+        raise ValueError("unprintable characters")
+    return text
 
 
 def _kind(error: dict[str, Any]) -> str:
@@ -48,6 +75,9 @@ def validate(model: type[Model], data: Any, messages: Messages, *,
                 # A model-level check names its own field: ValueError("field: message").
                 field, _, message = str(item["ctx"]["error"]).partition(": ")
                 errors.setdefault(field, message)
+                continue
+            if item["type"] == "value_error" and "unprintable" in str(item.get("ctx", {}).get("error", "")):
+                errors.setdefault(path, "Remove the invisible or control characters from this answer")
                 continue
             table = messages.get(path, {})
             errors.setdefault(path, table.get(_kind(item)) or table.get("invalid") or item["msg"])

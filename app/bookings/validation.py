@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
 
 from app.errors import InvalidInput
 from app.tables.bookings import Role
-from app.validation import Messages, validate
+from app.validation import Messages, printable, validate
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(printable)]
 Urn = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"(?i)^(EY\d{6}|\d{6,7})$")]
 
 

@@ -12,6 +12,7 @@ import re
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -24,7 +25,7 @@ from pydantic import (
 
 from app.areas import LONDON, Quadrant
 from app.planning.manage import EventDetails
-from app.validation import Messages, validate
+from app.validation import Messages, printable, printable_lines, validate
 
 
 def _blank_is_missing(value: Any) -> Any:
@@ -32,9 +33,9 @@ def _blank_is_missing(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(printable)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(printable_lines)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(printable_lines)]
 Email = Annotated[EmailStr, StringConstraints(strip_whitespace=True, max_length=254), BeforeValidator(_blank_is_missing)]
 WholeNumber = Annotated[int, BeforeValidator(_blank_is_missing)]
 
