@@ -11,17 +11,15 @@ import datetime as dt
 
 from app.audit.services import record
 from app.bookings.notices import (
-    confirmation_email,
     offer_expiry_text,
+    queue_confirmation,
     queue_waiting_list_notice,
 )
 from app.bookings.places import release_place, take_place
-from app.bookings.records import BookingNotFound, get_booking
+from app.bookings.records import BookingNotFound
 from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError
-from app.mail.outbox import prepare, queue_email
-from app.programme.services import get_join_url
 from app.tables.bookings import Booking, BookingStatus
 
 
@@ -68,7 +66,7 @@ async def offer_places(event_id: int, *, actor: str, now: dt.datetime, config: C
 async def accept_offer(manage_token: str, *, now: dt.datetime, config: Config) -> None:
     """The person takes the place held for them; they get the usual confirmation and invite."""
     async with write_transaction():
-        row = await Booking.select(Booking.id, Booking.event, Booking.person, Booking.checkin_token).where(
+        row = await Booking.select(Booking.id, Booking.event, Booking.person, Booking.person.email).where(
             Booking.manage_token == manage_token).first()
         if row is None:
             raise BookingNotFound()
@@ -78,11 +76,8 @@ async def accept_offer(manage_token: str, *, now: dt.datetime, config: Config) -
             & (Booking.offer_expires_at > now)).returning(Booking.id)
         if not changed:
             raise OfferNotOpen()
-        booking = await get_booking(manage_token, now)
-        email = confirmation_email(booking, config=config, now=now, join_url=await get_join_url(row["event"]),
-                                   checkin_token=row["checkin_token"])
-        await queue_email(prepare(email, config=config, now=now), kind="confirmation", config=config,
-                          now=now, booking_id=row["id"], event_id=row["event"])
+        # The same confirmation as a booking's, made by the sender when it goes.
+        await queue_confirmation(row["id"], email=row["person.email"], event_id=row["event"], config=config, now=now)
         await record("booking.confirmed", "public", event_id=row["event"], booking_id=row["id"],
                      person_id=row["person"], from_waiting_list=True)
 
