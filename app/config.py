@@ -55,6 +55,16 @@ class Config:
     service_name: str = "Safeguarding forums and training"
     council_name: str = "Essex County Council"
     booking_support_email: str = "workforcedevelopment@essex.gov.uk"
+    #: The abuse limits (app.web.limits); RATE_LIMITS=off lifts them for benchmarks and load tests.
+    rate_limits: bool = True
+    #: Redis for the limits' counters shared by every process; empty: the database (PostgreSQL)
+    #: or memory (the one embedded SQLite process).
+    redis_url: str = ""
+    #: Reverse proxies (addresses or networks) whose X-Forwarded-For names the client.
+    trusted_proxies: tuple[str, ...] = ()
+    #: Active bookings (confirmed, offered or waiting, for events not yet ended) one email address
+    #: may hold through the public form and API; organisers can book past it.
+    max_active_bookings: int = 8
 
     @property
     def is_postgres(self) -> bool:
@@ -100,7 +110,23 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         teams_min_minutes=int(env.get("TEAMS_MIN_MINUTES", "30")),
         offer_hold_hours=int(env.get("OFFER_HOLD_HOURS", "48")),
         password_profile=_password_profile(env.get("PASSWORD_PROFILE") or Config.password_profile),
+        rate_limits=_flag(env.get("RATE_LIMITS"), True),
+        redis_url=env.get("REDIS_URL", ""),
+        trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
+        max_active_bookings=int(env.get("MAX_ACTIVE_BOOKINGS", "8")),
     )
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    import ipaddress
+
+    networks = tuple(part.strip() for part in value.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"TRUSTED_PROXIES must list IP addresses or networks, not {network!r}") from None
+    return networks
 
 
 def _password_profile(name: str) -> str:

@@ -20,6 +20,7 @@ from app.bookings.waiting_list import expire_offers
 from app.config import Config
 from app.mail import sender as mail_sender
 from app.mail.sender import DeliveryReport, Transport
+from app.tables.limits import RateLimitHit
 
 Clock = Callable[[], dt.datetime]
 EVERY = dt.timedelta(minutes=1)
@@ -29,6 +30,7 @@ EVERY = dt.timedelta(minutes=1)
 class JobsReport:
     offers_lapsed: int
     reminders_queued: int
+    counters_forgotten: int = 0
 
 
 async def deliver_due(transport: Transport, *, config: Config, now: Clock, sender: str | None = None,
@@ -47,7 +49,14 @@ async def run_sender(config: Config, *, now: Clock, stop: "asyncio.Event", poll_
 async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:
     lapsed = await expire_offers(config=config, now=now)
     queued = await queue_due_reminders(config=config, now=now)
-    return JobsReport(offers_lapsed=lapsed, reminders_queued=queued)
+    forgotten = await forget_expired_counters(now)
+    return JobsReport(offers_lapsed=lapsed, reminders_queued=queued, counters_forgotten=forgotten)
+
+
+async def forget_expired_counters(now: dt.datetime) -> int:
+    """Delete the abuse limits' database counters whose window has ended."""
+    deleted = await RateLimitHit.delete().where(RateLimitHit.expires_at < now).returning(RateLimitHit.id)
+    return len(deleted)
 
 
 def timed_jobs(config: Config, clock: Clock, every: dt.timedelta = EVERY) -> Callable[[], Awaitable[None]]:

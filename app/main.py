@@ -40,6 +40,7 @@ from app.web.auth import (
 from app.web.bookings import BookingPages
 from app.web.errors import problem
 from app.web.feeds import FeedController
+from app.web.limits import Limiter, RateLimited, rate_limited
 from app.web.organiser_api import OrganiserApi
 from app.web.organiser_home import OrganiserHome
 from app.web.programme import ProgrammePages
@@ -99,6 +100,20 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return _message_page(exc.status_code, "Sorry, there is a problem", str(exc.detail))
 
 
+def _rate_limited(request: Request[Any, Any, Any], exc: RateLimited) -> Response[Any]:
+    headers = {"Retry-After": str(exc.retry_after)}
+    minutes = max(1, round(exc.retry_after / 60))
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if _is_api(request):
+        response: Response[Any] = problem(429, "too_many_requests", f"Too many requests: try again in {wait}")
+    else:
+        response = _message_page(429, "Too many attempts",
+                                 f"You have tried this too many times. Wait {wait} and try again.",
+                                 "Nothing you sent this time was saved.")
+    response.headers.update(headers)
+    return response
+
+
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _is_api(request):
@@ -131,6 +146,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
     use_password_profile(config.password_profile)
     engine = make_engine(config.database_url)
     bind_tables(engine)
+    limiter = Limiter(config)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -147,6 +163,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
                 stop.set()
                 if sender is not None:
                     await sender
+                await limiter.counter.close()
 
     def provide_now() -> dt.datetime:
         return clock()
@@ -175,7 +192,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
                                      path="/schema"),
         exception_handlers={
             NotFoundException: _not_found, EventNotFound: _not_found, BookingNotFound: _not_found,
-            NotAuthorizedException: _not_signed_in,
+            NotAuthorizedException: _not_signed_in, RateLimited: _rate_limited,
             HTTPException: _http_error, Exception: _server_error,
         },
         response_headers=[
@@ -184,9 +201,9 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
             # Manage links carry a secret token: never send it to another site as a referrer.
             ResponseHeader(name="Referrer-Policy", value="same-origin"),
         ],
-        guards=[ids_in_range],
+        guards=[ids_in_range, rate_limited],
         lifespan=[lifespan],
-        state={"config": config, "clock": clock},
+        state={"config": config, "clock": clock, "limiter": limiter},
     )
 
 

@@ -9,9 +9,17 @@ message per field only, as the GOV.UK error summary expects.
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+import unicodedata
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    EmailStr,
+    StringConstraints,
+    ValidationError,
+)
 
 from app.errors import InvalidInput
 
@@ -44,6 +52,18 @@ def printable_lines(text: str) -> str:
     if has_unprintable(text, multiline=True):
         raise ValueError("unprintable characters")
     return text
+
+
+def normal_email(value: Any) -> Any:
+    """An email address as it is compared and stored: compatibility-normalised (full-width or
+    styled letters become the plain ones they look like), trimmed and, after validation, in lower
+    case, so one person is one address however it was typed."""
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+#: A work email address, normalised (`normal_email`) before it is checked and in lower case after.
+EmailAddress = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(str.lower),
+                         BeforeValidator(normal_email)]
 
 
 def _kind(error: dict[str, Any]) -> str:

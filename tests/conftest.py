@@ -34,6 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
     reason = support.postgres_reachable()
     if reason:
         _missing["PostgreSQL"] = reason
+    reason = support.redis_reachable()
+    if reason:
+        _missing["Redis"] = reason
     if not Path(CHROMIUM).exists():
         _missing["Chromium"] = f"{CHROMIUM} not found (apt-get install -y chromium)"
     if _missing and support.IN_CI:

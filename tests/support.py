@@ -56,6 +56,20 @@ def postgres_reachable() -> str | None:
         return f"{type(exc).__name__}: {exc}"
 
 
+def redis_reachable() -> str | None:
+    """None if the Redis at 127.0.0.1:6379 answers, else why not."""
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2) as conn:
+            conn.sendall(b"PING\r\n")
+            if not conn.recv(16).startswith(b"+PONG"):
+                return "127.0.0.1:6379 did not answer PING"
+    except OSError as exc:
+        return f"127.0.0.1:6379: {exc}"
+    return None
+
+
 def create_postgres_database() -> str:
     import asyncpg
 
@@ -131,6 +145,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+#: A load test's server: the abuse limits lifted (`RATE_LIMITS=off`), as for benchmarks. Servers
+#: shared by many tests take it too, or one test's requests would count against the next's;
+#: tests/web/test_abuse_limits.py tests the limits themselves.
+LOAD_TEST = {"RATE_LIMITS": "off"}
 
 
 class RunningServer:

@@ -40,6 +40,17 @@ class AlreadyBooked(BookingError):
     message = "You already have a place at this event: check your email for your booking link"
 
 
+class TooManyBookings(BookingError):
+    """The cap on active bookings one email address may make for itself (organisers can book past it)."""
+
+    code = "too_many_bookings"
+    field = "email"
+
+    def __init__(self, cap: int):
+        super().__init__(f"This email address already has {cap} bookings or waiting list places for events still "
+                         "to come. Cancel one you no longer need, or ask the safeguarding team to book for you")
+
+
 class BookingClosed(BookingError):
     code = "booking_closed"
 
@@ -97,7 +108,7 @@ class BookingView:
 
 _BOOKING_COLUMNS = (
     Booking.all_columns(),
-    Booking.person.name.as_alias("person_name"),
+    Booking.person.name.as_alias("person_name"), Booking.name_given,
     Booking.person.email.as_alias("person_email"),
     Booking.setting.name.as_alias("setting_name"),
     Booking.setting.urn.as_alias("setting_urn"),
@@ -130,7 +141,7 @@ def _view(row: dict, event: EventView) -> BookingView:
     return BookingView(
         id=row["id"], reference=row["reference"], manage_token=row["manage_token"],
         status=BookingStatus(row["status"]), role=Role(row["role"]),
-        person_name=row["person_name"], email=row["person_email"],
+        person_name=row["name_given"] or row["person_name"], email=row["person_email"],
         setting_name=row["setting_name"], setting_urn=row["setting_urn"],
         created_at=row["created_at"], cancelled_at=row["cancelled_at"],
         calendar_uid=row["calendar_uid"], calendar_sequence=row["calendar_sequence"], event=event,

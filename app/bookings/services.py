@@ -28,6 +28,7 @@ from app.bookings.records import (
     BookingView,
     EventAlreadyStarted,
     EventFull,
+    TooManyBookings,
     get_booking,
     new_manage_token,
     new_reference,
@@ -41,6 +42,7 @@ from app.programme.availability import Unbookable
 from app.programme.services import EventView, get_event
 from app.register.services import find_or_add_setting, name_key, upsert_person
 from app.tables.bookings import (
+    ACTIVE_STATUSES,
     PLACE_HOLDING_STATUSES,
     Booking,
     BookingSource,
@@ -50,7 +52,7 @@ from app.tables.bookings import (
 from app.tables.programme import EventStatus
 
 __all__ = ["AlreadyBooked", "BookingClosed", "BookingError", "BookingMade", "BookingNotFound", "BookingView",
-           "EventAlreadyStarted", "EventFull", "book_place", "cancel_booking", "get_booking"]
+           "EventAlreadyStarted", "EventFull", "TooManyBookings", "book_place", "cancel_booking", "get_booking"]
 
 
 def _is_duplicate_active_booking(exc: BaseException) -> bool:
@@ -101,15 +103,15 @@ class BookingMade:
 #: The booking row, its setting found in the same statement (by URN, else by name; a merged
 #: setting's bookings go to the one it was merged into).
 _INSERT_BOOKING = (
-    "INSERT INTO booking (event, person, setting, role, status, reference, manage_token, calendar_uid,"
+    "INSERT INTO booking (event, person, setting, role, name_given, status, reference, manage_token, calendar_uid,"
     " calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
-    " SELECT {}, {}, COALESCE(s.merged_into, s.id), {}, {}, {}, {}, {}, 0, {}, {}, {}, '', {}, {}"
+    " SELECT {}, {}, COALESCE(s.merged_into, s.id), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, '', {}, {}"
     " FROM setting s WHERE %s ORDER BY s.on_register DESC, s.id LIMIT 1 RETURNING id")
 
 
 async def _insert_booking(made: BookingMade, *, person_id: int, status: BookingStatus, source: BookingSource,
                           checkin_token: str, over_capacity: bool, now: dt.datetime) -> int:
-    values = [made.event_id, person_id, made.role.value, status.value, made.reference, made.manage_token,
+    values = [made.event_id, person_id, made.role.value, made.person_name, status.value, made.reference, made.manage_token,
               made.calendar_uid, source.value, checkin_token, over_capacity, now, now]
     where = ("s.urn = {}", made.setting_urn) if made.setting_urn else ("s.name_key = {}", name_key(made.setting_name))
     rows = await Booking.raw(_INSERT_BOOKING % where[0], *values, where[1])
@@ -118,7 +120,8 @@ async def _insert_booking(made: BookingMade, *, person_id: int, status: BookingS
     # A setting not on file yet (rare): add it, then the booking.
     setting_id = await find_or_add_setting(name=made.setting_name, urn=made.setting_urn)
     inserted = await Booking.insert(Booking(
-        event=made.event_id, person=person_id, setting=setting_id, role=made.role.value, status=status.value,
+        event=made.event_id, person=person_id, setting=setting_id, role=made.role.value, name_given=made.person_name,
+        status=status.value,
         reference=made.reference, manage_token=made.manage_token, calendar_uid=made.calendar_uid,
         checkin_token=checkin_token, source=source.value, created_at=now, updated_at=now,
         over_capacity=over_capacity)).returning(Booking.id)
@@ -132,15 +135,15 @@ async def _insert_booking(made: BookingMade, *, person_id: int, status: BookingS
 _BOOK_IN_ONE = """
 WITH person_row AS (
     INSERT INTO person (name, email, created_at, updated_at) VALUES ({name}, {email}, {now}, {now})
-    ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name, updated_at = EXCLUDED.updated_at RETURNING id
+    ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id
 ), place AS (%(take_place)s
 ), setting_row AS (
     SELECT COALESCE(s.merged_into, s.id) AS id FROM setting s WHERE %(setting)s
     ORDER BY s.on_register DESC, s.id LIMIT 1
 ), booking_row AS (
-    INSERT INTO booking (event, person, setting, role, status, reference, manage_token, calendar_uid,
+    INSERT INTO booking (event, person, setting, role, name_given, status, reference, manage_token, calendar_uid,
         calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)
-    SELECT place.id, person_row.id, setting_row.id, {role}, {status}, {reference}, {manage_token}, {calendar_uid},
+    SELECT place.id, person_row.id, setting_row.id, {role}, {name}, {status}, {reference}, {manage_token}, {calendar_uid},
         0, {source}, {checkin_token}, false, '', {now}, {now}
     FROM place, person_row, setting_row RETURNING id, person
 ), outbox AS (
@@ -186,6 +189,8 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
     recorded for the sender to render, the audit record, and `then(booking_id)` (a walk-in's
     attendance mark). Why a place could not be had is read only when it could not."""
     walk_in = source is BookingSource.walk_in
+    if source in (BookingSource.web, BookingSource.api):
+        await _refuse_past_the_cap(str(request.email).lower(), now=now, cap=config.max_active_bookings)
     if walk_in and (await get_event(event_id, now)).status == EventStatus.cancelled.value:
         raise BookingClosed(Unbookable.cancelled)
     made = BookingMade(
@@ -224,6 +229,20 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
     except _NoPlace:
         return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now, config=config)
     return replace(made, id=booking_id)
+
+
+_ACTIVE_BOOKINGS_OF = (
+    "SELECT count(*) AS n FROM booking b JOIN person p ON p.id = b.person JOIN event e ON e.id = b.event"
+    " WHERE p.email = {} AND b.status IN ({}, {}, {}) AND e.ends_at > {}")
+
+
+async def _refuse_past_the_cap(email: str, *, now: dt.datetime, cap: int) -> None:
+    """One email address may hold `cap` active bookings (places, offers, waiting) for events not
+    yet ended when it books for itself; organisers can book past it. Read before the transaction:
+    the abuse limits, not this count, stop a flood of one address's requests at once."""
+    [row] = await Booking.raw(_ACTIVE_BOOKINGS_OF, email, *(s.value for s in ACTIVE_STATUSES), now)
+    if row["n"] >= cap:
+        raise TooManyBookings(cap)
 
 
 async def _no_place(made: BookingMade, request: BookingRequest, *, walk_in: bool, source: BookingSource,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from app.errors import InvalidInput
 from app.tables.bookings import Role
-from app.validation import Messages, printable, validate
+from app.validation import EmailAddress, Messages, printable, validate
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(printable)]
 Urn = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"(?i)^(EY\d{6}|\d{6,7})$")]
@@ -31,7 +31,7 @@ class BookingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    email: Annotated[EmailStr, StringConstraints(max_length=254)]
+    email: EmailAddress
     role: Role
     setting: SettingIn
     #: If the event is full, join its waiting list instead of being refused.

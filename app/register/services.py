@@ -18,11 +18,13 @@ def name_key(name: str) -> str:
 
 
 async def upsert_person(*, name: str, email: str, now: dt.datetime) -> int:
-    """The person with this work email (case-insensitive), created or renamed as given."""
+    """The person with this work email, added with the name given if new. An existing person is
+    not renamed: anyone can type anyone's work email into a booking form (the booking keeps the
+    name given, in `Booking.name_given`)."""
     rows = await Person.insert(
         Person(name=name, email=email.lower(), created_at=now, updated_at=now)
     ).on_conflict(
-        target=Person.email, action="DO UPDATE", values=[Person.name, Person.updated_at]
+        target=Person.email, action="DO UPDATE", values=[Person.email]  # unchanged: returns the id
     ).returning(Person.id)
     return rows[0]["id"]
 

@@ -66,6 +66,8 @@ class Booking(Table):
     person = ForeignKey(Person, null=False, on_delete=OnDelete.restrict)
     setting = ForeignKey(Setting, null=False, on_delete=OnDelete.restrict)
     role = Varchar(length=30, choices=Role)
+    name_given = Varchar(length=200, default="", help_text="The name as the booker gave it: a booking never renames"
+                                                         " the person, whose record keeps its own.")
     status = Varchar(length=20, choices=BookingStatus)
     reference = Varchar(length=12, unique=True, help_text="Short code a person can read out on the phone.")
     manage_token = Varchar(length=64, unique=True, help_text="Secret in the manage link.")

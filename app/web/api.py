@@ -38,6 +38,7 @@ from app.web.api_schemas import (
 )
 from app.web.dependencies import ConfigDep, Now
 from app.web.errors import problem, problem_for
+from app.web.limits import limit_email
 from app.web.programme import parse_filters
 
 _str = Schema(type=OpenAPIType.STRING)
@@ -91,7 +92,8 @@ class ApiController(Controller):
         events = await list_events(parse_filters(quadrant, kind, term, academic_year), now)
         return [event_out(e) for e in events]
 
-    @get("/settings", summary="Find a school or setting on the register (for the booking form)")
+    @get("/settings", summary="Find a school or setting on the register (for the booking form)",
+         opt={"limit": "lookup"})
     async def find_settings(self, q: Text = None) -> list[SettingFound]:
         """Schools, colleges and nurseries on the register by name or URN. Childminders are left
         out: their setting names are often their own names."""
@@ -106,7 +108,7 @@ class ApiController(Controller):
         return event_out(await get_event(event_id, now))
 
     @post("/events/{event_id:int}/bookings", summary="Book a place", operation_class=_BookingOperation,
-          status_code=201, responses=None)
+          status_code=201, responses=None, opt={"limit": "booking"})
     async def book(self, event_id: FromPath[int], request: Request[Any, Any, Any], now: Now,
                    config: ConfigDep) -> Response[Any]:
         try:
@@ -117,22 +119,24 @@ class ApiController(Controller):
             booking_request = validate_booking(body)
         except InvalidBooking as exc:
             return problem_for(exc)
+        await limit_email(request, "booking", booking_request.email)
         booking = await book_place(event_id, booking_request, source=BookingSource.api, actor="api", now=now,
                                    config=config)
         return Response(BookingCreated(reference=booking.reference, status=booking.status.value,
                                        manage_token=booking.manage_token, event_id=event_id), status_code=201)
 
     @post("/bookings/{manage_token:str}/accept", summary="Accept a place offered from the waiting list",
-          status_code=200)
+          status_code=200, opt={"limit": "booking"})
     async def accept(self, manage_token: FromPath[str], now: Now, config: ConfigDep) -> Response[Any]:
         await accept_offer(manage_token, now=now, config=config)
         return Response(booking_out(await get_booking(manage_token, now)))
 
-    @get("/bookings/{manage_token:str}", summary="A booking, by its manage token")
+    @get("/bookings/{manage_token:str}", summary="A booking, by its manage token", opt={"limit": "token"})
     async def get_booking(self, manage_token: FromPath[str], now: Now) -> BookingOut:
         return booking_out(await get_booking(manage_token, now))
 
-    @post("/bookings/{manage_token:str}/cancel", summary="Cancel a booking", status_code=200)
+    @post("/bookings/{manage_token:str}/cancel", summary="Cancel a booking", status_code=200,
+          opt={"limit": "token"})
     async def cancel(self, manage_token: FromPath[str], now: Now, config: ConfigDep) -> BookingOut:
         return booking_out(await cancel_booking(manage_token, actor="api", reason="Cancelled through the API",
                                                 now=now, config=config))

@@ -23,9 +23,11 @@ from app.organisers.services import (
     sign_in,
     sign_out,
 )
+from app.validation import normal_email
 from app.web.dependencies import ConfigDep, Now
 from app.web.errors import error_summary, field_errors
 from app.web.forms import SetPasswordForm, SignInForm, read
+from app.web.limits import limit_email
 from app.web.templating import FormData
 
 SESSION_COOKIE = "sgb_organiser"
@@ -67,10 +69,12 @@ class SignInPages(Controller):
     async def form(self, next: FromQuery[str | None] = None) -> Template:
         return Template("organisers/sign_in.html", context={"form": {}, "field_errors": {}, "next": _safe_next(next)})
 
-    @post("/sign-in", name="organiser_sign_in_submit")
-    async def submit(self, data: FormData, now: Now, config: ConfigDep) -> Template | Redirect:
+    @post("/sign-in", name="organiser_sign_in_submit", opt={"limit": "sign_in"})
+    async def submit(self, data: FormData, now: Now, config: ConfigDep,
+                     request: Request[Any, Any, Any]) -> Template | Redirect:
         try:
             form = read(SignInForm, data)
+            await limit_email(request, "sign_in", normal_email(form.email).lower())
             token = await sign_in(email=form.email, password=form.password, now=now)
         except DomainError as exc:
             errors = field_errors(exc, default_field="email")
@@ -96,7 +100,7 @@ class SignInPages(Controller):
                 "paragraphs": ["Ask another organiser to invite you again."]})
         return Template("organisers/set_password.html", context={"token": token, "field_errors": {}})
 
-    @post("/invitations/{token:str}", name="organiser_invitation_accept")
+    @post("/invitations/{token:str}", name="organiser_invitation_accept", opt={"limit": "sign_in"})
     async def accept(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
         try:
             form = read(SetPasswordForm, data)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get, post
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -11,6 +13,7 @@ from app.bookings.services import (
     BookingError,
     BookingView,
     EventAlreadyStarted,
+    EventFull,
     book_place,
     cancel_booking,
     get_booking,
@@ -25,6 +28,7 @@ from app.programme.services import EventView, get_event
 from app.tables.bookings import ROLE_LABELS, BookingSource, BookingStatus
 from app.web.dependencies import ConfigDep, Now
 from app.web.errors import error_summary, field_errors
+from app.web.limits import limit_email
 from app.web.templating import FormData
 
 
@@ -37,7 +41,7 @@ def _form_page(event: EventView, form: dict[str, str], field_errors: dict[str, s
     return Template("bookings/form.html", status_code=status_code, context={
         "event": event, "form": form, "field_errors": field_errors,
         "errors": error_summary(field_errors), "role_items": role_items,
-        "demo_data": event.is_demo,
+        "demo_data": event.is_demo, "honeypot": HONEYPOT,
     })
 
 
@@ -47,6 +51,10 @@ async def _calendar_links(booking: BookingView, config: Config) -> dict[str, str
     item = await booking_calendar_item(booking, config)
     return {"invite_url": f"/bookings/{booking.manage_token}/invite.ics",
             "google_url": google_calendar_url(item), "outlook_url": outlook_calendar_url(item)}
+
+
+#: A form field hidden from people (and from assistive technology): only programs fill it in.
+HONEYPOT = "organisation_website"
 
 
 class BookingPages(Controller):
@@ -66,13 +74,19 @@ class BookingPages(Controller):
             })
         return _form_page(event, {}, {})
 
-    @post("/events/{event_id:int}/book", name="book")
-    async def book(self, event_id: FromPath[int], data: FormData, now: Now, config: ConfigDep) -> Template | Redirect:
+    @post("/events/{event_id:int}/book", name="book", opt={"limit": "booking"})
+    async def book(self, event_id: FromPath[int], data: FormData, now: Now, config: ConfigDep,
+                   request: Request[Any, Any, Any]) -> Template | Redirect:
         event = await get_event(event_id, now)
-        form = {k: v for k, v in data.items() if k != "_csrf_token"}
+        form = {k: v for k, v in data.items() if k not in ("_csrf_token", HONEYPOT)}
         try:
-            request = booking_from_form(form)
-            booking = await book_place(event_id, request, source=BookingSource.web, actor="public", now=now,
+            wanted = booking_from_form(form)
+            await limit_email(request, "booking", wanted.email)
+            if data.get(HONEYPOT):
+                # Only a program fills the field people never see: it is told what a refused
+                # booking is told, and nothing is saved.
+                raise EventFull()
+            booking = await book_place(event_id, wanted, source=BookingSource.web, actor="public", now=now,
                                        config=config)
         except InvalidBooking as exc:
             return _form_page(event, form, field_errors(exc, ids=FORM_FIELD_IDS, default_field="name", only_ids=True), 400)
@@ -81,14 +95,14 @@ class BookingPages(Controller):
             return _form_page(event, form, field_errors(exc, ids=FORM_FIELD_IDS, default_field="name", only_ids=True), 409)
         return Redirect(f"/bookings/{booking.manage_token}/confirmation", status_code=303)
 
-    @get("/bookings/{token:str}/accept", name="accept_offer_form")
+    @get("/bookings/{token:str}/accept", name="accept_offer_form", opt={"limit": "token"})
     async def accept_form(self, token: FromPath[str], now: Now) -> Template | Redirect:
         booking = await get_booking(token, now)
         if booking.status is not BookingStatus.offered:
             return Redirect(f"/bookings/{token}", status_code=303)
         return Template("bookings/accept.html", context={"booking": booking, "demo_data": booking.event.is_demo})
 
-    @post("/bookings/{token:str}/accept", name="accept_offer")
+    @post("/bookings/{token:str}/accept", name="accept_offer", opt={"limit": "booking"})
     async def accept(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template | Redirect:
         try:
             await accept_offer(token, now=now, config=config)
@@ -98,7 +112,7 @@ class BookingPages(Controller):
                 "paragraphs": ["The place was held for a limited time and has been offered to the next person waiting."]})
         return Redirect(f"/bookings/{token}/confirmation", status_code=303)
 
-    @get("/bookings/{token:str}/confirmation", name="booking_confirmation")
+    @get("/bookings/{token:str}/confirmation", name="booking_confirmation", opt={"limit": "token"})
     async def confirmation(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template:
         booking = await get_booking(token, now)
         position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
@@ -107,7 +121,7 @@ class BookingPages(Controller):
             "demo_data": booking.event.is_demo, "position": position, **await _calendar_links(booking, config),
         })
 
-    @get("/bookings/{token:str}", name="manage_booking")
+    @get("/bookings/{token:str}", name="manage_booking", opt={"limit": "token"})
     async def manage(self, token: FromPath[str], now: Now, config: ConfigDep,
                      cancelled: FromQuery[bool] = False) -> Template:
         booking = await get_booking(token, now)
@@ -119,7 +133,7 @@ class BookingPages(Controller):
             "demo_data": booking.event.is_demo, **await _calendar_links(booking, config),
         })
 
-    @get("/bookings/{token:str}/invite.ics", name="booking_invite")
+    @get("/bookings/{token:str}/invite.ics", name="booking_invite", opt={"limit": "token"})
     async def invite(self, token: FromPath[str], now: Now, config: ConfigDep) -> Response[bytes]:
         """The same invite as the email's: same UID and SEQUENCE, so importing it twice is harmless."""
         booking = await get_booking(token, now)
@@ -127,14 +141,14 @@ class BookingPages(Controller):
                         headers={"Content-Disposition": 'attachment; filename="invite.ics"',
                                  "Cache-Control": "no-store"})
 
-    @get("/bookings/{token:str}/cancel", name="cancel_booking_form")
+    @get("/bookings/{token:str}/cancel", name="cancel_booking_form", opt={"limit": "token"})
     async def cancel_form(self, token: FromPath[str], now: Now) -> Template | Redirect:
         booking = await get_booking(token, now)
         if not booking.active or now >= booking.event.starts_at:
             return Redirect(f"/bookings/{token}", status_code=303)
         return Template("bookings/cancel.html", context={"booking": booking, "demo_data": booking.event.is_demo})
 
-    @post("/bookings/{token:str}/cancel", name="cancel_booking")
+    @post("/bookings/{token:str}/cancel", name="cancel_booking", opt={"limit": "token"})
     async def cancel(self, token: FromPath[str], now: Now, config: ConfigDep) -> Redirect | Template:
         try:
             await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, config=config)

@@ -16,7 +16,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -25,7 +24,7 @@ from pydantic import (
 
 from app.areas import LONDON, Quadrant
 from app.planning.manage import EventDetails
-from app.validation import Messages, printable, printable_lines, validate
+from app.validation import EmailAddress, Messages, printable, printable_lines, validate
 
 
 def _blank_is_missing(value: Any) -> Any:
@@ -36,7 +35,7 @@ def _blank_is_missing(value: Any) -> Any:
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(printable)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(printable_lines)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(printable_lines)]
-Email = Annotated[EmailStr, StringConstraints(strip_whitespace=True, max_length=254), BeforeValidator(_blank_is_missing)]
+Email = Annotated[EmailAddress, BeforeValidator(_blank_is_missing)]
 WholeNumber = Annotated[int, BeforeValidator(_blank_is_missing)]
 
 EMAIL_MESSAGES = {"missing": "Enter an email address",

@@ -61,6 +61,7 @@ async def _questionnaire_page(token: str, now: dt.datetime, *, form_answers: dic
 class QuestionnairePages(Controller):
     path = "/questionnaire"
     include_in_schema = False
+    opt = {"limit": "questionnaire"}
 
     @get("/{token:str}", name="questionnaire")
     async def show(self, token: FromPath[str], now: Now, saved: FromQuery[bool] = False) -> Template:

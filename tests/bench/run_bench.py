@@ -73,7 +73,7 @@ async def bench_engine(engine: str, url: str, total: int) -> list[str]:
     # Room for every booking of the run, plus one small event to fill up under load.
     big = await f.event(now=now, capacity=total * len(LEVELS) + 10, title="Benchmark forum")
     lines = []
-    with support.RunningServer(url, workers=1) as server:
+    with support.RunningServer(url, workers=1, extra_env=support.LOAD_TEST) as server:
         for level in LEVELS:
             async def book(client: httpx.AsyncClient, n: int, level: int = level) -> httpx.Response:
                 return await client.post(f"/api/events/{big}/bookings", json=f.api_body(f"c{level}-{n}"))
@@ -157,7 +157,7 @@ async def bench_scale(engine: str, url: str, repeats: int = 7) -> list[str]:
     await create_organiser(email="bench@essex.gov.uk", name="Bench", password="correct horse battery", now=now)
     token = await sign_in(email="bench@essex.gov.uk", password="correct horse battery", now=now)
     lines = [f"{engine:8} {generated} (command took {generate_seconds:.1f} s)"]
-    with support.RunningServer(url, workers=1) as server:
+    with support.RunningServer(url, workers=1, extra_env=support.LOAD_TEST) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120, cookies={SESSION_COOKIE: token}) as client:
             for label, path in [("Q13 evidence, every setting (CSV)", "/organisers/evidence/q13.csv?year=2024/25"),
                                 ("dashboard page", "/organisers/dashboard/?year=2024/25"),

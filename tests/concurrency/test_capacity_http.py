@@ -13,7 +13,7 @@ import pytest
 from app.bookings.records import count_active_bookings
 from app.programme.services import get_event
 from tests import factories as f
-from tests.support import RunningServer
+from tests.support import LOAD_TEST, RunningServer
 
 pytestmark = pytest.mark.concurrency
 
@@ -31,7 +31,7 @@ def workers_for(url: str) -> int:
 async def test_exactly_the_last_places_are_taken_by_hundreds_of_concurrent_requests(db, now):
     capacity, already = 40, 30
     event_id = await f.event(now=now, capacity=capacity)
-    with RunningServer(db, workers=workers_for(db)) as server:
+    with RunningServer(db, workers=workers_for(db), extra_env=LOAD_TEST) as server:
         limits = httpx.Limits(max_connections=ATTEMPTS, max_keepalive_connections=ATTEMPTS)
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120, limits=limits) as client:
             for n in range(already):
@@ -52,7 +52,7 @@ async def test_exactly_the_last_places_are_taken_by_hundreds_of_concurrent_reque
 async def test_cancellations_interleaved_with_bookings_keep_the_count_true(db, now):
     capacity = 20
     event_id = await f.event(now=now, capacity=capacity)
-    with RunningServer(db, workers=workers_for(db)) as server:
+    with RunningServer(db, workers=workers_for(db), extra_env=LOAD_TEST) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120,
                                      limits=httpx.Limits(max_connections=200)) as client:
             tokens = []

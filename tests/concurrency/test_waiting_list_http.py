@@ -11,7 +11,7 @@ from app.bookings.records import count_active_bookings
 from app.tables.bookings import Booking
 from app.tables.programme import Event
 from tests import factories as f
-from tests.support import RunningServer
+from tests.support import LOAD_TEST, RunningServer
 
 pytestmark = pytest.mark.concurrency
 
@@ -20,7 +20,7 @@ async def test_offers_and_bookings_race_without_breaking_capacity_or_queue_order
     capacity = 10
     event_id = await f.event(now=now, capacity=capacity)
     workers = 2 if db.startswith("postgresql") else 1
-    with RunningServer(db, workers=workers) as server:
+    with RunningServer(db, workers=workers, extra_env=LOAD_TEST) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120,
                                      limits=httpx.Limits(max_connections=100)) as client:
             async def post(path, body=None):

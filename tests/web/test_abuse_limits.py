@@ -1,0 +1,179 @@
+"""Abuse limits, tried as an attacker would: one script booking from one address, one email
+address booking everything, a bot filling every field, a flood of sign-ins; and the counters
+themselves counting every hit when they arrive at once, in memory, in each database and in Redis."""
+
+import asyncio
+import datetime as dt
+import re
+import types
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from app.bookings.services import TooManyBookings, book_place
+from app.config import Config
+from app.main import create_app
+from app.tables.bookings import Booking, BookingSource
+from app.tables.limits import RateLimitHit
+from app.tables.register import Person
+from app.web.limits import LIMITS, DatabaseCounter, Limiter, MemoryCounter, RedisCounter
+from tests import factories as f
+from tests.support import redis_reachable
+
+
+async def csrf(client, path: str) -> str:
+    page = await client.get(path)
+    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+async def test_two_hundred_bookings_from_one_address_meet_429s(client, now):
+    event_id = await f.event(now=now, capacity=500)
+    answers = [await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(n)) for n in range(200)]
+    made = [a for a in answers if a.status_code == 201]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(made) == LIMITS["booking"]["address"].hits == 30 and len(refused) == 170
+    assert refused[0].json()["code"] == "too_many_requests"
+    assert 0 < int(refused[0].headers["retry-after"]) <= 3600
+    assert await Booking.count() == 30  # the refused ones saved nothing
+
+
+async def test_the_limits_are_lifted_by_rate_limits_off(db, now):
+    config = Config(database_url=db, base_url="http://testserver.local", secret_key="s", db_pool_size=0,
+                    mail_sender_in_process=False, rate_limits=False)
+    event_id = await f.event(now=now, capacity=100)
+    async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
+        answers = [await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(n)) for n in range(40)]
+    assert {a.status_code for a in answers} == {201}
+
+
+async def test_one_email_address_is_limited_on_the_form_with_a_govuk_page(client, now):
+    events = [await f.event(now=now, capacity=10) for _ in range(8)]
+    statuses = []
+    for event_id in events:
+        token = await csrf(client, f"/events/{event_id}/book")
+        answer = await client.post(f"/events/{event_id}/book", data={
+            "_csrf_token": token, "name": "Sam Taylor", "email": "sam.taylor@school.example.org", "role": "dsl",
+            "setting_name": "Oak Primary", "setting_urn": ""}, follow_redirects=False)
+        statuses.append(answer.status_code)
+    assert statuses == [303] * 6 + [429] * 2
+    assert "Too many attempts" in answer.text and "govuk-heading-l" in answer.text
+    assert int(answer.headers["retry-after"]) > 0
+    assert await Booking.count() == 6
+
+
+async def test_an_address_past_its_cap_is_refused_but_an_organiser_can_book_past_it(db, now):
+    config = f.CONFIG.with_overrides(max_active_bookings=3)
+    events = [await f.event(now=now, capacity=10) for _ in range(5)]
+    ended = await f.event(now=now, starts_in=-dt.timedelta(days=3))
+    await Booking.insert(Booking(event=ended, person=await _person("cap@school.example.org", now), setting=await _setting(),
+                                 role="dsl", status="confirmed", reference="ENDED1", manage_token="t-ended",
+                                 calendar_uid="u-ended", created_at=now, updated_at=now))
+    request = f.request(email="cap@school.example.org")
+    for event_id in events[:3]:
+        await book_place(event_id, request, source=BookingSource.web, actor="public", now=now, config=config)
+    with pytest.raises(TooManyBookings) as refused:
+        await book_place(events[3], request, source=BookingSource.api, actor="api", now=now, config=config)
+    assert "already has 3 bookings" in refused.value.message
+    made = await book_place(events[3], request, source=BookingSource.organiser, actor="jo@essex.gov.uk", now=now,
+                            config=config)
+    assert made.status.value == "confirmed"  # organisers can book past the cap; a past event never counted
+
+
+async def _person(email: str, now) -> int:
+    return (await Person.insert(Person(name="Cap", email=email, created_at=now, updated_at=now))
+            .returning(Person.id))[0]["id"]
+
+
+async def _setting() -> int:
+    from app.tables.register import Setting
+
+    return (await Setting.insert(Setting(name="Oak", name_key="oak")).returning(Setting.id))[0]["id"]
+
+
+async def test_the_api_answers_the_cap_with_its_code(db, now):
+    config = Config(database_url=db, base_url="http://testserver.local", secret_key="s", db_pool_size=0,
+                    mail_sender_in_process=False, max_active_bookings=2)
+    events = [await f.event(now=now, capacity=10) for _ in range(3)]
+    async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
+        answers = [await client.post(f"/api/events/{e}/bookings", json=f.api_body(1)) for e in events]
+    assert [a.status_code for a in answers] == [201, 201, 409]
+    body = answers[2].json()
+    assert body["code"] == "too_many_bookings" and "already has 2 bookings" in body["detail"]
+
+
+async def test_a_bot_filling_the_hidden_field_is_told_what_a_refused_booking_is_told(client, now):
+    event_id = await f.event(now=now, capacity=10)
+    full_id = await f.event(now=now, capacity=1, places_taken=1)
+    token = await csrf(client, f"/events/{event_id}/book")
+    form = {"_csrf_token": token, "name": "Bot", "email": "bot@school.example.org", "role": "dsl",
+            "setting_name": "Oak Primary", "setting_urn": "", "waitlist": ""}
+    page = await client.get(f"/events/{event_id}/book")
+    assert re.search(r'<div hidden>\s*<label for="organisation_website">', page.text)
+    trapped = await client.post(f"/events/{event_id}/book", data={**form, "organisation_website": "http://spam"})
+    refused = await client.post(f"/events/{full_id}/book", data=form)
+    assert trapped.status_code == refused.status_code == 409
+    assert "This event is now fully booked" in trapped.text and "This event is now fully booked" in refused.text
+    assert await Booking.count() == 0 and await Person.count() == 0
+
+
+async def test_sign_in_is_limited_per_address(client, organiser):
+    token = await csrf(client, "/organisers/sign-in")
+    statuses = []
+    for n in range(22):
+        answer = await client.post("/organisers/sign-in", data={
+            "_csrf_token": token, "email": f"guess{n}@essex.gov.uk", "password": "wrong"})
+        statuses.append(answer.status_code)
+    assert statuses[:20] == [400] * 20 and statuses[20:] == [429, 429]
+
+
+async def test_a_public_booking_never_renames_the_person(client, now):
+    first, second = await f.event(now=now), await f.event(now=now)
+    assert (await client.post(f"/api/events/{first}/bookings",
+                              json=f.api_body(1, name="Sam Taylor", email="sam@school.example.org"))).status_code == 201
+    answer = await client.post(f"/api/events/{second}/bookings",
+                               json=f.api_body(1, name="Someone Else", email="SAM@school.example.org"))
+    assert answer.status_code == 201
+    assert await Person.select(Person.name).output(as_list=True) == ["Sam Taylor"]
+    # The booking keeps the name given (what its own emails say); the register keeps the person's.
+    token = answer.json()["manage_token"]
+    assert (await client.get(f"/api/bookings/{token}")).json()["name"] == "Someone Else"
+
+
+async def test_a_full_width_address_is_the_same_person(client, now):
+    event_id = await f.event(now=now)
+    assert (await client.post(f"/api/events/{event_id}/bookings",
+                              json=f.api_body(1, email="jo@school.example.org"))).status_code == 201
+    again = await client.post(f"/api/events/{event_id}/bookings",
+                              json=f.api_body(1, email="ｊｏ@school.example.org"))
+    assert again.status_code == 409 and again.json()["code"] == "already_booked"
+    assert await Person.count() == 1
+
+
+@pytest.mark.parametrize("store", ["memory", "database", "redis"])
+async def test_hits_that_arrive_at_once_are_each_counted(store, db):
+    if store == "redis":
+        reason = redis_reachable()
+        if reason:
+            pytest.skip(f"Redis unavailable: {reason}")
+        counter = RedisCounter("redis://127.0.0.1:6379/15")
+    else:
+        counter = MemoryCounter() if store == "memory" else DatabaseCounter()
+    key = f"test:{store}:{db[-12:]}:{asyncio.get_running_loop().time()}"
+    counts = await asyncio.gather(*(counter.hit(key, 4102444800) for _ in range(50)))
+    await counter.close()
+    assert sorted(counts) == list(range(1, 51))
+    if store == "database":
+        assert await RateLimitHit.count() == 1
+
+
+def test_the_client_address_comes_from_a_forwarding_header_only_behind_a_trusted_proxy():
+    def connection(peer: str, forwarded: str):
+        return types.SimpleNamespace(client=types.SimpleNamespace(host=peer), headers={"x-forwarded-for": forwarded})
+
+    untrusting = Limiter(Config(), counter=MemoryCounter())
+    trusting = Limiter(Config(trusted_proxies=("10.0.0.0/8",)), counter=MemoryCounter())
+    assert untrusting.client_address(connection("10.0.0.5", "203.0.113.9")) == "10.0.0.5"
+    assert trusting.client_address(connection("10.0.0.5", "198.51.100.1, 203.0.113.9")) == "203.0.113.9"
+    assert trusting.client_address(connection("10.0.0.5", "203.0.113.9, 10.0.0.7")) == "203.0.113.9"
+    # A client that is not the proxy cannot choose its own address by sending the header.
+    assert trusting.client_address(connection("192.0.2.44", "203.0.113.9")) == "192.0.2.44"
