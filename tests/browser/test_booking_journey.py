@@ -4,9 +4,13 @@ import asyncio
 import re
 
 import icalendar
+import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import axe_violations
+
+#: On the session's event loop, with the one Chromium of this test process (conftest).
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def assert_accessible(page: Page, what: str) -> None:

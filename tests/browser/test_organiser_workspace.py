@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import httpx
+import pytest
 from playwright.async_api import Page, expect
 
 from app.organisers.services import create_organiser
@@ -13,6 +14,9 @@ from app.tables.programme import Event
 from tests import factories as f
 from tests.attendance import teams_samples
 from tests.browser.conftest import axe_violations
+
+#: On the session's event loop, with the one Chromium of this test process (conftest).
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 PASSWORD = "correct horse battery staple"
 

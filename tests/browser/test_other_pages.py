@@ -2,6 +2,7 @@
 accepting an offered place, and an invited organiser setting a password."""
 
 import httpx
+import pytest
 from playwright.async_api import expect
 
 from app.config import Config
@@ -10,6 +11,9 @@ from app.tables.organisers import Organiser
 from app.tables.programme import Event
 from tests import factories as f
 from tests.browser.test_booking_journey import assert_accessible
+
+#: On the session's event loop, with the one Chromium of this test process (conftest).
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_waiting_list_and_offer_pages(browser, server, now):

@@ -3,6 +3,7 @@ questionnaire, and the organisers' questionnaire, settings and dashboard pages, 
 
 import re
 
+import pytest
 from playwright.async_api import expect
 
 from app.config import Config
@@ -14,6 +15,9 @@ from app.tables.register import Setting
 from tests.browser.test_booking_journey import assert_accessible
 from tests.browser.test_organiser_workspace import signed_in_page
 from tests.settings_register.test_import import GIAS, csv_bytes
+
+#: On the session's event loop, with the one Chromium of this test process (conftest).
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_the_booking_form_finds_a_setting_as_you_type(browser, server):
