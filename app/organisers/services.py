@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher, profiles
@@ -30,6 +32,19 @@ def use_password_profile(name: str) -> None:
     global HASHER, _DUMMY_HASH
     HASHER = PasswordHasher.from_parameters(getattr(profiles, name.upper()))
     _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+#: Password hashing (tenths of a second of CPU each in service) runs here, off the event loop, at
+#: most two at a time: a flood of sign-ins queues here rather than stalling every page.
+_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-hash")
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, HASHER.hash, password)
+
+
+async def verify_password(hashed: str, password: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, _verify, hashed, password)
+
 
 MAX_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
@@ -92,7 +107,7 @@ async def create_organiser(*, email: str, name: str, password: str, now: dt.date
     email = email.strip().lower()
     if await Organiser.exists().where(Organiser.email == email):
         raise OrganiserExists(email)
-    rows = await Organiser.insert(Organiser(email=email, name=name.strip(), password_hash=HASHER.hash(password),
+    rows = await Organiser.insert(Organiser(email=email, name=name.strip(), password_hash=await hash_password(password),
                                             created_at=now)).returning(Organiser.id)
     await record("organiser.created", "cli", organiser=email)
     return OrganiserView(rows[0]["id"], email, name.strip())
@@ -121,12 +136,13 @@ async def invite_organiser(*, email: str, name: str, invited_by: OrganiserView, 
 
 async def accept_invitation(token: str, *, password: str, now: dt.datetime) -> OrganiserView:
     check_password(password)
+    hashed = await hash_password(password)
     async with write_transaction():
         row = await Organiser.select(Organiser.id, Organiser.email, Organiser.name, Organiser.invite_expires_at).where(
             Organiser.invite_token_hash == token_hash(token)).first()
         if row is None or row["invite_expires_at"] is None or row["invite_expires_at"] < now:
             raise InvitationInvalid()
-        await Organiser.update({Organiser.password_hash: HASHER.hash(password), Organiser.invite_token_hash: None,
+        await Organiser.update({Organiser.password_hash: hashed, Organiser.invite_token_hash: None,
                                 Organiser.invite_expires_at: None}).where(Organiser.id == row["id"])
         await record("organiser.joined", row["email"])
     return OrganiserView(row["id"], row["email"], row["name"])
@@ -137,36 +153,52 @@ async def invitation_exists(token: str, now: dt.datetime) -> bool:
         (Organiser.invite_token_hash == token_hash(token)) & (Organiser.invite_expires_at > now))
 
 
-async def sign_in(*, email: str, password: str, now: dt.datetime) -> str:
-    """A new session token, or SignInRefused. Five wrong passwords in a row lock the account for
-    15 minutes; while locked even the right password is refused."""
+async def sign_in(*, email: str, password: str, now: dt.datetime, previous: str | None = None) -> str:
+    """A new session token (ending the session `previous` names, if any), or SignInRefused. Five
+    wrong passwords in a row lock the account for 15 minutes; while locked even the right password
+    is refused. Each wrong password is one atomic increment, so N guesses at once count N."""
     email = email.strip().lower()
     row = await Organiser.select().where((Organiser.email == email) & (Organiser.active == True)).first()  # noqa: E712
     if row is None or not row["password_hash"]:
-        _verify(_DUMMY_HASH, password)
+        await verify_password(_DUMMY_HASH, password)  # as long as a wrong password takes
         raise SignInRefused()
-    if row["locked_until"] is not None and row["locked_until"] > now:
-        raise SignInRefused(locked=True)
-    if not _verify(row["password_hash"], password):
-        failures = row["failed_sign_ins"] + 1
-        locked = failures >= MAX_FAILURES
-        await Organiser.update({
-            Organiser.failed_sign_ins: 0 if locked else failures,
-            Organiser.locked_until: now + LOCK_FOR if locked else row["locked_until"],
-        }).where(Organiser.id == row["id"])
-        if locked:
-            await record("organiser.locked", email)
-        raise SignInRefused(locked=locked)
+    if row["locked_until"] is not None:
+        if row["locked_until"] > now:
+            raise SignInRefused(locked=True)
+        # The lock has run out: the count starts again (once, whoever gets here first).
+        await Organiser.update({Organiser.failed_sign_ins: 0, Organiser.locked_until: None}).where(
+            (Organiser.id == row["id"]) & (Organiser.locked_until == row["locked_until"]))
+    if not await verify_password(row["password_hash"], password):
+        await _count_failure(row["id"], email, now)
     token = secrets.token_urlsafe(32)
     changes = {Organiser.failed_sign_ins: 0, Organiser.locked_until: None, Organiser.last_sign_in_at: now}
     if HASHER.check_needs_rehash(row["password_hash"]):
-        changes[Organiser.password_hash] = HASHER.hash(password)
+        changes[Organiser.password_hash] = await hash_password(password)
     async with write_transaction():
+        # Locked meanwhile by wrong guesses running at the same time: refused all the same.
+        locked = await Organiser.select(Organiser.locked_until).where(Organiser.id == row["id"]).first()
+        if locked["locked_until"] is not None and locked["locked_until"] > now:
+            raise SignInRefused(locked=True)
         await Organiser.update(changes).where(Organiser.id == row["id"])
+        if previous:  # a new session on every sign-in: the old one's token is worthless
+            await OrganiserSession.delete().where(OrganiserSession.token_hash == token_hash(previous))
         await OrganiserSession.insert(OrganiserSession(
             token_hash=token_hash(token), organiser=row["id"], created_at=now, last_seen_at=now,
             expires_at=now + SESSION_MAX))
     return token
+
+
+async def _count_failure(organiser_id: int, email: str, now: dt.datetime) -> None:
+    """One more wrong password, counted in the database (an increment, not a read and a write
+    back); the one that reaches MAX_FAILURES locks the account and is audited, once."""
+    async with write_transaction():
+        [counted] = await Organiser.update({Organiser.failed_sign_ins: Organiser.failed_sign_ins + 1}).where(
+            Organiser.id == organiser_id).returning(Organiser.failed_sign_ins)
+        locked = counted["failed_sign_ins"] >= MAX_FAILURES
+        if locked and await Organiser.update({Organiser.locked_until: now + LOCK_FOR}).where(
+                (Organiser.id == organiser_id) & Organiser.locked_until.is_null()).returning(Organiser.id):
+            await record("organiser.locked", email)
+    raise SignInRefused(locked=locked)
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -31,11 +31,20 @@ from app.web.limits import limit_email
 from app.web.templating import FormData
 
 SESSION_COOKIE = "sgb_organiser"
+#: Over https the cookie's name carries the __Host- prefix: the browser then accepts it only from
+#: this host, over https, for the whole site, so a sibling domain cannot plant or overwrite it.
+SECURE_SESSION_COOKIE = "__Host-sgb_organiser"
+
+
+def session_cookie_name(config: Config) -> str:
+    return SECURE_SESSION_COOKIE if config.base_url.startswith("https://") else SESSION_COOKIE
+
+
 async def organiser_required(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: the request must come from a signed-in organiser (pages redirect to sign-in; the
     API answers 401)."""
-    clock = connection.app.state["clock"]
-    organiser = await organiser_for_session(connection.cookies.get(SESSION_COOKIE), clock())
+    clock, config = connection.app.state["clock"], connection.app.state["config"]
+    organiser = await organiser_for_session(connection.cookies.get(session_cookie_name(config)), clock())
     if organiser is None:
         raise NotAuthorizedException("Sign in as an organiser")
     connection.state.organiser = organiser
@@ -57,7 +66,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _session_cookie(token: str, config: Config) -> dict[str, Any]:
-    return {"key": SESSION_COOKIE, "value": token, "httponly": True, "samesite": "lax", "path": "/",
+    return {"key": session_cookie_name(config), "value": token, "httponly": True, "samesite": "lax", "path": "/",
             "secure": config.base_url.startswith("https://"), "max_age": 12 * 3600}
 
 
@@ -75,7 +84,8 @@ class SignInPages(Controller):
         try:
             form = read(SignInForm, data)
             await limit_email(request, "sign_in", normal_email(form.email).lower())
-            token = await sign_in(email=form.email, password=form.password, now=now)
+            token = await sign_in(email=form.email, password=form.password, now=now,
+                                  previous=request.cookies.get(session_cookie_name(config)))
         except DomainError as exc:
             errors = field_errors(exc, default_field="email")
             return Template("organisers/sign_in.html", status_code=400, context={
@@ -86,10 +96,10 @@ class SignInPages(Controller):
         return response
 
     @post("/sign-out", name="organiser_sign_out")
-    async def sign_out(self, request: Request[Any, Any, Any]) -> Redirect:
-        await sign_out(request.cookies.get(SESSION_COOKIE))
+    async def sign_out(self, request: Request[Any, Any, Any], config: ConfigDep) -> Redirect:
+        await sign_out(request.cookies.get(session_cookie_name(config)))
         response = Redirect("/organisers/sign-in?signed_out=true", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(session_cookie_name(config), path="/")
         return response
 
     @get("/invitations/{token:str}", name="organiser_invitation")

@@ -1,5 +1,6 @@
 """The organiser JSON API: an event's register and marking attendance. Behind the organiser
-guard (session cookie) and CSRF protection (send the csrftoken cookie's value as X-CSRFToken)."""
+guard (session cookie) and CSRF protection (send the value of the csrftoken cookie, __Host-csrftoken
+over https, as X-CSRFToken)."""
 
 from __future__ import annotations
 

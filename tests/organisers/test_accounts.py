@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 
+import pytest
 from litestar.routes import HTTPRoute
 
 from app.config import Config
@@ -175,3 +176,66 @@ async def test_the_organiser_api_needs_a_session_and_a_csrf_token(signed_in, cli
     signed_in.cookies.delete(SESSION_COOKIE)
     anonymous = await signed_in.get(f"/api/organiser/events/{event_id}/register")
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_signed_in"
+
+
+async def test_twenty_wrong_passwords_at_once_count_twenty_and_lock_the_account(organiser, now):
+    """An attacker sending guesses in parallel: every one is counted (an atomic increment), the
+    account is locked once (one audit record), and then even the right password is refused."""
+    import asyncio
+
+    from app.organisers.services import SignInRefused
+    from app.tables.audit import AuditRecord
+
+    results = await asyncio.gather(*(sign_in(email=organiser.email, password=f"guess number {n}", now=now)
+                                     for n in range(20)), return_exceptions=True)
+    assert all(isinstance(r, SignInRefused) for r in results)
+    row = await Organiser.select(Organiser.failed_sign_ins, Organiser.locked_until).where(
+        Organiser.id == organiser.id).first()
+    assert row["failed_sign_ins"] == 20 and row["locked_until"] > now
+    assert await AuditRecord.count().where(AuditRecord.action == "organiser.locked") == 1
+    with pytest.raises(SignInRefused) as refused:
+        await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now)
+    assert refused.value.locked
+
+
+async def test_password_hashing_runs_off_the_event_loop(organiser, now, monkeypatch):
+    import threading
+
+    from app.organisers import services
+
+    threads = []
+    original = services._verify
+
+    def spying(hashed, password):
+        threads.append(threading.current_thread().name)
+        return original(hashed, password)
+
+    monkeypatch.setattr(services, "_verify", spying)
+    await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now)
+    with pytest.raises(services.SignInRefused):
+        await services.sign_in(email="nobody@essex.gov.uk", password="wrong password!!", now=now)
+    assert threads and all(name.startswith("password-hash") for name in threads)
+
+
+async def test_signing_in_again_ends_the_previous_session(organiser, now):
+    from app.organisers.services import organiser_for_session
+
+    first = await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now)
+    second = await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now, previous=first)
+    assert await organiser_for_session(first, now) is None
+    assert (await organiser_for_session(second, now)).email == organiser.email
+
+
+async def test_over_https_the_cookies_carry_the_host_prefix(db, organiser):
+    from litestar.testing import AsyncTestClient
+
+    app = create_app(Config(database_url=db, base_url="https://bookings.example.gov.uk", secret_key="x",
+                            password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False))
+    async with AsyncTestClient(app, base_url="https://bookings.example.gov.uk") as client:
+        response = await sign_in_through_form(client, organiser.email, ORGANISER_PASSWORD)
+        assert response.status_code == 303
+        cookies = response.headers.get_list("set-cookie")
+        session = next(c for c in cookies if c.startswith("__Host-sgb_organiser="))
+        assert "Secure" in session and "Path=/" in session and "Domain" not in session
+        assert client.cookies.get("__Host-csrftoken")
+        assert (await client.get("/organisers")).status_code == 200
