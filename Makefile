@@ -11,7 +11,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/council.scss frontend/build.mjs frontend/attendance.js frontend/setting-autocomplete.js
+frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/council.scss frontend/build.mjs frontend/init.js frontend/attendance.js frontend/setting-autocomplete.js
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 setup: $(BIN)/.installed frontend/dist/.built

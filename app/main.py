@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
@@ -40,6 +40,7 @@ from app.web.auth import (
 from app.web.bookings import BookingPages
 from app.web.errors import problem
 from app.web.feeds import FeedController
+from app.web.headers import security_headers
 from app.web.limits import Limiter, RateLimited, rate_limited
 from app.web.organiser_api import OrganiserApi
 from app.web.organiser_home import OrganiserHome
@@ -172,7 +173,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
         return config
 
     assets = create_static_files_router(path="/assets", directories=[ASSETS_DIR], include_in_schema=False,
-                                        name="assets")
+                                        name="assets", cache_control=CacheControlHeader(max_age=3600, public=True))
     # Everything an organiser uses sits behind one guard; tests enumerate the app's routes to
     # prove no organiser page or API route answers an anonymous request.
     workspace = Router(path="/", route_handlers=ORGANISER_HANDLERS, guards=[organiser_required],
@@ -196,12 +197,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
             NotAuthorizedException: _not_signed_in, RateLimited: _rate_limited,
             HTTPException: _http_error, Exception: _server_error,
         },
-        response_headers=[
-            ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-            ResponseHeader(name="X-Frame-Options", value="DENY"),
-            # Manage links carry a secret token: never send it to another site as a referrer.
-            ResponseHeader(name="Referrer-Policy", value="same-origin"),
-        ],
+        before_send=[security_headers(config)],
         guards=[ids_in_range, rate_limited],
         lifespan=[lifespan],
         state={"config": config, "clock": clock, "limiter": limiter},

@@ -137,7 +137,7 @@ class BookingPages(Controller):
     async def invite(self, token: FromPath[str], now: Now, config: ConfigDep) -> Response[bytes]:
         """The same invite as the email's: same UID and SEQUENCE, so importing it twice is harmless."""
         booking = await get_booking(token, now)
-        return Response(await booking_invite(booking, config, now), media_type="text/calendar; charset=utf-8",
+        return Response(await booking_invite(booking, config, now), media_type="text/calendar",
                         headers={"Content-Disposition": 'attachment; filename="invite.ics"',
                                  "Cache-Control": "no-store"})
 

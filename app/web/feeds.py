@@ -19,7 +19,7 @@ from app.programme.calendar import calendar_item, event_uid
 from app.programme.services import EventFilters, list_events, list_kinds
 from app.web.dependencies import ConfigDep, Now
 
-ICS = "text/calendar; charset=utf-8"
+ICS = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 
 
 def feed_links(config: Config, kinds: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -158,7 +158,7 @@ class QuestionnaireAdmin(Controller):
 
 async def _table_download(name: str, fmt: str, header: list[str], rows: list[list[str]]) -> Response[bytes]:
     if fmt == "csv":
-        return Response(await asyncio.to_thread(table_csv, header, rows), media_type="text/csv; charset=utf-8", headers={
+        return Response(await asyncio.to_thread(table_csv, header, rows), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"})
     if fmt == "xlsx":
         return Response(await asyncio.to_thread(table_xlsx, header, rows), headers={

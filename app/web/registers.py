@@ -81,7 +81,7 @@ class RegisterPages(Controller):
     @get("/events/{event_id:int}/register.csv", name="organiser_register_csv")
     async def export_csv(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Response[bytes]:
         event, rows, _ = await register(event_id, now)
-        return Response(await asyncio.to_thread(register_csv, rows), media_type="text/csv; charset=utf-8", headers={
+        return Response(await asyncio.to_thread(register_csv, rows), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="register-{event_id}.csv"', "Cache-Control": "no-store"})
 
     @get("/events/{event_id:int}/register.xlsx", name="organiser_register_xlsx")

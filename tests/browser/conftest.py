@@ -17,6 +17,7 @@ from tests.conftest import CHROMIUM
 from tests.support import LOAD_TEST, RunningServer, SmtpSink
 
 AXE_JS = PROJECT_ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_SOURCE = AXE_JS.read_text() if AXE_JS.exists() else ""
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
@@ -33,11 +34,36 @@ async def session_browser() -> AsyncIterator[Browser]:
         await browser.close()
 
 
+#: Run in every page before its own scripts: records what the Content-Security-Policy blocked.
+WATCH_CSP = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+    (e) => window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline code"}`));"""
+
+
+class WatchedBrowser:
+    """The shared browser, whose every context records Content-Security-Policy violations (read
+    by `axe_violations`, so every page checked for accessibility is checked for them too)."""
+
+    def __init__(self, browser: Browser):
+        self._browser = browser
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+    async def new_context(self, **options):
+        context = await self._browser.new_context(**options)
+        await context.add_init_script(WATCH_CSP)
+        return context
+
+    async def new_page(self, **options) -> Page:
+        return await (await self.new_context(**options)).new_page()
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def browser(chromium_path: str, session_browser: Browser) -> AsyncIterator[Browser]:
     # chromium_path first: without Chromium the test is skipped before one is started.
     shared = session_browser
-    yield shared
+    yield WatchedBrowser(shared)  # type: ignore[misc]
     for context in shared.contexts:  # what the test opened, closed before the next test
         await context.close()
 
@@ -98,7 +124,10 @@ async def server(db: str, smtp_server: SmtpSink, running_servers, now) -> Runnin
 async def axe_violations(page: Page) -> list[dict]:
     """Serious and critical axe-core violations (WCAG 2.0-2.2 A and AA rules) on the page."""
     assert AXE_JS.exists(), f"axe-core missing at {AXE_JS}: run the setup (npm ci in frontend/)"
-    await page.add_script_tag(path=str(AXE_JS))
+    blocked = await page.evaluate("window.__cspViolations || []")
+    assert blocked == [], f"the Content-Security-Policy blocked: {blocked}"
+    # Evaluated by the test harness, not added as an inline <script> (which the policy blocks).
+    await page.evaluate(AXE_SOURCE)
     result = await page.evaluate(
         """async () => await axe.run(document, {runOnly: {type: 'tag',
              values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"""

@@ -139,3 +139,19 @@ async def test_the_accessibility_check_does_catch_violations(browser):
                            '<input type="text"><img src="x.png"></main></body></html>')
     found = {v["id"] for v in await axe_violations(page)}
     assert {"label", "image-alt"} <= found
+
+
+async def test_the_check_does_catch_what_the_content_security_policy_blocks(browser):
+    """Guards the guard: a page served with the service's policy and an inline script fails the
+    check every accessible page goes through."""
+    from app.web.headers import CONTENT_SECURITY_POLICY
+
+    page = await browser.new_page()
+    await page.route("http://csp.test/", lambda route: route.fulfill(
+        status=200, content_type="text/html", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
+        body='<html lang="en"><head><title>t</title></head><body><main><h1>Hi</h1>'
+             '<script>document.title = "ran"</script></main></body></html>'))
+    await page.goto("http://csp.test/")
+    assert await page.title() == "t"  # the inline script did not run
+    with pytest.raises(AssertionError, match="Content-Security-Policy blocked"):
+        await axe_violations(page)

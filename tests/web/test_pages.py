@@ -139,10 +139,3 @@ async def test_unknown_pages_and_links_get_a_helpful_404(client):
         response = await client.get(url)
         assert response.status_code == 404
         assert "Page not found" in response.text
-
-
-async def test_pages_send_security_headers(client):
-    response = await client.get("/")
-    assert response.headers["referrer-policy"] == "same-origin"
-    assert response.headers["x-frame-options"] == "DENY"
-    assert response.headers["x-content-type-options"] == "nosniff"
