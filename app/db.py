@@ -35,6 +35,25 @@ class DatabaseNotReady(RuntimeError):
     """The database is unreachable or has migrations still to apply."""
 
 
+#: SQLite's words for a database it cannot reach at the moment (not a fault in a query).
+_SQLITE_OUTAGE = ("database is locked", "unable to open database file", "disk i/o error", "database or disk is full")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True if the error says the database cannot be reached or is overloaded right now (the
+    answer is 503, try again later), rather than that a query is wrong (a 500)."""
+    import asyncpg
+
+    if isinstance(exc, (OSError, asyncio.TimeoutError, asyncpg.exceptions.CannotConnectNowError,
+                        asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.ConnectionDoesNotExistError,
+                        asyncpg.exceptions.ConnectionFailureError, asyncpg.exceptions.AdminShutdownError,
+                        asyncpg.exceptions.CrashShutdownError, asyncpg.exceptions.InterfaceError)):
+        return True
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(words in str(exc).lower() for words in _SQLITE_OUTAGE)
+    return False
+
+
 def sqlite_path(database_url: str) -> str:
     if not database_url.startswith("sqlite:///"):
         raise ValueError(f"not a SQLite URL: {database_url!r}")

@@ -25,7 +25,14 @@ from litestar.static_files import create_static_files_router
 
 from app.bookings.records import BookingNotFound
 from app.config import Config, get_config
-from app.db import bind_tables, ensure_migrated, keep_optimised, make_engine, pooled
+from app.db import (
+    bind_tables,
+    ensure_migrated,
+    is_outage,
+    keep_optimised,
+    make_engine,
+    pooled,
+)
 from app.jobs import run_sender
 from app.organisers.services import use_password_profile
 from app.programme.services import EventNotFound
@@ -115,7 +122,20 @@ def _rate_limited(request: Request[Any, Any, Any], exc: RateLimited) -> Response
     return response
 
 
+#: Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_OUTAGE = 30
+
+
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_outage(exc):
+        log.warning("Database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        if _is_api(request):
+            response: Response[Any] = problem(503, "unavailable", "The service is busy or down: try again shortly")
+        else:
+            response = _message_page(503, "Sorry, the service is unavailable",
+                                     "Try again in a minute. Nothing you sent just now was saved.")
+        response.headers["Retry-After"] = str(RETRY_AFTER_OUTAGE)
+        return response
     log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _is_api(request):
         return problem(500, "server_error", "Sorry, there is a problem with the service")
@@ -140,6 +160,23 @@ def ids_in_range(connection: Any, _: Any) -> None:
         if has_unprintable(name) or has_unprintable(value):
             raise ValidationException(f"The value of {name!r} holds characters that cannot be used"
                                       if not has_unprintable(name) else "A query parameter holds characters that cannot be used")
+
+
+class ServiceApp(Litestar):
+    """The Litestar app, answering HEAD wherever it answers GET (as GET, without the body):
+    Litestar's GET routes answer HEAD with 405."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await super().__call__(scope, receive, send)
+            return
+
+        async def without_body(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await super().__call__({**scope, "method": "GET"}, receive, without_body)
 
 
 def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Litestar:
@@ -178,7 +215,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
     # prove no organiser page or API route answers an anonymous request.
     workspace = Router(path="/", route_handlers=ORGANISER_HANDLERS, guards=[organiser_required],
                        dependencies={"organiser": Provide(provide_organiser, sync_to_thread=False)})
-    return Litestar(
+    return ServiceApp(
         route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, QuestionnairePages,
                         workspace, assets],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),

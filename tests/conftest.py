@@ -65,7 +65,7 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     urls: dict[str, str] = {}
     yield urls
     for name, url in urls.items():
-        if name == "postgres":
+        if name.endswith("postgres"):
             support.drop_postgres_database(url)
 
 

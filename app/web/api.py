@@ -36,8 +36,9 @@ from app.web.api_schemas import (
     booking_out,
     event_out,
 )
+from app.web.bodies import json_body
 from app.web.dependencies import ConfigDep, Now
-from app.web.errors import problem, problem_for
+from app.web.errors import problem_for
 from app.web.limits import limit_email
 from app.web.programme import parse_filters
 
@@ -111,10 +112,7 @@ class ApiController(Controller):
           status_code=201, responses=None, opt={"limit": "booking"})
     async def book(self, event_id: FromPath[int], request: Request[Any, Any, Any], now: Now,
                    config: ConfigDep) -> Response[Any]:
-        try:
-            body = msgspec.json.decode(await request.body())
-        except msgspec.DecodeError:
-            return problem(400, "malformed_json", "The request body is not valid JSON")
+        body = await json_body(request)
         try:
             booking_request = validate_booking(body)
         except InvalidBooking as exc:

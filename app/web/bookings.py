@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -135,8 +136,12 @@ class BookingPages(Controller):
 
     @get("/bookings/{token:str}/invite.ics", name="booking_invite", opt={"limit": "token"})
     async def invite(self, token: FromPath[str], now: Now, config: ConfigDep) -> Response[bytes]:
-        """The same invite as the email's: same UID and SEQUENCE, so importing it twice is harmless."""
+        """The same invite as the email's: same UID and SEQUENCE, so importing it twice is harmless.
+        A meeting request (and an online event's Teams link) only for a confirmed place; after a
+        cancellation, the CANCEL that takes it out of the calendar; nothing while waiting or offered."""
         booking = await get_booking(token, now)
+        if booking.status in (BookingStatus.waitlisted, BookingStatus.offered):
+            raise NotFoundException()
         return Response(await booking_invite(booking, config, now), media_type="text/calendar",
                         headers={"Content-Disposition": 'attachment; filename="invite.ics"',
                                  "Cache-Control": "no-store"})

@@ -8,17 +8,18 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from litestar import Controller, Response, get, post
-from litestar.params import FromPath, JSONBody
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 from pydantic import BaseModel, ConfigDict
 
 from app.attendance.services import NotAttendable, mark, register
-from app.errors import InvalidInput
+from app.errors import DomainError, InvalidInput
 from app.tables.attendance import Outcome
 from app.validation import Messages, validate
-from app.web.api import problem
 from app.web.api_schemas import FieldProblem
+from app.web.bodies import json_body
 from app.web.dependencies import Now, Organiser
+from app.web.errors import problem, problem_for
 
 
 class RegisterEntry(msgspec.Struct):
@@ -73,8 +74,12 @@ class OrganiserApi(Controller):
                 minutes_present=r.minutes_present) for r in rows])
 
     @post("/bookings/{booking_id:int}/attendance", summary="Mark attended or absent (organisers only)", status_code=200)
-    async def mark_attendance(self, organiser: Organiser, booking_id: FromPath[int], data: JSONBody[dict[str, Any]],
+    async def mark_attendance(self, organiser: Organiser, booking_id: FromPath[int], request: Request[Any, Any, Any],
                               now: Now) -> Response[Any]:
+        try:
+            data = await json_body(request)
+        except DomainError as exc:
+            return problem_for(exc)
         try:
             outcome = validate(MarkIn, data, MARK_MESSAGES).outcome
         except InvalidInput as exc:

@@ -13,7 +13,8 @@ from app.db import bind_tables, make_engine
 from app.programme.seeding import seed_programme
 from app.questionnaire.seeding import seed_questionnaire
 from app.tables.mail import MessageStatus, OutboxMessage
-from tests.conftest import CHROMIUM
+from tests import support
+from tests.conftest import CHROMIUM, ENGINES, _missing
 from tests.support import LOAD_TEST, RunningServer, SmtpSink
 
 AXE_JS = PROJECT_ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -66,6 +67,20 @@ async def browser(chromium_path: str, session_browser: Browser) -> AsyncIterator
     yield WatchedBrowser(shared)  # type: ignore[misc]
     for context in shared.contexts:  # what the test opened, closed before the next test
         await context.close()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, database_urls: dict[str, str],
+                 tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The browser tests' own database per engine: the server they share keeps running (and
+    sending email) after them, so it must never see the other tests' rows."""
+    name = request.param
+    if name == "postgres" and "PostgreSQL" in _missing:
+        pytest.skip(f"PostgreSQL unavailable: {_missing['PostgreSQL']}")
+    key = f"browser-{name}"
+    if key not in database_urls:
+        database_urls[key] = support.new_database(name, tmp_path_factory.mktemp(key))
+    return database_urls[key]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,78 @@
+"""Requests an attacker or a broken client sends, each answered with a clear 4xx (or a 503 when
+the database is away), never a 500; and what a person not confirmed can download."""
+
+import pytest
+from litestar.testing import AsyncTestClient
+from piccolo.engine.sqlite import SQLiteEngine
+
+from app.config import Config
+from app.db import bind_tables, make_engine
+from app.main import create_app
+from app.tables.bookings import Booking
+from tests import factories as f
+
+
+async def test_bodies_that_are_not_json_as_the_api_takes_it_are_4xx(client, now):
+    event_id = await f.event(now=now)
+    url = f"/api/events/{event_id}/bookings"
+    cases = {
+        "deep arrays": (b"[" * 5000 + b"]" * 5000, "application/json", 400, "too_deep"),
+        "deep objects": (b'{"a":' * 2000 + b"1" + b"}" * 2000, "application/json", 400, "too_deep"),
+        "not UTF-8": (b'{"name": "\xff\xfe"}', "application/json", 400, "not_utf8"),
+        "not JSON": (b"{", "application/json", 400, "malformed_json"),
+        "text/plain (a cross-site form can send it without asking)": (b'{"name": "x"}', "text/plain", 415,
+                                                                      "unsupported_media_type"),
+        "a form": (b"name=x", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        "huge": (b'{"name": "' + b"x" * 40000 + b'"}', "application/json", 413, "body_too_large"),
+    }
+    for what, (body, media_type, status, code) in cases.items():
+        answer = await client.post(url, content=body, headers={"content-type": media_type})
+        assert (answer.status_code, answer.json()["code"]) == (status, code), what
+    ok = await client.post(url, json=f.api_body(1), headers={"content-type": "application/json; charset=utf-8"})
+    assert ok.status_code == 201
+    assert await Booking.count() == 1
+
+
+async def test_the_organiser_api_refuses_a_deep_body_too(signed_in, now):
+    csrf = signed_in.cookies.get("csrftoken")
+    answer = await signed_in.post("/api/organiser/bookings/1/attendance", content=b"[" * 3000 + b"]" * 3000,
+                                  headers={"content-type": "application/json", "x-csrftoken": csrf})
+    assert answer.status_code == 400 and answer.json()["code"] == "too_deep"
+
+
+async def test_head_works_wherever_get_does(client, now):
+    event_id = await f.event(now=now)
+    for path in ("/", f"/events/{event_id}", f"/events/{event_id}/book", "/api/events", "/calendar/programme.ics",
+                 "/organisers/sign-in", "/assets/council.css"):
+        get, head = await client.get(path), await client.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"], path
+    assert (await client.head("/no-such-page")).status_code == 404
+
+
+@pytest.mark.parametrize("broken", ["sqlite", "postgres"])
+async def test_a_database_outage_answers_503_with_retry_after(db, broken):
+    app = create_app(Config(database_url=db, secret_key="x", db_pool_size=0, mail_sender_in_process=False))
+    async with AsyncTestClient(app) as client:
+        # The database goes away under the running service.
+        bind_tables(SQLiteEngine(path="/proc/no-such-directory/bookings.sqlite") if broken == "sqlite"
+                    else make_engine("postgresql://postgres@127.0.0.1:1/test"))
+        try:
+            page, api = await client.get("/"), await client.get("/api/events")
+        finally:
+            bind_tables(make_engine(db))
+    assert page.status_code == api.status_code == 503
+    assert page.headers["retry-after"] == api.headers["retry-after"] == "30"
+    assert "Try again in a minute" in page.text and api.json()["code"] == "unavailable"
+
+
+async def test_only_a_confirmed_booker_can_download_the_meeting_request(client, now):
+    full = await f.event(now=now, capacity=1, quadrant=None)
+    confirmed = (await client.post(f"/api/events/{full}/bookings", json=f.api_body(1))).json()
+    waiting = (await client.post(f"/api/events/{full}/bookings", json=f.api_body(2, waitlist=True))).json()
+    assert waiting["status"] == "waitlisted"
+    assert (await client.get(f"/bookings/{confirmed['manage_token']}/invite.ics")).status_code == 200
+    answer = await client.get(f"/bookings/{waiting['manage_token']}/invite.ics")
+    assert answer.status_code == 404 and "BEGIN:VCALENDAR" not in answer.text
+    manage = await client.get(f"/bookings/{waiting['manage_token']}")
+    assert "invite.ics" not in manage.text and "teams.microsoft.com" not in manage.text
