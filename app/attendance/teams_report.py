@@ -24,6 +24,9 @@ class NotATeamsReport(DomainError):
     field = "report"
     message = "The file must be a Teams meeting attendance report (.csv downloaded from Teams)"
 
+    def __init__(self, reason: str | None = None):
+        super().__init__(f"{self.message}: {reason}" if reason else None)
+
 
 @dataclass
 class Participant:
@@ -94,10 +97,22 @@ def normalise_name(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
-def _rows(text: str) -> list[list[str]]:
+#: A Teams report for a forum of a few hundred people is tens of kilobytes.
+MAX_REPORT_BYTES = 2 * 1024 * 1024
+
+
+def _rows(text: str) -> list[tuple[int, list[str]]]:
+    """(line number, cells) for each row; a file that is not CSV is refused naming its line."""
     lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     delimiter = "\t" if any("\t" in line for line in lines) else ","
-    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)]
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, [cell.strip() for cell in row]))
+    except csv.Error as exc:
+        raise NotATeamsReport(f"line {reader.line_num + 1} cannot be read as CSV ({exc})") from None
+    return rows
 
 
 def _section(row: list[str]) -> str | None:
@@ -107,6 +122,10 @@ def _section(row: list[str]) -> str | None:
 
 
 def parse_report(data: bytes) -> TeamsReport:
+    """The report's participants; NotATeamsReport (naming the line at fault) if it is not one."""
+    if len(data) > MAX_REPORT_BYTES:
+        raise NotATeamsReport(f"this file is larger than {MAX_REPORT_BYTES // (1024 * 1024)} MB, and a "
+                              "report is much smaller")
     rows = _rows(decode(data))
     report = TeamsReport()
     section: str | None = None
@@ -115,47 +134,51 @@ def parse_report(data: bytes) -> TeamsReport:
     activity_seconds: dict[str, int] = {}
     activity_joins: dict[str, int] = {}
     seen_sections: set[str] = set()
-    for row in rows:
-        if not any(row):
-            header = []
-            continue
-        found = _section(row)
-        if found:
-            section, header = found, []
-            seen_sections.add(found)
-            continue
-        if section == "summary":
-            key, value = row[0].lower(), (row[1] if len(row) > 1 else "")
-            if key == "meeting title":
-                report.title = value
-            elif key in ("start time", "meeting start time"):
-                report.started_at = parse_moment(value)
-            elif key in ("end time", "meeting end time"):
-                report.ended_at = parse_moment(value)
-            continue
-        if section in ("participants", "in-meeting activities"):
-            if not header:
-                header = [h.lower() for h in row]
-                if "name" not in header:
-                    raise NotATeamsReport(f"Section {section!r} has no Name column")
+    line = 0
+    try:
+        for line, row in rows:
+            if not any(row):
+                header = []
                 continue
-            cells = dict(zip(header, row))
-            name = cells.get("name", "")
-            if not name:
+            found = _section(row)
+            if found:
+                section, header = found, []
+                seen_sections.add(found)
                 continue
-            email = cells.get("email", "")
-            upn = cells.get("participant id (upn)", "")
-            key = (email or upn or normalise_name(name)).lower()
-            if section == "participants":
-                people[key] = Participant(name=name, email=email, upn=upn, role=cells.get("role", ""),
-                                          seconds=parse_duration(cells.get("in-meeting duration", "") or "0s"), joins=1)
-            else:
-                activity_seconds[key] = activity_seconds.get(key, 0) + parse_duration(cells.get("duration", "") or "0s")
-                activity_joins[key] = activity_joins.get(key, 0) + 1
-                if key not in people:
-                    people[key] = Participant(name=name, email=email, upn=upn, role=cells.get("role", ""))
+            if section == "summary":
+                key, value = row[0].lower(), (row[1] if len(row) > 1 else "")
+                if key == "meeting title":
+                    report.title = value
+                elif key in ("start time", "meeting start time"):
+                    report.started_at = parse_moment(value)
+                elif key in ("end time", "meeting end time"):
+                    report.ended_at = parse_moment(value)
+                continue
+            if section in ("participants", "in-meeting activities"):
+                if not header:
+                    header = [h.lower() for h in row]
+                    if "name" not in header:
+                        raise NotATeamsReport(f"its {section!r} section has no Name column")
+                    continue
+                cells = dict(zip(header, row))
+                name = cells.get("name", "")
+                if not name:
+                    continue
+                email = cells.get("email", "")
+                upn = cells.get("participant id (upn)", "")
+                key = (email or upn or normalise_name(name)).lower()
+                if section == "participants":
+                    people[key] = Participant(name=name, email=email, upn=upn, role=cells.get("role", ""),
+                                              seconds=parse_duration(cells.get("in-meeting duration", "") or "0s"), joins=1)
+                else:
+                    activity_seconds[key] = activity_seconds.get(key, 0) + parse_duration(cells.get("duration", "") or "0s")
+                    activity_joins[key] = activity_joins.get(key, 0) + 1
+                    if key not in people:
+                        people[key] = Participant(name=name, email=email, upn=upn, role=cells.get("role", ""))
+    except ValueError as exc:
+        raise NotATeamsReport(f"line {line} cannot be read ({exc})") from None
     if "participants" not in seen_sections and "in-meeting activities" not in seen_sections:
-        raise NotATeamsReport("No '2. Participants' section")
+        raise NotATeamsReport("it has no '2. Participants' section")
     for key, seconds in activity_seconds.items():
         people[key].seconds = seconds  # summed over rejoins
         people[key].joins = activity_joins[key]

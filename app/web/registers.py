@@ -297,8 +297,10 @@ class TeamsImportPages(Controller):
         if not errors:
             try:
                 result = await import_report(event_id, content, minimum_minutes=minimum, organiser=organiser, now=now)
-            except (NotATeamsReport, ValueError, UnicodeDecodeError):
-                errors["report"] = "The file must be a Teams meeting attendance report (.csv downloaded from Teams)"
+            except NotATeamsReport as exc:
+                errors["report"] = exc.message  # which line, where it can say
+            except (ValueError, UnicodeDecodeError):
+                errors["report"] = NotATeamsReport.message
             else:
                 return Template("organisers/teams_result.html", context={
                     "organiser": organiser, "event": event, "result": result, "minimum": minimum})
@@ -312,9 +314,9 @@ class TeamsImportPages(Controller):
         minimum = read(TeamsMinimumForm, {"minimum": data.get("minimum") or config.teams_min_minutes}).minimum
         choices = []
         for key, value in data.items():
-            if key.startswith("booking-") and value.isdigit():
+            if key.startswith("booking-") and value.isascii() and value.isdigit():  # not "²" or "١"
                 index = key.removeprefix("booking-")
                 minutes = data.get(f"minutes-{index}", "0")
-                choices.append((int(value), int(minutes) if minutes.isdigit() else 0))
+                choices.append((int(value), int(minutes) if minutes.isascii() and minutes.isdigit() else 0))
         await resolve(event_id, choices, minimum_minutes=minimum, organiser=organiser, now=now)
         return Redirect(f"/organisers/events/{event_id}/attendance", status_code=303)

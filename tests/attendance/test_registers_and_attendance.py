@@ -233,3 +233,26 @@ async def test_the_audit_trail_per_event_and_per_person(signed_in, now, organise
     person_id = (await Booking.select(Booking.person).where(Booking.reference == booked["reference"]).first())["person"]
     person = await signed_in.get(f"/organisers/people/{person_id}")
     assert "History of Person 1" in person.text and "booking.cancelled" in person.text
+
+
+async def test_a_broken_or_oversized_teams_report_is_a_400_naming_the_line(signed_in, now):
+    event_id = await f.event(now=now, quadrant=None)
+    page = await signed_in.get(f"/organisers/events/{event_id}/teams-import/")
+
+    async def upload(content: bytes):
+        return await signed_in.post(f"/organisers/events/{event_id}/teams-import/",
+                                    data={"minimum": "30", "_csrf_token": token(page.text)},
+                                    files={"report": ("attendance.csv", content, "text/csv")})
+
+    bad_duration = ("2. Participants\nName,In-meeting duration,Email\nJo Barclay,1h 2m,jo@a.example.org\n"
+                    "Sam Patel,about an hour,sam@b.example.org\n").encode()
+    answer = await upload(bad_duration)
+    assert answer.status_code == 400 and "line 4 cannot be read" in answer.text and "govuk-error-summary" in answer.text
+    stray = b"2. Participants\nName,Email\nJo \x81\x8d Barclay,jo@a.example.org\n"  # bytes no encoding has
+    assert (await upload(stray)).status_code in (200, 400)
+    huge = await upload(b"x" * (3 * 1024 * 1024))
+    assert huge.status_code == 400 and "larger than 2 MB" in huge.text
+    resolve = await signed_in.post(f"/organisers/events/{event_id}/teams-import/resolve", follow_redirects=False,
+                                   data={"minimum": "30", "booking-1": "\u00b2", "minutes-1": "\u0661\u0662",
+                                         "_csrf_token": token(page.text)})
+    assert resolve.status_code == 303  # odd digits are ignored, not a 500
