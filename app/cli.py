@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 
-from app.config import get_config
+from app.config import UnsafeConfig, get_config
 from app.tables.mail import MessageStatus
 
 
@@ -359,6 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     scale_parser.add_argument("--people", type=int, default=10000)
     scale_parser.add_argument("--bookings", type=int, default=100000)
     args = parser.parse_args(argv)
+    try:
+        get_config()  # every setting checked before any command runs
+    except UnsafeConfig as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "generate-scale":
         return generate_scale(args)
     if args.command == "import-settings":

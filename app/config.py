@@ -80,11 +80,34 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+class UnsafeConfig(ValueError):
+    """A setting is missing or wrong; the message names it, in one line."""
+
+
+def _int(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:
+    value = env.get(name, "")
+    if value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise UnsafeConfig(f"{name} must be a whole number, not {value!r}") from None
+
+
 def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Config:
-    """Read the settings from environment variables (see README, Configuration)."""
-    port = int(env.get("PORT", "8000"))
+    """Read the settings from environment variables (see README, Configuration). Raises
+    UnsafeConfig, naming the setting, if one is unusable or would leave a public service unsafe."""
+    port = _int(env, "PORT", 8000)
     host = env.get("HOST", "127.0.0.1")
+    base_url = (env.get("BASE_URL") or f"http://{host}:{port}").rstrip("/")
     secret = env.get("SECRET_KEY") or ""
+    if base_url.startswith("https://"):
+        if not secret:
+            raise UnsafeConfig("SECRET_KEY must be set when BASE_URL is https: sessions and forms are signed with it, "
+                               "and every process must share it")
+        if not env.get("SMTP_HOST") and not _flag(env.get("MAIL_TO_FILES"), False):
+            raise UnsafeConfig("SMTP_HOST must be set when BASE_URL is https (or MAIL_TO_FILES=true to write every "
+                               "email as an .eml file on purpose)")
     if not secret:
         # A per-process random key is safe (nothing persistent is signed with it yet) but
         # sessions would not survive a restart or span processes: production sets SECRET_KEY.
@@ -93,11 +116,11 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         database_url=env.get("DATABASE_URL") or _default_database_url(),
         host=host,
         port=port,
-        base_url=(env.get("BASE_URL") or f"http://{host}:{port}").rstrip("/"),
+        base_url=base_url,
         secret_key=secret,
-        db_pool_size=int(env.get("DB_POOL_SIZE", "10")),
+        db_pool_size=_int(env, "DB_POOL_SIZE", 10),
         smtp_host=env.get("SMTP_HOST", ""),
-        smtp_port=int(env.get("SMTP_PORT", "587")),
+        smtp_port=_int(env, "SMTP_PORT", 587),
         smtp_username=env.get("SMTP_USERNAME", ""),
         smtp_password=env.get("SMTP_PASSWORD", ""),
         smtp_starttls=_flag(env.get("SMTP_STARTTLS"), True),
@@ -106,14 +129,14 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         organiser_mailbox=env.get("ORGANISER_MAILBOX") or Config.organiser_mailbox,
         mail_dir=Path(env["MAIL_DIR"]) if env.get("MAIL_DIR") else DATA_DIR / "outbox",
         mail_sender_in_process=_flag(env.get("MAIL_SENDER_IN_PROCESS"), True),
-        reminder_days=int(env.get("REMINDER_DAYS", "3")),
-        teams_min_minutes=int(env.get("TEAMS_MIN_MINUTES", "30")),
-        offer_hold_hours=int(env.get("OFFER_HOLD_HOURS", "48")),
+        reminder_days=_int(env, "REMINDER_DAYS", 3),
+        teams_min_minutes=_int(env, "TEAMS_MIN_MINUTES", 30),
+        offer_hold_hours=_int(env, "OFFER_HOLD_HOURS", 48),
         password_profile=_password_profile(env.get("PASSWORD_PROFILE") or Config.password_profile),
         rate_limits=_flag(env.get("RATE_LIMITS"), True),
         redis_url=env.get("REDIS_URL", ""),
         trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
-        max_active_bookings=int(env.get("MAX_ACTIVE_BOOKINGS", "8")),
+        max_active_bookings=_int(env, "MAX_ACTIVE_BOOKINGS", 8),
     )
 
 
@@ -125,7 +148,7 @@ def _networks(value: str) -> tuple[str, ...]:
         try:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
-            raise ValueError(f"TRUSTED_PROXIES must list IP addresses or networks, not {network!r}") from None
+            raise UnsafeConfig(f"TRUSTED_PROXIES must list IP addresses or networks, not {network!r}") from None
     return networks
 
 
@@ -133,7 +156,7 @@ def _password_profile(name: str) -> str:
     from argon2 import profiles
 
     if not hasattr(profiles, name.upper()):
-        raise ValueError(f"PASSWORD_PROFILE must name one of argon2's profiles, like rfc_9106_low_memory, not {name!r}")
+        raise UnsafeConfig(f"PASSWORD_PROFILE must name one of argon2's profiles, like rfc_9106_low_memory, not {name!r}")
     return name
 
 

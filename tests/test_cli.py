@@ -138,3 +138,29 @@ def test_importing_the_settings_register_from_the_command_line(tmp_path):
     assert "line 4: closed establishment" in first
     again = support.run_cli(url, "import-settings", str(extract)).stdout
     assert "added: 0, updated: 0, unchanged: 2, rejected: 2" in again
+
+
+def test_a_public_service_will_not_start_unsafe(tmp_path):
+    """With an https BASE_URL, no SECRET_KEY or no SMTP server (unless .eml files are asked for)
+    stops every command with one line naming the setting; so does a setting that is not a number."""
+    import subprocess
+    import sys
+
+    from app.config import PROJECT_ROOT
+
+    base = {k: v for k, v in __import__("os").environ.items() if k not in ("SECRET_KEY", "SMTP_HOST", "MAIL_TO_FILES")}
+    base["DATABASE_URL"] = f"sqlite:///{tmp_path}/x.sqlite"
+
+    def run(**env):
+        return subprocess.run([sys.executable, "-m", "app", "status"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, env={**base, **env})
+
+    no_secret = run(BASE_URL="https://bookings.example.gov.uk", SMTP_HOST="smtp.example.gov.uk")
+    assert no_secret.returncode == 2 and no_secret.stdout == ""
+    assert no_secret.stderr.strip().splitlines() == [no_secret.stderr.strip()] and "SECRET_KEY must be set" in no_secret.stderr
+    no_smtp = run(BASE_URL="https://bookings.example.gov.uk", SECRET_KEY="s" * 32)
+    assert no_smtp.returncode == 2 and "SMTP_HOST must be set" in no_smtp.stderr
+    files_on_purpose = run(BASE_URL="https://bookings.example.gov.uk", SECRET_KEY="s" * 32, MAIL_TO_FILES="true")
+    assert "Configuration error" not in files_on_purpose.stderr
+    bad_number = run(PORT="eighty")
+    assert bad_number.returncode == 2 and "PORT must be a whole number, not 'eighty'" in bad_number.stderr
