@@ -48,6 +48,7 @@ from app.web.bookings import BookingPages
 from app.web.errors import problem
 from app.web.feeds import FeedController
 from app.web.headers import security_headers
+from app.web.information import InformationPages
 from app.web.limits import Limiter, RateLimited, rate_limited
 from app.web.organiser_api import OrganiserApi
 from app.web.organiser_home import OrganiserHome
@@ -217,6 +218,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
                        dependencies={"organiser": Provide(provide_organiser, sync_to_thread=False)})
     return ServiceApp(
         route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, QuestionnairePages,
+                        InformationPages,
                         workspace, assets],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),
                       "config": Provide(provide_config, sync_to_thread=False)},

@@ -1,5 +1,6 @@
-"""Pages reached from emails, checked with axe-core in a real browser: joining the waiting list,
-accepting an offered place, and an invited organiser setting a password."""
+"""Pages reached from emails or the footer, checked with axe-core in a real browser: joining the
+waiting list, accepting an offered place, an invited organiser setting a password, the privacy
+notice and the accessibility statement."""
 
 import httpx
 import pytest
@@ -72,3 +73,14 @@ async def test_an_invited_organiser_sets_a_password(browser, server, now, smtp_s
     await page.get_by_role("button", name="Set password").click()
     await expect(page).to_have_url(re.compile(r"/organisers/sign-in"))
     assert (await Organiser.select(Organiser.password_hash).where(Organiser.email == "sam@essex.gov.uk").first())["password_hash"]
+
+
+async def test_the_privacy_notice_and_accessibility_statement_from_the_footer(browser, server):
+    page = await browser.new_page()
+    await page.goto(server.base_url + "/")
+    await page.get_by_role("link", name="Privacy notice").click()
+    await expect(page.get_by_role("heading", name="Privacy notice", exact=True)).to_be_visible()
+    await assert_accessible(page, "privacy notice")
+    await page.get_by_role("link", name="Accessibility statement").click()
+    await expect(page.get_by_role("heading", name="Accessibility statement", exact=True)).to_be_visible()
+    await assert_accessible(page, "accessibility statement")

@@ -20,6 +20,7 @@ PUBLIC_PATHS = re.compile(
     r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/api/settings$|^/schema|^/assets"
     r"|^/organisers/sign-in$|^/organisers/sign-out$|^/organisers/invitations/"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
+    r"|^/privacy$|^/accessibility$"
 )
 
 
