@@ -263,12 +263,66 @@ def purge_command(args: argparse.Namespace) -> int:
     from app.retention.services import MAIL_AFTER, PEOPLE_AFTER, purge
 
     async def go() -> int:
-        report = await purge(now=_now(), dry_run=args.dry_run,
+        report = await purge(now=_now(), dry_run=args.dry_run, mail_dir=get_config().mail_dir,
                              people_after=dt.timedelta(days=args.people_after_days) if args.people_after_days else PEOPLE_AFTER,
                              mail_after=dt.timedelta(days=args.mail_after_days) if args.mail_after_days else MAIL_AFTER)
         print(("Would remove (dry run):" if args.dry_run else "Removed:"))
         for line in report.lines():
             print(f"  {line}")
+        return 0
+
+    return _run(go)
+
+
+def person_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.retention.people import (
+        PersonNotFound,
+        as_csv,
+        as_json,
+        erase_person,
+        export_person,
+    )
+
+    async def go() -> int:
+        try:
+            if args.action == "export":
+                held = await export_person(args.email, actor="cli")
+                out = Path(args.out)
+                out.mkdir(parents=True, exist_ok=True)
+                name = f"person-{held['person'][0]['id']}"
+                (out / f"{name}.json").write_text(as_json(held), encoding="utf-8")
+                (out / f"{name}.csv").write_text(as_csv(held), encoding="utf-8")
+                counts = ", ".join(f"{section}: {len(rows)}" for section, rows in held.items())
+                print(f"Wrote {out / name}.json and .csv ({counts})")
+                return 0
+            if not args.yes:
+                print("Erasing cannot be undone: run again with --yes", file=sys.stderr)
+                return 2
+            done = await erase_person(args.email, actor="cli", now=_now(), config=get_config())
+            print(f"Erased person #{done.person_id}: {done.bookings_cancelled} booking(s) for events to come cancelled, "
+                  f"{done.bookings_kept_anonymous} kept without their name (attendance stays as evidence), "
+                  f"{done.emails_removed} email(s) removed, {done.responses_removed} questionnaire address(es) and "
+                  f"{done.declarations_removed} training declaration(s) removed")
+            return 0
+        except PersonNotFound as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+
+    return _run(go)
+
+
+def jobs_command() -> int:
+    from app.jobs import job_runs
+
+    async def go() -> int:
+        runs = await job_runs()
+        if not runs:
+            print("No scheduled job has run yet")
+        for run in runs:
+            started = run["last_started_at"].isoformat(timespec="seconds") if run["last_started_at"] else "never"
+            print(f"{run['name']:<22} last started {started}: {run['last_result'] or '-'}")
         return 0
 
     return _run(go)
@@ -352,6 +406,15 @@ def main(argv: list[str] | None = None) -> int:
     purge_parser.add_argument("--dry-run", action="store_true")
     purge_parser.add_argument("--people-after-days", type=int, help="default 2190 (six years after their last event)")
     purge_parser.add_argument("--mail-after-days", type=int, help="default 90")
+    person_parser = sub.add_parser("person", help="one person's data: export it, or erase it (UK GDPR requests)")
+    person_sub = person_parser.add_subparsers(dest="action", required=True)
+    export_parser = person_sub.add_parser("export", help="write everything held about EMAIL as JSON and CSV")
+    export_parser.add_argument("email")
+    export_parser.add_argument("--out", default=".", help="folder for person-<id>.json and .csv")
+    erase_parser = person_sub.add_parser("erase", help="erase EMAIL, keeping attendance as anonymous facts")
+    erase_parser.add_argument("email")
+    erase_parser.add_argument("--yes", action="store_true", help="really erase (it cannot be undone)")
+    sub.add_parser("jobs", help="when each scheduled job last ran, and what it did")
     import_parser = sub.add_parser("import-settings", help="import settings from a GIAS extract or early-years CSV")
     import_parser.add_argument("path")
     scale_parser = sub.add_parser("generate-scale", help="fictional data at county scale, for benchmarks (never live)")
@@ -370,6 +433,10 @@ def main(argv: list[str] | None = None) -> int:
         return settings_import(args.path)
     if args.command == "purge":
         return purge_command(args)
+    if args.command == "person":
+        return person_command(args)
+    if args.command == "jobs":
+        return jobs_command()
     if args.command == "organiser":
         return organiser_command(args)
     if args.command == "send-mail":

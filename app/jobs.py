@@ -1,10 +1,14 @@
-"""Delivering the outbox with the booking renderer, and the service's timed jobs, in one place: offers not accepted in time lapse (their places pass to
-the next person waiting) and reminders go a few days before each event.
+"""Delivering the outbox with the booking renderer, and the service's one scheduler of timed jobs:
+offers not accepted in time lapse (their places pass to the next person waiting), reminders go a
+few days before each event, the abuse limits' old counters are deleted hourly, and the retention
+purge runs daily.
 
 `run_timed_jobs` is one pass. `timed_jobs` is the hook the sender loop calls on every pass (in the
-app process by default, or in `python -m app send-mail`), running the jobs at most once a minute:
-their own guards (an offer's expiry, a reminder's dedupe key), not this timer, make each happen
-once.
+app process by default, or in `python -m app send-mail`; web processes started with `--no-sender`
+run none), at most once a minute. A job that is due only once a period is claimed first
+(`claim`), so of any number of processes sharing the database one runs it; offers and reminders
+run on every pass, their own guards (an offer's expiry, a reminder's dedupe key) making each
+happen once. `job_runs` says when each last ran and what it did.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from app.bookings.waiting_list import expire_offers
 from app.config import Config
 from app.mail import sender as mail_sender
 from app.mail.sender import DeliveryReport, Transport
+from app.retention.services import PurgeReport, purge
+from app.tables.jobs import ScheduledJob
 from app.tables.limits import RateLimitHit
 
 Clock = Callable[[], dt.datetime]
@@ -28,9 +34,70 @@ EVERY = dt.timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class JobsReport:
-    offers_lapsed: int
-    reminders_queued: int
+    offers_lapsed: int = 0
+    reminders_queued: int = 0
     counters_forgotten: int = 0
+    purged: PurgeReport | None = None
+
+
+#: How often each timed job is due. Offers and reminders run on every pass (their own guards, an
+#: offer's expiry and a reminder's dedupe key, make each happen once); the rest once per period
+#: across every process sharing the database.
+DUE_EVERY = {
+    "offers": dt.timedelta(0),
+    "reminders": dt.timedelta(0),
+    "rate_limit_counters": dt.timedelta(hours=1),
+    "retention_purge": dt.timedelta(days=1),
+}
+
+
+async def claim(name: str, now: dt.datetime, every: dt.timedelta) -> bool:
+    """True if this process may run the job now: one UPDATE moves its start time forward only if
+    it is due, so of many processes asking at once exactly one is told yes (PostgreSQL re-checks
+    the condition on the row another transaction just changed; SQLite has one writer)."""
+    await ScheduledJob.insert(ScheduledJob(name=name)).on_conflict(target=ScheduledJob.name, action="DO NOTHING")
+    if not every:  # due on every pass: only its start is recorded
+        await ScheduledJob.update({ScheduledJob.last_started_at: now}).where(ScheduledJob.name == name)
+        return True
+    due = ScheduledJob.last_started_at.is_null() | (ScheduledJob.last_started_at <= now - every)
+    claimed = await ScheduledJob.update({ScheduledJob.last_started_at: now}).where(
+        (ScheduledJob.name == name) & due).returning(ScheduledJob.id)
+    return bool(claimed)
+
+
+async def _finished(name: str, result: str) -> None:
+    await ScheduledJob.update({ScheduledJob.last_finished_at: dt.datetime.now(dt.timezone.utc),
+                               ScheduledJob.last_result: result[:2000]}).where(ScheduledJob.name == name)
+
+
+async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:
+    """One pass of the service's one scheduler: each job that is due and that this process claims."""
+    results: dict[str, object] = {}
+    if await claim("offers", now, DUE_EVERY["offers"]):
+        results["offers_lapsed"] = await expire_offers(config=config, now=now)
+        await _finished("offers", f"offers lapsed: {results['offers_lapsed']}")
+    if await claim("reminders", now, DUE_EVERY["reminders"]):
+        results["reminders_queued"] = await queue_due_reminders(config=config, now=now)
+        await _finished("reminders", f"reminders queued: {results['reminders_queued']}")
+    if await claim("rate_limit_counters", now, DUE_EVERY["rate_limit_counters"]):
+        results["counters_forgotten"] = await forget_expired_counters(now)
+        await _finished("rate_limit_counters", f"expired counters deleted: {results['counters_forgotten']}")
+    if await claim("retention_purge", now, DUE_EVERY["retention_purge"]):
+        report = await purge(now=now, mail_dir=config.mail_dir)
+        results["purged"] = report
+        await _finished("retention_purge", "; ".join(report.lines()))
+    return JobsReport(**results)  # type: ignore[arg-type]
+
+
+async def job_runs() -> list[dict]:
+    """When each job last ran and what it did (for organisers and `python -m app jobs`)."""
+    return await ScheduledJob.select().order_by(ScheduledJob.name)
+
+
+async def forget_expired_counters(now: dt.datetime) -> int:
+    """Delete the abuse limits' database counters whose window has ended."""
+    deleted = await RateLimitHit.delete().where(RateLimitHit.expires_at < now).returning(RateLimitHit.id)
+    return len(deleted)
 
 
 async def deliver_due(transport: Transport, *, config: Config, now: Clock, sender: str | None = None,
@@ -44,19 +111,6 @@ async def run_sender(config: Config, *, now: Clock, stop: "asyncio.Event", poll_
     """The sender loop (in each app process, or `python -m app send-mail`), with the timed jobs."""
     await mail_sender.run_sender(config, now=now, stop=stop, poll_seconds=poll_seconds,
                                  render=confirmation_renderer(config), also=timed_jobs(config, now))
-
-
-async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:
-    lapsed = await expire_offers(config=config, now=now)
-    queued = await queue_due_reminders(config=config, now=now)
-    forgotten = await forget_expired_counters(now)
-    return JobsReport(offers_lapsed=lapsed, reminders_queued=queued, counters_forgotten=forgotten)
-
-
-async def forget_expired_counters(now: dt.datetime) -> int:
-    """Delete the abuse limits' database counters whose window has ended."""
-    deleted = await RateLimitHit.delete().where(RateLimitHit.expires_at < now).returning(RateLimitHit.id)
-    return len(deleted)
 
 
 def timed_jobs(config: Config, clock: Clock, every: dt.timedelta = EVERY) -> Callable[[], Awaitable[None]]:

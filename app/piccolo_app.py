@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from app.tables.attendance import Attendance
 from app.tables.audit import AuditRecord
 from app.tables.bookings import Booking
+from app.tables.jobs import ScheduledJob
 from app.tables.limits import RateLimitHit
 from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.organisers import Organiser, OrganiserSession
@@ -19,7 +20,7 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
     table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
                    DeliveryAttempt, Organiser, OrganiserSession, Attendance, Question, Response,
-                   TrainingDeclaration, RateLimitHit],
+                   TrainingDeclaration, RateLimitHit, ScheduledJob],
     migration_dependencies=[],
     commands=[],
 )

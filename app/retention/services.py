@@ -1,64 +1,172 @@
 """Removing personal data the service no longer needs (UK GDPR storage limitation).
 
-- People whose most recent event ended more than `people_after` ago are anonymised: name and
-  email replaced, so bookings, attendance and evidence counts survive without identifying anyone.
-- Sent or failed emails older than `mail_after` lose their body (it holds names and links);
-  the record that a message was sent remains.
-- Expired organiser sessions and unused, expired invitations are deleted.
+`purge` runs every day inside the service (`app.jobs`, once across all processes) and by hand
+(`python -m app purge`). In one transaction, what is past its time:
+
+- people whose most recent event ended more than `people_after` ago are anonymised (name and
+  email replaced), so bookings, attendance and the evidence counts survive without naming anyone;
+- bookings of events that ended that long ago lose the name given and any cancellation reason;
+- questionnaire responses last changed that long ago lose the respondent's email address;
+  training declarations made that long ago lose the name of who took the training;
+- audit records that old lose their details (and an organiser's address as the actor);
+- settings typed in by bookers (not on the register: a childminder often types their own name)
+  and unused for that long are renamed;
+- sent or failed emails older than `mail_after` lose their body, recipient and delivery errors;
+  `.eml` files written instead of sending are deleted after the same time;
+- expired organiser sessions and unused, expired invitations are ended.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
 
 from app.audit.services import record
 from app.db import write_transaction
+from app.tables.audit import AuditRecord
 from app.tables.bookings import Booking
-from app.tables.mail import OutboxMessage
+from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.organisers import Organiser, OrganiserSession
-from app.tables.register import Person
+from app.tables.questionnaire import Response, TrainingDeclaration
+from app.tables.register import Person, Setting
 
 #: Six years after their last event: the evidence window of two academic cycles of training and more.
 PEOPLE_AFTER = dt.timedelta(days=6 * 365)
 MAIL_AFTER = dt.timedelta(days=90)
+REMOVED = "Removed (retention)"
 
 
 @dataclass
 class PurgeReport:
     people_anonymised: int = 0
+    bookings_cleared: int = 0
+    respondents_removed: int = 0
+    declarations_removed: int = 0
+    audit_details_removed: int = 0
+    settings_renamed: int = 0
     emails_emptied: int = 0
+    eml_files_deleted: int = 0
     sessions_deleted: int = 0
     invitations_withdrawn: int = 0
 
     def lines(self) -> list[str]:
-        return [f"people anonymised: {self.people_anonymised}", f"email bodies removed: {self.emails_emptied}",
-                f"expired sessions deleted: {self.sessions_deleted}",
-                f"expired invitations withdrawn: {self.invitations_withdrawn}"]
+        return [f"{f.name.replace('_', ' ')}: {getattr(self, f.name)}" for f in fields(self)]
+
+
+#: Each rule: a count of what it would change and the change (its `%s` is the condition), both on
+#: the same condition. The
+#: conditions leave out what is already done, so a second purge changes nothing.
+_STALE_PEOPLE = (
+    " FROM person WHERE email NOT LIKE 'removed-%@invalid'"
+    " AND id NOT IN (SELECT b.person FROM booking b JOIN event e ON e.id = b.event WHERE e.ends_at > {cutoff})")
+_OLD_BOOKINGS = (
+    " FROM booking WHERE (name_given <> '' OR cancel_reason <> '')"
+    " AND event IN (SELECT id FROM event WHERE ends_at <= {cutoff})")
+_OLD_RESPONSES = " FROM questionnaire_response WHERE updated_at < {cutoff} AND respondent_email <> 'removed@invalid'"
+_OLD_DECLARATIONS = " FROM training_declaration WHERE created_at < {cutoff} AND person_name <> {removed}"
+_OLD_AUDIT = " FROM audit_record WHERE created_at < {cutoff} AND (CAST(detail AS TEXT) <> {no_detail} OR actor LIKE '%@%')"
+_TYPED_SETTINGS = (
+    " FROM setting WHERE on_register = false AND created_at < {cutoff} AND name <> {removed}"
+    " AND id NOT IN (SELECT b.setting FROM booking b JOIN event e ON e.id = b.event WHERE e.ends_at > {cutoff})")
+_OLD_MAIL = (
+    " FROM outbox_message WHERE status IN ('sent', 'failed') AND created_at < {mail_cutoff}"
+    " AND (raw <> '' OR recipient <> 'removed@invalid' OR last_error <> '')")
+
+_CHANGES = [
+    ("people_anonymised", _STALE_PEOPLE,
+     "UPDATE person SET name = {removed}, email = 'removed-' || id || '@invalid', updated_at = {now} WHERE id IN"
+     " (SELECT id %s)"),
+    ("bookings_cleared", _OLD_BOOKINGS,
+     "UPDATE booking SET name_given = '', cancel_reason = '' WHERE id IN (SELECT id %s)"),
+    ("respondents_removed", _OLD_RESPONSES,
+     "UPDATE questionnaire_response SET respondent_email = 'removed@invalid' WHERE id IN (SELECT id %s)"),
+    ("declarations_removed", _OLD_DECLARATIONS,
+     "UPDATE training_declaration SET person_name = {removed} WHERE id IN (SELECT id %s)"),
+    ("audit_details_removed", _OLD_AUDIT,
+     "UPDATE audit_record SET detail = {no_detail}, actor = CASE WHEN actor LIKE '%@%' THEN 'removed' ELSE actor END"
+     " WHERE id IN (SELECT id %s)"),
+    ("settings_renamed", _TYPED_SETTINGS,
+     "UPDATE setting SET name = {removed}, name_key = 'removed-' || id WHERE id IN (SELECT id %s)"),
+]
+
+
+def _sql(template: str, **values: object) -> tuple[str, list[object]]:
+    """Piccolo's raw queries take `{}` placeholders in order: name them here, bind in order."""
+    import string
+
+    order: list[object] = []
+    parts = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is not None:
+            parts.append("{}")
+            order.append(values[name])
+    return "".join(parts), order
+
+
+async def _count_and_change(count_from: str, change: str, *, dry_run: bool, **values: object) -> int:
+    sql, args = _sql("SELECT count(*) AS n" + count_from, **values)
+    [row] = await Person.raw(sql, *args)
+    if row["n"] and not dry_run:
+        sql, args = _sql(change.replace("%s", count_from), **values)
+        await Person.raw(sql, *args)
+    return row["n"]
 
 
 async def purge(*, now: dt.datetime, people_after: dt.timedelta = PEOPLE_AFTER,
-                mail_after: dt.timedelta = MAIL_AFTER, dry_run: bool = False) -> PurgeReport:
+                mail_after: dt.timedelta = MAIL_AFTER, mail_dir: Path | None = None,
+                dry_run: bool = False) -> PurgeReport:
+    """Remove what is past its time (see the module), reading and writing in one transaction; a
+    dry run counts only. Recorded in the audit trail with its counts."""
     report = PurgeReport()
-    cutoff = now - people_after
-    recent = Booking.select(Booking.person).where(Booking.event.ends_at > cutoff)
-    stale = await Person.select(Person.id).where(Person.id.not_in(recent) & Person.email.not_like("removed-%@invalid"))
-    report.people_anonymised = len(stale)
-    old_mail = OutboxMessage.status.is_in(["sent", "failed"]) & (OutboxMessage.created_at < now - mail_after) & (
-        OutboxMessage.raw != "")
-    report.emails_emptied = await OutboxMessage.count().where(old_mail)
-    report.sessions_deleted = await OrganiserSession.count().where(OrganiserSession.expires_at < now)
-    expired_invites = Organiser.invite_expires_at.is_not_null() & (Organiser.invite_expires_at < now) & (
-        Organiser.password_hash == "")
-    report.invitations_withdrawn = await Organiser.count().where(expired_invites)
-    if dry_run:
-        return report
+    # (An empty JSON object is bound, not written in the SQL: Piccolo reads braces as placeholders.)
+    values = {"cutoff": now - people_after, "mail_cutoff": now - mail_after, "now": now, "removed": REMOVED,
+              "no_detail": "{}"}
     async with write_transaction():
-        for row in stale:
-            await Person.update({Person.name: "Removed (retention)", Person.email: f"removed-{row['id']}@invalid",
-                                 Person.updated_at: now}).where(Person.id == row["id"])
-        await OutboxMessage.update({OutboxMessage.raw: "", OutboxMessage.recipient: "removed@invalid"}).where(old_mail)
-        await OrganiserSession.delete().where(OrganiserSession.expires_at < now)
-        await Organiser.update({Organiser.active: False, Organiser.invite_token_hash: None}).where(expired_invites)
+        for name, count_from, change in _CHANGES:
+            setattr(report, name, await _count_and_change(count_from, change, dry_run=dry_run, **values))
+        old_mail = await _ids(_OLD_MAIL, **values)
+        report.emails_emptied = len(old_mail)
+        expired_invites = Organiser.invite_expires_at.is_not_null() & (Organiser.invite_expires_at < now) & (
+            Organiser.password_hash == "")
+        report.sessions_deleted = await OrganiserSession.count().where(OrganiserSession.expires_at < now)
+        report.invitations_withdrawn = await Organiser.count().where(expired_invites & (Organiser.active == True))  # noqa: E712
+        if not dry_run:
+            for chunk in _chunks(old_mail):
+                await OutboxMessage.update({OutboxMessage.raw: "", OutboxMessage.recipient: "removed@invalid",
+                                            OutboxMessage.last_error: ""}).where(OutboxMessage.id.is_in(chunk))
+                await DeliveryAttempt.update({DeliveryAttempt.error: ""}).where(DeliveryAttempt.message.is_in(chunk))
+            await OrganiserSession.delete().where(OrganiserSession.expires_at < now)
+            await Organiser.update({Organiser.active: False, Organiser.invite_token_hash: None}).where(expired_invites)
+    if mail_dir is not None:
+        report.eml_files_deleted = _delete_old_files(mail_dir, older_than=mail_after, dry_run=dry_run)
+    if not dry_run:
         await record("retention.purged", "purge", **{k: v for k, v in vars(report).items()})
     return report
+
+
+async def _ids(count_from: str, **values: object) -> list[int]:
+    sql, args = _sql("SELECT id" + count_from, **values)
+    return [row["id"] for row in await Person.raw(sql, *args)]
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    """Bounded IN lists (a few hundred ids a statement)."""
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def _delete_old_files(mail_dir: Path, *, older_than: dt.timedelta, dry_run: bool) -> int:
+    if not mail_dir.is_dir():
+        return 0
+    limit = time.time() - older_than.total_seconds()
+    old = [path for path in mail_dir.glob("*.eml") if path.stat().st_mtime < limit]
+    if not dry_run:
+        for path in old:
+            path.unlink(missing_ok=True)
+    return len(old)
+
+
+__all__ = ["MAIL_AFTER", "PEOPLE_AFTER", "REMOVED", "AuditRecord", "Booking", "PurgeReport", "Response",
+           "Setting", "TrainingDeclaration", "purge"]
