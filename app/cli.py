@@ -230,30 +230,57 @@ def venue_command(args: argparse.Namespace) -> int:
 
 
 def organiser_command(args: argparse.Namespace) -> int:
-    """Create an organiser who can sign in at once (the first one is made this way)."""
+    """Organiser accounts from the command line: create (the first one, an administrator, is made
+    this way), list, deactivate, reactivate, role, set-password. Every change is audited ("cli")."""
     import getpass
 
+    from app.errors import DomainError
     from app.organisers.services import (
         OrganiserExists,
-        PasswordTooWeak,
         create_organiser,
+        deactivate_organiser,
+        list_organisers,
+        reactivate_organiser,
+        set_password,
+        set_role,
         use_password_profile,
     )
+    from app.tables.organisers import OrganiserRole
 
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
-
+    password = ""
+    if args.action in ("create", "set-password"):
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
     use_password_profile(get_config().password_profile)
 
     async def go() -> int:
         try:
-            made = await create_organiser(email=args.email, name=args.name, password=password, now=_now())
-        except PasswordTooWeak as exc:
-            print(f"Not created: {exc}", file=sys.stderr)
-            return 1
+            if args.action == "create":
+                made = await create_organiser(email=args.email, name=args.name, password=password, now=_now(),
+                                              role=OrganiserRole(args.role))
+                print(f"Organiser {made.name} <{made.email}> ({made.role}) created: sign in at "
+                      f"{get_config().base_url}/organisers")
+            elif args.action == "list":
+                for row in await list_organisers():
+                    state = "active" if row["active"] else "deactivated"
+                    print(f"{row['email']:<40} {row['name']:<30} {row['role']:<14} {state}")
+            elif args.action == "deactivate":
+                await deactivate_organiser(args.email, by=None)
+                print(f"{args.email} deactivated: it cannot sign in, and its sessions have ended")
+            elif args.action == "reactivate":
+                await reactivate_organiser(args.email, by=None)
+                print(f"{args.email} reactivated")
+            elif args.action == "role":
+                await set_role(args.email, OrganiserRole(args.role), by=None)
+                print(f"{args.email} is now an {args.role}")
+            elif args.action == "set-password":
+                await set_password(args.email, password)
+                print(f"Password set for {args.email}; its sessions have ended")
         except OrganiserExists:
             print(f"Not created: there is already an organiser with the email {args.email}", file=sys.stderr)
             return 1
-        print(f"Organiser {made.name} <{made.email}> created: sign in at {get_config().base_url}/organisers")
+        except DomainError as exc:
+            print(f"Not done: {exc.message}", file=sys.stderr)
+            return 1
         return 0
 
     return _run(go)
@@ -396,12 +423,22 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--name", required=True)
     add.add_argument("--address", required=True)
     add.add_argument("--postcode", required=True)
-    organiser_parser = sub.add_parser("organiser", help="create an organiser account")
+    organiser_parser = sub.add_parser("organiser", help="organiser accounts: create, list, deactivate, role, …")
     organiser_sub = organiser_parser.add_subparsers(dest="action", required=True)
     create = organiser_sub.add_parser("create")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
+    create.add_argument("--role", choices=["administrator", "organiser"], default="administrator")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    organiser_sub.add_parser("list")
+    for action in ("deactivate", "reactivate"):
+        organiser_sub.add_parser(action).add_argument("email")
+    role = organiser_sub.add_parser("role")
+    role.add_argument("email")
+    role.add_argument("role", choices=["administrator", "organiser"])
+    set_pw = organiser_sub.add_parser("set-password", help="a new password (every session of the account ends)")
+    set_pw.add_argument("email")
+    set_pw.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     purge_parser = sub.add_parser("purge", help="remove personal data past its retention period")
     purge_parser.add_argument("--dry-run", action="store_true")
     purge_parser.add_argument("--people-after-days", type=int, help="default 2190 (six years after their last event)")

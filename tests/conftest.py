@@ -132,9 +132,10 @@ ORGANISER_PASSWORD = "correct horse battery staple"
 @pytest.fixture
 async def organiser(db: str, now):
     from app.organisers.services import create_organiser
+    from app.tables.organisers import OrganiserRole
 
     return await create_organiser(email="jo.barclay@essex.gov.uk", name="Jo Barclay",
-                                  password=ORGANISER_PASSWORD, now=now)
+                                  password=ORGANISER_PASSWORD, now=now, role=OrganiserRole.administrator)
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def test_the_first_organiser_is_created_from_the_command_line(tmp_path):
     weak = create("short")
     assert weak.returncode == 1 and "12 characters or more" in weak.stderr
     made = create("correct horse battery staple")
-    assert made.returncode == 0 and "Organiser Jo Barclay <jo.barclay@essex.gov.uk> created" in made.stdout
+    assert made.returncode == 0 and "Organiser Jo Barclay <jo.barclay@essex.gov.uk> (administrator) created" in made.stdout
     again = create("correct horse battery staple")
     assert again.returncode == 1 and "already an organiser" in again.stderr
 

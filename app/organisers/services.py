@@ -18,7 +18,7 @@ from app.db import write_transaction
 from app.errors import DomainError, NotFound
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
-from app.tables.organisers import Organiser, OrganiserSession
+from app.tables.organisers import Organiser, OrganiserRole, OrganiserSession
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the email is unknown, so a wrong address takes as long as a wrong password.
@@ -51,6 +51,7 @@ LOCK_FOR = dt.timedelta(minutes=15)
 SESSION_IDLE = dt.timedelta(hours=4)
 SESSION_MAX = dt.timedelta(hours=12)
 INVITE_VALID_FOR = dt.timedelta(days=7)
+RESET_VALID_FOR = dt.timedelta(hours=1)
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -77,6 +78,18 @@ class InvitationInvalid(NotFound):
     message = "This invitation link has expired or been used"
 
 
+class NotAllowed(DomainError):
+    """Only an administrator manages organiser accounts; nobody ends their own account, or the
+    last administrator's."""
+
+    code = "not_allowed"
+    status = 403
+
+
+class OrganiserNotFound(NotFound):
+    message = "No organiser with this email address"
+
+
 class OrganiserExists(DomainError):
     code = "organiser_exists"
     field = "email"
@@ -88,6 +101,11 @@ class OrganiserView:
     id: int
     email: str
     name: str
+    role: str = OrganiserRole.organiser.value
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == OrganiserRole.administrator.value
 
 
 def token_hash(token: str) -> str:
@@ -101,21 +119,26 @@ def check_password(password: str) -> None:
         raise PasswordTooWeak("Password must be 200 characters or fewer")
 
 
-async def create_organiser(*, email: str, name: str, password: str, now: dt.datetime) -> OrganiserView:
-    """An organiser who can sign in straight away (the first one is made this way, by command)."""
+async def create_organiser(*, email: str, name: str, password: str, now: dt.datetime,
+                           role: OrganiserRole = OrganiserRole.organiser) -> OrganiserView:
+    """An organiser who can sign in straight away (the first one, an administrator, is made this
+    way by command)."""
     check_password(password)
     email = email.strip().lower()
     if await Organiser.exists().where(Organiser.email == email):
         raise OrganiserExists(email)
     rows = await Organiser.insert(Organiser(email=email, name=name.strip(), password_hash=await hash_password(password),
-                                            created_at=now)).returning(Organiser.id)
-    await record("organiser.created", "cli", organiser=email)
-    return OrganiserView(rows[0]["id"], email, name.strip())
+                                            role=role.value, created_at=now)).returning(Organiser.id)
+    await record("organiser.created", "cli", organiser=email, role=role.value)
+    return OrganiserView(rows[0]["id"], email, name.strip(), role.value)
 
 
 async def invite_organiser(*, email: str, name: str, invited_by: OrganiserView, config: Config,
                            now: dt.datetime) -> OrganiserView:
-    """Add an organiser who sets their own password from a one-time link sent by email."""
+    """Add an organiser who sets their own password from a one-time link sent by email (an
+    administrator's task)."""
+    if not invited_by.is_administrator:
+        raise NotAllowed("Only an administrator can invite organisers")
     email = email.strip().lower()
     token = secrets.token_urlsafe(32)
     async with write_transaction():
@@ -216,12 +239,13 @@ async def organiser_for_session(token: str | None, now: dt.datetime) -> Organise
         OrganiserSession.id, OrganiserSession.last_seen_at, OrganiserSession.expires_at,
         OrganiserSession.organiser.id.as_alias("organiser_id"), OrganiserSession.organiser.email.as_alias("email"),
         OrganiserSession.organiser.name.as_alias("name"), OrganiserSession.organiser.active.as_alias("active"),
+        OrganiserSession.organiser.role.as_alias("role"),
     ).where(OrganiserSession.token_hash == token_hash(token)).first()
     if row is None or not row["active"] or row["expires_at"] <= now or row["last_seen_at"] + SESSION_IDLE <= now:
         return None
     if now - row["last_seen_at"] > dt.timedelta(minutes=1):  # do not write on every request
         await OrganiserSession.update({OrganiserSession.last_seen_at: now}).where(OrganiserSession.id == row["id"])
-    return OrganiserView(row["organiser_id"], row["email"], row["name"])
+    return OrganiserView(row["organiser_id"], row["email"], row["name"], row["role"])
 
 
 async def sign_out(token: str | None) -> None:
@@ -230,9 +254,160 @@ async def sign_out(token: str | None) -> None:
 
 
 async def list_organisers() -> list[dict]:
-    rows = await Organiser.select(Organiser.id, Organiser.email, Organiser.name, Organiser.active,
+    rows = await Organiser.select(Organiser.id, Organiser.email, Organiser.name, Organiser.active, Organiser.role,
                                   Organiser.last_sign_in_at, Organiser.invite_expires_at,
                                   Organiser.password_hash).order_by(Organiser.name)
     for row in rows:
         row["joined"] = bool(row.pop("password_hash"))
     return rows
+
+
+# The account lifecycle: every change audited, with who made it ("cli" from the command line).
+
+async def _target(email: str) -> dict:
+    row = await Organiser.select(Organiser.id, Organiser.email, Organiser.name, Organiser.role, Organiser.active).where(
+        Organiser.email == email.strip().lower()).first()
+    if row is None:
+        raise OrganiserNotFound()
+    return row
+
+
+def _actor(by: OrganiserView | None) -> str:
+    return by.email if by else "cli"
+
+
+def _must_administer(by: OrganiserView | None) -> None:
+    if by is not None and not by.is_administrator:
+        raise NotAllowed("Only an administrator can change organiser accounts")
+
+
+async def deactivate_organiser(email: str, *, by: OrganiserView | None) -> None:
+    """End an account: it can no longer sign in, and every session it has ends at once."""
+    _must_administer(by)
+    async with write_transaction():
+        target = await _target(email)
+        if by is not None and target["id"] == by.id:
+            raise NotAllowed("You cannot deactivate your own account: ask another administrator")
+        if target["role"] == OrganiserRole.administrator.value and await Organiser.count().where(
+                (Organiser.role == OrganiserRole.administrator.value) & (Organiser.active == True)) <= 1:  # noqa: E712
+            raise NotAllowed("This is the last administrator: make someone else an administrator first")
+        await Organiser.update({Organiser.active: False, Organiser.reset_token_hash: None,
+                                Organiser.invite_token_hash: None}).where(Organiser.id == target["id"])
+        await OrganiserSession.delete().where(OrganiserSession.organiser == target["id"])
+        await record("organiser.deactivated", _actor(by), organiser=target["email"])
+
+
+async def reactivate_organiser(email: str, *, by: OrganiserView | None) -> None:
+    _must_administer(by)
+    async with write_transaction():
+        target = await _target(email)
+        await Organiser.update({Organiser.active: True, Organiser.failed_sign_ins: 0,
+                                Organiser.locked_until: None}).where(Organiser.id == target["id"])
+        await record("organiser.reactivated", _actor(by), organiser=target["email"])
+
+
+async def set_role(email: str, role: OrganiserRole, *, by: OrganiserView | None) -> None:
+    _must_administer(by)
+    async with write_transaction():
+        target = await _target(email)
+        if role is not OrganiserRole.administrator and target["role"] == OrganiserRole.administrator.value and (
+                await Organiser.count().where((Organiser.role == OrganiserRole.administrator.value)
+                                              & (Organiser.active == True)) <= 1):  # noqa: E712
+            raise NotAllowed("This is the last administrator: make someone else an administrator first")
+        await Organiser.update({Organiser.role: role.value}).where(Organiser.id == target["id"])
+        await record("organiser.role_changed", _actor(by), organiser=target["email"], role=role.value)
+
+
+class WrongPassword(DomainError):
+    code = "wrong_password"
+    status = 400
+    field = "current"
+    message = "Your current password is not right"
+
+
+async def change_password(organiser: OrganiserView, *, current: str, new: str, keep: str | None) -> None:
+    """A new password, given the current one; every other session of the account ends (`keep`
+    names the session making the change)."""
+    check_password(new)
+    row = await Organiser.select(Organiser.password_hash).where(Organiser.id == organiser.id).first()
+    if row is None or not await verify_password(row["password_hash"], current):
+        raise WrongPassword()
+    hashed = await hash_password(new)
+    async with write_transaction():
+        await Organiser.update({Organiser.password_hash: hashed}).where(Organiser.id == organiser.id)
+        others = OrganiserSession.organiser == organiser.id
+        if keep:
+            others &= OrganiserSession.token_hash != token_hash(keep)
+        await OrganiserSession.delete().where(others)
+        await record("organiser.password_changed", organiser.email)
+
+
+async def set_password(email: str, password: str) -> None:
+    """The command line's password reset: a new password, every session ended."""
+    check_password(password)
+    hashed = await hash_password(password)
+    async with write_transaction():
+        target = await _target(email)
+        await Organiser.update({Organiser.password_hash: hashed, Organiser.failed_sign_ins: 0,
+                                Organiser.locked_until: None}).where(Organiser.id == target["id"])
+        await OrganiserSession.delete().where(OrganiserSession.organiser == target["id"])
+        await record("organiser.password_set", "cli", organiser=target["email"])
+
+
+async def request_password_reset(email: str, *, config: Config, now: dt.datetime) -> None:
+    """Email a one-time reset link if an active account has this address. Nothing is said
+    either way (the page answers the same), so the form cannot tell who has an account."""
+    token = secrets.token_urlsafe(32)
+    async with write_transaction():
+        row = await Organiser.select(Organiser.id, Organiser.email, Organiser.name).where(
+            (Organiser.email == email.strip().lower()) & (Organiser.active == True)  # noqa: E712
+            & (Organiser.password_hash != "")).first()
+        if row is None:
+            return
+        await Organiser.update({Organiser.reset_token_hash: token_hash(token),
+                                Organiser.reset_expires_at: now + RESET_VALID_FOR}).where(Organiser.id == row["id"])
+        link = f"{config.base_url}/organisers/password-reset/{token}"
+        await queue_email(compose_email("organiser_reset", recipient=row["email"], config=config,
+                                        subject="Reset your organiser password", name=row["name"], link=link),
+                          kind="organiser_reset", config=config, now=now)
+        await record("organiser.reset_requested", row["email"])
+
+
+async def reset_link_valid(token: str, now: dt.datetime) -> bool:
+    return await Organiser.exists().where(
+        (Organiser.reset_token_hash == token_hash(token)) & (Organiser.reset_expires_at > now)
+        & (Organiser.active == True))  # noqa: E712
+
+
+async def reset_password(token: str, *, password: str, now: dt.datetime) -> None:
+    """Set a new password from a reset link (once); every session of the account ends."""
+    check_password(password)
+    hashed = await hash_password(password)
+    async with write_transaction():
+        row = await Organiser.select(Organiser.id, Organiser.email).where(
+            (Organiser.reset_token_hash == token_hash(token)) & (Organiser.reset_expires_at > now)
+            & (Organiser.active == True)).first()  # noqa: E712
+        if row is None:
+            raise InvitationInvalid("This password reset link has expired or been used")
+        await Organiser.update({Organiser.password_hash: hashed, Organiser.reset_token_hash: None,
+                                Organiser.reset_expires_at: None, Organiser.failed_sign_ins: 0,
+                                Organiser.locked_until: None}).where(Organiser.id == row["id"])
+        await OrganiserSession.delete().where(OrganiserSession.organiser == row["id"])
+        await record("organiser.password_reset", row["email"])
+
+
+async def sessions_of(organiser: OrganiserView, current: str | None) -> list[dict]:
+    rows = await OrganiserSession.select(OrganiserSession.id, OrganiserSession.created_at, OrganiserSession.last_seen_at,
+                                         OrganiserSession.token_hash).where(
+        OrganiserSession.organiser == organiser.id).order_by(OrganiserSession.last_seen_at, ascending=False)
+    mine = token_hash(current) if current else None
+    return [{"id": r["id"], "created_at": r["created_at"], "last_seen_at": r["last_seen_at"],
+             "current": r["token_hash"] == mine} for r in rows]
+
+
+async def end_session(organiser: OrganiserView, session_id: int) -> None:
+    """End one of one's own sessions (another browser, a lost laptop)."""
+    deleted = await OrganiserSession.delete().where(
+        (OrganiserSession.id == session_id) & (OrganiserSession.organiser == organiser.id)).returning(OrganiserSession.id)
+    if deleted:
+        await record("organiser.session_ended", organiser.email)

@@ -20,13 +20,16 @@ from app.organisers.services import (
     accept_invitation,
     invitation_exists,
     organiser_for_session,
+    request_password_reset,
+    reset_link_valid,
+    reset_password,
     sign_in,
     sign_out,
 )
 from app.validation import normal_email
 from app.web.dependencies import ConfigDep, Now
 from app.web.errors import error_summary, field_errors
-from app.web.forms import SetPasswordForm, SignInForm, read
+from app.web.forms import ResetRequestForm, SetPasswordForm, SignInForm, read
 from app.web.limits import limit_email
 from app.web.templating import FormData
 
@@ -70,6 +73,12 @@ def _session_cookie(token: str, config: Config) -> dict[str, Any]:
             "secure": config.base_url.startswith("https://"), "max_age": 12 * 3600}
 
 
+def _reset_link_ended() -> Template:
+    return Template("errors/message.html", status_code=404, context={
+        "heading": "This password reset link has expired or been used",
+        "paragraphs": ["Ask for a new link from the sign-in page."]})
+
+
 class SignInPages(Controller):
     path = "/organisers"
     include_in_schema = False
@@ -101,6 +110,47 @@ class SignInPages(Controller):
         response = Redirect("/organisers/sign-in?signed_out=true", status_code=303)
         response.delete_cookie(session_cookie_name(config), path="/")
         return response
+
+    @get("/password-reset", name="organiser_reset_request")
+    async def reset_form(self) -> Template:
+        return Template("organisers/reset_request.html", context={"form": {}, "field_errors": {}, "sent": False})
+
+    @post("/password-reset", name="organiser_reset_request_submit", opt={"limit": "sign_in"})
+    async def reset_request(self, data: FormData, now: Now, config: ConfigDep,
+                            request: Request[Any, Any, Any]) -> Template:
+        try:
+            form = read(ResetRequestForm, data)
+            await limit_email(request, "sign_in", str(form.email))
+            await request_password_reset(str(form.email), config=config, now=now)
+        except DomainError as exc:
+            errors = field_errors(exc, default_field="email")
+            return Template("organisers/reset_request.html", status_code=400, context={
+                "form": {"email": str(data.get("email", "")).strip()}, "field_errors": errors,
+                "errors": error_summary(errors), "sent": False})
+        # The same answer whether or not an account has the address.
+        return Template("organisers/reset_request.html", context={"form": {}, "field_errors": {}, "sent": True})
+
+    @get("/password-reset/{token:str}", name="organiser_reset")
+    async def reset(self, token: FromPath[str], now: Now) -> Template:
+        if not await reset_link_valid(token, now):
+            return _reset_link_ended()
+        return Template("organisers/set_password.html", context={
+            "token": token, "field_errors": {}, "heading": "Choose a new password",
+            "action": f"/organisers/password-reset/{token}"})
+
+    @post("/password-reset/{token:str}", name="organiser_reset_submit", opt={"limit": "sign_in"})
+    async def reset_submit(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
+        try:
+            form = read(SetPasswordForm, data)
+            await reset_password(token, password=form.password, now=now)
+            return Redirect("/organisers/sign-in?reset=true", status_code=303)
+        except InvitationInvalid:
+            return _reset_link_ended()
+        except DomainError as exc:
+            errors = field_errors(exc, default_field="password")
+        return Template("organisers/set_password.html", status_code=400, context={
+            "token": token, "field_errors": errors, "errors": error_summary(errors),
+            "heading": "Choose a new password", "action": f"/organisers/password-reset/{token}"})
 
     @get("/invitations/{token:str}", name="organiser_invitation")
     async def invitation(self, token: FromPath[str], now: Now) -> Template:

@@ -24,6 +24,7 @@ from pydantic import (
 
 from app.areas import LONDON, Quadrant
 from app.planning.manage import EventDetails
+from app.tables.organisers import OrganiserRole
 from app.validation import EmailAddress, Messages, printable, printable_lines, validate
 
 
@@ -76,6 +77,25 @@ class SetPasswordForm(Form):
         if self.password != self.confirm_password:
             raise ValueError("confirm_password: Enter the same password twice")
         return self
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    messages = {**SetPasswordForm.messages, "current": {"missing": "Enter your current password",
+                                                        "long": "Your current password is not right"}}
+
+
+class ResetRequestForm(Form):
+    email: Email
+    messages = {"email": {**EMAIL_MESSAGES, "missing": "Enter your work email address"}}
+
+
+class AccountForm(Form):
+    """An administrator's change to an account: whose, and (for a role) which."""
+
+    email: Email
+    role: OrganiserRole | None = None
+    messages = {"email": EMAIL_MESSAGES, "role": {"invalid": "Select administrator or organiser"}}
 
 
 class InviteOrganiserForm(Form):

@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from app.organisers.services import create_organiser
+from app.tables.organisers import OrganiserRole
 from app.tables.programme import Event
 from tests import factories as f
 from tests.attendance import teams_samples
@@ -27,7 +28,8 @@ async def assert_accessible(page: Page, what: str) -> None:
 
 
 async def signed_in_page(browser, server, now, **context) -> Page:
-    await create_organiser(email="jo.barclay@essex.gov.uk", name="Jo Barclay", password=PASSWORD, now=now)
+    await create_organiser(email="jo.barclay@essex.gov.uk", name="Jo Barclay", password=PASSWORD, now=now,
+                           role=OrganiserRole.administrator)
     page = await (await browser.new_context(**context)).new_page()
     await page.goto(server.base_url + "/organisers")
     await expect(page).to_have_url(re.compile(r"/organisers/sign-in\?next=/organisers"))
@@ -68,6 +70,7 @@ async def test_every_organiser_page_passes_axe(browser, server, now):
         "history": f"/organisers/events/{event_id}/history", "person": f"/organisers/people/{row['person']}",
         "check-in": f"/organisers/check-in/{row['checkin_token']}",
         "teams import": f"/organisers/events/{online_id}/teams-import/",
+        "your account": "/organisers/account", "password reset": "/organisers/password-reset",
     }
     for name, path in pages.items():
         response = await page.goto(server.base_url + path)

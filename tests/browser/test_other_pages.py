@@ -7,8 +7,8 @@ import pytest
 from playwright.async_api import expect
 
 from app.config import Config
-from app.organisers.services import OrganiserView, invite_organiser
-from app.tables.organisers import Organiser
+from app.organisers.services import invite_organiser
+from app.tables.organisers import Organiser, OrganiserRole
 from app.tables.programme import Event
 from tests import factories as f
 from tests.browser.test_booking_journey import assert_accessible
@@ -47,8 +47,9 @@ async def test_waiting_list_and_offer_pages(browser, server, now):
 async def test_an_invited_organiser_sets_a_password(browser, server, now, smtp_server):
     from app.organisers.services import create_organiser
 
-    inviter = await create_organiser(email="jo@essex.gov.uk", name="Jo", password="correct horse battery", now=now)
-    await invite_organiser(email="sam@essex.gov.uk", name="Sam", invited_by=OrganiserView(inviter.id, inviter.email, inviter.name),
+    inviter = await create_organiser(email="jo@essex.gov.uk", name="Jo", password="correct horse battery", now=now,
+                                     role=OrganiserRole.administrator)
+    await invite_organiser(email="sam@essex.gov.uk", name="Sam", invited_by=inviter,
                            config=Config(base_url=server.base_url), now=now)
     import re
 

@@ -18,7 +18,7 @@ from tests.conftest import ORGANISER_PASSWORD
 #: protected, or it is added here on purpose.
 PUBLIC_PATHS = re.compile(
     r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/api/settings$|^/schema|^/assets"
-    r"|^/organisers/sign-in$|^/organisers/sign-out$|^/organisers/invitations/"
+    r"|^/organisers/sign-in$|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
     r"|^/privacy$|^/accessibility$"
 )
