@@ -23,15 +23,19 @@ from app.tables.organisers import Organiser, OrganiserRole, OrganiserSession
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the email is unknown, so a wrong address takes as long as a wrong password.
 _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+_PROFILE = ""
 
 
 def use_password_profile(name: str) -> None:
     """Hash new passwords with one of argon2-cffi's named parameter sets (`Config.password_profile`):
     the recommended one in service, "cheapest" in the test suite. A stored hash carries its own
     parameters, so every hash verifies whatever the profile."""
-    global HASHER, _DUMMY_HASH
+    global HASHER, _DUMMY_HASH, _PROFILE
+    if name == _PROFILE:
+        return  # each app and command sets it; hashing the dummy again costs a tenth of a second
     HASHER = PasswordHasher.from_parameters(getattr(profiles, name.upper()))
     _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+    _PROFILE = name
 
 #: Password hashing (tenths of a second of CPU each in service) runs here, off the event loop, at
 #: most two at a time: a flood of sign-ins queues here rather than stalling every page.
