@@ -38,6 +38,7 @@ from app.organisers.services import use_password_profile
 from app.programme.services import EventNotFound
 from app.validation import has_unprintable
 from app.web.api import ApiController
+from app.web.api_schemas import FieldProblem
 from app.web.auth import (
     SignInPages,
     organiser_required,
@@ -96,17 +97,32 @@ def _not_signed_in(request: Request[Any, Any, Any], exc: NotAuthorizedException)
     return sign_in_redirect(target)
 
 
+_CODES = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed", 413: "body_too_large"}
+
+
+def _field_problems(extra: Any) -> list[FieldProblem]:
+    """Litestar's validation details ({key, message, source}) in the API's own shape."""
+    items = extra if isinstance(extra, list) else [extra] if extra else []
+    return [FieldProblem(field=str(item.get("key") or item.get("field") or ""), message=str(item.get("message", "")))
+            for item in items if isinstance(item, dict)]
+
+
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    headers = dict(exc.headers or {})
+    if "allow" in {k.lower() for k in headers}:  # HEAD is answered wherever GET is (ServiceApp)
+        allow = next(k for k in headers if k.lower() == "allow")
+        methods = [m.strip() for m in headers.pop(allow).split(",")]
+        headers["Allow"] = ", ".join(sorted({*methods, *(["HEAD"] if "GET" in methods else [])}))
     if _is_api(request):
-        body: dict[str, Any] = {"status": exc.status_code, "code": "bad_request" if exc.status_code == 400 else "error",
-                                "detail": exc.detail}
-        if getattr(exc, "extra", None):
-            body["errors"] = exc.extra
-        return Response(body, status_code=exc.status_code)
-    if exc.status_code == 403:
-        return _message_page(403, "Your form has expired",
-                             "Go back, reload the page and try again. Nothing was saved.")
-    return _message_page(exc.status_code, "Sorry, there is a problem", str(exc.detail))
+        response: Response[Any] = problem(exc.status_code, _CODES.get(exc.status_code, "error"), str(exc.detail),
+                                          _field_problems(getattr(exc, "extra", None)))
+    elif exc.status_code == 403:
+        response = _message_page(403, "Your form has expired",
+                                 "Go back, reload the page and try again. Nothing was saved.")
+    else:
+        response = _message_page(exc.status_code, "Sorry, there is a problem", str(exc.detail))
+    response.headers.update(headers)
+    return response
 
 
 def _rate_limited(request: Request[Any, Any, Any], exc: RateLimited) -> Response[Any]:

@@ -14,7 +14,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 
 from app.areas import Quadrant, Term
 from app.bookings.services import (
@@ -29,12 +29,14 @@ from app.programme.services import get_event, list_events
 from app.register.services import search_settings
 from app.tables.bookings import BookingSource, Role
 from app.web.api_schemas import (
+    EVERY,
     BookingCreated,
     BookingOut,
     EventOut,
     Problem,
     booking_out,
     event_out,
+    problems,
 )
 from app.web.bodies import json_body
 from app.web.dependencies import ConfigDep, Now
@@ -43,6 +45,14 @@ from app.web.limits import limit_email
 from app.web.programme import parse_filters
 
 _str = Schema(type=OpenAPIType.STRING)
+#: One line of text as the API takes it: something besides spaces, and no control or invisible
+#: format characters (`app.validation.has_unprintable`), in JSON Schema's (ECMA) regex dialect.
+_HIDDEN = "\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\ufeff"
+TEXT_PATTERN = f"^ *[^\\s{_HIDDEN}][^{_HIDDEN}]*$"
+#: Addresses at names reserved for special use cannot receive email (email-validator refuses them).
+EMAIL_PATTERN = r"^(?!.*[.@](arpa|invalid|local|localhost|onion|test)$)[^\s@]+@[^\s@]+$"
+#: A manage token as the service makes them (URL-safe base64).
+TOKEN = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,100}$", description="The secret in the manage link")]
 
 
 @dataclass
@@ -52,15 +62,17 @@ class _BookingOperation(Operation):
 
     def __post_init__(self) -> None:
         self.request_body = RequestBody(required=True, content={"application/json": OpenAPIMediaType(schema=Schema(
-            type=OpenAPIType.OBJECT, required=["name", "email", "role", "setting"],
+            type=OpenAPIType.OBJECT, required=["name", "email", "role", "setting"], additional_properties=False,
             properties={
-                "name": Schema(type=OpenAPIType.STRING, max_length=200, description="Full name"),
-                "email": Schema(type=OpenAPIType.STRING, format="email", max_length=254, description="Work email"),
+                "name": Schema(type=OpenAPIType.STRING, max_length=200, pattern=TEXT_PATTERN, description="Full name"),
+                "email": Schema(type=OpenAPIType.STRING, format="email", max_length=254, pattern=EMAIL_PATTERN,
+                                description="Work email (not at a reserved name such as .test or .invalid)"),
                 "role": Schema(type=OpenAPIType.STRING, enum=[r.value for r in Role]),
                 "waitlist": Schema(type=OpenAPIType.BOOLEAN, description="If full, join the waiting list (201, status waitlisted)"),
-                "setting": Schema(type=OpenAPIType.OBJECT, required=["name"], properties={
-                    "name": Schema(type=OpenAPIType.STRING, max_length=200),
-                    "urn": Schema(one_of=[_str, Schema(type=OpenAPIType.NULL)], description="6-7 digits or EY + 6 digits"),
+                "setting": Schema(type=OpenAPIType.OBJECT, required=["name"], additional_properties=False, properties={
+                    "name": Schema(type=OpenAPIType.STRING, max_length=200, pattern=TEXT_PATTERN),
+                    "urn": Schema(one_of=[Schema(type=OpenAPIType.STRING, pattern=r"^ *([Ee][Yy][0-9]{6}|[0-9]{6,7}) *$"),
+                                          Schema(type=OpenAPIType.NULL)], description="6-7 digits or EY + 6 digits"),
                 }),
             },
         ))})
@@ -71,8 +83,12 @@ class SettingFound(msgspec.Struct):
     urn: str | None
 
 
-QuadrantParam = Annotated[str | None, QueryParameter(description="south, west, mid, north_east or online")]
-Text = FromQuery[str | None]
+QuadrantParam = Annotated[str | None, QueryParameter(description="south, west, mid, north_east or online",
+                                                     pattern="^(south|west|mid|north_east|online)$")]
+TermParam = Annotated[str | None, QueryParameter(description="autumn, spring or summer",
+                                                 pattern="^(autumn|spring|summer)$")]
+#: A query value: no control or invisible characters (a 400 otherwise).
+Plain = Annotated[str | None, QueryParameter(pattern=f"^[^{_HIDDEN}]*$")]
 
 
 class ApiController(Controller):
@@ -80,9 +96,9 @@ class ApiController(Controller):
     tags = ["API"]
     exception_handlers = None  # set below, once the handlers are defined
 
-    @get("/events", summary="List the programme")
-    async def list_events(self, now: Now, quadrant: QuadrantParam = None, kind: Text = None,
-                          term: Text = None, academic_year: Text = None) -> list[EventOut]:
+    @get("/events", summary="List the programme", responses=problems(*EVERY))
+    async def list_events(self, now: Now, quadrant: QuadrantParam = None, kind: Plain = None,
+                          term: TermParam = None, academic_year: Plain = None) -> list[EventOut]:
         errors = []
         if quadrant and quadrant not in {*Quadrant._value2member_map_, "online"}:
             errors.append({"key": "quadrant", "message": "Use south, west, mid, north_east or online"})
@@ -94,8 +110,8 @@ class ApiController(Controller):
         return [event_out(e) for e in events]
 
     @get("/settings", summary="Find a school or setting on the register (for the booking form)",
-         opt={"limit": "lookup"})
-    async def find_settings(self, q: Text = None) -> list[SettingFound]:
+         opt={"limit": "lookup"}, responses=problems(*EVERY))
+    async def find_settings(self, q: Plain = None) -> list[SettingFound]:
         """Schools, colleges and nurseries on the register by name or URN. Childminders are left
         out: their setting names are often their own names."""
         if not q or len(q.strip()) < 2:
@@ -104,12 +120,12 @@ class ApiController(Controller):
         return [SettingFound(r["name"], r["urn"]) for r in rows
                 if r["on_register"] and r["setting_type"] != "childminder"][:10]
 
-    @get("/events/{event_id:int}", summary="One event")
+    @get("/events/{event_id:int}", summary="One event", responses=problems(*EVERY, 404))
     async def get_event(self, event_id: FromPath[int], now: Now) -> EventOut:
         return event_out(await get_event(event_id, now))
 
     @post("/events/{event_id:int}/bookings", summary="Book a place", operation_class=_BookingOperation,
-          status_code=201, responses=None, opt={"limit": "booking"})
+          status_code=201, responses=problems(*EVERY, 404, 409, 413, 415, 422), opt={"limit": "booking"})
     async def book(self, event_id: FromPath[int], request: Request[Any, Any, Any], now: Now,
                    config: ConfigDep) -> Response[Any]:
         body = await json_body(request)
@@ -124,18 +140,19 @@ class ApiController(Controller):
                                        manage_token=booking.manage_token, event_id=event_id), status_code=201)
 
     @post("/bookings/{manage_token:str}/accept", summary="Accept a place offered from the waiting list",
-          status_code=200, opt={"limit": "booking"})
-    async def accept(self, manage_token: FromPath[str], now: Now, config: ConfigDep) -> Response[Any]:
+          status_code=200, opt={"limit": "booking"}, responses=problems(*EVERY, 404, 409))
+    async def accept(self, manage_token: TOKEN, now: Now, config: ConfigDep) -> Response[Any]:
         await accept_offer(manage_token, now=now, config=config)
         return Response(booking_out(await get_booking(manage_token, now)))
 
-    @get("/bookings/{manage_token:str}", summary="A booking, by its manage token", opt={"limit": "token"})
-    async def get_booking(self, manage_token: FromPath[str], now: Now) -> BookingOut:
+    @get("/bookings/{manage_token:str}", summary="A booking, by its manage token", opt={"limit": "token"},
+         responses=problems(*EVERY, 404))
+    async def get_booking(self, manage_token: TOKEN, now: Now) -> BookingOut:
         return booking_out(await get_booking(manage_token, now))
 
     @post("/bookings/{manage_token:str}/cancel", summary="Cancel a booking", status_code=200,
-          opt={"limit": "token"})
-    async def cancel(self, manage_token: FromPath[str], now: Now, config: ConfigDep) -> BookingOut:
+          opt={"limit": "token"}, responses=problems(*EVERY, 404, 409))
+    async def cancel(self, manage_token: TOKEN, now: Now, config: ConfigDep) -> BookingOut:
         return booking_out(await cancel_booking(manage_token, actor="api", reason="Cancelled through the API",
                                                 now=now, config=config))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 
 from app.areas import local
 from app.bookings.records import BookingView
@@ -71,6 +72,32 @@ class Problem(msgspec.Struct, omit_defaults=True):
     code: str
     detail: str
     errors: list[FieldProblem] = []
+
+
+_ANSWERS = {
+    400: "Bad request: a malformed body or a parameter that cannot be used (code says which)",
+    401: "Not signed in as an organiser",
+    403: "Forbidden: no valid CSRF token",
+    404: "Not found",
+    409: "Refused by a booking rule: event_full, already_booked, booking_closed, event_started, offer_not_open, "
+         "too_many_bookings",
+    413: "The request body is too large",
+    415: "The body is not application/json",
+    422: "Invalid fields: `errors` lists each field and its message",
+    429: "Too many requests: wait for Retry-After seconds",
+    503: "The service is busy or down: try again after Retry-After seconds",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error answers a route gives, each a Problem body, for its OpenAPI description."""
+    return {status: ResponseSpec(data_container=Problem, description=_ANSWERS[status], generate_examples=False)
+            for status in statuses}
+
+
+#: What any route of the API can answer besides its own: a parameter holding control characters,
+#: an address's limit passed, the database away.
+EVERY = (400, 429, 503)
 
 
 def event_out(event: EventView) -> EventOut:

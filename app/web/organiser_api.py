@@ -5,10 +5,13 @@ over https, as X-CSRFToken)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath
 from pydantic import BaseModel, ConfigDict
 
@@ -16,7 +19,7 @@ from app.attendance.services import NotAttendable, mark, register
 from app.errors import DomainError, InvalidInput
 from app.tables.attendance import Outcome
 from app.validation import Messages, validate
-from app.web.api_schemas import FieldProblem
+from app.web.api_schemas import EVERY, FieldProblem, problems
 from app.web.bodies import json_body
 from app.web.dependencies import Now, Organiser
 from app.web.errors import problem, problem_for
@@ -58,11 +61,22 @@ class MarkIn(BaseModel):
 MARK_MESSAGES: Messages = {"outcome": {"missing": "Use attended or absent", "invalid": "Use attended or absent"}}
 
 
+@dataclass
+class _MarkOperation(Operation):
+    """The attendance mark's body (read by the handler itself, so that a malformed one is a 400)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(required=True, content={"application/json": OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.OBJECT, required=["outcome"], additional_properties=False,
+            properties={"outcome": Schema(type=OpenAPIType.STRING, enum=["attended", "absent"])}))})
+
+
 class OrganiserApi(Controller):
     path = "/api/organiser"
     tags = ["Organiser API"]
 
-    @get("/events/{event_id:int}/register", summary="An event's register (organisers only)")
+    @get("/events/{event_id:int}/register", summary="An event's register (organisers only)",
+         responses=problems(*EVERY, 401, 404))
     async def get_register(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> RegisterOut:
         event, rows, counts = await register(event_id, now)
         return RegisterOut(
@@ -73,7 +87,8 @@ class OrganiserApi(Controller):
                 role=r.role, status=r.status, booked_at=r.booked_at, attendance=r.outcome,
                 minutes_present=r.minutes_present) for r in rows])
 
-    @post("/bookings/{booking_id:int}/attendance", summary="Mark attended or absent (organisers only)", status_code=200)
+    @post("/bookings/{booking_id:int}/attendance", summary="Mark attended or absent (organisers only)", status_code=200,
+          operation_class=_MarkOperation, responses=problems(*EVERY, 401, 403, 404, 413, 415, 422))
     async def mark_attendance(self, organiser: Organiser, booking_id: FromPath[int], request: Request[Any, Any, Any],
                               now: Now) -> Response[Any]:
         try:

@@ -115,7 +115,8 @@ async def test_unknown_events_and_tokens_are_404(client, now):
 async def test_bad_filters_are_400_with_details(client):
     response = await client.get("/api/events", params={"quadrant": "east", "term": "winter"})
     assert response.status_code == 400
-    assert {e["key"] for e in response.json()["errors"]} == {"quadrant", "term"}
+    # Each field at fault, in the shape every API error has ({field, message}, as documented).
+    assert {e["field"] for e in response.json()["errors"]} == {"quadrant", "term"}
 
 
 async def test_openapi_documents_the_api(client):
