@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -139,13 +140,23 @@ def _rate_limited(request: Request[Any, Any, Any], exc: RateLimited) -> Response
     return response
 
 
+#: Path segments after these are secrets (manage, questionnaire, invitation, reset and check-in
+#: links): logs show the route, never the token.
+_SECRET_AFTER = re.compile(r"(/(?:bookings|questionnaire|invitations|password-reset|check-in)/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    return _SECRET_AFTER.sub(r"\1…", path)
+
+
 #: Seconds a client is asked to wait when the database cannot be reached.
 RETRY_AFTER_OUTAGE = 30
 
 
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if is_outage(exc):
-        log.warning("Database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        log.warning("Database unavailable on %s %s: %s", request.method, loggable_path(request.url.path),
+                    type(exc).__name__)
         if _is_api(request):
             response: Response[Any] = problem(503, "unavailable", "The service is busy or down: try again shortly")
         else:
@@ -153,7 +164,7 @@ def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
                                      "Try again in a minute. Nothing you sent just now was saved.")
         response.headers["Retry-After"] = str(RETRY_AFTER_OUTAGE)
         return response
-    log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("Unhandled error on %s %s", request.method, loggable_path(request.url.path), exc_info=exc)
     if _is_api(request):
         return problem(500, "server_error", "Sorry, there is a problem with the service")
     return _message_page(500, "Sorry, there is a problem with the service", "Try again later.")

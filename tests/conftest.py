@@ -10,8 +10,8 @@ import datetime as dt
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient

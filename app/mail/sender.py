@@ -58,7 +58,8 @@ class _FileSession:
         self.folder = folder
 
     async def send(self, message: Claimed) -> None:
-        path = self.folder / f"{message.id:08d}-{message.recipient.replace('@', '_at_')}.eml"
+        # Named by the message's number only: an address is personal data, and may hold "/".
+        path = self.folder / f"{message.id:08d}.eml"
         path.write_text(message.raw, encoding="ascii")
         log.info("Email written to %s (no SMTP_HOST set)", path)
 

@@ -309,3 +309,22 @@ async def test_the_sender_renders_a_confirmation_once_and_a_retry_sends_the_same
             kept["raw"].replace("\r\n", "\n").strip()
     finally:
         sink.stop()
+
+
+async def test_an_eml_file_is_named_without_the_address_even_one_with_a_slash(db, now, tmp_path):
+    """An address may hold "/" (RFC 5322 allows it): the file is named by the message alone, so it
+    is written (it used to stay pending for ever) and its name holds no personal data."""
+    from app.mail.compose import compose_email
+    from app.mail.outbox import queue_email
+    from app.mail.sender import FileTransport
+    from app.tables.mail import OutboxMessage
+
+    config = f.CONFIG.with_overrides(mail_dir=tmp_path)
+    await queue_email(compose_email("organiser_invite", recipient="jo/barclay@school.example.org", config=config,
+                                    subject="Hello", name="Jo", invited_by="Sam", link="http://x"),
+                      kind="organiser_invite", config=config, now=now)
+    report = await deliver_due(FileTransport(tmp_path), config=config, now=lambda: now)
+    assert report.sent == 1
+    [written] = list(tmp_path.glob("*.eml"))
+    assert "barclay" not in written.name and "jo/barclay@school.example.org" in written.read_text()
+    assert (await OutboxMessage.select(OutboxMessage.status).first())["status"] == "sent"

@@ -76,3 +76,32 @@ async def test_only_a_confirmed_booker_can_download_the_meeting_request(client, 
     assert answer.status_code == 404 and "BEGIN:VCALENDAR" not in answer.text
     manage = await client.get(f"/bookings/{waiting['manage_token']}")
     assert "invite.ics" not in manage.text and "teams.microsoft.com" not in manage.text
+
+
+def test_logs_never_show_a_token():
+    from app.main import loggable_path
+
+    assert loggable_path("/bookings/Zq3-secret_Token/cancel") == "/bookings/…/cancel"
+    assert loggable_path("/api/bookings/abc123") == "/api/bookings/…"
+    assert loggable_path("/organisers/password-reset/abc") == "/organisers/password-reset/…"
+    assert loggable_path("/questionnaire/tok/training") == "/questionnaire/…/training"
+    assert loggable_path("/events/12/book") == "/events/12/book"
+
+
+async def test_a_database_outage_is_logged_without_the_token(db):
+    import io
+    import logging
+
+    app = create_app(Config(database_url=db, secret_key="x", db_pool_size=0, mail_sender_in_process=False))
+    logged = io.StringIO()
+    handler = logging.StreamHandler(logged)
+    logging.getLogger("app").addHandler(handler)  # Litestar configures the root logger's handlers
+    async with AsyncTestClient(app) as client:
+        bind_tables(SQLiteEngine(path="/proc/no-such-directory/bookings.sqlite"))
+        try:
+            answer = await client.get("/bookings/a-secret-manage-token")
+        finally:
+            bind_tables(make_engine(db))
+        logging.getLogger("app").removeHandler(handler)
+    assert answer.status_code == 503
+    assert "a-secret-manage-token" not in logged.getvalue() and "/bookings/…" in logged.getvalue()
