@@ -3,13 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test bench
+.PHONY: setup run test bench lock
 
-$(BIN)/.installed: pyproject.toml
+# Every package pinned with its hashes (requirements.lock, made from pyproject.toml by pip-tools:
+# `make lock`); the app itself runs from this folder, so it is not installed into the venv.
+$(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
+
+## Re-make requirements.lock after changing the dependencies in pyproject.toml
+lock: $(BIN)/.installed
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras -o requirements.lock pyproject.toml
 
 frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/council.scss frontend/build.mjs frontend/init.js frontend/attendance.js frontend/setting-autocomplete.js
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
