@@ -189,8 +189,7 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
     recorded for the sender to render, the audit record, and `then(booking_id)` (a walk-in's
     attendance mark). Why a place could not be had is read only when it could not."""
     walk_in = source is BookingSource.walk_in
-    if source in (BookingSource.web, BookingSource.api):
-        await _refuse_past_the_cap(str(request.email).lower(), now=now, cap=config.max_active_bookings)
+    capped = source in (BookingSource.web, BookingSource.api)
     if walk_in and (await get_event(event_id, now)).status == EventStatus.cancelled.value:
         raise BookingClosed(Unbookable.cancelled)
     made = BookingMade(
@@ -206,6 +205,8 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
                 booking_id = await _book_in_one_statement(made, source=source, actor=actor, now=now, config=config)
                 if booking_id is None:
                     raise _SettingNotOnFile()
+                if capped:
+                    await _refuse_past_the_cap(made.email, now=now, cap=config.max_active_bookings)
             return replace(made, id=booking_id)
     except _SettingNotOnFile:
         pass  # rolled back: the longer way below adds the setting
@@ -224,6 +225,8 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
             await record("booking.walk_in" if walk_in else "booking.confirmed", actor, event_id=event_id,
                          booking_id=booking_id, person_id=person_id, reference=made.reference,
                          role=request.role.value, over_capacity=not holds_place)
+            if capped:
+                await _refuse_past_the_cap(made.email, now=now, cap=config.max_active_bookings)
             if then is not None:
                 await then(booking_id)
     except _NoPlace:
@@ -238,10 +241,12 @@ _ACTIVE_BOOKINGS_OF = (
 
 async def _refuse_past_the_cap(email: str, *, now: dt.datetime, cap: int) -> None:
     """One email address may hold `cap` active bookings (places, offers, waiting) for events not
-    yet ended when it books for itself; organisers can book past it. Read before the transaction:
-    the abuse limits, not this count, stop a flood of one address's requests at once."""
+    yet ended when it books for itself; organisers can book past it. Counted inside the booking's
+    transaction once the new booking is written (so it counts itself), and so only once a place
+    or a waiting-list entry was had: a full event answers `event_full` to everyone, whatever an
+    address holds. Refusing rolls the whole booking back."""
     [row] = await Booking.raw(_ACTIVE_BOOKINGS_OF, email, *(s.value for s in ACTIVE_STATUSES), now)
-    if row["n"] >= cap:
+    if row["n"] > cap:
         raise TooManyBookings(cap)
 
 
@@ -252,18 +257,21 @@ async def _no_place(made: BookingMade, request: BookingRequest, *, walk_in: bool
     if not walk_in:
         _refuse_if_closed(event)
     if request.waitlist and not walk_in:
-        return await _join_waiting_list(made, source=source, actor=actor, now=now, config=config)
+        return await _join_waiting_list(made, source=source, actor=actor, now=now, config=config,
+                                        capped=source in (BookingSource.web, BookingSource.api))
     raise EventFull()
 
 
 async def _join_waiting_list(made: BookingMade, *, source: BookingSource, actor: str, now: dt.datetime,
-                             config: Config) -> BookingMade:
+                             config: Config, capped: bool) -> BookingMade:
     """The event is full and they asked to wait: a waitlisted booking, holding no place yet."""
     async with _already_booked_as_refusal(), write_transaction():
         person_id = await upsert_person(name=made.person_name, email=made.email, now=now)
         booking_id = await _insert_booking(made, person_id=person_id, status=BookingStatus.waitlisted,
                                            source=source, checkin_token=secrets.token_urlsafe(24),
                                            over_capacity=False, now=now)
+        if capped:
+            await _refuse_past_the_cap(made.email, now=now, cap=config.max_active_bookings)
         await waitlisted_email(booking_id, await waiting_position(made.event_id, booking_id), config=config, now=now)
         await record("booking.waitlisted", actor, event_id=made.event_id, booking_id=booking_id,
                      person_id=person_id, reference=made.reference, role=made.role.value, over_capacity=False)

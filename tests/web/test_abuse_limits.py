@@ -177,3 +177,16 @@ def test_the_client_address_comes_from_a_forwarding_header_only_behind_a_trusted
     assert trusting.client_address(connection("10.0.0.5", "203.0.113.9, 10.0.0.7")) == "203.0.113.9"
     # A client that is not the proxy cannot choose its own address by sending the header.
     assert trusting.client_address(connection("192.0.2.44", "203.0.113.9")) == "192.0.2.44"
+
+
+async def test_a_full_event_answers_the_same_to_an_address_at_its_cap(db, now):
+    """An attacker probing a full event learns nothing about an address: one with no bookings
+    and one at its cap are both told event_full."""
+    config = Config(database_url=db, base_url="http://testserver.local", secret_key="s", db_pool_size=0,
+                    mail_sender_in_process=False, max_active_bookings=1)
+    open_event, full = await f.event(now=now, capacity=10), await f.event(now=now, capacity=1, places_taken=1)
+    async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
+        assert (await client.post(f"/api/events/{open_event}/bookings", json=f.api_body(1))).status_code == 201
+        at_cap = await client.post(f"/api/events/{full}/bookings", json=f.api_body(1))
+        stranger = await client.post(f"/api/events/{full}/bookings", json=f.api_body(2))
+    assert at_cap.json() == stranger.json() and at_cap.json()["code"] == "event_full"
