@@ -25,3 +25,18 @@ async def test_every_page_links_both_and_the_booking_form_links_the_notice(clien
     assert form.count('href="/privacy"') == 2  # the footer's, and the form's beside what it asks
     statement = (await client.get("/accessibility")).text
     assert "WCAG" in statement and "2.2" in statement and "Enforcement procedure" in statement
+
+
+async def test_every_form_that_collects_personal_data_links_the_notice(signed_in, now):
+    """Besides the footer's link: the booking form, the questionnaire, and the organiser's forms
+    that take someone's name and email (a phone booking or walk-in, an invitation, a link sent)."""
+    event_id = await f.event(now=now)
+    from app.tables.register import Setting
+
+    setting_id = (await Setting.insert(Setting(name="Oak Primary", name_key="oak primary", on_register=True,
+                                               created_at=now)).returning(Setting.id))[0]["id"]
+    for path in (f"/events/{event_id}/book", f"/organisers/events/{event_id}/bookings/new",
+                 f"/organisers/events/{event_id}/bookings/new?walk_in=true", "/organisers/accounts",
+                 f"/organisers/settings/{setting_id}"):
+        html = (await signed_in.get(path)).text
+        assert html.count('href="/privacy"') >= 2, path  # the form's own link, and the footer's
