@@ -54,6 +54,14 @@ from app.web.information import InformationPages
 from app.web.limits import Limiter, RateLimited, rate_limited
 from app.web.organiser_api import OrganiserApi
 from app.web.organiser_home import OrganiserHome
+from app.web.page_cache import (
+    CACHED_PATHS,
+    STORE,
+    drop_after_changes,
+    page_cache_config,
+    page_store,
+    with_etags,
+)
 from app.web.programme import ProgrammePages
 from app.web.programme_admin import ProgrammeAdmin
 from app.web.questionnaire import DashboardPage, QuestionnaireAdmin, QuestionnairePages
@@ -195,16 +203,22 @@ class ServiceApp(Litestar):
     Litestar's GET routes answer HEAD with 405."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await super().__call__(scope, receive, send)
             return
+        if scope["method"] == "HEAD":
+            outer = send
 
-        async def without_body(message: Any) -> None:
-            if message["type"] == "http.response.body":
-                message = {**message, "body": b""}
-            await send(message)
+            async def without_body(message: Any) -> None:
+                if message["type"] == "http.response.body":
+                    message = {**message, "body": b""}
+                await outer(message)
 
-        await super().__call__({**scope, "method": "GET"}, receive, without_body)
+            scope, send = {**scope, "method": "GET"}, without_body
+        if CACHED_PATHS.match(scope["path"]):
+            await with_etags(scope, send, lambda sending: super(ServiceApp, self).__call__(scope, receive, sending))
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Litestar:
@@ -263,7 +277,9 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
             NotAuthorizedException: _not_signed_in, RateLimited: _rate_limited,
             HTTPException: _http_error, Exception: _server_error,
         },
-        before_send=[security_headers(config)],
+        before_send=[security_headers(config), drop_after_changes],
+        response_cache_config=page_cache_config(),
+        stores={STORE: page_store()},
         guards=[ids_in_range, rate_limited],
         lifespan=[lifespan],
         state={"config": config, "clock": clock, "limiter": limiter},

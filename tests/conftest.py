@@ -125,6 +125,7 @@ _APPS: dict[str, Any] = {}
 
 def _app_for(database_url: str) -> Any:
     from app.web.limits import Limiter
+    from app.web.page_cache import STORE, page_store
 
     app = _APPS.get(database_url)
     if app is None:
@@ -134,6 +135,7 @@ def _app_for(database_url: str) -> Any:
                         password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False)
         app = _APPS[database_url] = create_app(config)
     app.state["limiter"] = Limiter(app.state["config"])  # counters from zero for every test
+    app.stores.register(STORE, page_store(), allow_override=True)  # and no page from the last test
     return app
 
 

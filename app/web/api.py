@@ -42,6 +42,7 @@ from app.web.bodies import json_body
 from app.web.dependencies import ConfigDep, Now
 from app.web.errors import problem_for
 from app.web.limits import limit_email
+from app.web.page_cache import PAGE_SECONDS, REVALIDATE
 from app.web.programme import parse_filters
 
 _str = Schema(type=OpenAPIType.STRING)
@@ -96,7 +97,8 @@ class ApiController(Controller):
     tags = ["API"]
     exception_handlers = None  # set below, once the handlers are defined
 
-    @get("/events", summary="List the programme", responses=problems(*EVERY))
+    @get("/events", summary="List the programme", responses=problems(*EVERY), cache=PAGE_SECONDS,
+         cache_control=REVALIDATE)
     async def list_events(self, now: Now, quadrant: QuadrantParam = None, kind: Plain = None,
                           term: TermParam = None, academic_year: Plain = None) -> list[EventOut]:
         errors = []
@@ -120,7 +122,8 @@ class ApiController(Controller):
         return [SettingFound(r["name"], r["urn"]) for r in rows
                 if r["on_register"] and r["setting_type"] != "childminder"][:10]
 
-    @get("/events/{event_id:int}", summary="One event", responses=problems(*EVERY, 404))
+    @get("/events/{event_id:int}", summary="One event", responses=problems(*EVERY, 404), cache=PAGE_SECONDS,
+         cache_control=REVALIDATE)
     async def get_event(self, event_id: FromPath[int], now: Now) -> EventOut:
         return event_out(await get_event(event_id, now))
 

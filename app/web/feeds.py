@@ -18,6 +18,7 @@ from app.config import Config
 from app.programme.calendar import calendar_item, event_uid
 from app.programme.services import EventFilters, list_events, list_kinds
 from app.web.dependencies import ConfigDep, Now
+from app.web.page_cache import PAGE_SECONDS
 
 ICS = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 
@@ -49,11 +50,11 @@ class FeedController(Controller):
     path = "/calendar"
     include_in_schema = False
 
-    @get("/programme.ics", name="feed_programme")
+    @get("/programme.ics", name="feed_programme", cache=PAGE_SECONDS)
     async def programme(self, config: ConfigDep, now: Now) -> Response[bytes]:
         return await _feed("Safeguarding forums and training", EventFilters(), config, now)
 
-    @get("/quadrant/{file:str}", name="feed_quadrant")
+    @get("/quadrant/{file:str}", name="feed_quadrant", cache=PAGE_SECONDS)
     async def quadrant(self, file: FromPath[str], config: ConfigDep, now: Now) -> Response[bytes]:
         quadrant = _without_ics(file)
         if quadrant == "online":
@@ -63,7 +64,7 @@ class FeedController(Controller):
         q = Quadrant(quadrant)
         return await _feed(f"{q.label} forums", EventFilters(quadrant=q), config, now)
 
-    @get("/kind/{file:str}", name="feed_kind")
+    @get("/kind/{file:str}", name="feed_kind", cache=PAGE_SECONDS)
     async def kind(self, file: FromPath[str], config: ConfigDep, now: Now) -> Response[bytes]:
         code = _without_ics(file)
         kinds = {k["code"]: k["name"] for k in await list_kinds()}

@@ -10,6 +10,7 @@ from app.areas import QUADRANT_LABELS, Quadrant, Term
 from app.programme.services import EventFilters, get_event, list_events, list_kinds
 from app.web.dependencies import ConfigDep, Now
 from app.web.feeds import feed_links
+from app.web.page_cache import PAGE_SECONDS, REVALIDATE
 
 
 def parse_filters(quadrant: str | None, kind: str | None, term: str | None,
@@ -32,7 +33,7 @@ def _options(pairs: list[tuple[str, str]], selected: str | None) -> list[dict[st
 class ProgrammePages(Controller):
     include_in_schema = False
 
-    @get("/", name="programme")
+    @get("/", name="programme", cache=PAGE_SECONDS, cache_control=REVALIDATE)
     async def programme(self, now: Now, config: ConfigDep, quadrant: FromQuery[str | None] = None,
                         kind: FromQuery[str | None] = None, term: FromQuery[str | None] = None) -> Template:
         filters = parse_filters(quadrant, kind, term)
@@ -49,7 +50,7 @@ class ProgrammePages(Controller):
             "feeds": feed_links(config, kinds),
         })
 
-    @get("/events/{event_id:int}", name="event")
+    @get("/events/{event_id:int}", name="event", cache=PAGE_SECONDS, cache_control=REVALIDATE)
     async def event(self, event_id: FromPath[int], now: Now) -> Template:
         event = await get_event(event_id, now)
         return Template("programme/event.html", context={"event": event, "demo_data": event.is_demo})

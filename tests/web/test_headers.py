@@ -38,7 +38,9 @@ async def test_every_answer_carries_the_security_headers_and_one_charset(db, now
         assert content_type.count("charset") <= 1, (what, content_type)
         if content_type.startswith("text/"):
             assert "charset=utf-8" in content_type, (what, content_type)
-        if not what.startswith(("/assets", "/calendar")):
+        if what in ("/", "/api/events"):  # the public programme: no personal data, kept and revalidated
+            assert headers["cache-control"] == "no-cache", what
+        elif not what.startswith(("/assets", "/calendar")):  # personal data, a token or an error
             assert headers["cache-control"] == "no-store", (what, headers.get("cache-control"))
 
 
