@@ -90,9 +90,9 @@ async def _setting() -> int:
     return (await Setting.insert(Setting(name="Oak", name_key="oak")).returning(Setting.id))[0]["id"]
 
 
-async def test_the_api_answers_the_cap_with_its_code(db, now):
+async def test_the_api_answers_the_cap_with_its_code_even_with_rate_limits_off(db, now):
     config = Config(database_url=db, base_url="http://testserver.local", secret_key="s", db_pool_size=0,
-                    mail_sender_in_process=False, max_active_bookings=2)
+                    mail_sender_in_process=False, max_active_bookings=2, rate_limits=False)
     events = [await f.event(now=now, capacity=10) for _ in range(3)]
     async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
         answers = [await client.post(f"/api/events/{e}/bookings", json=f.api_body(1)) for e in events]
