@@ -128,6 +128,7 @@ class CancelEventForm(Form):
 class MarkForm(Form):
     outcome: Literal["attended", "absent"]
     q: Annotated[str, StringConstraints(max_length=200)] = ""
+    page: Annotated[int, Field(ge=1, le=10_000)] = 1
     messages = {"outcome": {"missing": "outcome must be attended or absent",
                             "invalid": "outcome must be attended or absent"}}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
@@ -45,6 +45,7 @@ from app.tables.register import Person
 from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
 from app.web.forms import CancelBookingForm, ChaseForm, MarkForm, TeamsMinimumForm, read
+from app.web.paging import paginate
 from app.web.templating import FormData
 
 OUTCOME_LABELS = {Outcome.attended.value: "Attended", Outcome.absent.value: "Absent", None: "Not marked"}
@@ -64,10 +65,18 @@ class RegisterPages(Controller):
 
     @get("/events/{event_id:int}", name="organiser_register")
     async def register_page(self, organiser: Organiser, event_id: FromPath[int], now: Now,
-                            created: FromQuery[bool] = False, updated: FromQuery[int | None] = None) -> Template:
+                            created: FromQuery[bool] = False, updated: FromQuery[int | None] = None,
+                            q: FromQuery[str | None] = None, page: FromQuery[int | None] = None) -> Template:
+        """The register a hundred bookings a page, or those matching `q` (name, email, setting or
+        reference); the counts are the whole event's."""
         event, rows, counts = await register(event_id, now)
+        term = (q or "").strip().lower()
+        if term:
+            rows = [r for r in rows if any(term in text.lower() for text in (r.name, r.email, r.setting, r.reference))]
+        shown = paginate(rows, page, path=f"/organisers/events/{event_id}", params={"q": q or ""})
         return Template("organisers/register.html", context={
-            "organiser": organiser, "event": event, "rows": rows, "counts": counts, "roles": ROLE_LABELS,
+            "organiser": organiser, "event": event, "rows": shown.items, "shown": shown, "q": q or "",
+            "counts": counts, "roles": ROLE_LABELS,
             "outcomes": OUTCOME_LABELS, "created": created, "updated": updated, "ended": now >= event.ends_at,
             "started": now >= event.starts_at})
 
@@ -162,15 +171,16 @@ class RegisterPages(Controller):
 
     @get("/events/{event_id:int}/attendance", name="organiser_attendance")
     async def attendance(self, organiser: Organiser, event_id: FromPath[int], now: Now,
-                         q: FromQuery[str | None] = None) -> Template:
+                         q: FromQuery[str | None] = None, page: FromQuery[int | None] = None) -> Template:
         event, rows, counts = await register(event_id, now)
         confirmed = [r for r in rows if r.status == BookingStatus.confirmed.value]
         if q:
             term = q.strip().lower()
             confirmed = [r for r in confirmed if term in r.name.lower() or term in r.setting.lower()]
+        shown = paginate(confirmed, page, path=f"/organisers/events/{event_id}/attendance", params={"q": q or ""})
         return Template("organisers/attendance.html", context={
-            "organiser": organiser, "event": event, "rows": confirmed, "counts": counts, "q": q or "",
-            "outcomes": OUTCOME_LABELS})
+            "organiser": organiser, "event": event, "rows": shown.items, "shown": shown, "counts": counts,
+            "q": q or "", "outcomes": OUTCOME_LABELS})
 
     @post("/events/{event_id:int}/attendance/{booking_id:int}", name="organiser_mark")
     async def mark_one(self, organiser: Organiser, event_id: FromPath[int], booking_id: FromPath[int], data: FormData,
@@ -189,8 +199,9 @@ class RegisterPages(Controller):
             person = await Booking.select(Booking.person.name.as_alias("name")).where(Booking.id == booking_id).first()
             return Response({"outcome": outcome, "label": OUTCOME_LABELS[outcome], "name": person["name"]})
         back = f"/organisers/events/{event_id}/attendance"
-        if form.q:
-            back += f"?q={quote(form.q)}"
+        query = {k: v for k, v in (("q", form.q), ("page", str(form.page) if form.page > 1 else "")) if v}
+        if query:
+            back += "?" + urlencode(query)
         return Redirect(f"{back}#booking-{booking_id}", status_code=303)
 
     @post("/events/{event_id:int}/attendance/rest-absent", name="organiser_mark_rest_absent")

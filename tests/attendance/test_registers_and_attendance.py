@@ -256,3 +256,31 @@ async def test_a_broken_or_oversized_teams_report_is_a_400_naming_the_line(signe
                                    data={"minimum": "30", "booking-1": "\u00b2", "minutes-1": "\u0661\u0662",
                                          "_csrf_token": token(page.text)})
     assert resolve.status_code == 303  # odd digits are ignored, not a 500
+
+
+async def test_a_long_register_is_shown_a_hundred_at_a_time_and_can_be_searched(signed_in, now):
+    """At county scale an event has well over a thousand bookings: the register and the
+    attendance page show a hundred a page (the counts stay the whole event's), with pages to
+    move between and a search that finds anyone."""
+    from app.bookings.services import book_place
+    from app.tables.bookings import BookingSource
+    from tests import factories as f
+
+    event_id = await f.event(now=now, capacity=300)
+    for n in range(230):
+        await book_place(event_id, f.request(f"{n:03d}"), source=BookingSource.organiser, actor="jo", now=now,
+                         config=f.CONFIG)
+    first = await signed_in.get(f"/organisers/events/{event_id}")
+    assert first.text.count('id="booking-') == 100 and "showing 1 to 100 of 230" in first.text
+    assert f'href="/organisers/events/{event_id}?page=3"' in first.text
+    last = await signed_in.get(f"/organisers/events/{event_id}?page=3")
+    assert last.text.count('id="booking-') == 30 and "showing 201 to 230 of 230" in last.text
+    beyond = await signed_in.get(f"/organisers/events/{event_id}?page=99")
+    assert beyond.status_code == 200 and beyond.text.count('id="booking-') == 30  # the last page
+    found = await signed_in.get(f"/organisers/events/{event_id}", params={"q": "person 117"})
+    assert found.text.count('id="booking-') == 1 and "Person 117" in found.text
+    for page in (first, found):  # the counts are the whole event's, whatever the page shows
+        assert 'Booked</dt><dd class="govuk-summary-list__value">230</dd>' in page.text
+    attendance = await signed_in.get(f"/organisers/events/{event_id}/attendance?page=2")
+    assert attendance.text.count('class="app-attendance__row"') == 100
+    assert 'name="page" value="2"' in attendance.text
