@@ -24,14 +24,16 @@ class Page(Generic[T]):
 
 
 def paginate(items: list[T], number: int | None, *, path: str, params: dict[str, str],
-             size: int = PAGE_SIZE) -> Page[T]:
+             size: int = PAGE_SIZE, key: str = "page") -> Page[T]:
+    """The `number`th page of `items`; links carry `params` (the page's other query values) and
+    the page number as `key` (two lists on one page each take their own)."""
     pages = max(1, math.ceil(len(items) / size))
     number = min(max(1, number or 1), pages)
     start = (number - 1) * size
     shown = items[start:start + size]
 
     def href(n: int) -> str:
-        query = urlencode({**{k: v for k, v in params.items() if v}, **({"page": n} if n > 1 else {})})
+        query = urlencode({**{k: v for k, v in params.items() if v}, **({key: n} if n > 1 else {})})
         return f"{path}?{query}" if query else path
 
     pagination = None

@@ -250,11 +250,17 @@ class RegisterPages(Controller):
         return Redirect(f"/organisers/events/{event_id}/no-shows?chased={count}", status_code=303)
 
     @get("/no-shows", name="organiser_repeat_no_shows")
-    async def repeat(self, organiser: Organiser, now: Now) -> Template:
+    async def repeat(self, organiser: Organiser, now: Now, people_page: FromQuery[int | None] = None,
+                     settings_page: FromQuery[int | None] = None) -> Template:
+        """A hundred people and a hundred settings a page (across a county, thousands)."""
         found = await repeat_no_shows(now)
+        pages = {"people_page": str(people_page or ""), "settings_page": str(settings_page or "")}
+        people = paginate([r for r in found if r.kind == "person"], people_page, path="/organisers/no-shows",
+                          params={k: v for k, v in pages.items() if k != "people_page"}, key="people_page")
+        settings = paginate([r for r in found if r.kind == "setting"], settings_page, path="/organisers/no-shows",
+                            params={k: v for k, v in pages.items() if k != "settings_page"}, key="settings_page")
         return Template("organisers/repeat_no_shows.html", context={
-            "organiser": organiser, "people": [r for r in found if r.kind == "person"],
-            "settings": [r for r in found if r.kind == "setting"]})
+            "organiser": organiser, "people": people, "settings": settings})
 
     @get("/events/{event_id:int}/history", name="organiser_event_history")
     async def event_history(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Template:

@@ -284,3 +284,24 @@ async def test_a_long_register_is_shown_a_hundred_at_a_time_and_can_be_searched(
     attendance = await signed_in.get(f"/organisers/events/{event_id}/attendance?page=2")
     assert attendance.text.count('class="app-attendance__row"') == 100
     assert 'name="page" value="2"' in attendance.text
+
+
+async def test_repeat_no_shows_are_listed_a_hundred_at_a_time(signed_in, now):
+    from app.bookings.services import book_place
+    from app.tables.bookings import BookingSource
+    from app.tables.programme import Event
+    from tests import factories as f
+
+    events = [await f.event(now=now, capacity=200) for _ in range(2)]
+    for event_id in events:
+        for n in range(105):
+            await book_place(event_id, f.request(f"{n:03d}"), source=BookingSource.organiser, actor="jo", now=now,
+                             config=f.CONFIG)
+    past = now - dt.timedelta(days=10)
+    await Event.update({Event.starts_at: past, Event.ends_at: past + dt.timedelta(hours=2)}, force=True)
+    first = await signed_in.get("/organisers/no-shows")
+    assert first.text.count('href="/organisers/people/') == 100 and "showing 1 to 100 of 105" in first.text
+    assert 'href="/organisers/no-shows?people_page=2"' in first.text
+    second = await signed_in.get("/organisers/no-shows?people_page=2")
+    assert second.text.count('href="/organisers/people/') == 5
+    assert "Little Acorns Nursery" in second.text  # the settings' list is on every page

@@ -234,6 +234,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--engines", default="postgres,sqlite")
+    parser.add_argument("--no-scale", action="store_true", help="skip the county-scale pages (tests/bench/county_scale.py)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk (make bench installs it)")
@@ -243,6 +244,11 @@ def main() -> None:
         ref = reference(engine, args)
         svc = service(engine, args)
         report(engine, ref, svc)
+    if not args.no_scale:
+        from tests.bench.county_scale import county_scale
+
+        for engine in args.engines.split(","):
+            county_scale(engine, repeats=3)
 
 
 if __name__ == "__main__":
