@@ -59,3 +59,24 @@ def api_body(n: int | str = 1, **overrides: object) -> dict[str, object]:
                                "setting": {"name": "Little Acorns Nursery", "urn": "EY123456"}}
     body.update(overrides)
     return body
+
+
+async def many_bookings(event_ids: list[int], count: int, *, now: dt.datetime,
+                        setting: str = "Little Acorns Nursery") -> None:
+    """`count` people ("Person 000"…), each with a confirmed place at every event given, written
+    in a few statements (for tests of long lists; the booking rules have their own tests)."""
+    import secrets
+
+    from app.tables.bookings import Booking
+    from app.tables.register import Person, Setting
+
+    [place] = await Setting.insert(Setting(name=setting, name_key=setting.lower(), created_at=now)).returning(Setting.id)
+    people = await Person.insert(*[Person(name=f"Person {n:03d}", email=f"person{n:03d}@school.example.org",
+                                          created_at=now, updated_at=now) for n in range(count)]).returning(Person.id)
+    rows = [Booking(event=event_id, person=p["id"], setting=place["id"], role=Role.dsl.value, status="confirmed",
+                    reference=f"T{event_id:03d}{i:05d}", manage_token=secrets.token_urlsafe(24),
+                    calendar_uid=secrets.token_hex(12), checkin_token=secrets.token_urlsafe(18), source="organiser",
+                    created_at=now, updated_at=now)
+            for event_id in event_ids for i, p in enumerate(people)]
+    await Booking.insert(*rows)
+    await Event.update({Event.places_taken: count}).where(Event.id.is_in(event_ids))

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
-from app.attendance.exports import safe_cell, table_csv, table_xlsx
+from app.attendance.exports import built_apart, safe_cell, table_csv, table_xlsx
 from app.errors import InvalidInput
 from app.questionnaire.dashboard import chart_rows, dashboard
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
@@ -123,7 +123,6 @@ class QuestionnaireAdmin(Controller):
         fmt = request.url.path.rsplit(".", 1)[-1]
         year = chosen_year(year, now)
         header, rows = await answers_table(year)
-        rows = [[safe_cell(v) for v in row] for row in rows]
         return await _table_download(f"questionnaire-{year.replace('/', '-')}", fmt, header, rows)
 
     @get(["/evidence/q13.csv", "/evidence/q13.xlsx"], name="organiser_q13_export")
@@ -161,7 +160,7 @@ async def _table_download(name: str, fmt: str, header: list[str], rows: list[lis
         return Response(await asyncio.to_thread(table_csv, header, rows), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"})
     if fmt == "xlsx":
-        return Response(await asyncio.to_thread(table_xlsx, header, rows), headers={
+        return Response(await built_apart(table_xlsx, header, rows), headers={
             "Content-Disposition": f'attachment; filename="{name}.xlsx"', "Cache-Control": "no-store"},
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     raise NotFoundException()

@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.attendance.chase import chase_no_shows
-from app.attendance.exports import register_csv, register_xlsx
+from app.attendance.exports import built_apart, register_csv, register_xlsx
 from app.attendance.services import (
     NotAttendable,
     admit_walk_in,
@@ -96,7 +96,7 @@ class RegisterPages(Controller):
     @get("/events/{event_id:int}/register.xlsx", name="organiser_register_xlsx")
     async def export_xlsx(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Response[bytes]:
         event, rows, _ = await register(event_id, now)
-        return Response(await asyncio.to_thread(register_xlsx, rows, f"{event.title}, {event.local_start:%d/%m/%Y}"),
+        return Response(await built_apart(register_xlsx, rows, f"{event.title}, {event.local_start:%d/%m/%Y}"),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
                             "Content-Disposition": f'attachment; filename="register-{event_id}.xlsx"',
                             "Cache-Control": "no-store"})

@@ -262,14 +262,10 @@ async def test_a_long_register_is_shown_a_hundred_at_a_time_and_can_be_searched(
     """At county scale an event has well over a thousand bookings: the register and the
     attendance page show a hundred a page (the counts stay the whole event's), with pages to
     move between and a search that finds anyone."""
-    from app.bookings.services import book_place
-    from app.tables.bookings import BookingSource
     from tests import factories as f
 
     event_id = await f.event(now=now, capacity=300)
-    for n in range(230):
-        await book_place(event_id, f.request(f"{n:03d}"), source=BookingSource.organiser, actor="jo", now=now,
-                         config=f.CONFIG)
+    await f.many_bookings([event_id], 230, now=now)
     first = await signed_in.get(f"/organisers/events/{event_id}")
     assert first.text.count('id="booking-') == 100 and "showing 1 to 100 of 230" in first.text
     assert f'href="/organisers/events/{event_id}?page=3"' in first.text
@@ -287,16 +283,11 @@ async def test_a_long_register_is_shown_a_hundred_at_a_time_and_can_be_searched(
 
 
 async def test_repeat_no_shows_are_listed_a_hundred_at_a_time(signed_in, now):
-    from app.bookings.services import book_place
-    from app.tables.bookings import BookingSource
     from app.tables.programme import Event
     from tests import factories as f
 
     events = [await f.event(now=now, capacity=200) for _ in range(2)]
-    for event_id in events:
-        for n in range(105):
-            await book_place(event_id, f.request(f"{n:03d}"), source=BookingSource.organiser, actor="jo", now=now,
-                             config=f.CONFIG)
+    await f.many_bookings(events, 105, now=now)
     past = now - dt.timedelta(days=10)
     await Event.update({Event.starts_at: past, Event.ends_at: past + dt.timedelta(hours=2)}, force=True)
     first = await signed_in.get("/organisers/no-shows")
