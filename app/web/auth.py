@@ -130,7 +130,7 @@ class SignInPages(Controller):
         # The same answer whether or not an account has the address.
         return Template("organisers/reset_request.html", context={"form": {}, "field_errors": {}, "sent": True})
 
-    @get("/password-reset/{token:str}", name="organiser_reset")
+    @get("/password-reset/{token:str}", name="organiser_reset", opt={"limit": "token"})
     async def reset(self, token: FromPath[str], now: Now) -> Template:
         if not await reset_link_valid(token, now):
             return _reset_link_ended()
@@ -152,7 +152,7 @@ class SignInPages(Controller):
             "token": token, "field_errors": errors, "errors": error_summary(errors),
             "heading": "Choose a new password", "action": f"/organisers/password-reset/{token}"})
 
-    @get("/invitations/{token:str}", name="organiser_invitation")
+    @get("/invitations/{token:str}", name="organiser_invitation", opt={"limit": "token"})
     async def invitation(self, token: FromPath[str], now: Now) -> Template:
         if not await invitation_exists(token, now):
             return Template("errors/message.html", status_code=404, context={

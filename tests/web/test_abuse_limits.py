@@ -190,3 +190,23 @@ async def test_a_full_event_answers_the_same_to_an_address_at_its_cap(db, now):
         at_cap = await client.post(f"/api/events/{full}/bookings", json=f.api_body(1))
         stranger = await client.post(f"/api/events/{full}/bookings", json=f.api_body(2))
     assert at_cap.json() == stranger.json() and at_cap.json()["code"] == "event_full"
+
+
+def test_every_public_form_and_token_link_comes_under_a_limit(db):
+    """Enumerated from the app: every public route that takes a POST, the setting look-up, and
+    every page reached by a secret link (booking, questionnaire, reset) names its limit."""
+    from tests.organisers.test_accounts import every_route
+
+    app = create_app(Config(database_url=db, secret_key="s", db_pool_size=0, mail_sender_in_process=False))
+    unlimited = []
+    for path, method, handler in every_route(app):
+        organiser_only = path.startswith(("/organisers", "/api/organiser")) and not path.startswith(
+            ("/organisers/sign-in", "/organisers/invitations", "/organisers/password-reset"))
+        if organiser_only or path in ("/organisers/sign-out",):
+            continue
+        secret_link = "{token" in path or "{manage_token" in path
+        if method in ("OPTIONS", "HEAD"):  # answered by Litestar itself, no handler of ours
+            continue
+        if (method == "POST" or secret_link or path == "/api/settings") and not handler.opt.get("limit"):
+            unlimited.append(f"{method} {path}")
+    assert unlimited == []
