@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from app import main as app_main
 from app.config import Config
 from app.db import bind_tables, make_engine
 from app.main import create_app
@@ -26,6 +27,9 @@ from tests import support
 # start: the recommended ones cost tenths of a second a hash, and the tests hash hundreds.
 os.environ["PASSWORD_PROFILE"] = "cheapest"
 use_password_profile("cheapest")
+# Apps the tests build from a bare Config() would switch this process back to the service's
+# parameters (a tenth of a second a hash, for every test after them): they keep the cheapest.
+app_main.use_password_profile = lambda name: None
 
 ENGINES = ["sqlite", "postgres"]
 _missing: dict[str, str] = {}
