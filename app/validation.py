@@ -29,8 +29,21 @@ Messages = dict[str, dict[str, str]]
 
 
 #: C0 and C1 control characters, and Unicode format characters that hide or reorder text.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_UNPRINTABLE_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_UNPRINTABLE_RANGES = [(0x00, 0x1F), (0x7F, 0x9F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064),
+                       (0xFEFF, 0xFEFF)]
+
+
+def _character_class(ranges: list[tuple[int, int]], escape: str) -> str:
+    return "".join(escape % first if first == last else f"{escape % first}-{escape % last}" for first, last in ranges)
+
+
+_PYTHON, _ECMA = "\\U%08x", "\\u%04x"
+#: The same characters as a JSON Schema (ECMA) character class body, for the OpenAPI document.
+UNPRINTABLE_ECMA = _character_class(_UNPRINTABLE_RANGES, _ECMA)
+_UNPRINTABLE = re.compile("[" + _character_class(_UNPRINTABLE_RANGES, _PYTHON) + "]")
+#: Line breaks and tabs allowed (multi-line fields).
+_UNPRINTABLE_MULTILINE = re.compile(
+    "[" + _character_class([(0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), *_UNPRINTABLE_RANGES[1:]], _PYTHON) + "]")
 
 
 def has_unprintable(text: str, *, multiline: bool = False) -> bool:

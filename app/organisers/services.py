@@ -285,6 +285,13 @@ def _must_administer(by: OrganiserView | None) -> None:
         raise NotAllowed("Only an administrator can change organiser accounts")
 
 
+async def _refuse_if_last_administrator(target: dict) -> None:
+    """Someone must always be able to manage the accounts."""
+    administrators = (Organiser.role == OrganiserRole.administrator.value) & (Organiser.active == True)  # noqa: E712
+    if target["role"] == OrganiserRole.administrator.value and await Organiser.count().where(administrators) <= 1:
+        raise NotAllowed("This is the last administrator: make someone else an administrator first")
+
+
 async def deactivate_organiser(email: str, *, by: OrganiserView | None) -> None:
     """End an account: it can no longer sign in, and every session it has ends at once."""
     _must_administer(by)
@@ -292,9 +299,7 @@ async def deactivate_organiser(email: str, *, by: OrganiserView | None) -> None:
         target = await _target(email)
         if by is not None and target["id"] == by.id:
             raise NotAllowed("You cannot deactivate your own account: ask another administrator")
-        if target["role"] == OrganiserRole.administrator.value and await Organiser.count().where(
-                (Organiser.role == OrganiserRole.administrator.value) & (Organiser.active == True)) <= 1:  # noqa: E712
-            raise NotAllowed("This is the last administrator: make someone else an administrator first")
+        await _refuse_if_last_administrator(target)
         await Organiser.update({Organiser.active: False, Organiser.reset_token_hash: None,
                                 Organiser.invite_token_hash: None}).where(Organiser.id == target["id"])
         await OrganiserSession.delete().where(OrganiserSession.organiser == target["id"])
@@ -314,10 +319,8 @@ async def set_role(email: str, role: OrganiserRole, *, by: OrganiserView | None)
     _must_administer(by)
     async with write_transaction():
         target = await _target(email)
-        if role is not OrganiserRole.administrator and target["role"] == OrganiserRole.administrator.value and (
-                await Organiser.count().where((Organiser.role == OrganiserRole.administrator.value)
-                                              & (Organiser.active == True)) <= 1):  # noqa: E712
-            raise NotAllowed("This is the last administrator: make someone else an administrator first")
+        if role is not OrganiserRole.administrator:
+            await _refuse_if_last_administrator(target)
         await Organiser.update({Organiser.role: role.value}).where(Organiser.id == target["id"])
         await record("organiser.role_changed", _actor(by), organiser=target["email"], role=role.value)
 

@@ -19,18 +19,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import string
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from app.audit.services import record
 from app.db import write_transaction
-from app.tables.audit import AuditRecord
-from app.tables.bookings import Booking
 from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.organisers import Organiser, OrganiserSession
-from app.tables.questionnaire import Response, TrainingDeclaration
-from app.tables.register import Person, Setting
+from app.tables.register import Person
 
 #: Six years after their last event: the evidence window of two academic cycles of training and more.
 PEOPLE_AFTER = dt.timedelta(days=6 * 365)
@@ -94,8 +92,6 @@ _CHANGES = [
 
 def _sql(template: str, **values: object) -> tuple[str, list[object]]:
     """Piccolo's raw queries take `{}` placeholders in order: name them here, bind in order."""
-    import string
-
     order: list[object] = []
     parts = []
     for literal, name, _, _ in string.Formatter().parse(template):
@@ -167,6 +163,3 @@ def _delete_old_files(mail_dir: Path, *, older_than: dt.timedelta, dry_run: bool
             path.unlink(missing_ok=True)
     return len(old)
 
-
-__all__ = ["MAIL_AFTER", "PEOPLE_AFTER", "REMOVED", "AuditRecord", "Booking", "PurgeReport", "Response",
-           "Setting", "TrainingDeclaration", "purge"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
@@ -28,6 +29,7 @@ from app.errors import DomainError
 from app.programme.services import get_event, list_events
 from app.register.services import search_settings
 from app.tables.bookings import BookingSource, Role
+from app.validation import UNPRINTABLE_ECMA
 from app.web.api_schemas import (
     EVERY,
     BookingCreated,
@@ -48,10 +50,10 @@ from app.web.programme import parse_filters
 _str = Schema(type=OpenAPIType.STRING)
 #: One line of text as the API takes it: something besides spaces, and no control or invisible
 #: format characters (`app.validation.has_unprintable`), in JSON Schema's (ECMA) regex dialect.
-_HIDDEN = "\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\ufeff"
+_HIDDEN = UNPRINTABLE_ECMA
 TEXT_PATTERN = f"^ *[^\\s{_HIDDEN}][^{_HIDDEN}]*$"
 #: Addresses at names reserved for special use cannot receive email (email-validator refuses them).
-EMAIL_PATTERN = r"^(?!.*[.@](arpa|invalid|local|localhost|onion|test)$)[^\s@]+@[^\s@]+$"
+EMAIL_PATTERN = rf"^(?!.*[.@]({'|'.join(SPECIAL_USE_DOMAIN_NAMES)})$)[^\s@]+@[^\s@]+$"
 #: A manage token as the service makes them (URL-safe base64).
 TOKEN = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,100}$", description="The secret in the manage link")]
 
