@@ -4,7 +4,8 @@ queued in the outbox inside the transaction of the change that causes it."""
 from __future__ import annotations
 
 import datetime as dt
-import io
+import struct
+import zlib
 from dataclasses import replace
 
 import segno
@@ -86,13 +87,31 @@ def _title_and_date(booking: BookingView) -> str:
     return f"{booking.event.title}, {long_date(booking.event.starts_at)}"
 
 
-def checkin_qr_png(url: str) -> bytes:
-    """A QR code of the check-in link, for an organiser's phone to scan at the door."""
-    out = io.BytesIO()
-    # A fixed mask: every mask gives a valid code, and evaluating all eight to pick the "best"
-    # took 60% of the time (4.7 ms to 1.8 ms a booking, measured).
-    segno.make(url, error="m", mask=2, micro=False, boost_error=False).save(out, kind="png", scale=5, border=2)
-    return out.getvalue()
+def checkin_qr_png(url: str, *, scale: int = 5, border: int = 2) -> bytes:
+    """A QR code of the check-in link, for an organiser's phone to scan at the door: a 1-bit
+    greyscale PNG, black modules on white with a quiet zone of `border` modules."""
+    # segno makes the symbol; the PNG is written here, a row at a time, because segno's writer
+    # took 2.4 ms of a confirmation's 4 ms (pixel by pixel in Python); this takes ~0.1 ms. A
+    # fixed mask: every mask gives a valid code, and evaluating all eight cost 60% of encoding.
+    matrix = segno.make(url, error="m", mask=2, micro=False, boost_error=False).matrix
+    modules = len(matrix) + 2 * border
+    width = modules * scale
+    padding = -width % 8
+    light = "1" * modules
+    rows = []
+    for row in [light] * border + ["1" * border + "".join("0" if dark else "1" for dark in line) + "1" * border
+                                   for line in matrix] + [light] * border:
+        bits = "".join(bit * scale for bit in row) + "1" * padding
+        rows.append((b"\x00" + int(bits, 2).to_bytes((width + padding) // 8, "big")) * scale)
+    return _png(width, width, zlib.compress(b"".join(rows)))
+
+
+def _png(width: int, height: int, image_data: bytes) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit, greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", image_data) + chunk(b"IEND", b"")
 
 
 def confirmation_email(booking: BookingView, *, config: Config, now: dt.datetime, join_url: str,
