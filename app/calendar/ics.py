@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from icalendar import (
     Calendar,
@@ -98,22 +99,54 @@ def _calendar(method: str) -> Calendar:
 
 def invite(item: CalendarEvent, invitee: Invitee, organiser_email: str, organiser_name: str,
            stamp: dt.datetime) -> bytes:
-    """A METHOD:REQUEST invite for one booker, or METHOD:CANCEL when `item.cancelled`."""
-    cal = _calendar("CANCEL" if item.cancelled else "REQUEST")
-    event = _vevent(item, stamp)
-    organiser = vCalAddress(f"mailto:{organiser_email}")
-    organiser.params["cn"] = organiser_name
-    event.add("organizer", organiser)
+    """A METHOD:REQUEST invite for one booker, or METHOD:CANCEL when `item.cancelled`.
+
+    Everything but the attendee and the time stamp is the same for every booker of an event, so
+    it is made once (`_invite_body`) and the booker's two lines are put into it."""
+    before, after = _invite_body(item, organiser_email, organiser_name)
+    return before + _dtstamp(stamp) + _attendee_line(invitee, item.cancelled) + after
+
+
+def _dtstamp(stamp: dt.datetime) -> bytes:
+    return b"DTSTAMP:" + stamp.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ").encode() + b"\r\n"
+
+
+def _attendee(invitee: Invitee, cancelled: bool) -> vCalAddress:
     attendee = vCalAddress(f"mailto:{invitee.email}")
     attendee.params["cn"] = invitee.name
     attendee.params["role"] = "REQ-PARTICIPANT"
     attendee.params["partstat"] = "NEEDS-ACTION"
-    attendee.params["rsvp"] = "FALSE" if item.cancelled else "TRUE"
-    event.add("attendee", attendee)
+    attendee.params["rsvp"] = "FALSE" if cancelled else "TRUE"
+    return attendee
+
+
+def _attendee_line(invitee: Invitee, cancelled: bool) -> bytes:
+    """The ATTENDEE line as icalendar writes it (parameters quoted and escaped, folded at 75)."""
+    holder = Event()
+    holder.add("attendee", _attendee(invitee, cancelled))
+    lines = holder.to_ical()
+    return lines[lines.index(b"\r\n") + 2:lines.rindex(b"END:VEVENT")]
+
+
+_PLACEHOLDER = b"X-ATTENDEE-GOES-HERE:1\r\n"
+_STAMP_PLACEHOLDER = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
+
+@lru_cache(maxsize=512)
+def _invite_body(item: CalendarEvent, organiser_email: str, organiser_name: str) -> tuple[bytes, bytes]:
+    """The invite for every booker of `item`, split where a booker's DTSTAMP and ATTENDEE go."""
+    cal = _calendar("CANCEL" if item.cancelled else "REQUEST")
+    event = _vevent(item, _STAMP_PLACEHOLDER)
+    organiser = vCalAddress(f"mailto:{organiser_email}")
+    organiser.params["cn"] = organiser_name
+    event.add("organizer", organiser)
+    event.add("X-ATTENDEE-GOES-HERE", "1")
     if item.teams_url and not item.cancelled:
         event.add("X-MICROSOFT-SKYPETEAMSMEETINGURL", item.teams_url)
     cal.add_component(event)
-    return cal.to_ical()
+    whole = cal.to_ical().replace(_dtstamp(_STAMP_PLACEHOLDER), b"")
+    before, after = whole.split(_PLACEHOLDER)
+    return before, after
 
 
 def feed(name: str, items: list[CalendarEvent], stamp: dt.datetime) -> bytes:

@@ -119,3 +119,20 @@ def test_add_to_calendar_links_use_utc_times_and_the_event_details():
     outlook = outlook_calendar_url(event)
     assert outlook.startswith("https://outlook.live.com/calendar/0/deeplink/compose?")
     assert "startdt=2027-07-06T08%3A30%3A00%2B00%3A00" in outlook
+
+
+def test_each_booker_of_an_event_gets_their_own_attendee_and_stamp_in_the_shared_body():
+    # The body is made once per event and version; the booker's lines are put into it.
+    awkward = Invitee("o.brien@acorns.example.org", 'Siobhán "Shiv" O\'Brien; Deputy, Acorns')
+    first = invite(item(utc(2027, 3, 9, 9, 30)), JO, "team@council.example.org", "Team", STAMP)
+    second = invite(item(utc(2027, 3, 9, 9, 30)), awkward, "team@council.example.org", "Team",
+                    STAMP + dt.timedelta(minutes=5))
+    for raw, who, stamp in [(first, JO, STAMP), (second, awkward, STAMP + dt.timedelta(minutes=5))]:
+        [vevent] = icalendar.Calendar.from_ical(raw).walk("VEVENT")
+        attendees = vevent.get("attendee")
+        assert not isinstance(attendees, list)  # one attendee, the booker
+        assert str(attendees) == f"mailto:{who.email}"
+        assert attendees.params["CN"] == who.name  # quotes survive (RFC 6868)
+        assert vevent.decoded("dtstamp") == stamp
+        assert [str(vevent["summary"]), vevent.decoded("dtstart")] == ["West Safeguarding Forum", utc(2027, 3, 9, 9, 30)]
+        assert raw.count(b"BEGIN:VTIMEZONE") == 1 and raw.count(b"DTSTAMP") == 1
