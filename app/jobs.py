@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from app.bookings.notices import confirmation_renderer
+from app.bookings.notices import booking_renderer
 from app.bookings.reminders import queue_due_reminders
 from app.bookings.waiting_list import expire_offers
 from app.config import Config
@@ -104,13 +104,13 @@ async def deliver_due(transport: Transport, *, config: Config, now: Clock, sende
                       batch: int = 50) -> DeliveryReport:
     """One pass of the sender: what is due, confirmations rendered from their bookings first."""
     return await mail_sender.deliver_due(transport, now=now, sender=sender, batch=batch,
-                                         render=confirmation_renderer(config))
+                                         render=booking_renderer(config))
 
 
 async def run_sender(config: Config, *, now: Clock, stop: "asyncio.Event", poll_seconds: float = 2.0) -> None:
     """The sender loop (in each app process, or `python -m app send-mail`), with the timed jobs."""
     await mail_sender.run_sender(config, now=now, stop=stop, poll_seconds=poll_seconds,
-                                 render=confirmation_renderer(config), also=timed_jobs(config, now))
+                                 render=booking_renderer(config), also=timed_jobs(config, now))
 
 
 def timed_jobs(config: Config, clock: Clock, every: dt.timedelta = EVERY) -> Callable[[], Awaitable[None]]:

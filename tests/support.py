@@ -249,3 +249,10 @@ def calendar_parts(message: "email.message.EmailMessage") -> list[tuple[str, byt
             found.append((f"{part.get_content_type()}; method={part.get_param('method')}",
                           part.get_payload(decode=True)))
     return found
+
+
+def plain_text(raw: str) -> str:
+    """An email's plain-text body as its reader sees it (quoted-printable decoded)."""
+    from email import message_from_string, policy
+
+    return message_from_string(raw, policy=policy.default).get_body(("plain",)).get_content()

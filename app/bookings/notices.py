@@ -7,18 +7,20 @@ import datetime as dt
 import struct
 import zlib
 from dataclasses import replace
+from typing import Any
 
-import segno
+import zxingcpp
 
-from app.bookings.records import BookingView, bookings_by_id, get_booking_by_id
+from app.bookings.records import BookingView, bookings_by_id
 from app.calendar.ics import CalendarEvent, Invitee, invite
 from app.config import Config
 from app.formats import clock_time, long_date, time_range
 from app.mail.compose import Email, compose_email
 from app.mail.outbox import (
     Claimed,
+    Made,
+    ToRender,
     prepare,
-    queue_email,
     queue_to_render,
     skip,
     store_rendered,
@@ -73,16 +75,6 @@ def compose(booking: BookingView, subject: str, template: str, *, config: Config
                          **_context(booking, config), join_url=join_url, **extra)
 
 
-async def _queue(booking: BookingView, kind: str, subject: str, template: str, *, config: Config,
-                 now: dt.datetime, dedupe_key: str | None = None, with_invite: bool = True,
-                 **extra: object) -> bool:
-    join_url = await get_join_url(booking.event.id) if booking.active else ""
-    email = compose(booking, subject, template, config=config, now=now, join_url=join_url,
-                    with_invite=with_invite, **extra)
-    return await queue_email(email, kind=kind, config=config, now=now, booking_id=booking.id,
-                             event_id=booking.event.id, dedupe_key=dedupe_key)
-
-
 def _title_and_date(booking: BookingView) -> str:
     return f"{booking.event.title}, {long_date(booking.event.starts_at)}"
 
@@ -90,20 +82,27 @@ def _title_and_date(booking: BookingView) -> str:
 def checkin_qr_png(url: str, *, scale: int = 5, border: int = 2) -> bytes:
     """A QR code of the check-in link, for an organiser's phone to scan at the door: a 1-bit
     greyscale PNG, black modules on white with a quiet zone of `border` modules."""
-    # segno makes the symbol; the PNG is written here, a row at a time, because segno's writer
-    # took 2.4 ms of a confirmation's 4 ms (pixel by pixel in Python); this takes ~0.1 ms. A
-    # fixed mask: every mask gives a valid code, and evaluating all eight cost 60% of encoding.
-    matrix = segno.make(url, error="m", mask=2, micro=False, boost_error=False).matrix
-    modules = len(matrix) + 2 * border
-    width = modules * scale
+    # zxing-cpp makes the symbol in C++ (0.5 ms; segno, pure Python, took 1.5 ms to encode and
+    # 2.4 ms to write the PNG, most of a confirmation's time). The 1-bit PNG is packed here, one
+    # row of modules at a time: zxing's own images are 8-bit.
+    symbol = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    modules = symbol.to_image(scale=1, add_quiet_zones=False)
+    size = memoryview(modules).shape[0]
+    light, on_white = "1" * (size + 2 * border), "1" * border
+    lines = bytes(modules).translate(_PIXEL_BITS).decode("ascii")
+    width = (size + 2 * border) * scale
     padding = -width % 8
-    light = "1" * modules
     rows = []
-    for row in [light] * border + ["1" * border + "".join("0" if dark else "1" for dark in line) + "1" * border
-                                   for line in matrix] + [light] * border:
+    for row in [light] * border + [on_white + lines[y * size:(y + 1) * size] + on_white
+                                   for y in range(size)] + [light] * border:
         bits = "".join(bit * scale for bit in row) + "1" * padding
         rows.append((b"\x00" + int(bits, 2).to_bytes((width + padding) // 8, "big")) * scale)
     return _png(width, width, zlib.compress(b"".join(rows)))
+
+
+#: zxing's module image is 0 for a dark module and 255 for a light one; PNG greyscale bits are 0 for black
+#: and 1 for white.
+_PIXEL_BITS = bytes.maketrans(bytes([0, 255]), b"01")
 
 
 def _png(width: int, height: int, image_data: bytes) -> bytes:
@@ -127,76 +126,109 @@ def confirmation_email(booking: BookingView, *, config: Config, now: dt.datetime
     return replace(email, inline_png=qr, inline_image_cid="checkin-qr@safeguarding-bookings")
 
 
-async def queue_change(booking: BookingView, changes: list[str], *, config: Config, now: dt.datetime) -> None:
-    await _queue(booking, "update", f"Change to your booking: {_title_and_date(booking)}", "changed",
-                 config=config, now=now, changes=changes)
+async def queue_notices(kind: str, bookings: list[tuple[int, int, str]], *, config: Config, now: dt.datetime,
+                        dedupe: bool = False, **details: object) -> int:
+    """Record `kind` emails for (booking id, event id, email) rows inside the change's
+    transaction; the sender makes each from the booking as it is when its turn comes (see
+    `booking_renderer`). `details` are what the booking will not hold then (what changed, why).
+    With `dedupe`, a booking gets at most one message of this kind ever. Returns how many were
+    queued."""
+    return await queue_to_render([
+        ToRender(kind=kind, booking_id=booking_id, event_id=event_id, recipient=email, details=dict(details),
+                 dedupe_key=f"{kind}:{booking_id}" if dedupe else None)
+        for booking_id, event_id, email in bookings], config=config, now=now)
 
 
-async def queue_cancellation(booking: BookingView, *, config: Config, now: dt.datetime,
-                             event_cancelled: bool = False, reason: str = "") -> None:
-    subject = (f"Cancelled: {_title_and_date(booking)}" if event_cancelled
-               else f"Booking cancelled: {_title_and_date(booking)}")
-    await _queue(booking, "cancellation", subject, "cancelled", config=config, now=now,
-                 event_cancelled=event_cancelled, reason=reason)
-
-
-async def queue_reminder(booking: BookingView, *, config: Config, now: dt.datetime) -> bool:
-    """Queue the reminder unless this booking has had one: True if queued now."""
-    return await _queue(booking, "reminder", f"Reminder: {_title_and_date(booking)}", "reminder",
-                        config=config, now=now, dedupe_key=f"reminder:{booking.id}", with_invite=False)
-
-
-async def queue_waiting_list_notice(booking_id: int, template: str, subject: str, *, config: Config,
-                                    now: dt.datetime, **extra: object) -> None:
-    """A waiting-list email (on the list, an offer, an offer lapsed): no invite, since no place is
-    confirmed yet."""
-    booking = await get_booking_by_id(booking_id, now)
-    email = compose_email(template, recipient=booking.email, subject=subject, config=config,
-                          **_context(booking, config), **extra)
-    await queue_email(email, kind=template, config=config, now=now, booking_id=booking.id,
-                      event_id=booking.event.id)
+async def queue_confirmation(booking_id: int, *, email: str, event_id: int, config: Config, now: dt.datetime) -> None:
+    """The confirmation, recorded to be rendered by the sender (inside the booking's transaction)."""
+    await queue_notices("confirmation", [(booking_id, event_id, email)], config=config, now=now)
 
 
 def offer_expiry_text(expires: dt.datetime) -> str:
     return f"{long_date(expires)} at {clock_time(expires)}"
 
 
-def confirmation_renderer(config: Config) -> Renderer:
-    """The sender's renderer for confirmations queued as (kind, booking): each is made from the
-    booking as it is when its turn comes. A booking no longer confirmed gets none (skipped), and
-    the Teams link goes only to a booking confirmed at that moment. The bytes are kept before
-    they are sent, so a retry sends the same message with the same Message-ID."""
+#: For each kind of booker's email: the booking statuses it still applies to when its turn comes.
+#: A message for a booking in any other state is skipped, never sent: a confirmation for a booking
+#: cancelled before it went, a reminder for a place given up, an offer already lapsed.
+APPLIES_WHILE: dict[str, frozenset[BookingStatus]] = {
+    "confirmation": frozenset({BookingStatus.confirmed}),
+    "update": frozenset({BookingStatus.confirmed}),
+    "reminder": frozenset({BookingStatus.confirmed}),
+    "cancellation": frozenset({BookingStatus.cancelled}),
+    "waitlisted": frozenset({BookingStatus.waitlisted}),
+    "offer": frozenset({BookingStatus.offered}),
+    "offer_expired": frozenset({BookingStatus.cancelled}),
+}
+
+
+def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, config: Config, now: dt.datetime,
+                 join_url: str, checkin_token: str | None) -> Email:
+    """A booker's email of `kind`, made from the booking as it is now (pure)."""
+    if kind == "confirmation":
+        return confirmation_email(booking, config=config, now=now, join_url=join_url, checkin_token=checkin_token)
+    if kind == "update":
+        return compose(booking, f"Change to your booking: {_title_and_date(booking)}", "changed", config=config,
+                       now=now, join_url=join_url, changes=details.get("changes", []))
+    if kind == "cancellation":
+        event_cancelled = bool(details.get("event_cancelled"))
+        subject = (f"Cancelled: {_title_and_date(booking)}" if event_cancelled
+                   else f"Booking cancelled: {_title_and_date(booking)}")
+        return compose(booking, subject, "cancelled", config=config, now=now, join_url="",
+                       event_cancelled=event_cancelled, reason=details.get("reason", ""))
+    if kind == "reminder":
+        return compose(booking, f"Reminder: {_title_and_date(booking)}", "reminder", config=config, now=now,
+                       join_url=join_url, with_invite=False)
+    subjects = {"waitlisted": "You are on the waiting list", "offer": "A place is free for you: accept it",
+                "offer_expired": "The place we held for you has been offered to someone else"}
+    extra: dict[str, object] = {"position": details.get("position", 0)}
+    if booking.offer_expires_at is not None:
+        extra["expires"] = offer_expiry_text(booking.offer_expires_at)
+    # No invite on the waiting list: no place is confirmed yet.
+    return compose_email(kind, recipient=booking.email, subject=subjects[kind], config=config,
+                         **_context(booking, config), **extra)
+
+
+def booking_renderer(config: Config) -> Renderer:
+    """The sender's renderer for bookers' emails queued as (kind, booking, details): each is made
+    from the booking as it is when its turn comes. One that no longer applies (`APPLIES_WHILE`)
+    is skipped, and the Teams link goes only to a booking confirmed at that moment. The bytes are
+    kept before they are sent, so a retry sends the same message with the same Message-ID."""
 
     async def render_due(claimed: list[Claimed], sender: str, now: dt.datetime) -> list[Claimed]:
         wanted = [m.booking_id for m in claimed if m.to_render and m.booking_id is not None]
         bookings = await bookings_by_id(wanted, now)
         join_urls: dict[int, str] = {}
         ready: list[Claimed] = []
+        made: list[Made] = []
         for message in claimed:
             if not message.to_render:
                 ready.append(message)
                 continue
-            if message.kind != "confirmation" or message.booking_id not in bookings:
+            if message.kind not in APPLIES_WHILE or message.booking_id not in bookings:
                 await skip(message.id, sender=sender, reason=f"nothing renders this {message.kind!r} message")
                 continue
             booking, checkin_token = bookings[message.booking_id]
-            if booking.status is not BookingStatus.confirmed:
+            if booking.status not in APPLIES_WHILE[message.kind]:
                 await skip(message.id, sender=sender, reason=f"the booking is {booking.status.value}")
                 continue
-            event_id = booking.event.id
-            if event_id not in join_urls:
-                join_urls[event_id] = await get_join_url(event_id)
-            email = confirmation_email(booking, config=config, now=now, join_url=join_urls[event_id],
-                                       checkin_token=checkin_token)
+            if message.kind == "reminder" and now >= booking.event.starts_at:
+                await skip(message.id, sender=sender, reason="the event has started")
+                continue
+            join_url = ""
+            if booking.status is BookingStatus.confirmed and booking.event.online:
+                event_id = booking.event.id
+                if event_id not in join_urls:
+                    join_urls[event_id] = await get_join_url(event_id)
+                join_url = join_urls[event_id]
+            email = notice_email(message.kind, booking, message.facts, config=config, now=now, join_url=join_url,
+                                 checkin_token=checkin_token)
             rendered = prepare(email, config=config, now=now, message_id=message.message_id)
-            await store_rendered(message.id, recipient=email.recipient, subject=email.subject, raw=rendered.raw)
+            made.append(Made(message.id, email.recipient, email.subject, rendered.raw))
             ready.append(replace(message, raw=rendered.raw, recipient=email.recipient))
+        await store_rendered(made)
         return ready
 
     return render_due
 
 
-async def queue_confirmation(booking_id: int, *, email: str, event_id: int, config: Config, now: dt.datetime) -> None:
-    """The confirmation, recorded to be rendered by the sender (inside the booking's transaction)."""
-    await queue_to_render(kind="confirmation", recipient=email, booking_id=booking_id, event_id=event_id,
-                          config=config, now=now)

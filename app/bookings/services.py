@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from piccolo.engine.postgres import PostgresEngine
 
 from app.audit.services import record
-from app.bookings.notices import queue_cancellation, queue_confirmation
+from app.bookings.notices import queue_confirmation, queue_notices
 from app.bookings.places import bind, release_place, take_place, take_place_sql
 from app.bookings.records import (
     AlreadyBooked,
@@ -34,7 +34,7 @@ from app.bookings.records import (
     new_reference,
 )
 from app.bookings.validation import BookingRequest
-from app.bookings.waiting_list import offer_places, waiting_position, waitlisted_email
+from app.bookings.waiting_list import offer_places, waitlisted_email
 from app.config import Config
 from app.db import current_engine, write_transaction
 from app.mail.outbox import new_message_id
@@ -272,7 +272,7 @@ async def _join_waiting_list(made: BookingMade, *, source: BookingSource, actor:
                                            over_capacity=False, now=now)
         if capped:
             await _refuse_past_the_cap(made.email, now=now, cap=config.max_active_bookings)
-        await waitlisted_email(booking_id, await waiting_position(made.event_id, booking_id), config=config, now=now)
+        await waitlisted_email(booking_id, event_id=made.event_id, email=made.email, config=config, now=now)
         await record("booking.waitlisted", actor, event_id=made.event_id, booking_id=booking_id,
                      person_id=person_id, reference=made.reference, role=made.role.value, over_capacity=False)
     return replace(made, id=booking_id, status=BookingStatus.waitlisted)
@@ -290,7 +290,7 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
     for an event that has started cannot be cancelled (it is attendance history by then)."""
     async with write_transaction():
         row = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person,
-                                   Booking.over_capacity).where(
+                                   Booking.over_capacity, Booking.person.email).where(
             Booking.manage_token == manage_token
         ).first()
         if row is None:
@@ -316,7 +316,8 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
                 await record("booking.cancelled", actor, event_id=row["event"], booking_id=row["id"],
                              person_id=row["person"], reason=reason)
                 if row["status"] == BookingStatus.confirmed.value:
-                    await queue_cancellation(await get_booking(manage_token, now), config=config, now=now)
+                    await queue_notices("cancellation", [(row["id"], row["event"], row["person.email"])],
+                                        config=config, now=now, reason=reason)
     return await get_booking(manage_token, now)
 
 

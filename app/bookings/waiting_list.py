@@ -10,11 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.audit.services import record
-from app.bookings.notices import (
-    offer_expiry_text,
-    queue_confirmation,
-    queue_waiting_list_notice,
-)
+from app.bookings.notices import queue_confirmation, queue_notices
 from app.bookings.places import release_place, take_place
 from app.bookings.records import BookingNotFound
 from app.config import Config
@@ -30,17 +26,23 @@ class OfferNotOpen(DomainError):
     message = "There is no place on offer for this booking (accepted or expired)"
 
 
-async def waitlisted_email(booking_id: int, position: int, *, config: Config, now: dt.datetime) -> None:
-    await queue_waiting_list_notice(booking_id, "waitlisted", "You are on the waiting list", config=config, now=now,
-                 position=position)
+async def waitlisted_email(booking_id: int, *, event_id: int, email: str, config: Config, now: dt.datetime) -> None:
+    """Tell someone just put on the list where they stand."""
+    position = await waiting_position(event_id, booking_id)
+    await queue_notices("waitlisted", [(booking_id, event_id, email)], config=config, now=now, position=position)
 
 
 async def waiting_position(event_id: int, booking_id: int) -> int:
-    ahead = await Booking.select(Booking.id).where(
-        (Booking.event == event_id) & (Booking.status == BookingStatus.waitlisted.value)).order_by(
-        Booking.created_at).order_by(Booking.id)
-    ids = [r["id"] for r in ahead]
-    return ids.index(booking_id) + 1 if booking_id in ids else 0
+    """Where a waiting booking stands (1 = offered the next place), in the order places are
+    offered: first come (created_at, then id), counted in SQL. 0 if it is not waiting."""
+    mine = await Booking.select(Booking.created_at).where(
+        (Booking.id == booking_id) & (Booking.status == BookingStatus.waitlisted.value)).first()
+    if mine is None:
+        return 0
+    return await Booking.count().where(
+        (Booking.event == event_id) & (Booking.status == BookingStatus.waitlisted.value)
+        & ((Booking.created_at < mine["created_at"])
+           | ((Booking.created_at == mine["created_at"]) & (Booking.id <= booking_id))))
 
 
 async def offer_places(event_id: int, *, actor: str, now: dt.datetime, config: Config) -> int:
@@ -48,7 +50,7 @@ async def offer_places(event_id: int, *, actor: str, now: dt.datetime, config: C
     transaction that freed the place(s). Returns how many offers were made."""
     made = 0
     while True:
-        first = await Booking.select(Booking.id, Booking.person).where(
+        first = await Booking.select(Booking.id, Booking.person, Booking.person.email).where(
             (Booking.event == event_id) & (Booking.status == BookingStatus.waitlisted.value)).order_by(
             Booking.created_at).order_by(Booking.id).first()
         if first is None or not await take_place(event_id, now):
@@ -58,8 +60,7 @@ async def offer_places(event_id: int, *, actor: str, now: dt.datetime, config: C
                               Booking.updated_at: now}).where(Booking.id == first["id"])
         await record("booking.offered", actor, event_id=event_id, booking_id=first["id"], person_id=first["person"],
                      expires_at=expires.isoformat())
-        await queue_waiting_list_notice(first["id"], "offer", "A place is free for you: accept it", config=config, now=now,
-                     expires=offer_expiry_text(expires))
+        await queue_notices("offer", [(first["id"], event_id, first["person.email"])], config=config, now=now)
         made += 1
 
 
@@ -84,7 +85,7 @@ async def accept_offer(manage_token: str, *, now: dt.datetime, config: Config) -
 
 async def expire_offers(*, now: dt.datetime, config: Config) -> int:
     """Lapse offers not accepted in time and pass each place to the next person waiting."""
-    due = await Booking.select(Booking.id, Booking.event, Booking.person).where(
+    due = await Booking.select(Booking.id, Booking.event, Booking.person, Booking.person.email).where(
         (Booking.status == BookingStatus.offered.value) & (Booking.offer_expires_at <= now))
     lapsed = 0
     for row in due:
@@ -99,8 +100,8 @@ async def expire_offers(*, now: dt.datetime, config: Config) -> int:
             await release_place(row["event"], now)
             await record("booking.offer_expired", "scheduler", event_id=row["event"], booking_id=row["id"],
                          person_id=row["person"])
-            await queue_waiting_list_notice(row["id"], "offer_expired", "The place we held for you has been offered to someone else",
-                         config=config, now=now)
+            await queue_notices("offer_expired", [(row["id"], row["event"], row["person.email"])], config=config,
+                                now=now)
             await offer_places(row["event"], actor="scheduler", now=now, config=config)
             lapsed += 1
     return lapsed

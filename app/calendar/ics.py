@@ -8,7 +8,7 @@ Exchange import (MS-OXCICAL: one STANDARD and one DAYLIGHT with RRULEs); icalend
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from icalendar import (
@@ -101,10 +101,19 @@ def invite(item: CalendarEvent, invitee: Invitee, organiser_email: str, organise
            stamp: dt.datetime) -> bytes:
     """A METHOD:REQUEST invite for one booker, or METHOD:CANCEL when `item.cancelled`.
 
-    Everything but the attendee and the time stamp is the same for every booker of an event, so
-    it is made once (`_invite_body`) and the booker's two lines are put into it."""
-    before, after = _invite_body(item, organiser_email, organiser_name)
+    Everything but the booking's UID and SEQUENCE, the attendee and the time stamp is the same
+    for every booker of an event, so it is made once (`_invite_body`) and the booker's lines are
+    put into it."""
+    before, after = _invite_body(replace(item, uid=_UID_PLACEHOLDER, sequence=0), organiser_email, organiser_name)
+    before = before.replace(f"UID:{_UID_PLACEHOLDER}\r\n".encode(), _ascii_line(f"UID:{item.uid}"), 1)
+    before = before.replace(b"SEQUENCE:0\r\n", f"SEQUENCE:{item.sequence}\r\n".encode(), 1)
     return before + _dtstamp(stamp) + _attendee_line(invitee, item.cancelled) + after
+
+
+def _ascii_line(line: str) -> bytes:
+    """A content line folded at 75 octets (RFC 5545 3.1); for the ASCII values the service makes."""
+    data = line.encode("ascii")
+    return b"\r\n ".join([data[:75]] + [data[i:i + 74] for i in range(75, len(data), 74)]) + b"\r\n"
 
 
 def _dtstamp(stamp: dt.datetime) -> bytes:
@@ -129,6 +138,7 @@ def _attendee_line(invitee: Invitee, cancelled: bool) -> bytes:
 
 
 _PLACEHOLDER = b"X-ATTENDEE-GOES-HERE:1\r\n"
+_UID_PLACEHOLDER = "uid-goes-here"
 _STAMP_PLACEHOLDER = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 

@@ -72,7 +72,7 @@ def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: 
     if not email.recipient.isascii():
         raise ValueError("an address that needs SMTPUTF8 cannot be sent")
     alternative = _boundary("alt")
-    parts = [_part(f'text/plain; charset="utf-8"', email.text),
+    parts = [_part('text/plain; charset="utf-8"', email.text),
              _related(email, alternative) if email.inline_png is not None
              else _part('text/html; charset="utf-8"', email.html)]
     if email.ics is not None:

@@ -9,11 +9,14 @@ expires after `CLAIM_LEASE`; the message then goes again (at least once, never l
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from email.utils import make_msgid
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.query.methods.raw import Raw
+from piccolo.querystring import QueryString
 
 from app.config import Config
 from app.db import current_engine, write_transaction
@@ -51,21 +54,65 @@ def new_message_id(config: Config) -> str:
     return make_msgid(domain=config.mail_from.rsplit("@", 1)[-1] or "localhost")
 
 
-async def queue_to_render(*, kind: str, recipient: str, booking_id: int, event_id: int, config: Config,
-                          now: dt.datetime) -> None:
-    """Queue a message the sender renders when its turn comes (call inside the change's
-    transaction): nothing but a row is written while the booking holds its lock."""
-    await OutboxMessage.insert(OutboxMessage(
-        kind=kind, recipient=recipient, subject="", message_id=new_message_id(config), raw="",
-        booking=booking_id, event=event_id, status=MessageStatus.pending.value, next_attempt_at=now,
-        created_at=now))
+@dataclass(frozen=True)
+class ToRender:
+    """A booker's email recorded to be made by the sender: what kind, for which booking, and the
+    few facts the booking itself will not hold then (what changed, a reason)."""
+
+    kind: str
+    booking_id: int
+    event_id: int
+    recipient: str
+    details: dict[str, Any] = field(default_factory=dict)
+    #: Set for a message that must go at most once (reminder:<booking id>).
+    dedupe_key: str | None = None
 
 
-async def store_rendered(message_id: int, *, recipient: str, subject: str, raw: str) -> None:
-    """Keep the bytes about to be sent, so a retry sends exactly the same message."""
-    await OutboxMessage.update({OutboxMessage.raw: raw, OutboxMessage.recipient: recipient,
-                                OutboxMessage.subject: subject}).where(
-        (OutboxMessage.id == message_id) & (OutboxMessage.raw == ""))
+#: Rows written by one INSERT: bounded, so a county-wide change never builds one huge statement.
+QUEUE_CHUNK = 500
+
+
+async def queue_to_render(messages: list[ToRender], *, config: Config, now: dt.datetime) -> int:
+    """Queue messages the sender renders when their turn comes (call inside the change's
+    transaction): only rows are written while the change holds its locks, one statement per
+    500. Messages whose dedupe key was used already are left out. Returns how many were queued."""
+    queued = 0
+    for start in range(0, len(messages), QUEUE_CHUNK):
+        chunk = messages[start:start + QUEUE_CHUNK]
+        query = OutboxMessage.insert(*[OutboxMessage(
+            kind=m.kind, recipient=m.recipient, subject="", message_id=new_message_id(config), raw="",
+            details=json.dumps(m.details) if m.details else "", booking=m.booking_id, event=m.event_id,
+            dedupe_key=m.dedupe_key, status=MessageStatus.pending.value, next_attempt_at=now, created_at=now,
+        ) for m in chunk])
+        if any(m.dedupe_key for m in chunk):
+            query = query.on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
+        queued += len(await query.returning(OutboxMessage.id))
+    return queued
+
+
+@dataclass(frozen=True)
+class Made:
+    """A rendered message's bytes, to keep before it is sent."""
+
+    id: int
+    recipient: str
+    subject: str
+    raw: str
+
+
+async def store_rendered(made: list[Made]) -> None:
+    """Keep the bytes about to be sent, so a retry sends exactly the same message: one statement
+    for a batch (a message rendered already keeps its first bytes)."""
+    if not made:
+        return
+    rows = ", ".join("(CAST({} AS INTEGER), {}, {}, {})" for _ in made)
+    values = [value for m in made for value in (m.id, m.raw, m.recipient, m.subject)]
+    # `Raw` spelled out: the table's own `raw` column hides `Table.raw`. The VALUES list is named
+    # in a WITH clause, the form SQLite and PostgreSQL both read.
+    await Raw(OutboxMessage, QueryString(
+        f"WITH v(id, raw, recipient, subject) AS (VALUES {rows}) "
+        "UPDATE outbox_message SET raw = v.raw, recipient = v.recipient, subject = v.subject "
+        "FROM v WHERE outbox_message.id = v.id AND outbox_message.raw = ''", *values))
 
 
 async def skip(message_id: int, *, sender: str, reason: str) -> None:
@@ -109,10 +156,15 @@ class Claimed:
     kind: str = ""
     booking_id: int | None = None
     message_id: str = ""
+    details: str = ""
 
     @property
     def to_render(self) -> bool:
         return not self.raw
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return json.loads(self.details) if self.details else {}
 
 
 async def claim_due(*, sender: str, now: dt.datetime, limit: int = 50) -> list[Claimed]:
@@ -131,9 +183,9 @@ async def claim_due(*, sender: str, now: dt.datetime, limit: int = 50) -> list[C
             OutboxMessage.claimed_at: now,
         }).where(OutboxMessage.id.is_in(ids) & _claimable(now)).returning(
             OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.raw, OutboxMessage.attempts,
-            OutboxMessage.kind, OutboxMessage.booking, OutboxMessage.message_id)
-    return sorted((Claimed(r["id"], r["recipient"], r["raw"], r["attempts"], r["kind"], r["booking"], r["message_id"])
-                   for r in rows), key=lambda c: c.id)
+            OutboxMessage.kind, OutboxMessage.booking, OutboxMessage.message_id, OutboxMessage.details)
+    return sorted((Claimed(r["id"], r["recipient"], r["raw"], r["attempts"], r["kind"], r["booking"], r["message_id"],
+                           r["details"]) for r in rows), key=lambda c: c.id)
 
 
 @dataclass(frozen=True)
@@ -147,15 +199,21 @@ async def settle(outcomes: list[Outcome], *, sender: str, now: dt.datetime,
     """Record a batch of attempts in one transaction; each message becomes sent, pending again
     (backed off) or failed. Returns each message's new status."""
     statuses = []
+    delivered = [o.message.id for o in outcomes if o.error is None]
+    mine = (OutboxMessage.claimed_by == sender) & (OutboxMessage.status == MessageStatus.sending.value)
     async with write_transaction():
+        if delivered:  # the usual case, one statement for the batch (a batch is at most 50)
+            await OutboxMessage.update({
+                OutboxMessage.status: MessageStatus.sent.value, OutboxMessage.sent_at: now,
+                OutboxMessage.last_error: "", OutboxMessage.attempts: OutboxMessage.attempts + 1,
+            }).where(OutboxMessage.id.is_in(delivered) & mine)
         for outcome in outcomes:
             message, error = outcome.message, outcome.error
             attempts = message.attempts + 1
             if error is None:
-                changes = {OutboxMessage.status: MessageStatus.sent.value, OutboxMessage.sent_at: now,
-                           OutboxMessage.last_error: ""}
-                status = MessageStatus.sent.value
-            elif attempts >= max_attempts:
+                statuses.append(MessageStatus.sent.value)
+                continue
+            if attempts >= max_attempts:
                 changes = {OutboxMessage.status: MessageStatus.failed.value, OutboxMessage.last_error: error}
                 status = MessageStatus.failed.value
             else:
@@ -163,9 +221,7 @@ async def settle(outcomes: list[Outcome], *, sender: str, now: dt.datetime,
                            OutboxMessage.next_attempt_at: now + retry_delay(attempts)}
                 status = MessageStatus.pending.value
             await OutboxMessage.update({**changes, OutboxMessage.attempts: attempts}).where(
-                (OutboxMessage.id == message.id) & (OutboxMessage.claimed_by == sender)
-                & (OutboxMessage.status == MessageStatus.sending.value)
-            )
+                (OutboxMessage.id == message.id) & mine)
             statuses.append(status)
         await DeliveryAttempt.insert(*[
             DeliveryAttempt(message=o.message.id, attempted_at=now, sender=sender,

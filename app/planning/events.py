@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from app.areas import academic_year_of, local, term_of
 from app.audit.services import record
-from app.bookings.notices import queue_cancellation, queue_change
+from app.bookings.notices import queue_notices
 from app.bookings.places import reset_places
-from app.bookings.records import get_booking
 from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError
@@ -39,11 +38,12 @@ class EventChange:
     join_url: str | None = None
 
 
-async def _bookers(event_id: int, statuses: tuple[BookingStatus, ...]) -> list[str]:
-    rows = await Booking.select(Booking.manage_token).where(
+async def _bookers(event_id: int, statuses: tuple[BookingStatus, ...]) -> list[tuple[int, int, str]]:
+    """(booking, event, email) of each booking in `statuses`: whom a change must tell."""
+    rows = await Booking.select(Booking.id, Booking.person.email).where(
         (Booking.event == event_id) & Booking.status.is_in([s.value for s in statuses])
     ).order_by(Booking.id)
-    return [r["manage_token"] for r in rows]
+    return [(r["id"], event_id, r["person.email"]) for r in rows]
 
 
 async def change_event(event_id: int, change: EventChange, *, actor: str, now: dt.datetime,
@@ -94,12 +94,11 @@ async def apply_change(event_id: int, change: EventChange, *, actor: str, now: d
         return []
     await Event.update({**updates, Event.sequence: Event.sequence + 1, Event.updated_at: now}).where(
         Event.id == event_id)
-    tokens = await _bookers(event_id, (BookingStatus.confirmed,))
+    bookers = await _bookers(event_id, (BookingStatus.confirmed,))
     await Booking.update({Booking.calendar_sequence: Booking.calendar_sequence + 1, Booking.updated_at: now}).where(
         (Booking.event == event_id) & (Booking.status == BookingStatus.confirmed.value))
-    for token in tokens:
-        await queue_change(await get_booking(token, now), changes, config=config, now=now)
-    await record("event.changed", actor, event_id=event_id, changes=changes, bookers_told=len(tokens))
+    await queue_notices("update", bookers, config=config, now=now, changes=changes)
+    await record("event.changed", actor, event_id=event_id, changes=changes, bookers_told=len(bookers))
     return changes
 
 
@@ -110,7 +109,7 @@ async def cancel_event(event_id: int, *, reason: str, actor: str, now: dt.dateti
         event = await get_event(event_id, now)
         if event.status == EventStatus.cancelled.value:
             return 0
-        tokens = await _bookers(event_id, (BookingStatus.confirmed,))
+        bookers = await _bookers(event_id, (BookingStatus.confirmed,))
         await Event.update({Event.status: EventStatus.cancelled.value, Event.sequence: Event.sequence + 1,
                             Event.updated_at: now}).where(Event.id == event_id)
         await reset_places(event_id, now)
@@ -119,11 +118,9 @@ async def cancel_event(event_id: int, *, reason: str, actor: str, now: dt.dateti
             Booking.cancel_reason: f"Event cancelled: {reason}".strip(": "), Booking.updated_at: now,
             Booking.calendar_sequence: Booking.calendar_sequence + 1,
         }).where((Booking.event == event_id) & Booking.status.is_in([s.value for s in ACTIVE_STATUSES]))
-        for token in tokens:
-            await queue_cancellation(await get_booking(token, now), config=config, now=now,
-                                     event_cancelled=True, reason=reason)
-        await record("event.cancelled", actor, event_id=event_id, reason=reason, bookers_told=len(tokens))
-    return len(tokens)
+        await queue_notices("cancellation", bookers, config=config, now=now, event_cancelled=True, reason=reason)
+        await record("event.cancelled", actor, event_id=event_id, reason=reason, bookers_told=len(bookers))
+    return len(bookers)
 
 
 __all__ = ["EventChange", "EventChangeRefused", "EventNotFound", "cancel_event", "change_event"]

@@ -23,8 +23,8 @@ class MessageStatus(str, enum.Enum):
 
 class OutboxMessage(Table, tablename="outbox_message"):
     """One email to one recipient, queued in the transaction of the change that causes it, then
-    delivered by a sender. Most are rendered when queued; a booking's confirmation is queued as
-    (kind, booking) with `raw` empty and rendered by the sender from the booking as it is then.
+    delivered by a sender. A booker's email is queued as (kind, booking, details) with `raw` empty
+    and rendered by the sender from the booking as it is then; others are rendered when queued.
     Once rendered, the bytes and Message-ID never change, so a retry is the same message."""
 
     kind = Varchar(length=40, help_text="confirmation, update, cancellation, reminder, …")
@@ -32,6 +32,8 @@ class OutboxMessage(Table, tablename="outbox_message"):
     subject = Varchar(length=300)
     message_id = Varchar(length=200, unique=True)
     raw = Text(help_text="The whole RFC 5322 message, as sent.")
+    details = Text(default="", help_text="JSON: what a message rendered by the sender needs beyond the "
+                                         "booking (what changed, a reason, a position on the list).")
     booking = ForeignKey(Booking, null=True, on_delete=OnDelete.restrict)
     event = ForeignKey(Event, null=True, on_delete=OnDelete.restrict)
     dedupe_key = Varchar(length=120, unique=True, null=True, default=None,

@@ -5,6 +5,8 @@ import datetime as dt
 
 from app.bookings.records import count_active_bookings, get_booking
 from app.bookings.waiting_list import expire_offers
+from app.jobs import deliver_due
+from app.mail.sender import FileTransport
 from app.programme.services import get_event
 from app.tables.mail import OutboxMessage
 from app.tables.programme import Event
@@ -45,7 +47,7 @@ async def test_when_the_event_has_room_a_waitlist_request_just_books(client, now
     assert (await join(client, event_id, 1))["status"] == "confirmed"
 
 
-async def test_a_freed_place_goes_to_the_first_person_waiting_who_accepts_it(client, now):
+async def test_a_freed_place_goes_to_the_first_person_waiting_who_accepts_it(client, now, tmp_path):
     event_id, [holder] = await full_event(client, now)
     first, second = await join(client, event_id, 1), await join(client, event_id, 2)
     await client.post(f"/api/bookings/{holder['manage_token']}/cancel")
@@ -53,6 +55,8 @@ async def test_a_freed_place_goes_to_the_first_person_waiting_who_accepts_it(cli
     assert offered["status"] == "offered"
     assert (await client.get(f"/api/bookings/{second['manage_token']}")).json()["status"] == "waitlisted"
     assert (await client.get(f"/api/events/{event_id}")).json()["places_left"] == 0  # held for them
+    # The sender makes the offer from the booking when its turn comes.
+    assert (await deliver_due(FileTransport(tmp_path), config=f.CONFIG, now=lambda: now + dt.timedelta(minutes=1))).sent >= 1
     offer = await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "offer").first()
     assert f"/bookings/{first['manage_token']}/accept" in offer["raw"].replace("=\r\n", "")
     accepted = await client.post(f"/api/bookings/{first['manage_token']}/accept")

@@ -101,6 +101,7 @@ async def test_a_venue_change_then_a_cancellation_update_the_same_meeting(db, no
     changes = await change_event(event_id, EventChange(venue_id=new_venue), actor="cli", now=now,
                                  config=mail_config)
     assert changes and "Basildon Lower Academy" in changes[0]
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)  # the update goes
     await cancel_booking(booking.manage_token, actor="public", reason="", now=now, config=mail_config)
     await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     first, update, cancel = smtp_server.parsed()
@@ -113,6 +114,26 @@ async def test_a_venue_change_then_a_cancellation_update_the_same_meeting(db, no
     assert str(seen[1][2]["LOCATION"]).startswith("Basildon Lower Academy")
     assert seen[2][2]["STATUS"] == "CANCELLED"
     assert seen[2][0] == "text/calendar; method=CANCEL"
+
+
+async def test_a_change_not_yet_sent_when_the_booking_is_cancelled_is_never_sent(db, now, smtp_server, mail_config):
+    from app.tables.programme import Venue
+
+    event_id = await f.event(now=now, title="South Safeguarding Forum")
+    booking = await book(event_id, 1, mail_config, now)
+    await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
+    venue = (await Venue.insert(Venue(name="Basildon Lower Academy", address="Timberlog Close, Basildon, Essex",
+                                      postcode="SS14 1UX")).returning(Venue.id))[0]["id"]
+    await change_event(event_id, EventChange(venue_id=venue), actor="cli", now=now, config=mail_config)
+    await cancel_booking(booking.manage_token, actor="public", reason="", now=now, config=mail_config)
+    report = await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
+    assert (report.sent, report.skipped) == (1, 1)
+    first, cancel = smtp_server.parsed()
+    assert cancel["Subject"].startswith("Booking cancelled")
+    assert [vevent(m)[2]["SEQUENCE"] for m in (first, cancel)] == [0, 2]
+    skipped = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.last_error).where(
+        OutboxMessage.kind == "update").first()
+    assert skipped == {"status": "skipped", "last_error": "the booking is cancelled"}
 
 
 async def test_a_time_change_moves_the_meeting_and_says_what_changed(db, now, smtp_server, mail_config):

@@ -1,11 +1,15 @@
 """Organisers manage the programme: events and venues, capacity, and bookers' calendars follow."""
 
+import datetime as dt
 import re
 
+from app.jobs import deliver_due
+from app.mail.sender import FileTransport
 from app.programme.seeding import seed_programme
 from app.tables.mail import OutboxMessage
 from app.tables.programme import Event, Venue
 from tests import factories as f
+from tests import support
 
 
 def token(html: str) -> str:
@@ -70,7 +74,7 @@ async def test_capacity_cannot_drop_below_the_places_taken(signed_in, now):
     assert (await signed_in.get(f"/api/events/{event_id}")).json()["places_left"] == 0
 
 
-async def test_moving_an_event_emails_everyone_booked_and_pasting_a_teams_link_reaches_bookers(signed_in, now):
+async def test_moving_an_event_emails_everyone_booked_and_pasting_a_teams_link_reaches_bookers(signed_in, now, tmp_path):
     online = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
     assert (await signed_in.post(f"/api/events/{online}/bookings", json=f.api_body(1))).status_code == 201
     page = await signed_in.get(f"/organisers/events/{online}/edit")
@@ -80,6 +84,7 @@ async def test_moving_an_event_emails_everyone_booked_and_pasting_a_teams_link_r
     form["join_url"] = "https://teams.microsoft.com/l/meetup-join/xyz"
     response = await signed_in.post(f"/organisers/events/{online}/edit", data=form, follow_redirects=False)
     assert response.status_code == 303 and "updated=1" in response.headers["location"]
+    await deliver_due(FileTransport(tmp_path), config=f.CONFIG, now=lambda: now + dt.timedelta(minutes=1))  # the sender makes it
     update = await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "update").first()
     assert "teams.microsoft.com/l/meetup-join/xyz" in update["raw"].replace("=\r\n", "")
     assert "teams.microsoft.com" not in (await signed_in.get(f"/events/{online}")).text
@@ -95,7 +100,7 @@ async def test_cancelling_an_event_from_the_workspace(signed_in, now):
     assert await OutboxMessage.count().where(OutboxMessage.kind == "cancellation") == 1
 
 
-async def test_venues_are_added_and_corrected(signed_in, now):
+async def test_venues_are_added_and_corrected(signed_in, now, tmp_path):
     page = await signed_in.get("/organisers/venues/new")
     bad = await signed_in.post("/organisers/venues/new", data={"name": "", "address": "", "postcode": "",
                                                                 "_csrf_token": token(page.text)})
@@ -111,13 +116,15 @@ async def test_venues_are_added_and_corrected(signed_in, now):
     await signed_in.post(f"/organisers/venues/{venue_id}/edit", data={
         "name": "Basildon Lower Academy, Main Hall", "address": "Timberlog Close, Basildon, Essex",
         "postcode": "SS14 1UX", "_csrf_token": token(page.text)})
-    update = await OutboxMessage.select(OutboxMessage.subject).where(OutboxMessage.kind == "update").first()
+    await deliver_due(FileTransport(tmp_path), config=f.CONFIG, now=lambda: now + dt.timedelta(minutes=1))
+    update = await OutboxMessage.select(OutboxMessage.subject, OutboxMessage.raw).where(
+        OutboxMessage.kind == "update").first()
     assert update["subject"].startswith("Change to your booking")
+    assert "Basildon Lower Academy, Main Hall" in support.plain_text(update["raw"])
     assert "Main Hall" in (await signed_in.get("/organisers/venues")).text
 
 
 async def test_booking_windows_set_by_an_organiser_open_and_close_booking(signed_in, now):
-    import datetime as dt
 
     from app.areas import LONDON
 

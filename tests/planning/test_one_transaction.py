@@ -93,7 +93,7 @@ async def test_a_change_that_fails_half_way_leaves_every_row_as_it_was(db, now, 
         raise RuntimeError("the mail queue is unavailable")
 
     # The renamed title and new capacity are written before bookers are told; telling them fails.
-    monkeypatch.setattr("app.planning.events.queue_change", broken)
+    monkeypatch.setattr("app.planning.events.queue_notices", broken)
     with pytest.raises(RuntimeError):
         await update_event(event_id, await details_of(event_id, title="Renamed", capacity=20,
                                                       starts_at=now + dt.timedelta(days=21),

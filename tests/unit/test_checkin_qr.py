@@ -1,10 +1,9 @@
-"""The check-in QR code's PNG, read back pixel by pixel: the symbol segno made, at its scale, with
-its quiet zone, as a phone's camera will see it."""
+"""The check-in QR code's PNG, read back pixel by pixel and decoded as a phone's camera would."""
 
 import struct
 import zlib
 
-import segno
+import zxingcpp
 
 from app.bookings.notices import checkin_qr_png
 
@@ -12,6 +11,7 @@ URL = "https://bookings.example.gov.uk/organisers/check-in/Zx3v9Qk0bL2mR7tY1wP4s
 
 
 def read_png(data: bytes) -> list[list[int]]:
+    """The pixels of a 1-bit greyscale PNG (0 black, 1 white), every chunk's CRC checked."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks = 8, {}
     while pos < len(data):
@@ -27,22 +27,30 @@ def read_png(data: bytes) -> list[list[int]]:
     for y in range(height):
         line = raw[y * (stride + 1):(y + 1) * (stride + 1)]
         assert line[0] == 0  # no filter
-        bits = "".join(f"{byte:08b}" for byte in line[1:])[:width]
-        rows.append([int(b) for b in bits])
+        rows.append([int(b) for b in "".join(f"{byte:08b}" for byte in line[1:])[:width]])
     return rows
 
 
-def test_every_module_of_the_symbol_is_drawn_at_scale_inside_a_white_border():
-    matrix = segno.make(URL, error="m", mask=2, micro=False, boost_error=False).matrix
+def decoded(pixels: list[list[int]]) -> list[str]:
+    grey = bytes(255 * p for row in pixels for p in row)
+    image = memoryview(grey).cast("B", (len(pixels), len(pixels[0])))
+    return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+
+
+def test_the_code_reads_back_as_the_booking_s_check_in_link():
+    assert decoded(read_png(checkin_qr_png(URL))) == [URL]
+
+
+def test_modules_are_drawn_at_scale_inside_a_white_quiet_zone():
     pixels = read_png(checkin_qr_png(URL, scale=5, border=2))
-    size = (len(matrix) + 4) * 5
-    assert len(pixels) == size and all(len(row) == size for row in pixels)
-    for y in range(size):
-        for x in range(size):
-            my, mx = y // 5 - 2, x // 5 - 2
-            dark = 0 <= my < len(matrix) and 0 <= mx < len(matrix) and matrix[my][mx]
-            assert pixels[y][x] == (0 if dark else 1), (x, y)
-
-
-def test_each_booking_s_link_draws_its_own_code():
-    assert read_png(checkin_qr_png(URL)) != read_png(checkin_qr_png(URL + "x"))
+    size = len(pixels)
+    assert size % 5 == 0 and all(len(row) == size for row in pixels)
+    edge = 2 * 5
+    assert all(p == 1 for row in pixels[:edge] + pixels[-edge:] for p in row)
+    assert all(p == 1 for row in pixels for p in row[:edge] + row[-edge:])
+    # The finder pattern's corner module is dark, a block of 5 x 5 pixels.
+    assert {pixels[y][x] for y in range(edge, edge + 5) for x in range(edge, edge + 5)} == {0}
+    # Each module is a solid square: every 5 x 5 block inside has one colour.
+    for y in range(0, size, 5):
+        for x in range(0, size, 5):
+            assert len({pixels[y + dy][x + dx] for dy in range(5) for dx in range(5)}) == 1, (x, y)
