@@ -2,8 +2,9 @@
 
 People are matched to confirmed bookings by email or Teams sign-in (UPN), then by name; whoever
 is left is listed for an organiser to match by hand. Time present, rejoins summed, decides:
-at least the minimum minutes is attended, less is absent. Bookings not in the report are left
-as they are (an organiser can mark everyone left as absent).
+at least the minimum minutes is attended, less is absent, and never more minutes than the
+meeting lasted. The report is the whole record of an online session: confirmed bookings not in
+it, and not marked already, are marked absent (an organiser's match by hand corrects one).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from app.attendance.services import RegisterRow, mark, register
+from app.attendance.services import RegisterRow, mark, mark_rest_absent, register
 from app.attendance.teams_report import Participant, normalise_name, parse_report
 from app.organisers.services import OrganiserView
 from app.tables.attendance import MarkSource, Outcome
@@ -39,7 +40,8 @@ def _outcome(minutes: int, minimum: int) -> Outcome:
     return Outcome.attended if minutes >= minimum else Outcome.absent
 
 
-def match(participants: list[Participant], rows: list[RegisterRow], minimum: int) -> ImportResult:
+def match(participants: list[Participant], rows: list[RegisterRow], minimum: int,
+          longest: int | None = None) -> ImportResult:
     """Pure matching; see the module docstring."""
     confirmed = [r for r in rows if r.status == BookingStatus.confirmed.value]
     by_email = {r.email.lower(): r for r in confirmed}
@@ -58,7 +60,7 @@ def match(participants: list[Participant], rows: list[RegisterRow], minimum: int
             continue
         if row.booking_id in found:  # the same person on two devices: their time adds up
             entry = found[row.booking_id]
-            entry.minutes += p.minutes
+            entry.minutes = min(entry.minutes + p.minutes, longest) if longest else entry.minutes + p.minutes
             entry.participant_names.append(p.name)
             entry.outcome = _outcome(entry.minutes, minimum)
         else:
@@ -72,11 +74,15 @@ async def import_report(event_id: int, data: bytes, *, minimum_minutes: int, org
                         now: dt.datetime) -> ImportResult:
     report = parse_report(data)
     _, rows, _ = await register(event_id, now)
-    result = match(report.participants, rows, minimum_minutes)
+    longest = None
+    if report.started_at and report.ended_at and report.ended_at > report.started_at:
+        longest = int((report.ended_at - report.started_at).total_seconds()) // 60
+    result = match(report.participants, rows, minimum_minutes, longest)
     result.title = report.title
     for m in result.matched:
         await mark(m.row.booking_id, m.outcome, organiser=organiser, now=now, source=MarkSource.teams,
                    minutes_present=m.minutes, event_id=event_id)
+    await mark_rest_absent(event_id, organiser=organiser, now=now, source=MarkSource.teams)
     return result
 
 

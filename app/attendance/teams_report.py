@@ -121,6 +121,81 @@ def _section(row: list[str]) -> str | None:
     return match.group(1) if match else None
 
 
+@dataclass
+class _Row:
+    section: str
+    name: str
+    email: str
+    upn: str
+    role: str
+    seconds: int
+    joined: dt.datetime | None = None
+    left: dt.datetime | None = None
+
+    @property
+    def identities(self) -> list[str]:
+        """What says who this is: an address, else the name. Rows sharing any one are one person."""
+        found = [f"address:{a.strip().lower()}" for a in (self.email, self.upn) if a and "@" in a]
+        return found or [f"name:{normalise_name(self.name)}"]
+
+
+def _people(rows: list[_Row]) -> list[list[_Row]]:
+    """Rows grouped by person: two rows are one person when they share an address, or when
+    either has no address and their names match. So someone whose Email cell is empty in one
+    section and filled in another is still one participant."""
+    group_of: dict[str, int] = {}
+    groups: list[list[_Row]] = []
+    names: dict[str, int] = {}
+    for row in rows:
+        found = {group_of[i] for i in row.identities if i in group_of}
+        name = normalise_name(row.name)
+        if not found and name in names:
+            found = {names[name]}
+        if not found:
+            groups.append([row])
+            target = len(groups) - 1
+        else:
+            target = min(found)
+            for other in sorted(found - {target}):  # a row joining two groups merges them
+                groups[target] += groups[other]
+                groups[other] = []
+                for key, value in list(group_of.items()):
+                    if value == other:
+                        group_of[key] = target
+            groups[target].append(row)
+        for identity in row.identities:
+            group_of[identity] = target
+        names.setdefault(name, target)
+    return [g for g in groups if g]
+
+
+def _seconds_present(rows: list[_Row], report: TeamsReport) -> tuple[int, int]:
+    """(seconds, joins) for one person: the in-meeting activities when the report has them (the
+    union of their join-leave spans where the times are given, so two devices at once are not
+    counted twice; else their durations summed), else the participants row; never more than
+    the meeting lasted."""
+    activities = [r for r in rows if r.section == "in-meeting activities"]
+    if activities:
+        spans = sorted((r.joined, r.left) for r in activities if r.joined and r.left and r.left >= r.joined)
+        if len(spans) == len(activities):
+            seconds, end = 0, None
+            for start, stop in spans:
+                if end is None or start > end:
+                    seconds += int((stop - start).total_seconds())
+                    end = stop
+                elif stop > end:
+                    seconds += int((stop - end).total_seconds())
+                    end = stop
+        else:
+            seconds = sum(r.seconds for r in activities)
+        joins = len(activities)
+    else:
+        seconds, joins = max(r.seconds for r in rows), 1
+    if report.started_at and report.ended_at and report.ended_at > report.started_at:
+        seconds = min(seconds, int((report.ended_at - report.started_at).total_seconds()))
+    return seconds, joins
+
+
 def parse_report(data: bytes) -> TeamsReport:
     """The report's participants; NotATeamsReport (naming the line at fault) if it is not one."""
     if len(data) > MAX_REPORT_BYTES:
@@ -130,9 +205,7 @@ def parse_report(data: bytes) -> TeamsReport:
     report = TeamsReport()
     section: str | None = None
     header: list[str] = []
-    people: dict[str, Participant] = {}
-    activity_seconds: dict[str, int] = {}
-    activity_joins: dict[str, int] = {}
+    found_rows: list[_Row] = []
     seen_sections: set[str] = set()
     line = 0
     try:
@@ -161,26 +234,24 @@ def parse_report(data: bytes) -> TeamsReport:
                         raise NotATeamsReport(f"its {section!r} section has no Name column")
                     continue
                 cells = dict(zip(header, row))
-                name = cells.get("name", "")
-                if not name:
+                if not cells.get("name", ""):
                     continue
-                email = cells.get("email", "")
-                upn = cells.get("participant id (upn)", "")
-                key = (email or upn or normalise_name(name)).lower()
-                if section == "participants":
-                    people[key] = Participant(name=name, email=email, upn=upn, role=cells.get("role", ""),
-                                              seconds=parse_duration(cells.get("in-meeting duration", "") or "0s"), joins=1)
-                else:
-                    activity_seconds[key] = activity_seconds.get(key, 0) + parse_duration(cells.get("duration", "") or "0s")
-                    activity_joins[key] = activity_joins.get(key, 0) + 1
-                    if key not in people:
-                        people[key] = Participant(name=name, email=email, upn=upn, role=cells.get("role", ""))
+                duration = cells.get("in-meeting duration" if section == "participants" else "duration", "")
+                found_rows.append(_Row(
+                    section=section, name=cells["name"], email=cells.get("email", ""),
+                    upn=cells.get("participant id (upn)", ""), role=cells.get("role", ""),
+                    seconds=parse_duration(duration or "0s"),
+                    joined=parse_moment(cells.get("join time", "") or cells.get("first join", "")),
+                    left=parse_moment(cells.get("leave time", "") or cells.get("last leave", ""))))
     except ValueError as exc:
         raise NotATeamsReport(f"line {line} cannot be read ({exc})") from None
     if "participants" not in seen_sections and "in-meeting activities" not in seen_sections:
         raise NotATeamsReport("it has no '2. Participants' section")
-    for key, seconds in activity_seconds.items():
-        people[key].seconds = seconds  # summed over rejoins
-        people[key].joins = activity_joins[key]
-    report.participants = list(people.values())
+    for person in _people(found_rows):
+        first = next((r for r in person if r.section == "participants"), person[0])
+        email = next((r.email for r in person if r.email), "")
+        upn = next((r.upn for r in person if r.upn), "")
+        seconds, joins = _seconds_present(person, report)
+        report.participants.append(Participant(name=first.name, email=email, upn=upn, role=first.role,
+                                               seconds=seconds, joins=joins))
     return report
