@@ -358,10 +358,15 @@ def jobs_command() -> int:
 def settings_import(path: str) -> int:
     from pathlib import Path
 
-    from app.register.importer import import_settings
+    from app.register.importer import UnreadableFile, import_settings
 
     async def go() -> int:
-        report = await import_settings(Path(path).read_bytes())
+        try:
+            report = await import_settings(Path(path).read_bytes())
+        except (OSError, UnreadableFile) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"Cannot import {path}: {reason}", file=sys.stderr)
+            return 1
         print("\n".join(report.lines()))
         return 0
 

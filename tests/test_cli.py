@@ -138,6 +138,18 @@ def test_importing_the_settings_register_from_the_command_line(tmp_path):
     assert "line 4: closed establishment" in first
     again = support.run_cli(url, "import-settings", str(extract)).stdout
     assert "added: 0, updated: 0, unchanged: 2, rejected: 2" in again
+    # The extract as the DfE download gives it: Windows-1252, a curly apostrophe in a name.
+    download = tmp_path / "download.csv"
+    rows = [{**GIAS[0], "URN": "115002", "EstablishmentName": "St Mary’s C of E Primary School"}]
+    download.write_bytes(csv_bytes(rows).decode("utf-8-sig").encode("cp1252"))
+    assert "added: 1" in support.run_cli(url, "import-settings", str(download)).stdout
+    # A file that is not a CSV, or not there: one line saying why, no traceback.
+    workbook = tmp_path / "register.xlsx"
+    workbook.write_bytes(b"PK\x03\x04" + bytes(200))
+    for path in (workbook, tmp_path / "missing.csv"):
+        refused = support.run_cli(url, "import-settings", str(path), check=False)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and refused.stderr.startswith(f"Cannot import {path}: ")
 
 
 def test_a_public_service_will_not_start_unsafe(tmp_path):

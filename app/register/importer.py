@@ -5,6 +5,7 @@ is found again by URN and updated only if something changed; every rejected row 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import tomllib
@@ -19,6 +20,7 @@ SEEDS = Path(__file__).resolve().parent.parent.parent / "seeds"
 GIAS_COLUMNS = {"URN", "EstablishmentName", "TypeOfEstablishment (name)", "Postcode"}
 EARLY_YEARS_COLUMNS = {"urn", "name", "type", "postcode"}
 URN = re.compile(r"^(EY\d{6}|\d{6,7})$")
+EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
 @dataclass
@@ -60,16 +62,47 @@ def _ey_type(text: str) -> str | None:
     return None
 
 
+class UnreadableFile(ValueError):
+    """The file is not a CSV this importer can read; the message is one line for the user."""
+
+
+def decode(data: bytes) -> str:
+    """The text of a register file in the encoding it was downloaded in: UTF-16 (with its BOM),
+    UTF-8 with or without a BOM, else Windows-1252 (the DfE download: "St Mary’s" has a curly
+    apostrophe in byte 0x92). Names are kept exactly as the file gives them."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:
+        raise UnreadableFile("this is not a CSV file (an Excel workbook or another binary file?): "
+                             "save it as CSV and import that")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"byte {exc.start + 1} is not UTF-8 or Windows-1252 text") from None
+
+
 def _rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
-    text = data.decode("utf-8-sig") if not data.startswith(b"\xff\xfe") else data.decode("utf-16")
-    reader = csv.DictReader(io.StringIO(text))
-    return list(reader.fieldnames or []), list(reader)
+    reader = csv.DictReader(io.StringIO(decode(data)))
+    try:
+        return list(reader.fieldnames or []), list(reader)
+    except csv.Error as exc:
+        raise UnreadableFile(f"line {reader.line_num} cannot be read as CSV ({exc})") from None
 
 
-async def import_settings(data: bytes) -> ImportReport:
-    """Import a GIAS extract or an early-years file (told apart by their columns)."""
+async def import_settings(data: bytes, now: dt.datetime | None = None) -> ImportReport:
+    """Import a GIAS extract or an early-years file (told apart by their columns). A file that
+    cannot be read raises UnreadableFile with one line saying why. The register is read once,
+    and new settings are written in batches: no query per row at county scale."""
+    now = now or dt.datetime.now(dt.timezone.utc)
     columns, rows = _rows(data)
     report = ImportReport()
+    existing_by_urn = {r["urn"]: r for r in await Setting.select(
+        Setting.id, Setting.urn, Setting.name, Setting.name_key, Setting.setting_type, Setting.postcode,
+        Setting.quadrant, Setting.on_register, Setting.contact_email).where(Setting.urn.is_not_null())}
+    new: dict[str, Setting] = {}
     quadrants = district_quadrants()
     if GIAS_COLUMNS <= set(columns):
         kind = "gias"
@@ -89,12 +122,14 @@ async def import_settings(data: bytes) -> ImportReport:
             setting_type = _gias_type(row.get("TypeOfEstablishment (name)", ""))
             postcode = row.get("Postcode", "").strip().upper()
             quadrant = quadrants.get(row.get("DistrictAdministrative (name)", "").strip().casefold())
+            email = (row.get("MainEmail") or row.get("Email") or "").strip().lower()
         else:
             urn, name = row.get("urn", "").strip().upper(), row.get("name", "").strip()
             setting_type = _ey_type(row.get("type", ""))
             postcode = row.get("postcode", "").strip().upper()
             given = row.get("quadrant", "").strip().casefold().replace(" ", "_")
             quadrant = given if given in Quadrant._value2member_map_ else quadrants.get(row.get("district", "").strip().casefold())
+            email = (row.get("email") or "").strip().lower()
             if setting_type is None:
                 report.rejected.append((line, f"unknown type {row.get('type', '')!r} (use nursery, pre-school, childminder, school or college)"))
                 continue
@@ -107,15 +142,27 @@ async def import_settings(data: bytes) -> ImportReport:
         if len(name) > 200 or len(postcode) > 10:
             report.rejected.append((line, "name or postcode too long"))
             continue
+        if email and not EMAIL.fullmatch(email):
+            report.rejected.append((line, f"email {email!r} is not an email address"))
+            continue
         values = {"name": name, "name_key": name_key(name), "setting_type": setting_type, "postcode": postcode,
                   "quadrant": quadrant, "on_register": True}
-        existing = await Setting.select().where(Setting.urn == urn).first()
+        if email:  # a file without an address keeps the one an organiser set
+            values["contact_email"] = email
+        existing = existing_by_urn.get(urn)
         if existing is None:
-            await Setting.insert(Setting(urn=urn, **values))
+            if urn in new:
+                report.rejected.append((line, f"URN {urn} appears twice in the file"))
+                continue
+            new[urn] = Setting(urn=urn, created_at=now, **values)
             report.added += 1
         elif any(existing[k] != v for k, v in values.items()):
             await Setting.update({getattr(Setting, k): v for k, v in values.items()}).where(Setting.id == existing["id"])
+            existing.update(values)
             report.updated += 1
         else:
             report.unchanged += 1
+    rows_to_add = list(new.values())
+    for start in range(0, len(rows_to_add), 500):
+        await Setting.insert(*rows_to_add[start:start + 500])
     return report

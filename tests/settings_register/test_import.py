@@ -91,3 +91,27 @@ async def test_the_booking_form_look_up_finds_register_entries_but_not_childmind
         assert (await client.get("/api/settings", params={"q": "ey123456"})).json()[0]["name"] == "Little Acorns Nursery"
         assert (await client.get("/api/settings", params={"q": "patel"})).json() == []  # a childminder
         assert (await client.get("/api/settings", params={"q": "o"})).json() == []  # too short to search
+
+
+async def test_names_are_kept_exactly_in_whatever_encoding_the_file_comes(db):
+    name = "St Mary’s C of E Primary School – Ça va"
+    rows = [{**GIAS[0], "EstablishmentName": name}]
+    text = csv_bytes(rows).decode("utf-8-sig")
+    for n, data in enumerate([text.encode("utf-8"), text.encode("utf-8-sig"), text.replace("Ça va", "Ca va").encode("cp1252"),
+                              text.encode("utf-16")]):
+        await Setting.delete(force=True)
+        report = await import_settings(data)
+        assert report.added == 1, n
+        stored = (await Setting.select(Setting.name).first())["name"]
+        assert stored == (name if n != 2 else name.replace("Ça va", "Ca va")), n
+
+
+async def test_an_early_years_file_brings_each_setting_s_email_and_keeps_an_organisers_when_it_has_none(db):
+    rows = [{**EARLY_YEARS[0], "email": "Office@LittleAcorns.example.org"}]
+    await import_settings(csv_bytes(rows))
+    assert (await Setting.select(Setting.contact_email).first())["contact_email"] == "office@littleacorns.example.org"
+    await Setting.update({Setting.contact_email: "manager@littleacorns.example.org"}, force=True)
+    await import_settings(csv_bytes(EARLY_YEARS[:1]))
+    assert (await Setting.select(Setting.contact_email).first())["contact_email"] == "manager@littleacorns.example.org"
+    bad = await import_settings(csv_bytes([{**EARLY_YEARS[1], "email": "not an address"}]))
+    assert bad.rejected == [(2, "email 'not an address' is not an email address")]
