@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -55,6 +56,12 @@ class Config:
     service_name: str = "Safeguarding forums and training"
     council_name: str = "Essex County Council"
     booking_support_email: str = "workforcedevelopment@essex.gov.uk"
+    #: Where replies go, by what an email is about: bookings, invites and reminders to the booking
+    #: help address; the questionnaire and no-show chases to the safeguarding team's mailbox
+    #: (empty: the organiser mailbox). The source documents give one address for both, so both
+    #: default to it; a council with a separate team mailbox sets REPLY_TO_SAFEGUARDING.
+    reply_to_bookings: str = "workforcedevelopment@essex.gov.uk"
+    reply_to_safeguarding: str = ""
     #: The abuse limits (app.web.limits); RATE_LIMITS=off lifts them for benchmarks and load tests.
     rate_limits: bool = True
     #: Redis for the limits' counters shared by every process; empty: the database (PostgreSQL)
@@ -127,6 +134,9 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         smtp_tls=_flag(env.get("SMTP_TLS"), False),
         mail_from=env.get("MAIL_FROM") or Config.mail_from,
         organiser_mailbox=env.get("ORGANISER_MAILBOX") or Config.organiser_mailbox,
+        reply_to_bookings=_address(env, "REPLY_TO_BOOKINGS", Config.reply_to_bookings),
+        reply_to_safeguarding=_address(env, "REPLY_TO_SAFEGUARDING",
+                                       env.get("ORGANISER_MAILBOX") or Config.organiser_mailbox),
         mail_dir=Path(env["MAIL_DIR"]) if env.get("MAIL_DIR") else DATA_DIR / "outbox",
         mail_sender_in_process=_flag(env.get("MAIL_SENDER_IN_PROCESS"), True),
         reminder_days=_int(env, "REMINDER_DAYS", 3),
@@ -138,6 +148,13 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
         max_active_bookings=_int(env, "MAX_ACTIVE_BOOKINGS", 8),
     )
+
+
+def _address(env: dict[str, str] | os._Environ[str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", value):
+        raise UnsafeConfig(f"{name} must be one email address, like team@example.gov.uk, not {value!r}")
+    return value
 
 
 def _networks(value: str) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from app.errors import DomainError
 from app.organisers.services import OrganiserView
 from app.programme.services import EventView, get_event
 from app.tables.attendance import Attendance, MarkSource, Outcome
+from app.tables.audit import AuditRecord
 from app.tables.bookings import Booking, BookingSource, BookingStatus
 
 
@@ -33,15 +34,34 @@ class NotAttendable(DomainError):
 
 def is_no_show(*, status: str, outcome: str | None, ended: bool) -> bool:
     """The no-show rule, its one home (with `no_show_condition`, the same rule in SQL): a
-    confirmed booking, the event over, not marked attended."""
-    return ended and status == BookingStatus.confirmed.value and outcome != Outcome.attended.value
+    confirmed booking for an event that is over, marked absent (one by one, by "mark everyone
+    left as absent", or by a Teams report it is missing from). A booking nobody marked is "not
+    recorded" (`is_not_recorded`): counted apart, never chased."""
+    return ended and status == BookingStatus.confirmed.value and outcome == Outcome.absent.value
+
+
+def is_not_recorded(*, status: str, outcome: str | None, ended: bool) -> bool:
+    """A confirmed booking for an event that is over with no attendance mark at all."""
+    return ended and status == BookingStatus.confirmed.value and outcome is None
 
 
 def no_show_condition(now: dt.datetime) -> Combinable:
     """`is_no_show` as a WHERE clause on Booking, for counting in SQL."""
     return ((Booking.status == BookingStatus.confirmed.value) & (Booking.event.ends_at <= now)
-            & WhereRaw("NOT EXISTS (SELECT 1 FROM attendance a WHERE a.booking = booking.id AND a.outcome = {})",
-                       Outcome.attended.value))
+            & WhereRaw("EXISTS (SELECT 1 FROM attendance a WHERE a.booking = booking.id AND a.outcome = {})",
+                       Outcome.absent.value))
+
+
+def not_recorded_condition(now: dt.datetime) -> Combinable:
+    """`is_not_recorded` as a WHERE clause on Booking."""
+    return ((Booking.status == BookingStatus.confirmed.value) & (Booking.event.ends_at <= now)
+            & WhereRaw("NOT EXISTS (SELECT 1 FROM attendance a WHERE a.booking = booking.id)"))
+
+
+def marked_condition(now: dt.datetime) -> Combinable:
+    """Confirmed bookings for ended events with an attendance mark: what a no-show rate divides by."""
+    return ((Booking.status == BookingStatus.confirmed.value) & (Booking.event.ends_at <= now)
+            & WhereRaw("EXISTS (SELECT 1 FROM attendance a WHERE a.booking = booking.id)"))
 
 
 @dataclass(frozen=True)
@@ -183,12 +203,24 @@ async def admit_walk_in(event_id: int, request: BookingRequest, *, organiser: Or
                             config=config, over_capacity=override, then=attended)
 
 
-async def mark_rest_absent(event_id: int, *, organiser: OrganiserView, now: dt.datetime) -> int:
-    """Everyone confirmed and not yet marked becomes absent."""
-    _, rows, _ = await register(event_id, now)
-    unmarked = [r for r in rows if r.status == BookingStatus.confirmed.value and r.outcome is None]
-    for row in unmarked:
-        await mark(row.booking_id, Outcome.absent, organiser=organiser, now=now, event_id=event_id)
+async def mark_rest_absent(event_id: int, *, organiser: OrganiserView, now: dt.datetime,
+                           source: MarkSource = MarkSource.register) -> int:
+    """Everyone confirmed and not yet marked becomes absent: a few statements however long the
+    register, one audit record per booking as for a mark made one by one. Returns how many."""
+    async with write_transaction():
+        unmarked = await Booking.select(Booking.id, Booking.person).where(
+            (Booking.event == event_id) & (Booking.status == BookingStatus.confirmed.value)
+            & WhereRaw("NOT EXISTS (SELECT 1 FROM attendance a WHERE a.booking = booking.id)"))
+        for start in range(0, len(unmarked), 500):
+            chunk = unmarked[start:start + 500]
+            await Attendance.insert(*[Attendance(
+                booking=r["id"], outcome=Outcome.absent.value, source=source.value,
+                minutes_present=0 if source is MarkSource.teams else None, recorded_by=organiser.id, recorded_at=now)
+                for r in chunk])
+            await AuditRecord.insert(*[AuditRecord(
+                action="attendance.absent", actor=organiser.email, event=event_id, booking=r["id"], person=r["person"],
+                detail={"outcome": Outcome.absent.value, "was": None, "source": source.value, "everyone_left": True})
+                for r in chunk])
     return len(unmarked)
 
 
@@ -200,6 +232,11 @@ async def list_no_shows(event_id: int, now: dt.datetime) -> tuple[EventView, lis
     event, rows, _ = await register(event_id, now)
     ended = now >= event.ends_at
     return event, [r for r in rows if is_no_show(status=r.status, outcome=r.outcome, ended=ended)]
+
+
+async def count_not_recorded(event_id: int, now: dt.datetime) -> int:
+    """Confirmed bookings for the event, over, that nobody marked."""
+    return await Booking.count().where((Booking.event == event_id) & not_recorded_condition(now))
 
 
 @dataclass(frozen=True)

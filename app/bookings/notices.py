@@ -223,7 +223,7 @@ def booking_renderer(config: Config) -> Renderer:
                 join_url = join_urls[event_id]
             email = notice_email(message.kind, booking, message.facts, config=config, now=now, join_url=join_url,
                                  checkin_token=checkin_token)
-            rendered = prepare(email, config=config, now=now, message_id=message.message_id)
+            rendered = prepare(email, config=config, now=now, message_id=message.message_id, kind=message.kind)
             made.append(Made(message.id, email.recipient, email.subject, rendered.raw))
             ready.append(replace(message, raw=rendered.raw, recipient=email.recipient))
         await store_rendered(made)

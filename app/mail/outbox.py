@@ -44,9 +44,21 @@ class Rendered:
     raw: str
 
 
-def prepare(email: Email, *, config: Config, now: dt.datetime, message_id: str | None = None) -> Rendered:
+#: Kinds of email about safeguarding rather than a booking: their replies go to the team.
+SAFEGUARDING_KINDS = frozenset({"questionnaire", "questionnaire_copy", "questionnaire_reminder", "chase"})
+
+
+def reply_to_for(kind: str, config: Config) -> str:
+    """Where a reply to an email of this kind goes (configurable, see Config.reply_to_*)."""
+    if kind in SAFEGUARDING_KINDS:
+        return config.reply_to_safeguarding or config.organiser_mailbox
+    return config.reply_to_bookings
+
+
+def prepare(email: Email, *, config: Config, now: dt.datetime, message_id: str | None = None,
+            kind: str = "") -> Rendered:
     message_id, raw = render(email, mail_from=config.mail_from, from_name=config.mail_from_name,
-                             reply_to=config.organiser_mailbox, now=now, message_id=message_id)
+                             reply_to=reply_to_for(kind, config), now=now, message_id=message_id)
     return Rendered(email, message_id, raw)
 
 
@@ -127,7 +139,7 @@ async def queue_email(email: Email | Rendered, *, kind: str, config: Config, now
                       dedupe_key: str | None = None) -> bool:
     """Write the email to the outbox (call inside the transaction of the change). With a
     `dedupe_key` already used, nothing is written and False is returned."""
-    rendered = email if isinstance(email, Rendered) else prepare(email, config=config, now=now)
+    rendered = email if isinstance(email, Rendered) else prepare(email, config=config, now=now, kind=kind)
     email, message_id, raw = rendered.email, rendered.message_id, rendered.raw
     query = OutboxMessage.insert(OutboxMessage(
         kind=kind, recipient=email.recipient, subject=email.subject, message_id=message_id, raw=raw,

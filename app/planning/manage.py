@@ -85,6 +85,9 @@ async def set_capacity(event_id: int, capacity: int, *, actor: str, now: dt.date
 
 async def _apply_capacity(event_id: int, capacity: int, *, actor: str, now: dt.datetime,
                           config: Config | None) -> bool:
+    # An organiser saying the capacity, even the one assumed, makes it a fact.
+    await Event.update({Event.capacity_assumed: False}).where(
+        (Event.id == event_id) & (Event.capacity_assumed == True))  # noqa: E712
     row = await Event.select(Event.capacity, Event.places_taken).where(Event.id == event_id).first()
     if row is None or row["capacity"] == capacity:
         return False

@@ -24,6 +24,7 @@ class VenueView:
     name: str
     address: str
     postcode: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class EventView:
     availability: Availability
     booking_opens_at: dt.datetime | None = None
     booking_closes_at: dt.datetime | None = None
+    #: The capacity is an assumption (the source documents give none) until an organiser sets it.
+    capacity_assumed: bool = False
 
     @property
     def where(self) -> str:
@@ -87,13 +90,15 @@ _EVENT_COLUMNS = (
     Event.venue.name.as_alias("venue_name"),
     Event.venue.address.as_alias("venue_address"),
     Event.venue.postcode.as_alias("venue_postcode"),
+    Event.venue.note.as_alias("venue_note"),
 )
 
 
 def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
     venue = None
     if row["venue"] is not None:
-        venue = VenueView(row["venue"], row["venue_name"], row["venue_address"], row["venue_postcode"])
+        venue = VenueView(row["venue"], row["venue_name"], row["venue_address"], row["venue_postcode"],
+                          row["venue_note"] or "")
     return EventView(
         id=row["id"],
         title=row["title"],
@@ -113,6 +118,7 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         sequence=row["sequence"],
         booking_opens_at=row["booking_opens_at"],
         booking_closes_at=row["booking_closes_at"],
+        capacity_assumed=bool(row["capacity_assumed"]),
         availability=availability(
             status=row["status"], capacity=row["capacity"], places_taken=row["places_taken"],
             starts_at=row["starts_at"], booking_opens_at=row["booking_opens_at"],

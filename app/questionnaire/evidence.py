@@ -2,13 +2,14 @@
 
 One evaluator reads the rules: which kinds of event attended, or of training declared, count
 for which question, for which roles, over what period. Only recorded attendance counts. The
-words are facts ("no forum attendance recorded in Spring 2024"), never judgements: the team
-judges.
+words are facts, true whenever they are read ("Spring 2024: no attendance by the DSL recorded at
+the forums open to this setting (…)"), never judgements: the team judges.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,11 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from app.areas import Term
+from app.areas import Term, local
+from app.formats import long_date
 from app.tables.attendance import Attendance, Outcome
 from app.tables.programme import Event, EventStatus
 from app.tables.questionnaire import TrainingDeclaration
-from app.tables.register import Setting
+from app.tables.register import Setting, SettingLead
 
 RULES_FILE = Path(__file__).resolve().parent.parent.parent / "seeds" / "evidence_rules.toml"
 TERM_ORDER = [Term.autumn, Term.spring, Term.summer]
@@ -49,92 +51,227 @@ class Attended:
     academic_year: str
     starts_at: dt.datetime
     title: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Forum:
+    """A forum of the year (scheduled), as Q13 needs it."""
+
+    id: int
+    title: str
+    term: Term
+    quadrant: str | None
+    online: bool
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    def open_to(self, quadrant: str | None) -> bool:
+        """A setting may come to its own quadrant's forum and the online one (to any, when its
+        quadrant is not known)."""
+        return self.online or quadrant is None or self.quadrant == quadrant
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A DSL or deputy on record for a setting, and when (dates; None: not known / still)."""
+
+    setting_id: int
+    role: str
+    name: str
+    email: str
+    since: dt.date | None
+    until: dt.date | None
+
+    def held_on(self, day: dt.date) -> bool:
+        return (self.since is None or self.since <= day) and (self.until is None or day <= self.until)
+
+
+class TermState(str, enum.Enum):
+    #: The DSL attended a forum that term.
+    attended = "attended"
+    #: Every forum open to the setting that term has ended, and the DSL attended none.
+    not_attended = "not_attended"
+    #: A forum open to the setting that term has not ended: the term is not judged yet.
+    upcoming = "upcoming"
+    #: No forum open to the setting that term is recorded in the service.
+    no_forum = "no_forum"
+
+
+@dataclass
+class TermEvidence:
+    term: Term
+    label: str
+    state: TermState
+    forums: list[Forum]
+    dsl: list[Attended]
+    deputies: list[Attended]
+
+    @property
+    def fact(self) -> str:
+        """One sentence of facts, true whenever it is read."""
+        if self.state is TermState.attended:
+            seen = "; ".join(f"{a.person_name}, {a.title}, {long_date(a.starts_at)}" for a in self.dsl)
+            return f"{self.label}: forum attended by the DSL / Lead Practitioner ({seen})"
+        listed = "; ".join(f"{f.title}, {long_date(f.starts_at)}" for f in self.forums)
+        if self.state is TermState.not_attended:
+            return (f"{self.label}: no attendance by the DSL / Lead Practitioner recorded at the forums "
+                    f"open to this setting ({listed})")
+        if self.state is TermState.upcoming:
+            last = max(f.starts_at for f in self.forums)
+            return (f"{self.label}: judged once the forums open to this setting have taken place, the last "
+                    f"on {long_date(last)} ({listed})")
+        return f"{self.label}: no forum open to this setting is recorded"
 
 
 @dataclass
 class Q13Evidence:
     setting_id: int
     academic_year: str
-    terms_run: list[Term]
-    dsl: dict[Term, list[Attended]] = field(default_factory=dict)
-    deputies: dict[Term, list[Attended]] = field(default_factory=dict)
+    terms: list[TermEvidence]
+    #: Whose attendance counts: the DSL on record for the setting ("on record"), or, with none on
+    #: record, the people who booked for it as DSL ("as booked").
+    basis: str = "as booked"
+    leads: list[Lead] = field(default_factory=list)
+
+    @property
+    def judged(self) -> list[TermEvidence]:
+        return [t for t in self.terms if t.state in (TermState.attended, TermState.not_attended)]
 
     @property
     def missing_terms(self) -> list[Term]:
-        return [t for t in self.terms_run if not self.dsl.get(t)]
+        return [t.term for t in self.terms if t.state is TermState.not_attended]
 
     @property
     def answer(self) -> str | None:
-        """"Yes" if the DSL attended a forum in every term with forums so far; None before any."""
-        if not self.terms_run:
+        """"Yes" when the DSL attended in every term judged, "No" when a judged term has no
+        attendance, None while no term can be judged."""
+        if not self.judged:
             return None
         return "No" if self.missing_terms else "Yes"
 
     @property
+    def basis_fact(self) -> str:
+        dsls = [lead for lead in self.leads if lead.role == "dsl"]
+        if dsls:
+            names = ", ".join(sorted({lead.name for lead in dsls}))
+            return f"Counted: forum attendance of the setting's DSL / Lead Practitioner on record ({names})"
+        return ("No DSL / Lead Practitioner is on record for this setting: counted is the attendance of "
+                "people who booked for it as DSL")
+
+    @property
     def facts(self) -> list[str]:
-        out = []
-        for term in self.terms_run:
-            label = term_label(term, self.academic_year)
-            if self.dsl.get(term):
-                names = ", ".join(sorted({a.person_name for a in self.dsl[term]}))
-                out.append(f"{label}: forum attendance recorded for the DSL / Lead Practitioner ({names})")
-            else:
-                out.append(f"{label}: no forum attendance recorded for the DSL / Lead Practitioner")
-        return out
+        return [t.fact for t in self.terms] + [self.basis_fact]
 
 
-async def forum_terms_run(academic_year: str, now: dt.datetime) -> list[Term]:
-    """Terms of the year in which at least one forum has taken place by now."""
+async def year_forums(academic_year: str) -> list[Forum]:
     kinds = rules()[13]["attended_kinds"]
-    rows = await Event.select(Event.term).where(
-        (Event.academic_year == academic_year) & Event.kind.code.is_in(kinds) & (Event.status == EventStatus.scheduled.value)
-        & (Event.ends_at <= now)).distinct()
-    present = {Term(r["term"]) for r in rows}
-    return [t for t in TERM_ORDER if t in present]
+    rows = await Event.select(Event.id, Event.title, Event.term, Event.quadrant, Event.online, Event.starts_at,
+                              Event.ends_at).where(
+        (Event.academic_year == academic_year) & Event.kind.code.is_in(kinds)
+        & (Event.status == EventStatus.scheduled.value)).order_by(Event.starts_at)
+    return [Forum(r["id"], r["title"], Term(r["term"]), r["quadrant"], bool(r["online"]), r["starts_at"], r["ends_at"])
+            for r in rows]
 
 
-async def attended(academic_year: str | None, kinds: list[str], setting_ids: list[int] | None = None) -> list[Attended]:
-    """Every recorded attendance at events of these kinds (one query, whatever the number of settings)."""
+async def attended(academic_year: str | None, kinds: list[str], setting_ids: list[int] | None = None,
+                   emails: list[str] | None = None) -> list[Attended]:
+    """Every recorded attendance at events of these kinds, for bookings for these settings or by
+    these people (one query, whatever the number of settings)."""
     booking = Attendance.booking
     query = Attendance.select(
         booking.setting.as_alias("setting_id"), booking.person.id.as_alias("person_id"),
         booking.person.name.as_alias("person_name"), booking.role.as_alias("role"),
         booking.event.kind.code.as_alias("kind"), booking.event.term.as_alias("term"),
         booking.event.academic_year.as_alias("academic_year"), booking.event.starts_at.as_alias("starts_at"),
-        booking.event.title.as_alias("title"),
+        booking.event.title.as_alias("title"), booking.person.email.as_alias("email"), booking.name_given,
     ).where((Attendance.outcome == Outcome.attended.value) & booking.event.kind.code.is_in(kinds))
     if academic_year:
         query = query.where(booking.event.academic_year == academic_year)
     if setting_ids is not None:
-        query = query.where(booking.setting.is_in(setting_ids or [-1]))
-    return [Attended(r["setting_id"], r["person_id"], r["person_name"], r["role"], r["kind"], Term(r["term"]),
-                     r["academic_year"], r["starts_at"], r["title"]) for r in await query]
+        by_setting = booking.setting.is_in(setting_ids or [-1])
+        query = query.where(by_setting | booking.person.email.is_in(emails) if emails else by_setting)
+    return [Attended(r["setting_id"], r["person_id"], r["booking.name_given"] or r["person_name"], r["role"],
+                     r["kind"], Term(r["term"]), r["academic_year"], r["starts_at"], r["title"], r["email"])
+            for r in await query]
 
 
-def q13_from(records: list[Attended], setting_ids: list[int], academic_year: str,
-             terms_run: list[Term]) -> dict[int, Q13Evidence]:
-    """Pure: group attendance into each setting's term-by-term Q13 evidence."""
+async def leads_of(setting_ids: list[int] | None) -> list[Lead]:
+    query = SettingLead.select(SettingLead.setting, SettingLead.role, SettingLead.name, SettingLead.email,
+                               SettingLead.since, SettingLead.until).order_by(SettingLead.id)
+    if setting_ids is not None:
+        query = query.where(SettingLead.setting.is_in(setting_ids or [-1]))
+    return [Lead(r["setting"], r["role"], r["name"], r["email"], r["since"], r["until"]) for r in await query]
+
+
+def q13_from(records: list[Attended], settings: dict[int, str | None], academic_year: str,
+             forums: list[Forum], leads: list[Lead], now: dt.datetime) -> dict[int, Q13Evidence]:
+    """Pure: each setting's term-by-term Q13 evidence. `settings` maps a setting to its quadrant.
+
+    Whose attendance counts: the DSL on record for the setting while they held the role (any
+    setting they booked for, any role they ticked); with no DSL on record, whoever booked for the
+    setting as DSL. A term is judged only once every forum open to the setting that term has
+    ended; attendance at any forum that term counts at once."""
     rule = rules()[13]
-    out = {sid: Q13Evidence(sid, academic_year, terms_run) for sid in setting_ids}
+    by_setting: dict[int, list[Attended]] = defaultdict(list)
+    by_email: dict[str, list[Attended]] = defaultdict(list)
     for a in records:
-        evidence = out.get(a.setting_id)
-        if evidence is None or a.academic_year != academic_year:
-            continue
-        if a.role in rule["roles"]:
-            evidence.dsl.setdefault(a.term, []).append(a)
-        elif a.role in rule.get("shown_separately", []):
-            evidence.deputies.setdefault(a.term, []).append(a)
+        if a.academic_year == academic_year and a.starts_at <= now:  # as things stood at `now`
+            by_setting[a.setting_id].append(a)
+            by_email[a.email.lower()].append(a)
+    leads_by_setting: dict[int, list[Lead]] = defaultdict(list)
+    for lead in leads:
+        leads_by_setting[lead.setting_id].append(lead)
+    out = {}
+    for sid, quadrant in settings.items():
+        own = leads_by_setting.get(sid, [])
+        dsl: list[Attended] = []
+        deputies: list[Attended] = []
+        if any(lead.role == "dsl" for lead in own):
+            for lead in own:
+                for a in by_email.get(lead.email.lower(), []):
+                    if lead.held_on(local(a.starts_at).date()):
+                        (dsl if lead.role == "dsl" else deputies).append(a)
+        else:
+            for a in by_setting.get(sid, []):
+                if a.role in rule["roles"]:
+                    dsl.append(a)
+                elif a.role in rule.get("shown_separately", []):
+                    deputies.append(a)
+        terms = []
+        for term in TERM_ORDER:
+            open_forums = [f for f in forums if f.term is term and f.open_to(quadrant)]
+            term_dsl = sorted({(a.starts_at, a.title, a.person_name): a for a in dsl if a.term is term}.values(),
+                              key=lambda a: a.starts_at)
+            term_deputies = [a for a in deputies if a.term is term]
+            if term_dsl:
+                state = TermState.attended
+            elif not open_forums:
+                state = TermState.no_forum
+            elif all(f.ends_at <= now for f in open_forums):
+                state = TermState.not_attended
+            else:
+                state = TermState.upcoming
+            terms.append(TermEvidence(term, term_label(term, academic_year), state, open_forums, term_dsl,
+                                      term_deputies))
+        out[sid] = Q13Evidence(sid, academic_year, terms, "on record" if own else "as booked", own)
     return out
 
 
 async def q13_evidence(setting_ids: list[int] | None, academic_year: str, now: dt.datetime) -> dict[int, Q13Evidence]:
-    """Q13 evidence for the given settings (None: every setting that has any)."""
+    """Q13 evidence for the given settings (None: every setting not merged into another): a
+    few queries whatever the number of settings."""
+    query = Setting.select(Setting.id, Setting.quadrant).where(Setting.merged_into.is_null())
+    if setting_ids is not None:
+        query = query.where(Setting.id.is_in(setting_ids or [-1]))
+    settings = {r["id"]: r["quadrant"] for r in await query}
+    leads = await leads_of(setting_ids)
+    kinds = rules()[13]["attended_kinds"]
     if setting_ids is None:
-        setting_ids = [r["id"] for r in await Setting.select(Setting.id).where(Setting.merged_into.is_null())]
-        records = await attended(academic_year, rules()[13]["attended_kinds"])
+        records = await attended(academic_year, kinds)
     else:
-        records = await attended(academic_year, rules()[13]["attended_kinds"], setting_ids)
-    return q13_from(records, setting_ids, academic_year, await forum_terms_run(academic_year, now))
+        records = await attended(academic_year, kinds, setting_ids, sorted({lead.email for lead in leads}))
+    return q13_from(records, settings, academic_year, await year_forums(academic_year), leads, now)
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ async def response_by_id(response_id: int) -> ResponseView:
 async def q13_prefill(response: ResponseView, now: dt.datetime) -> tuple[Q13Evidence, dict[str, str], Any]:
     """The evidence, the answer it suggests, and the next bookable forum for the setting."""
     evidence = (await q13_evidence([response.setting_id], response.academic_year, now))[response.setting_id]
-    upcoming = await next_forum(response.quadrant, online=response.quadrant is None, now=now)
+    upcoming = await next_forum(response.quadrant, now)
     suggestion = {"compliant": {"Yes": "yes", "No": "no"}.get(evidence.answer or "", "")}
     if evidence.answer == "No":
         missing = ", ".join(term_label(t, response.academic_year) for t in evidence.missing_terms)

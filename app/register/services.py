@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from app.areas import local
 from app.audit.services import record
 from app.db import write_transaction
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.tables.bookings import Booking
 from app.tables.questionnaire import Response, TrainingDeclaration
-from app.tables.register import Person, Setting
+from app.tables.register import LeadRole, Person, Setting, SettingLead
 
 
 def name_key(name: str) -> str:
@@ -95,3 +96,53 @@ async def search_settings(term: str, limit: int = 50) -> list[dict]:
         like = f"%{name_key(term).replace('%', '').replace('_', '')}%"
         query = query.where(Setting.name_key.like(like) | (Setting.urn == term.upper()))
     return await query.order_by(Setting.on_register, ascending=False).order_by(Setting.name).limit(limit)
+
+
+async def record_lead(setting_id: int, *, role: str, name: str, email: str, since: dt.date | None, actor: str,
+                      now: dt.datetime) -> int:
+    """Record who a setting's DSL (or a deputy) is. A new DSL ends the current one's time in the
+    role the day before (or today, when no start date is given); the same person again is
+    updated, not added twice. Returns the row's id."""
+    email = email.lower()
+    today = local(now).date()
+    async with write_transaction():
+        if not await Setting.exists().where(Setting.id == setting_id):
+            raise NotFound("No such setting")
+        current = await SettingLead.select(SettingLead.id, SettingLead.email).where(
+            (SettingLead.setting == setting_id) & (SettingLead.role == role) & SettingLead.until.is_null())
+        same = next((r for r in current if r["email"] == email), None)
+        if same is not None:
+            await SettingLead.update({SettingLead.name: name, SettingLead.since: since, SettingLead.updated_at: now}).where(
+                SettingLead.id == same["id"])
+            lead_id = same["id"]
+        else:
+            if role == LeadRole.dsl.value:  # one DSL at a time; deputies can be several
+                ended = (since - dt.timedelta(days=1)) if since else today
+                await SettingLead.update({SettingLead.until: ended, SettingLead.updated_at: now}).where(
+                    (SettingLead.setting == setting_id) & (SettingLead.role == role) & SettingLead.until.is_null())
+            lead_id = (await SettingLead.insert(SettingLead(
+                setting=setting_id, role=role, name=name, email=email, since=since, until=None,
+                created_at=now, updated_at=now)).returning(SettingLead.id))[0]["id"]
+        await record("setting.lead_recorded", actor, setting_id=setting_id, role=role, lead_id=lead_id)
+    return lead_id
+
+
+async def end_lead(setting_id: int, lead_id: int, *, actor: str, now: dt.datetime) -> None:
+    """The person is no longer in the role (from today)."""
+    async with write_transaction():
+        changed = await SettingLead.update({SettingLead.until: local(now).date(), SettingLead.updated_at: now}).where(
+            (SettingLead.id == lead_id) & (SettingLead.setting == setting_id) & SettingLead.until.is_null()
+        ).returning(SettingLead.id)
+        if changed:
+            await record("setting.lead_ended", actor, setting_id=setting_id, lead_id=lead_id)
+
+
+async def leads_for(setting_id: int) -> list[dict]:
+    return await SettingLead.select().where(SettingLead.setting == setting_id).order_by(
+        SettingLead.until, ascending=False).order_by(SettingLead.id)
+
+
+async def set_contact_email(setting_id: int, email: str, *, actor: str) -> None:
+    async with write_transaction():
+        await Setting.update({Setting.contact_email: email.lower()}).where(Setting.id == setting_id)
+        await record("setting.contact_email_set", actor, setting_id=setting_id)

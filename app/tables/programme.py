@@ -30,6 +30,8 @@ class Venue(Table):
     name = Varchar(length=200, help_text="What attendees look for on arrival, e.g. the building and room.")
     address = Text(help_text="Street address and town, without the postcode.")
     postcode = Varchar(length=10)
+    note = Text(default="", help_text="What attendees must know, as the programme says it: "
+                                      "\"Please note change of venue.\"")
     created_at = Timestamptz()
 
     @classmethod

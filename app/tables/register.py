@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
@@ -30,6 +30,9 @@ class Setting(Table):
     postcode = Varchar(length=10, default="")
     quadrant = Varchar(length=20, choices=Quadrant, null=True, default=None)
     on_register = Boolean(default=False)
+    contact_email = Varchar(length=254, default="", help_text="The setting's own address on the register "
+                                                             "(imported, or set by organisers): where its "
+                                                             "questionnaire link may be sent.")
     merged_into = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
 
@@ -49,3 +52,24 @@ class Person(Table):
     @classmethod
     def get_readable(cls) -> Readable:
         return Readable(template="%s", columns=[cls.name])
+
+
+class LeadRole(str, enum.Enum):
+    dsl = "dsl"
+    deputy_dsl = "deputy_dsl"
+
+
+class SettingLead(Table, tablename="setting_lead"):
+    """Who a setting's DSL (Lead Practitioner) or a deputy is or was: a fact about the setting,
+    set by organisers (or given on the questionnaire, Q4 and Q5). Q13 counts the forum attendance
+    of the person with this work email while they held the role, whatever they ticked when
+    booking; a person who leads several settings counts for each."""
+
+    setting = ForeignKey(Setting, null=False, on_delete=OnDelete.restrict, index=True)
+    role = Varchar(length=20, choices=LeadRole)
+    name = Varchar(length=200)
+    email = Varchar(length=254, index=True, help_text="Work email, lower-cased.")
+    since = Date(null=True, default=None, help_text="In the role from (empty: not known).")
+    until = Date(null=True, default=None, help_text="In the role until (empty: still is).")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

@@ -153,6 +153,11 @@ class MergeForm(Form):
                            "invalid": "Choose the setting on the register to merge into"}}
 
 
+class ContactEmailForm(Form):
+    email: Email
+    messages = {"email": {**EMAIL_MESSAGES, "missing": "Enter the setting's email address"}}
+
+
 class SendQuestionnaireForm(Form):
     email: Email
     messages = {"email": EMAIL_MESSAGES}
@@ -189,6 +194,31 @@ Clock = Annotated[dt.time, BeforeValidator(_clock)]
 GovDate = Annotated[dt.date, BeforeValidator(_date)]
 WHERE_CHOICES = [q.value for q in Quadrant] + ["online"]
 _TIME = "Enter the {} like 9:30 or 18:00"
+
+
+class LeadForm(Form):
+    """An organiser records a setting's DSL / Lead Practitioner or a deputy."""
+
+    role: Annotated[Literal["dsl", "deputy_dsl"], BeforeValidator(_blank_is_missing)]
+    name: Text
+    email: Email
+    since: GovDate | None = None
+    messages = {
+        "role": {"missing": "Select DSL / Lead Practitioner or deputy", "invalid": "Select DSL / Lead Practitioner or deputy"},
+        "name": {"missing": "Enter their full name", "long": "Full name must be 200 characters or fewer"},
+        "email": {**EMAIL_MESSAGES, "missing": "Enter their work email address"},
+        "since": {"invalid": "The date they took on the role must be a real date, like 1 9 2023"},
+    }
+    field_ids: ClassVar[dict[str, str]] = {"since": "since-day"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def gather_date(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            parts = tuple(str(data.get(f"since-{p}", "")).strip() for p in ("day", "month", "year"))
+            data["since"] = parts if any(parts) else None
+        return data
 
 
 class EventForm(Form):

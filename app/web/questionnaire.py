@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.exports import built_apart, safe_cell, table_csv, table_xlsx
 from app.errors import InvalidInput
-from app.questionnaire.dashboard import chart_rows, dashboard
+from app.questionnaire.dashboard import chart_rows, dashboard, latest_year_with_attendance, no_show_rates
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.seeding import list_questions, load_questionnaire
 from app.questionnaire.services import (
@@ -132,16 +132,19 @@ class QuestionnaireAdmin(Controller):
         year = chosen_year(year, now)
         evidence = await q13_evidence(None, year, now)
         names = {s["id"]: s for s in await Setting.select(Setting.id, Setting.name, Setting.urn, Setting.quadrant)}
-        header = ["Setting", "URN", "Quadrant", "Academic year", "Terms with forums so far", "DSL attended in",
-                  "Deputies attended in", "Record suggests", "Facts"]
+        header = ["Setting", "URN", "Quadrant", "Academic year", "Whose attendance counts", "Autumn", "Spring",
+                  "Summer", "Deputies attended in", "Record suggests", "Facts"]
+        states = {"attended": "DSL attended", "not_attended": "No DSL attendance recorded",
+                  "upcoming": "Not judged yet (forums to come)", "no_forum": "No forum open to the setting"}
         rows = []
         for sid, e in sorted(evidence.items(), key=lambda kv: names[kv[0]]["name"]):
             s = names[sid]
             rows.append([safe_cell(v) for v in (
                 s["name"], s["urn"] or "", s["quadrant"] or "", year,
-                "; ".join(term_label(t, year) for t in e.terms_run),
-                "; ".join(term_label(t, year) for t in e.terms_run if e.dsl.get(t)),
-                "; ".join(term_label(t, year) for t in e.deputies), e.answer or "No forums yet", " | ".join(e.facts))])
+                "DSL on record" if e.basis == "on record" else "Booked as DSL",
+                *(states[t.state.value] for t in e.terms),
+                "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
+                " | ".join(e.facts))])
         return await _table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, header, rows)
 
     @post("/settings/{setting_id:int}/questionnaire", name="organiser_send_questionnaire")
@@ -172,8 +175,10 @@ class DashboardPage(Controller):
 
     @get("/", name="organiser_dashboard")
     async def show(self, organiser: Organiser, now: Now, year: FromQuery[str | None] = None) -> Template:
-        year = chosen_year(year, now)
+        current = chosen_year(None, now)
+        # Opens on the latest year with attendance recorded (early in a year, the one before).
+        year = chosen_year(year, now) if year else (await latest_year_with_attendance() or current)
         cells = await dashboard(year, now)
         return Template("organisers/dashboard.html", context={
-            "organiser": organiser, "year": year, "cells": cells, "chart": chart_rows(cells),
-            "quadrants": QUADRANT_LABELS})
+            "organiser": organiser, "year": year, "current_year": current, "cells": cells, "chart": chart_rows(cells),
+            "rates": await no_show_rates(year, now), "quadrants": QUADRANT_LABELS})

@@ -19,6 +19,7 @@ from app.attendance.services import (
     NotAttendable,
     admit_walk_in,
     booking_for_checkin,
+    count_not_recorded,
     list_no_shows,
     mark,
     mark_rest_absent,
@@ -239,6 +240,7 @@ class RegisterPages(Controller):
         event, rows = await list_no_shows(event_id, now)
         return Template("organisers/no_shows.html", context={
             "organiser": organiser, "event": event, "rows": rows, "ended": now >= event.ends_at,
+            "not_recorded": await count_not_recorded(event_id, now),
             "to_chase": sum(r.chased_at is None for r in rows), "chased": chased, "outcomes": OUTCOME_LABELS})
 
     @post("/events/{event_id:int}/no-shows/chase", name="organiser_chase")

@@ -143,6 +143,13 @@ async def test_chasing_no_shows_sends_one_email_each(browser, server, now, smtp_
         Event.id == event_id)
     before = len(smtp_server.messages)
     await page.goto(f"{server.base_url}/organisers/events/{event_id}/no-shows")
+    # Nobody marked the register: not a no-show until someone is marked absent.
+    await expect(page.get_by_text("0 no-shows")).to_be_visible()
+    await expect(page.locator("#not-recorded")).to_contain_text("1 booking was not marked")
+    await assert_accessible(page, "no-shows with the register not marked")
+    await page.get_by_role("link", name="Record attendance").click()
+    await page.get_by_role("button", name="Mark everyone left as absent").click()
+    await page.goto(f"{server.base_url}/organisers/events/{event_id}/no-shows")
     await expect(page.get_by_text("1 no-show")).to_be_visible()
     await page.get_by_label("The session's materials or a summary (optional)").fill("Slides: https://example.org/slides")
     await page.get_by_role("button", name="Send chase emails").click()

@@ -7,6 +7,7 @@ from app.areas import LONDON, Term
 from app.organisers.services import create_organiser
 from app.planning.manage import EventDetails, create_event
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
+from app.register.services import record_lead
 from app.tables.attendance import Attendance
 from app.tables.bookings import Booking
 from app.tables.programme import Event
@@ -25,11 +26,12 @@ async def person(name: str) -> int:
     return rows[0]["id"]
 
 
-async def forum(day: dt.date, kind: str = "forum", title: str = "West Safeguarding Forum") -> int:
+async def forum(day: dt.date, kind: str = "forum", title: str = "West Safeguarding Forum",
+                quadrant: str | None = "west") -> int:
     start = dt.datetime.combine(day, dt.time(9, 30), tzinfo=LONDON)
     return await create_event(EventDetails(
-        title=title, kind_id=await f.kind(kind), quadrant="west", venue_id=await f.venue(), join_url="",
-        starts_at=start, ends_at=start + dt.timedelta(hours=2, minutes=30), capacity=40,
+        title=title, kind_id=await f.kind(kind), quadrant=quadrant, venue_id=await f.venue() if quadrant else None,
+        join_url="", starts_at=start, ends_at=start + dt.timedelta(hours=2, minutes=30), capacity=40,
         booking_opens_at=None, booking_closes_at=None), actor="test", now=start)
 
 
@@ -61,37 +63,127 @@ async def _organiser() -> int:
 AFTER_SPRING = dt.datetime(2024, 4, 10, 12, tzinfo=dt.timezone.utc)
 
 
-async def test_yes_when_the_dsl_attended_a_forum_in_every_term_so_far(db):
+def at(day: dt.date, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON)
+
+
+async def year_of_forums() -> dict[str, int]:
+    """2023/24 as the briefing gives spring and summer (South 13 March, West 12 March, online 14
+    March; summer in July), with an autumn entered after the fact by an organiser."""
+    return {
+        "autumn west": await forum(dt.date(2023, 11, 15)),
+        "autumn online": await forum(dt.date(2023, 11, 21), title="Online Safeguarding Forum", quadrant=None),
+        "spring west": await forum(dt.date(2024, 3, 12)),
+        "spring south": await forum(dt.date(2024, 3, 13), title="South Safeguarding Forum", quadrant="south"),
+        "spring online": await forum(dt.date(2024, 3, 14), title="Online Safeguarding Forum", quadrant=None),
+        "summer west": await forum(dt.date(2024, 7, 2)),
+        "summer online": await forum(dt.date(2024, 7, 4), title="Online Safeguarding Forum", quadrant=None),
+    }
+
+
+def states(evidence) -> dict[str, str]:
+    return {t.term.value: t.state.value for t in evidence.terms}
+
+
+async def test_yes_when_the_dsl_attended_in_every_term_judged_and_later_terms_wait(db):
     oak, jo = await setting("Oak Primary"), await person("Jo Barclay")
-    await went(await forum(dt.date(2023, 11, 15)), jo, oak)
-    await went(await forum(dt.date(2024, 3, 13)), jo, oak)
-    await forum(dt.date(2024, 7, 3))  # summer: not run yet on 10 April
+    forums = await year_of_forums()
+    await went(forums["autumn west"], jo, oak)
+    await went(forums["spring online"], jo, oak)
     evidence = (await q13_evidence([oak], "2023/24", AFTER_SPRING))[oak]
-    assert evidence.terms_run == [Term.autumn, Term.spring]
+    assert states(evidence) == {"autumn": "attended", "spring": "attended", "summer": "upcoming"}
     assert evidence.answer == "Yes" and evidence.missing_terms == []
-    assert evidence.facts[1] == "Spring 2024: forum attendance recorded for the DSL / Lead Practitioner (Jo Barclay)"
+    assert evidence.facts[1] == ("Spring 2024: forum attended by the DSL / Lead Practitioner "
+                                 "(Jo Barclay, Online Safeguarding Forum, Thursday 14 March 2024)")
+    assert evidence.facts[2].startswith("Summer 2024: judged once the forums open to this setting have taken "
+                                        "place, the last on Thursday 4 July 2024")
 
 
-async def test_no_with_the_terms_missing_and_bookings_alone_do_not_count(db):
+async def test_q13_at_a_date_in_each_term_at_the_ends_of_terms_and_between_two_quadrants_forums(db):
+    west, south = await setting("Oak Primary", "west"), await setting("Seaside Nursery", "south")
+    jo, sam = await person("Jo Barclay"), await person("Sam Patel")
+    forums = await year_of_forums()
+    await went(forums["autumn west"], jo, west)
+    await went(forums["spring west"], jo, west)
+    await went(forums["autumn online"], sam, south)
+
+    async def seen(moment: dt.datetime) -> dict[int, dict[str, str]]:
+        evidence = await q13_evidence([west, south], "2023/24", moment)
+        return {sid: states(e) for sid, e in evidence.items()}
+
+    # Early in the autumn term: nothing has happened, nothing is judged, nothing is said to be missing.
+    early = await seen(at(dt.date(2023, 9, 20)))
+    assert early[west] == {"autumn": "upcoming", "spring": "upcoming", "summer": "upcoming"}
+    assert (await q13_evidence([west], "2023/24", at(dt.date(2023, 9, 20))))[west].answer is None
+    # After the autumn forums, at the end of the autumn term.
+    assert (await seen(at(dt.date(2023, 12, 20))))[south]["autumn"] == "attended"
+    # Between the West forum (12 March) and the South one (13 March): West's spring is judged
+    # (attended), the South setting's is not judged yet: its own forum has not happened.
+    between = await seen(at(dt.date(2024, 3, 12), 15))
+    assert between[west]["spring"] == "attended"
+    assert between[south]["spring"] == "upcoming"
+    # After the online forum on 14 March every spring forum open to either has ended.
+    after = await q13_evidence([west, south], "2023/24", at(dt.date(2024, 3, 15)))
+    assert states(after[south])["spring"] == "not_attended" and after[south].answer == "No"
+    assert after[south].facts[1] == (
+        "Spring 2024: no attendance by the DSL / Lead Practitioner recorded at the forums open to this "
+        "setting (South Safeguarding Forum, Wednesday 13 March 2024; Online Safeguarding Forum, Thursday 14 March 2024)")
+    # In the summer term, before its forums, and at the end of the year.
+    assert (await seen(at(dt.date(2024, 6, 1))))[west] == {"autumn": "attended", "spring": "attended", "summer": "upcoming"}
+    assert (await seen(at(dt.date(2024, 8, 31))))[west]["summer"] == "not_attended"
+    # Never a judgement: the words are facts.
+    assert not any("non-compliant" in fact.lower() or "yet" in fact.lower() for fact in after[south].facts)
+
+
+async def test_the_dsl_on_record_counts_whatever_role_or_setting_they_booked_for(db):
+    oak, acorns, jo = await setting("Oak Primary"), await setting("Little Acorns"), await person("Jo Barclay")
+    forums = await year_of_forums()
+    # Jo leads both settings; she booked for Oak, ticking "deputy".
+    for sid in (oak, acorns):
+        await record_lead(sid, role="dsl", name="Jo Barclay", email="JO@example.org", since=None, actor="t",
+                          now=AFTER_SPRING)
+    await went(forums["spring west"], jo, oak, role="deputy_dsl")
+    evidence = await q13_evidence([oak, acorns], "2023/24", AFTER_SPRING)
+    for sid in (oak, acorns):
+        assert states(evidence[sid])["spring"] == "attended"
+        assert evidence[sid].basis_fact == ("Counted: forum attendance of the setting's DSL / Lead Practitioner "
+                                            "on record (Jo Barclay)")
+    assert states(evidence[oak])["autumn"] == "not_attended"
+
+
+async def test_a_new_dsl_counts_from_when_they_took_the_role(db):
     oak, jo = await setting("Oak Primary"), await person("Jo Barclay")
-    await went(await forum(dt.date(2023, 11, 15)), jo, oak)
-    spring = await forum(dt.date(2024, 3, 13))
-    await went(spring, jo, oak, outcome=None)  # booked, never marked
+    forums = await year_of_forums()
+    await record_lead(oak, role="dsl", name="Jo Barclay", email="jo@example.org", since=dt.date(2020, 9, 1),
+                      actor="t", now=AFTER_SPRING)
+    await record_lead(oak, role="dsl", name="Sam Patel", email="sam@example.org", since=dt.date(2024, 1, 1),
+                      actor="t", now=AFTER_SPRING)
+    await went(forums["autumn west"], jo, oak)   # Jo was the DSL then
+    await went(forums["spring west"], jo, oak)   # Jo came again, but Sam was the DSL by then
     evidence = (await q13_evidence([oak], "2023/24", AFTER_SPRING))[oak]
-    assert evidence.answer == "No" and evidence.missing_terms == [Term.spring]
-    assert "Spring 2024: no forum attendance recorded for the DSL / Lead Practitioner" in evidence.facts
-    assert not any("non-compliant" in fact.lower() for fact in evidence.facts)
+    assert states(evidence) == {"autumn": "attended", "spring": "not_attended", "summer": "upcoming"}
+    leads = {lead.name: (lead.since, lead.until) for lead in evidence.leads}
+    assert leads == {"Jo Barclay": (dt.date(2020, 9, 1), dt.date(2023, 12, 31)), "Sam Patel": (dt.date(2024, 1, 1), None)}
 
 
-async def test_any_quadrant_or_online_counts_but_deputies_are_shown_separately(db):
+async def test_with_no_dsl_on_record_people_booked_as_dsl_count_and_deputies_are_shown_apart(db):
     oak, jo, sam = await setting("Oak Primary"), await person("Jo Barclay"), await person("Sam Patel")
-    online = await forum(dt.date(2024, 3, 19), title="Online Safeguarding Forum")
-    await Event.update({Event.quadrant: None, Event.online: True}).where(Event.id == online)
-    await went(await forum(dt.date(2023, 11, 15)), sam, oak, role="deputy_dsl")
-    await went(online, jo, oak)
+    forums = await year_of_forums()
+    await went(forums["autumn west"], sam, oak, role="deputy_dsl")
+    await went(forums["spring online"], jo, oak)
+    await went(forums["spring west"], jo, oak, outcome=None)  # booked, never marked: not evidence
     evidence = (await q13_evidence([oak], "2023/24", AFTER_SPRING))[oak]
     assert evidence.missing_terms == [Term.autumn] and evidence.answer == "No"
-    assert [a.person_name for a in evidence.deputies[Term.autumn]] == ["Sam Patel"]
+    assert [a.person_name for a in evidence.terms[0].deputies] == ["Sam Patel"]
+    assert evidence.basis_fact.startswith("No DSL / Lead Practitioner is on record for this setting")
+
+
+async def test_a_term_with_no_forum_recorded_is_said_so_and_not_judged(db):
+    oak = await setting("Oak Primary")
+    await forum(dt.date(2024, 3, 12))
+    evidence = (await q13_evidence([oak], "2023/24", AFTER_SPRING))[oak]
+    assert states(evidence) == {"autumn": "no_forum", "spring": "not_attended", "summer": "no_forum"}
+    assert evidence.facts[0] == "Autumn 2023: no forum open to this setting is recorded"
 
 
 async def test_term_boundaries(db):
@@ -101,19 +193,11 @@ async def test_term_boundaries(db):
     years = {(r["academic_year"], r["term"]) for r in await Event.select(Event.academic_year, Event.term)}
     assert years == {("2023/24", "spring"), ("2023/24", "summer"), ("2024/25", "autumn")}
     late = dt.datetime(2024, 9, 30, tzinfo=dt.timezone.utc)
-    assert (await q13_evidence([oak], "2023/24", late))[oak].terms_run == [Term.spring, Term.summer]
+    assert states((await q13_evidence([oak], "2023/24", late))[oak]) == {
+        "autumn": "no_forum", "spring": "attended", "summer": "attended"}
     autumn = (await q13_evidence([oak], "2024/25", late))[oak]
-    assert autumn.terms_run == [Term.autumn] and autumn.answer == "Yes"
+    assert states(autumn)["autumn"] == "attended" and autumn.answer == "Yes"
     assert term_label(Term.autumn, "2024/25") == "Autumn 2024" and term_label(Term.spring, "2024/25") == "Spring 2025"
-
-
-async def test_a_dsl_who_changes_setting_mid_year_counts_for_the_setting_booked_for(db):
-    oak, acorns, jo = await setting("Oak Primary"), await setting("Little Acorns"), await person("Jo Barclay")
-    await went(await forum(dt.date(2023, 11, 15)), jo, oak)       # at Oak in the autumn
-    await went(await forum(dt.date(2024, 3, 13)), jo, acorns)     # moved to Little Acorns after Christmas
-    evidence = await q13_evidence([oak, acorns], "2023/24", AFTER_SPRING)
-    assert evidence[oak].missing_terms == [Term.spring]
-    assert evidence[acorns].missing_terms == [Term.autumn]
 
 
 async def test_every_setting_at_once(db):

@@ -51,7 +51,7 @@ async def test_a_dsl_saves_returns_and_submits_with_q13_prefilled_from_the_recor
     link = await send_link(signed_in, oak)
     page = await signed_in.get(link)
     assert page.status_code == 200 and page.text.count('class="govuk-form-group app-question"') == 20
-    assert "forum attendance recorded for the DSL / Lead Practitioner (Jo Barclay)" in page.text
+    assert "forum attended by the DSL / Lead Practitioner (Jo Barclay, " in page.text
     assert 'name="q13-compliant" type="radio" value="yes" checked' in page.text
     assert f'href="/events/{upcoming}"' in page.text
     csrf = token(page.text)
@@ -138,8 +138,12 @@ async def test_the_q13_export_and_the_dashboard(signed_in, now):
     await went(autumn, sam, mid, outcome="absent")
     export = await signed_in.get("/organisers/evidence/q13.csv", params={"year": "2023/24"})
     rows = {r[0]: r for r in csv.reader(io.StringIO(export.content.decode("utf-8-sig")))}
-    assert rows["Oak Primary"][7] == "Yes" and rows["Little Acorns"][7] == "No" and rows["Ash Tree"][7] == "No"
-    assert "Autumn 2023: no forum attendance recorded" in rows["Ash Tree"][8]
+    assert rows["Setting"][5:8] == ["Autumn", "Spring", "Summer"] and rows["Setting"][9] == "Record suggests"
+    assert [rows[name][9] for name in ("Oak Primary", "Little Acorns")] == ["Yes", "No"]
+    assert rows["Little Acorns"][5] == "No DSL attendance recorded"
+    assert "Autumn 2023: no attendance by the DSL / Lead Practitioner recorded at the forums open" in rows["Little Acorns"][10]
+    # Ash Tree is in Mid: the only autumn forum was West's, so Q13 has nothing to judge there.
+    assert rows["Ash Tree"][9] == "Not judged yet" and rows["Ash Tree"][5] == "No forum open to the setting"
     dashboard = await signed_in.get("/organisers/dashboard/", params={"year": "2023/24"})
     assert dashboard.status_code == 200 and 'role="img"' in dashboard.text
     assert "50% (1 of 2)" in dashboard.text  # West, autumn: one of two settings
