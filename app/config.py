@@ -46,6 +46,8 @@ class Config:
     mail_sender_in_process: bool = True
     #: Reminder emails go this many days before an event.
     reminder_days: int = 3
+    #: Questionnaire reminders go to settings not yet submitted this many days before the deadline.
+    questionnaire_reminder_days: int = 7
     #: Minutes in a Teams meeting (rejoins summed) that count as attended.
     teams_min_minutes: int = 30
     #: Hours a waiting-list offer holds a place.
@@ -140,6 +142,7 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         mail_dir=Path(env["MAIL_DIR"]) if env.get("MAIL_DIR") else DATA_DIR / "outbox",
         mail_sender_in_process=_flag(env.get("MAIL_SENDER_IN_PROCESS"), True),
         reminder_days=_int(env, "REMINDER_DAYS", 3),
+        questionnaire_reminder_days=_int(env, "QUESTIONNAIRE_REMINDER_DAYS", 7),
         teams_min_minutes=_int(env, "TEAMS_MIN_MINUTES", 30),
         offer_hold_hours=_int(env, "OFFER_HOLD_HOURS", 48),
         password_profile=_password_profile(env.get("PASSWORD_PROFILE") or Config.password_profile),

@@ -24,6 +24,7 @@ from app.bookings.waiting_list import expire_offers
 from app.config import Config
 from app.mail import sender as mail_sender
 from app.mail.sender import DeliveryReport, Transport
+from app.questionnaire.reach import queue_reminders as queue_questionnaire_reminders
 from app.retention.services import PurgeReport, purge
 from app.tables.jobs import ScheduledJob
 from app.tables.limits import RateLimitHit
@@ -36,6 +37,7 @@ EVERY = dt.timedelta(minutes=1)
 class JobsReport:
     offers_lapsed: int = 0
     reminders_queued: int = 0
+    questionnaire_reminders: int = 0
     counters_forgotten: int = 0
     purged: PurgeReport | None = None
 
@@ -46,6 +48,7 @@ class JobsReport:
 DUE_EVERY = {
     "offers": dt.timedelta(0),
     "reminders": dt.timedelta(0),
+    "questionnaire_reminders": dt.timedelta(hours=1),
     "rate_limit_counters": dt.timedelta(hours=1),
     "retention_purge": dt.timedelta(days=1),
 }
@@ -79,6 +82,10 @@ async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:
     if await claim("reminders", now, DUE_EVERY["reminders"]):
         results["reminders_queued"] = await queue_due_reminders(config=config, now=now)
         await _finished("reminders", f"reminders queued: {results['reminders_queued']}")
+    if await claim("questionnaire_reminders", now, DUE_EVERY["questionnaire_reminders"]):
+        results["questionnaire_reminders"] = await queue_questionnaire_reminders(config=config, now=now)
+        await _finished("questionnaire_reminders",
+                        f"questionnaire reminders queued: {results['questionnaire_reminders']}")
     if await claim("rate_limit_counters", now, DUE_EVERY["rate_limit_counters"]):
         results["counters_forgotten"] = await forget_expired_counters(now)
         await _finished("rate_limit_counters", f"expired counters deleted: {results['counters_forgotten']}")

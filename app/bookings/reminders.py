@@ -11,7 +11,6 @@ from app.tables.bookings import Booking, BookingStatus
 from app.tables.mail import OutboxMessage
 from app.tables.programme import EventStatus
 
-
 #: Reminders queued per statement: a county's week of bookings goes in a few bounded inserts.
 BATCH = 500
 

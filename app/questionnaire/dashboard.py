@@ -11,7 +11,11 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from app.areas import QUADRANT_LABELS, Quadrant, Term
-from app.attendance.services import marked_condition, no_show_condition, not_recorded_condition
+from app.attendance.services import (
+    marked_condition,
+    no_show_condition,
+    not_recorded_condition,
+)
 from app.questionnaire.evidence import TERM_ORDER, rules
 from app.tables.attendance import Attendance, Outcome
 from app.tables.bookings import Booking

@@ -19,6 +19,7 @@ from app.audit.services import record
 from app.config import Config
 from app.db import write_transaction
 from app.errors import InvalidInput, NotFound
+from app.formats import long_date
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
@@ -29,7 +30,7 @@ from app.tables.questionnaire import (
     ResponseStatus,
     TrainingDeclaration,
 )
-from app.tables.register import Setting
+from app.tables.register import Setting, SettingType
 from app.validation import Messages, validate
 
 ANSWER_FIELDS = ("compliant", "action_points", "when_who", "note")
@@ -63,29 +64,36 @@ def chosen_year(text: str | None, now: dt.datetime) -> str:
 async def send_questionnaire(setting_id: int, email: str, *, actor: str, now: dt.datetime, config: Config) -> str:
     """Email the setting's DSL a secret link (a new one each time: only its hash is kept). The
     response row, the email and the audit record are written together or not at all."""
-    token = secrets.token_urlsafe(32)
-    year = current_year(now)
-    questionnaire = load_questionnaire()
-    code, deadline = questionnaire["code"], questionnaire["deadline"]
     async with write_transaction():
         setting = await Setting.select(Setting.name).where(Setting.id == setting_id).first()
         if setting is None:
             raise NotFound("No such setting")
-        existing = await Response.select(Response.id).where(
-            (Response.setting == setting_id) & (Response.academic_year == year)
-            & (Response.questionnaire == code)).first()
-        if existing:
-            await Response.update({Response.token_hash: _hash(token), Response.respondent_email: email.lower(),
-                                   Response.sent_at: now}).where(Response.id == existing["id"])
-        else:
-            await Response.insert(Response(setting=setting_id, questionnaire=code, academic_year=year,
-                                           token_hash=_hash(token), respondent_email=email.lower(), sent_at=now,
-                                           updated_at=now))
-        await queue_email(compose_email("questionnaire_link", recipient=email, config=config,
-                                        subject="Early Years Safeguarding Questionnaire", setting_name=setting["name"],
-                                        deadline=f"{deadline:%-d %B %Y}", link=f"{config.base_url}/questionnaire/{token}"),
-                          kind="questionnaire", config=config, now=now)
-        await record("questionnaire.sent", actor, setting=setting_id, to=email.lower())
+        return await issue_link(setting_id, setting["name"], email, actor=actor, now=now, config=config)
+
+
+async def issue_link(setting_id: int, setting_name: str, email: str, *, actor: str, now: dt.datetime,
+                     config: Config) -> str:
+    """A new secret link for the setting's response this year, emailed to `email` (inside the
+    caller's transaction). Returns the token."""
+    token = secrets.token_urlsafe(32)
+    year = current_year(now)
+    questionnaire = load_questionnaire()
+    code, deadline = questionnaire["code"], questionnaire["deadline"]
+    existing = await Response.select(Response.id).where(
+        (Response.setting == setting_id) & (Response.academic_year == year)
+        & (Response.questionnaire == code)).first()
+    if existing:
+        await Response.update({Response.token_hash: _hash(token), Response.respondent_email: email.lower(),
+                               Response.sent_at: now}).where(Response.id == existing["id"])
+    else:
+        await Response.insert(Response(setting=setting_id, questionnaire=code, academic_year=year,
+                                       token_hash=_hash(token), respondent_email=email.lower(), sent_at=now,
+                                       updated_at=now))
+    await queue_email(compose_email("questionnaire_link", recipient=email, config=config,
+                                    subject="Early Years Safeguarding Questionnaire", setting_name=setting_name,
+                                    deadline=f"{deadline:%-d %B %Y}", link=f"{config.base_url}/questionnaire/{token}"),
+                      kind="questionnaire", config=config, now=now)
+    await record("questionnaire.sent", actor, setting=setting_id, to=email.lower())
     return token
 
 
@@ -148,7 +156,8 @@ def clean_answers(form: dict[str, str], numbers: list[int]) -> dict[str, dict[st
     return answers
 
 
-async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: dt.datetime) -> ResponseView:
+async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: dt.datetime,
+                       config: Config | None = None) -> ResponseView:
     """Save (a draft, any time) or submit (every question answered; a Q13 answer that differs from
     the record needs a note). Nothing saved is lost when a submit is refused: the draft is kept."""
     response = await response_for_token(token)
@@ -168,10 +177,30 @@ async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: d
             errors["q13-note"] = "Your answer to question 13 differs from the attendance we recorded: add a note saying why"
         if errors:
             raise AnswersIncomplete(errors)
-        await Response.update({Response.status: ResponseStatus.submitted.value, Response.submitted_at: now}).where(
-            Response.id == response.id)
-        await record("questionnaire.submitted", response.setting_name, setting=response.setting_id)
+        async with write_transaction():
+            await Response.update({Response.status: ResponseStatus.submitted.value, Response.submitted_at: now}).where(
+                Response.id == response.id)
+            await record("questionnaire.submitted", response.setting_name, setting=response.setting_id)
+            if config is not None:
+                row = await Response.select(Response.respondent_email).where(Response.id == response.id).first()
+                await queue_copy(await response_for_token(token), row["respondent_email"], now=now, config=config)
     return await response_for_token(token)
+
+
+async def queue_copy(response: ResponseView, recipient: str, *, now: dt.datetime, config: Config) -> None:
+    """On submitting: the setting's answers and Action Plan, as it gave them, to the address the
+    link went to (inside the submitting transaction)."""
+    questions = await list_questions()
+    rows = [{"number": q["number"], "text": q["text"], **response.answers.get(str(q["number"]), {})}
+            for q in questions]
+    email = compose_email("questionnaire_copy", recipient=recipient, config=config,
+                          subject=f"Your questionnaire answers: {response.setting_name}",
+                          setting_name=response.setting_name, rows=rows,
+                          submitted=long_date(now))
+    await queue_email(email, kind="questionnaire_copy", config=config, now=now,
+                      dedupe_key=f"questionnaire-copy:{response.id}")
+
+
 
 
 def _date_parts(data: Any) -> Any:
@@ -222,10 +251,20 @@ async def declare_training(token: str, form: dict[str, str], *, now: dt.datetime
         await record("training.declared", response.setting_name, setting=response.setting_id, kind=declared.kind.value)
 
 
+#: The settings the questionnaire is for: it is the Early Years Safeguarding Questionnaire.
+QUESTIONNAIRE_FOR = (SettingType.nursery.value, SettingType.childminder.value)
+
+
+def is_for(setting_type: str) -> bool:
+    return setting_type in QUESTIONNAIRE_FOR
+
+
 async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
-    """Per quadrant: settings on the register, and questionnaires sent, started and submitted."""
-    config = await Setting.select(Setting.id, Setting.quadrant).where(
-        (Setting.on_register == True) & Setting.merged_into.is_null())  # noqa: E712
+    """Per quadrant: early-years settings on the register (those the questionnaire is for), how
+    many have no email address on the register, and questionnaires sent, started and submitted."""
+    config = await Setting.select(Setting.id, Setting.quadrant, Setting.contact_email).where(
+        (Setting.on_register == True) & Setting.merged_into.is_null()  # noqa: E712
+        & Setting.setting_type.is_in(list(QUESTIONNAIRE_FOR)))
     responses = {r["setting"]: r["status"] for r in await Response.select(Response.setting, Response.status).where(
         Response.academic_year == academic_year)}
     rows = []
@@ -233,6 +272,8 @@ async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
         ids = [s["id"] for s in config if (s["quadrant"] or None) == (quadrant.value if quadrant else None)]
         statuses = [responses.get(i) for i in ids]
         rows.append({"quadrant": label, "settings": len(ids), "sent": sum(s is not None for s in statuses),
+                     "no_address": sum(not s["contact_email"] for s in config
+                                       if (s["quadrant"] or None) == (quadrant.value if quadrant else None)),
                      "draft": statuses.count(ResponseStatus.draft.value),
                      "submitted": statuses.count(ResponseStatus.submitted.value)})
     return rows

@@ -158,6 +158,16 @@ class ContactEmailForm(Form):
     messages = {"email": {**EMAIL_MESSAGES, "missing": "Enter the setting's email address"}}
 
 
+class StartLinkForm(Form):
+    setting: WholeNumber
+    messages = {"setting": {"missing": "Choose your setting", "invalid": "Choose your setting"}}
+
+
+class BulkSendForm(Form):
+    quadrant: Annotated[Literal["all", "south", "west", "mid", "north_east"], BeforeValidator(_blank_is_missing)] = "all"
+    messages = {"quadrant": {"invalid": "Choose a quadrant, or all"}}
+
+
 class SendQuestionnaireForm(Form):
     email: Email
     messages = {"email": EMAIL_MESSAGES}

@@ -52,6 +52,9 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "lookup": {"address": Limit(240, 60)},
     # The questionnaire's links (a setting's secret link, starting and saving answers).
     "questionnaire": {"address": Limit(120, 600)},
+    # Asking for a setting's link from the public start page: each sends an email to the address
+    # on the register, so a few a day to one address.
+    "questionnaire_start": {"address": Limit(30, 3600), "email": Limit(3, 86400)},
     # Public pages reached by a secret token (manage a booking, accept an offer, cancel).
     "token": {"address": Limit(120, 600)},
 }

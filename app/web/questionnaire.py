@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -13,8 +14,15 @@ from litestar.response import Redirect, Template
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.exports import built_apart, safe_cell, table_csv, table_xlsx
 from app.errors import InvalidInput
-from app.questionnaire.dashboard import chart_rows, dashboard, latest_year_with_attendance, no_show_rates
+from app.formats import qr_png
+from app.questionnaire.dashboard import (
+    chart_rows,
+    dashboard,
+    latest_year_with_attendance,
+    no_show_rates,
+)
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
+from app.questionnaire.reach import find_for_start, request_link, send_in_bulk
 from app.questionnaire.seeding import list_questions, load_questionnaire
 from app.questionnaire.services import (
     AnswersIncomplete,
@@ -35,7 +43,8 @@ from app.questionnaire.services import (
 from app.tables.register import Setting
 from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
-from app.web.forms import SendQuestionnaireForm, read
+from app.web.forms import BulkSendForm, SendQuestionnaireForm, StartLinkForm, read
+from app.web.limits import limit_email
 from app.web.templating import FormData
 
 
@@ -63,6 +72,35 @@ class QuestionnairePages(Controller):
     include_in_schema = False
     opt = {"limit": "questionnaire"}
 
+    @get("/start", name="questionnaire_start")
+    async def start(self, config: ConfigDep, q: FromQuery[str | None] = None) -> Template:
+        """Where a setting finds itself (by name, URN or Ofsted number) to be sent its link."""
+        query = (q or "").strip()[:200]
+        return Template("questionnaire/start.html", context={
+            "q": query, "found": await find_for_start(query) if query else [], "searched": bool(query),
+            "too_short": bool(query) and len(query) < 3, "team_mailbox": config.reply_to_safeguarding or config.organiser_mailbox,
+            "deadline": load_questionnaire()["deadline"]})
+
+    @post("/start", name="questionnaire_start_send", opt={"limit": "questionnaire_start"})
+    async def start_send(self, request: Request, data: FormData, now: Now, config: ConfigDep) -> Template:
+        try:
+            setting_id = read(StartLinkForm, data).setting
+        except InvalidInput:
+            raise NotFoundException() from None
+        contact = await Setting.select(Setting.contact_email).where(Setting.id == setting_id).first()
+        if contact and contact["contact_email"]:
+            await limit_email(request, "questionnaire_start", contact["contact_email"])
+        outcome = await request_link(setting_id, now=now, config=config)
+        if outcome is None:
+            raise NotFoundException()
+        return Template("questionnaire/start_sent.html", context={
+            "outcome": outcome, "team_mailbox": config.reply_to_safeguarding or config.organiser_mailbox})
+
+    @get("/start/qr.png", name="questionnaire_start_qr", cache_control=CacheControlHeader(max_age=86400, public=True))
+    async def start_qr(self, config: ConfigDep) -> Response[bytes]:
+        """The start link as a QR code, for the briefing and the forums' slides."""
+        return Response(qr_png(f"{config.base_url}/questionnaire/start", scale=8), media_type="image/png")
+
     @get("/{token:str}", name="questionnaire")
     async def show(self, token: FromPath[str], now: Now, saved: FromQuery[bool] = False) -> Template:
         try:
@@ -71,10 +109,10 @@ class QuestionnairePages(Controller):
             raise NotFoundException() from None
 
     @post("/{token:str}", name="questionnaire_save")
-    async def save(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
+    async def save(self, token: FromPath[str], data: FormData, now: Now, config: ConfigDep) -> Template | Redirect:
         submit = data.get("action") == "submit"
         try:
-            await save_answers(token, data, submit=submit, now=now)
+            await save_answers(token, data, submit=submit, now=now, config=config)
         except ResponseNotFound:
             raise NotFoundException() from None
         except AnswersIncomplete as exc:
@@ -100,9 +138,13 @@ class QuestionnaireAdmin(Controller):
     include_in_schema = False
 
     @get("/questionnaire", name="organiser_questionnaire")
-    async def overview(self, organiser: Organiser, now: Now, year: FromQuery[str | None] = None) -> Template:
+    async def overview(self, organiser: Organiser, now: Now, config: ConfigDep, year: FromQuery[str | None] = None,
+                       bulk_sent: FromQuery[int | None] = None, bulk_without: FromQuery[int | None] = None,
+                       bulk_done: FromQuery[int | None] = None) -> Template:
         year = chosen_year(year, now)
         return Template("organisers/questionnaire.html", context={
+            "start_url": f"{config.base_url}/questionnaire/start", "bulk_sent": bulk_sent,
+            "bulk_without": bulk_without, "bulk_done": bulk_done,
             "organiser": organiser, "year": year, "progress": await progress_by_quadrant(year),
             "responses": await list_responses(year), "differing": await differing_from_record(year, now),
             "deadline": load_questionnaire()["deadline"], "quadrants": QUADRANT_LABELS,
@@ -146,6 +188,15 @@ class QuestionnaireAdmin(Controller):
                 "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
                 " | ".join(e.facts))])
         return await _table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, header, rows)
+
+    @post("/questionnaire/send", name="organiser_questionnaire_bulk")
+    async def send_all(self, organiser: Organiser, data: FormData, now: Now, config: ConfigDep) -> Redirect:
+        """Send the questionnaire to every early-years setting with an address, in one quadrant or all."""
+        quadrant = read(BulkSendForm, data).quadrant
+        report = await send_in_bulk(None if quadrant == "all" else quadrant, actor=organiser.email, now=now,
+                                    config=config)
+        return Redirect(f"/organisers/questionnaire?bulk_sent={report.sent}&bulk_without={report.without_address}"
+                        f"&bulk_done={report.submitted_already}#send", status_code=303)
 
     @post("/settings/{setting_id:int}/questionnaire", name="organiser_send_questionnaire")
     async def send(self, organiser: Organiser, setting_id: FromPath[int], data: FormData, now: Now,

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.services import setting_bookings, tally_people
 from app.errors import InvalidInput
+from app.organisers.services import OrganiserView
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.seeding import list_questions
 from app.questionnaire.services import chosen_year
@@ -28,12 +29,10 @@ from app.register.services import (
 from app.tables.bookings import ROLE_LABELS, Role
 from app.tables.questionnaire import Response
 from app.tables.register import Setting
-from app.organisers.services import OrganiserView
 from app.web.dependencies import Now, Organiser
 from app.web.errors import error_summary, field_errors
 from app.web.forms import ContactEmailForm, LeadForm, MergeForm, read
 from app.web.templating import FormData
-
 
 LEAD_ROLES = {"dsl": "DSL / Lead Practitioner", "deputy_dsl": "Deputy DSL"}
 

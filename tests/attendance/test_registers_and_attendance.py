@@ -291,10 +291,9 @@ async def test_a_long_register_is_shown_a_hundred_at_a_time_and_can_be_searched(
 
 
 async def test_repeat_no_shows_are_listed_a_hundred_at_a_time(signed_in, now, organiser):
+    from app.attendance.services import mark_rest_absent
     from app.tables.programme import Event
     from tests import factories as f
-
-    from app.attendance.services import mark_rest_absent
 
     events = [await f.event(now=now, capacity=200) for _ in range(2)]
     await f.many_bookings(events, 105, now=now)

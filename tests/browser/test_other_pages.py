@@ -85,3 +85,38 @@ async def test_the_privacy_notice_and_accessibility_statement_from_the_footer(br
     await page.get_by_role("link", name="Accessibility statement").click()
     await expect(page.get_by_role("heading", name="Accessibility statement", exact=True)).to_be_visible()
     await assert_accessible(page, "accessibility statement")
+
+
+async def test_a_setting_gets_its_questionnaire_link_from_the_start_page(browser, server, now, smtp_server):
+    import asyncio
+    import datetime as dt
+
+    from app.tables.register import Setting
+
+    for name, email in (("Little Acorns Nursery", "office@littleacorns.example.org"), ("Acorn Childminding", "")):
+        await Setting.insert(Setting(name=name, name_key=name.casefold(), setting_type="nursery", quadrant="west",
+                                     on_register=True, contact_email=email, created_at=now))
+    before = len(smtp_server.messages)
+    page = await browser.new_page()
+    await page.goto(f"{server.base_url}/questionnaire/start")
+    await assert_accessible(page, "questionnaire start")
+    await page.get_by_label("Your setting's name, URN or Ofsted number").fill("acorn")
+    await page.get_by_role("button", name="Find my setting").click()
+    await expect(page.locator("#found")).to_contain_text("Little Acorns Nursery")
+    await assert_accessible(page, "questionnaire start: settings found")
+    await page.get_by_role("button", name="Email the questionnaire link for Little Acorns Nursery").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Link sent")
+    await expect(page.locator("#sent-to")).to_contain_text("o•••@littleacorns.example.org")
+    await assert_accessible(page, "questionnaire link sent")
+    await page.get_by_role("link", name="Find another setting").click()
+    await page.get_by_label("Your setting's name, URN or Ofsted number").fill("acorn childminding")
+    await page.get_by_role("button", name="Find my setting").click()
+    await page.get_by_role("button", name="Email the questionnaire link for Acorn Childminding").click()
+    await expect(page.locator("#no-address")).to_contain_text(Config().organiser_mailbox)
+    await assert_accessible(page, "questionnaire: no address on the register")
+    deadline = dt.datetime.now() + dt.timedelta(seconds=30)
+    while dt.datetime.now() < deadline and not [m for m in smtp_server.parsed()[before:]
+                                                 if "Questionnaire" in m["Subject"]]:
+        await asyncio.sleep(0.1)
+    [message] = [m for m in smtp_server.parsed()[before:] if "Questionnaire" in m["Subject"]]
+    assert message["To"] == "office@littleacorns.example.org"

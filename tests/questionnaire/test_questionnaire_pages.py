@@ -88,11 +88,14 @@ async def test_a_dsl_saves_returns_and_submits_with_q13_prefilled_from_the_recor
 
 async def test_progress_is_shown_per_quadrant(signed_in, now):
     await seed_questionnaire()
-    ids = [await setting(f"Setting {n}", quadrant=q) for n, q in enumerate(["west", "west", "mid"])]
+    ids = [await setting(f"Setting {n}", quadrant=q) for n, q in enumerate(["west", "west", "mid", "west"])]
+    await Setting.update({Setting.setting_type: "nursery"}).where(Setting.id.is_in(ids[:3]))
+    await Setting.update({Setting.setting_type: "school"}).where(Setting.id == ids[3])  # not counted: not early years
     await send_link(signed_in, ids[0])
     page = await signed_in.get("/organisers/questionnaire")
-    west = re.search(r'West</th>\s*<td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>', page.text)
-    assert west.groups() == ("2", "1", "0", "0")
+    west = re.search(r'West</th>\s*<td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>',
+                     page.text)
+    assert west.groups() == ("2", "2", "1", "0", "0")  # settings, without an address, sent, started, submitted
 
 
 async def test_a_setting_declares_training_taken_elsewhere(signed_in, now):

@@ -1,0 +1,133 @@
+"""Issue 11, point 3: every setting the questionnaire is for is reached: a public start link where
+a setting finds itself and its link goes to the address on the register only, sending in bulk
+through the outbox, reminders that stop once a setting has submitted, a copy on submitting, and
+progress counting only early-years settings. Each runs on SQLite and PostgreSQL."""
+
+import datetime as dt
+import re
+from email import message_from_string, policy
+
+import zxingcpp
+
+from app.config import Config
+from app.questionnaire.reach import queue_reminders, send_in_bulk
+from app.questionnaire.seeding import seed_questionnaire
+from app.questionnaire.services import issue_link, progress_by_quadrant, save_answers
+from app.tables.mail import OutboxMessage
+from app.tables.questionnaire import Response
+from app.tables.register import Setting
+from tests import factories as f
+from tests.unit.test_checkin_qr import read_png
+
+MAY_2024 = dt.datetime(2024, 5, 26, 10, tzinfo=dt.timezone.utc)
+
+
+async def register(name: str, kind: str = "nursery", quadrant: str = "west", email: str = "", urn: str = "") -> int:
+    rows = await Setting.insert(Setting(
+        name=name, name_key=name.casefold(), setting_type=kind, quadrant=quadrant, on_register=True,
+        contact_email=email, urn=urn or None, created_at=MAY_2024)).returning(Setting.id)
+    return rows[0]["id"]
+
+
+async def sent_to() -> list[tuple[str, str]]:
+    return [(r["kind"], r["recipient"]) for r in await OutboxMessage.select(
+        OutboxMessage.kind, OutboxMessage.recipient).order_by(OutboxMessage.id)]
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def test_a_setting_finds_itself_and_its_link_goes_only_to_the_address_on_the_register(client):
+    await seed_questionnaire()
+    acorns = await register("Little Acorns Nursery", email="office@littleacorns.example.org", urn="EY123456")
+    await register("Acorns Primary School", kind="school", email="head@acorns-primary.example.org")
+    lonely = await register("Acorn Childminding", kind="childminder")
+    page = await client.get("/questionnaire/start", params={"q": "acorn"})
+    assert page.status_code == 200
+    assert "Little Acorns Nursery" in page.text and "Acorn Childminding" in page.text
+    assert "Acorns Primary School" not in page.text  # the questionnaire is for early years
+    assert "office@littleacorns" not in page.text  # addresses are never shown
+    by_urn = await client.get("/questionnaire/start", params={"q": "ey123456"})
+    assert "Little Acorns Nursery" in by_urn.text and "Acorn Childminding" not in by_urn.text
+    sent = await client.post("/questionnaire/start", data={"setting": str(acorns), "_csrf_token": csrf(page.text)})
+    assert sent.status_code == 200 and "o•••@littleacorns.example.org" in sent.text
+    assert await sent_to() == [("questionnaire", "office@littleacorns.example.org")]
+    # Whoever asks, the link never goes anywhere else, and a setting without an address is told
+    # how to reach the team.
+    nowhere = await client.post("/questionnaire/start", data={"setting": str(lonely), "_csrf_token": csrf(page.text)})
+    assert "We have no email address for Acorn Childminding" in nowhere.text
+    assert Config().organiser_mailbox in nowhere.text
+    assert len(await sent_to()) == 1
+    missing = await client.post("/questionnaire/start", data={"setting": "99999", "_csrf_token": csrf(page.text)})
+    assert missing.status_code == 404
+    # A few a day to one address: a stranger cannot flood a setting's mailbox.
+    answers = [(await client.post("/questionnaire/start", data={"setting": str(acorns),
+                                                                 "_csrf_token": csrf(page.text)})).status_code
+               for _ in range(3)]
+    assert answers == [200, 200, 429] and len(await sent_to()) == 3
+
+
+async def test_the_start_link_s_qr_code_reads_back_as_the_start_link(client):
+    png = await client.get("/questionnaire/start/qr.png")
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    pixels = read_png(png.content)
+    grey = bytes(255 * p for row in pixels for p in row)
+    image = memoryview(grey).cast("B", (len(pixels), len(pixels[0])))
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == ["http://testserver.local/questionnaire/start"]
+
+
+async def test_organisers_send_to_every_early_years_setting_per_quadrant_or_all_leaving_submitted_ones(db):
+    await seed_questionnaire()
+    west = await register("Oak Nursery", email="oak@example.org")
+    await register("Elm Childminder", kind="childminder", email="elm@example.org")
+    await register("No Address Nursery")
+    await register("Mid Nursery", quadrant="mid", email="mid@example.org")
+    await register("A Primary School", kind="school", email="school@example.org")
+    only_west = await send_in_bulk("west", actor="jo", now=MAY_2024, config=f.CONFIG)
+    assert (only_west.sent, only_west.without_address) == (2, 1)
+    assert sorted(r for _, r in await sent_to()) == ["elm@example.org", "oak@example.org"]
+    await Response.update({Response.status: "submitted"}).where(Response.setting == west)
+    everyone = await send_in_bulk(None, actor="jo", now=MAY_2024, config=f.CONFIG)
+    assert (everyone.sent, everyone.without_address, everyone.submitted_already) == (2, 1, 1)
+    assert sorted(r for _, r in (await sent_to())[2:]) == ["elm@example.org", "mid@example.org"]
+    assert "school@example.org" not in [r for _, r in await sent_to()]
+    progress = {p["quadrant"]: p for p in await progress_by_quadrant("2023/24")}
+    assert (progress["West"]["settings"], progress["West"]["no_address"], progress["West"]["submitted"]) == (3, 1, 1)
+
+
+async def test_reminders_go_once_before_the_deadline_and_stop_once_submitted(db):
+    await seed_questionnaire()
+    oak, elm = await register("Oak Nursery"), await register("Elm Nursery")
+    await issue_link(oak, "Oak Nursery", "oak@example.org", actor="jo", now=MAY_2024 - dt.timedelta(days=30),
+                     config=f.CONFIG)
+    await issue_link(elm, "Elm Nursery", "elm@example.org", actor="jo", now=MAY_2024 - dt.timedelta(days=30),
+                     config=f.CONFIG)
+    await Response.update({Response.status: "submitted"}).where(Response.setting == elm)
+    assert await queue_reminders(now=MAY_2024 - dt.timedelta(days=14), config=f.CONFIG) == 0  # too early
+    assert await queue_reminders(now=MAY_2024, config=f.CONFIG) == 1
+    assert await queue_reminders(now=MAY_2024 + dt.timedelta(days=1), config=f.CONFIG) == 0  # once
+    assert await queue_reminders(now=dt.datetime(2024, 6, 2, tzinfo=dt.timezone.utc), config=f.CONFIG) == 0
+    [(kind, recipient)] = [m for m in await sent_to() if m[0] == "questionnaire_reminder"]
+    assert recipient == "oak@example.org"
+    raw = (await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == kind).first())["raw"]
+    message = message_from_string(raw, policy=policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert "Friday 31 May 2024" in text and "/questionnaire/start" in text
+    assert message["Reply-To"] == f.CONFIG.organiser_mailbox  # the safeguarding team's, not booking help
+
+
+async def test_on_submitting_the_setting_is_emailed_its_answers_and_action_plan(db):
+    await seed_questionnaire()
+    oak = await register("Oak Nursery")
+    token = await issue_link(oak, "Oak Nursery", "dsl@oak.example.org", actor="jo", now=MAY_2024, config=f.CONFIG)
+    form = {f"q{n}-compliant": "yes" for n in range(1, 21)}
+    form.update({"q1-compliant": "no", "q1-action_points": "Update the child protection policy",
+                 "q1-when_who": "June, the manager", "q13-note": "We attended"})
+    submitted = await save_answers(token, form, submit=True, now=MAY_2024, config=f.CONFIG)
+    assert submitted.status == "submitted"
+    [row] = await OutboxMessage.select(OutboxMessage.raw, OutboxMessage.recipient).where(
+        OutboxMessage.kind == "questionnaire_copy")
+    assert row["recipient"] == "dsl@oak.example.org"
+    text = message_from_string(row["raw"], policy=policy.default).get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Compliant: No\nAction points: Update the child protection policy\nWhen / who: June, the manager" in text
