@@ -130,8 +130,12 @@ def _sqlite_queue(engine: SQLiteEngine) -> asyncio.Lock:
 
 @asynccontextmanager
 async def write_transaction(engine: Engine | None = None) -> AsyncIterator[None]:
-    """A transaction for read-then-write rules (capacity, one booking per person)."""
+    """A transaction for read-then-write rules (capacity, one booking per person). Inside one
+    already, it is the same transaction (a rule used on its own and within a larger change)."""
     engine = engine or current_engine()
+    if engine.transaction_exists():
+        yield
+        return
     if isinstance(engine, SQLiteEngine):
         async with _sqlite_queue(engine):
             async with _ImmediateTransaction(engine=engine, transaction_type=TransactionType.immediate):

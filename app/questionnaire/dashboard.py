@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
@@ -14,11 +13,11 @@ from app.areas import QUADRANT_LABELS, Quadrant, Term
 from app.attendance.services import (
     marked_condition,
     no_show_condition,
-    not_recorded_condition,
 )
 from app.questionnaire.evidence import TERM_ORDER, rules
 from app.tables.attendance import Attendance, Outcome
-from app.tables.bookings import Booking
+from app.tables.bookings import Booking, BookingStatus
+from app.tables.programme import Event
 from app.tables.register import Setting
 
 
@@ -90,32 +89,34 @@ class NoShowRate:
 
 
 async def no_show_rates(academic_year: str, now: dt.datetime) -> list[NoShowRate]:
-    """Per kind of session (forums in person and online apart, each training course), and for
-    in-person forums alone: three grouped counts, whatever the number of bookings."""
-    of_year = Booking.event.academic_year == academic_year
-    key = (Booking.event.kind.code.as_alias("kind"), Booking.event.kind.name.as_alias("name"),
-           Booking.event.online.as_alias("online"), Count(alias="n"))
-    group = (Booking.event.kind.code, Booking.event.kind.name, Booking.event.online)
-
-    async def counts(condition: Any) -> dict[tuple[str, str, bool], int]:
-        rows = await Booking.select(*key).where(of_year & condition).group_by(*group)
-        return {(r["kind"], r["name"], bool(r["online"])): r["n"] for r in rows}
-
-    recorded, absent, unmarked = (await counts(marked_condition(now)), await counts(no_show_condition(now)),
-                                  await counts(not_recorded_condition(now)))
+    """Per kind of session (forums in person and online apart, each training course): one grouped
+    count of confirmed bookings for ended sessions by their mark, whatever the number of bookings."""
+    rows = await Booking.raw(
+        "SELECT k.code AS kind, k.name AS name, e.online AS online, a.outcome AS outcome, COUNT(*) AS n "
+        "FROM booking b JOIN event e ON e.id = b.event JOIN event_kind k ON k.id = e.kind "
+        "LEFT JOIN attendance a ON a.booking = b.id "
+        "WHERE e.academic_year = {} AND b.status = {} AND e.ends_at <= {} "
+        "GROUP BY k.code, k.name, e.online, a.outcome",
+        academic_year, BookingStatus.confirmed.value, now)
+    counts: dict[tuple[str, str, bool], dict[str | None, int]] = {}
+    for r in rows:
+        counts.setdefault((r["kind"], r["name"], bool(r["online"])), {})[r["outcome"]] = r["n"]
     out = []
-    for kind, name, online in sorted(set(recorded) | set(unmarked), key=lambda k: (k[0] != "forum", k[0], k[2])):
+    for (kind, name, online), by_outcome in sorted(counts.items(), key=lambda kv: (kv[0][0] != "forum", kv[0][0], kv[0][2])):
         where = ("online" if online else "in person") if kind == "forum" else ""
-        out.append(NoShowRate(f"{name} ({where})" if where else name, recorded.get((kind, name, online), 0),
-                              absent.get((kind, name, online), 0), unmarked.get((kind, name, online), 0)))
+        recorded = sum(n for outcome, n in by_outcome.items() if outcome is not None)
+        out.append(NoShowRate(f"{name} ({where})" if where else name, recorded,
+                              by_outcome.get(Outcome.absent.value, 0), by_outcome.get(None, 0)))
     return out
 
 
 async def latest_year_with_attendance() -> str | None:
-    row = await Attendance.select(Attendance.booking.event.academic_year.as_alias("year")).where(
-        Attendance.outcome == Outcome.attended.value).order_by(
-        Attendance.booking.event.academic_year, ascending=False).first()
-    return row["year"] if row else None
+    """The latest academic year in which anyone's attendance was recorded (an EXISTS per event:
+    a few dozen events, not a scan of every mark)."""
+    rows = await Event.raw(
+        "SELECT MAX(e.academic_year) AS year FROM event e WHERE EXISTS (SELECT 1 FROM booking b "
+        "JOIN attendance a ON a.booking = b.id WHERE b.event = e.id AND a.outcome = {})", Outcome.attended.value)
+    return rows[0]["year"] if rows else None
 
 
 def chart_rows(cells: list[Cell]) -> list[dict]:

@@ -11,7 +11,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from app.areas import QUADRANT_LABELS, academic_year_of, local
 from app.attendance.chase import next_forum
@@ -24,6 +31,7 @@ from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
 from app.questionnaire.seeding import list_questions, load_questionnaire
+from app.register.services import record_lead
 from app.tables.questionnaire import (
     DeclarationKind,
     Response,
@@ -31,9 +39,12 @@ from app.tables.questionnaire import (
     TrainingDeclaration,
 )
 from app.tables.register import Setting, SettingType
-from app.validation import Messages, validate
+from app.validation import EmailAddress, Messages, validate
 
-ANSWER_FIELDS = ("compliant", "action_points", "when_who", "note")
+ANSWER_FIELDS = ("compliant", "action_points", "when_who", "note", "lead_name", "lead_email")
+#: Questions that name a person: Q4 the Lead Practitioner / DSL, Q5 the deputy. Submitted names and
+#: work emails become the setting's DSL and deputy on record (what Q13 counts).
+LEAD_QUESTIONS = {"4": "dsl", "5": "deputy_dsl"}
 
 
 class ResponseNotFound(NotFound):
@@ -146,10 +157,22 @@ async def q13_prefill(response: ResponseView, now: dt.datetime) -> tuple[Q13Evid
     return evidence, suggestion, upcoming
 
 
+_EMAIL = TypeAdapter(EmailAddress)
+
+
+def _work_email(value: str) -> str | None:
+    """The address as stored (normalised, lower case), or None if it is not one."""
+    try:
+        return _EMAIL.validate_python(value)
+    except ValidationError:
+        return None
+
+
 def clean_answers(form: dict[str, str], numbers: list[int]) -> dict[str, dict[str, str]]:
     answers: dict[str, dict[str, str]] = {}
     for n in numbers:
-        entry = {f: form.get(f"q{n}-{f}", "").strip()[:2000] for f in ANSWER_FIELDS}
+        entry = {f: form.get(f"q{n}-{f}", "").strip()[:2000] for f in ANSWER_FIELDS
+                 if not f.startswith("lead_") or str(n) in LEAD_QUESTIONS}
         if entry["compliant"] not in ("yes", "no", ""):
             entry["compliant"] = ""
         answers[str(n)] = entry
@@ -175,12 +198,28 @@ async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: d
         if suggestion["compliant"] and q13.get("compliant") and q13["compliant"] != suggestion["compliant"] \
                 and not q13.get("note"):
             errors["q13-note"] = "Your answer to question 13 differs from the attendance we recorded: add a note saying why"
+        who = {"4": "Lead Practitioner / DSL", "5": "deputy"}
+        for number in LEAD_QUESTIONS:
+            entry = answers.get(number, {})
+            if entry.get("compliant") != "yes":
+                continue
+            if not entry.get("lead_name"):
+                errors[f"q{number}-lead_name"] = f"Enter the name of your {who[number]}"
+            if _work_email(entry.get("lead_email", "")) is None:
+                errors[f"q{number}-lead_email"] = (f"Enter the work email of your {who[number]}, "
+                                                   "like name@example.com")
         if errors:
             raise AnswersIncomplete(errors)
         async with write_transaction():
             await Response.update({Response.status: ResponseStatus.submitted.value, Response.submitted_at: now}).where(
                 Response.id == response.id)
             await record("questionnaire.submitted", response.setting_name, setting=response.setting_id)
+            for number, role in LEAD_QUESTIONS.items():
+                entry = answers.get(number, {})
+                if entry.get("compliant") == "yes":
+                    await record_lead(response.setting_id, role=role, name=entry["lead_name"],
+                                      email=_work_email(entry["lead_email"]) or "", since=None,
+                                      actor=f"questionnaire: {response.setting_name}", now=now)
             if config is not None:
                 row = await Response.select(Response.respondent_email).where(Response.id == response.id).first()
                 await queue_copy(await response_for_token(token), row["respondent_email"], now=now, config=config)

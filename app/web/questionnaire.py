@@ -45,6 +45,7 @@ from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
 from app.web.forms import BulkSendForm, SendQuestionnaireForm, StartLinkForm, read
 from app.web.limits import limit_email
+from app.web.paging import paginate
 from app.web.templating import FormData
 
 
@@ -140,13 +141,14 @@ class QuestionnaireAdmin(Controller):
     @get("/questionnaire", name="organiser_questionnaire")
     async def overview(self, organiser: Organiser, now: Now, config: ConfigDep, year: FromQuery[str | None] = None,
                        bulk_sent: FromQuery[int | None] = None, bulk_without: FromQuery[int | None] = None,
-                       bulk_done: FromQuery[int | None] = None) -> Template:
+                       bulk_done: FromQuery[int | None] = None, page: FromQuery[int | None] = None) -> Template:
         year = chosen_year(year, now)
-        return Template("organisers/questionnaire.html", context={
+        shown = paginate(await list_responses(year), page, path="/organisers/questionnaire", params={"year": year})
+        return Template("organisers/questionnaire.html", context={"shown": shown,
             "start_url": f"{config.base_url}/questionnaire/start", "bulk_sent": bulk_sent,
             "bulk_without": bulk_without, "bulk_done": bulk_done,
             "organiser": organiser, "year": year, "progress": await progress_by_quadrant(year),
-            "responses": await list_responses(year), "differing": await differing_from_record(year, now),
+            "responses": shown.items, "differing": await differing_from_record(year, now),
             "deadline": load_questionnaire()["deadline"], "quadrants": QUADRANT_LABELS,
             "quadrant_label": lambda q: QUADRANT_LABELS[Quadrant(q)] if q else "None"})
 

@@ -60,6 +60,13 @@ async def test_completing_the_questionnaire(browser, server, now):
     for n in range(2, 21):
         await page.locator(f"#question-{n}").get_by_label("Yes", exact=True).check()
     await page.get_by_role("button", name="Submit the questionnaire").click()
+    # Q4 and Q5 answered yes: who the DSL and the deputy are.
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the name of your Lead Practitioner / DSL")
+    await page.get_by_label("Name of your Lead Practitioner / DSL").fill("Jo Barclay")
+    await page.locator("#q4-lead_email").fill("jo.barclay@oak.example.org")
+    await page.get_by_label("Name of your deputy").fill("Sam Patel")
+    await page.locator("#q5-lead_email").fill("sam.patel@oak.example.org")
+    await page.get_by_role("button", name="Submit the questionnaire").click()
     await expect(page.locator(".govuk-panel__title")).to_have_text("Questionnaire submitted")
     await expect(page.locator("#q1-action_points")).to_have_value("Review the child protection policy")
     await assert_accessible(page, "submitted questionnaire")

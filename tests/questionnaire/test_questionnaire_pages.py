@@ -35,6 +35,8 @@ async def send_link(signed_in, setting_id: int) -> str:
 
 def all_answers(**overrides: str) -> dict[str, str]:
     form = {f"q{n}-compliant": "yes" for n in range(1, 21)}
+    form.update({"q4-lead_name": "Jo Barclay", "q4-lead_email": "jo.barclay@oak.example.org",
+                 "q5-lead_name": "Sam Patel", "q5-lead_email": "sam.patel@oak.example.org"})
     form.update(overrides)
     return form
 
@@ -65,8 +67,10 @@ async def test_a_dsl_saves_returns_and_submits_with_q13_prefilled_from_the_recor
     assert incomplete.status_code == 400 and "Answer question 2: compliant, yes or no" in incomplete.text
     differs = await signed_in.post(link, data={**all_answers(**{"q13-compliant": "no"}), "action": "submit", "_csrf_token": csrf})
     assert differs.status_code == 400 and "add a note saying why" in differs.text
+    # Q4 names Jo, whose forum attendance is on record: her work email is the one she booked with.
     done = await signed_in.post(link, follow_redirects=False, data={
-        **all_answers(**{"q13-compliant": "no", "q13-note": "Our DSL was on leave"}), "action": "submit", "_csrf_token": csrf})
+        **all_answers(**{"q13-compliant": "no", "q13-note": "Our DSL was on leave", "q4-lead_email": "jo@example.org"}),
+        "action": "submit", "_csrf_token": csrf})
     assert done.status_code == 303
     assert "Questionnaire submitted" in (await signed_in.get(link)).text
     response = await Response.select().where(Response.setting == oak).output(load_json=True).first()

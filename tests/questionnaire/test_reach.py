@@ -123,7 +123,7 @@ async def test_on_submitting_the_setting_is_emailed_its_answers_and_action_plan(
     token = await issue_link(oak, "Oak Nursery", "dsl@oak.example.org", actor="jo", now=MAY_2024, config=f.CONFIG)
     form = {f"q{n}-compliant": "yes" for n in range(1, 21)}
     form.update({"q1-compliant": "no", "q1-action_points": "Update the child protection policy",
-                 "q1-when_who": "June, the manager", "q13-note": "We attended"})
+                 "q1-when_who": "June, the manager", "q13-note": "We attended", "q4-compliant": "no", "q5-compliant": "no"})
     submitted = await save_answers(token, form, submit=True, now=MAY_2024, config=f.CONFIG)
     assert submitted.status == "submitted"
     [row] = await OutboxMessage.select(OutboxMessage.raw, OutboxMessage.recipient).where(
@@ -131,3 +131,27 @@ async def test_on_submitting_the_setting_is_emailed_its_answers_and_action_plan(
     assert row["recipient"] == "dsl@oak.example.org"
     text = message_from_string(row["raw"], policy=policy.default).get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "Compliant: No\nAction points: Update the child protection policy\nWhen / who: June, the manager" in text
+
+
+async def test_q4_and_q5_name_the_dsl_and_deputy_who_become_facts_on_the_setting(db):
+    from app.questionnaire.services import AnswersIncomplete
+    from app.tables.register import SettingLead
+
+    await seed_questionnaire()
+    oak = await register("Oak Nursery")
+    token = await issue_link(oak, "Oak Nursery", "dsl@oak.example.org", actor="jo", now=MAY_2024, config=f.CONFIG)
+    form = {f"q{n}-compliant": "yes" for n in range(1, 21)}
+    form["q13-note"] = "We attended"
+    try:
+        await save_answers(token, {**form, "q4-lead_name": "Jo Barclay", "q4-lead_email": "jo@"}, submit=True,
+                           now=MAY_2024, config=f.CONFIG)
+        raise AssertionError("submitted without the deputy and with a broken address")
+    except AnswersIncomplete as refused:
+        assert set(refused.errors) >= {"q4-lead_email", "q5-lead_name", "q5-lead_email"}
+    assert await SettingLead.count() == 0
+    form.update({"q4-lead_name": "Jo Barclay", "q4-lead_email": "Jo.Barclay@Oak.example.org",
+                 "q5-lead_name": "Sam Patel", "q5-lead_email": "sam.patel@oak.example.org"})
+    await save_answers(token, form, submit=True, now=MAY_2024, config=f.CONFIG)
+    leads = {(r["role"], r["name"], r["email"]) for r in await SettingLead.select().where(SettingLead.setting == oak)}
+    assert leads == {("dsl", "Jo Barclay", "jo.barclay@oak.example.org"),
+                     ("deputy_dsl", "Sam Patel", "sam.patel@oak.example.org")}
