@@ -182,7 +182,7 @@ def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
 MAX_ID = 2**31 - 1
 
 
-def ids_in_range(connection: Any, _: Any) -> None:
+async def ids_in_range(connection: Any, _: Any) -> None:
     """Guard on every route: an id in the path that no row can have is 'not found' before it
     reaches the database (where SQLite cannot even bind a number past 64 bits); a path or query
     parameter holding a NUL or another control character is a 400 (PostgreSQL cannot even take a

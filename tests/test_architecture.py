@@ -37,3 +37,25 @@ def test_no_email_is_assembled_outside_the_composer():
     offenders = [p.relative_to(ROOT).as_posix() for p in (ROOT / "app").rglob("*.py")
                  if p.name != "compose.py" and ("Email(" in p.read_text() or "<p>" in p.read_text())]
     assert offenders == []
+
+
+def test_no_request_is_handed_to_a_thread_by_a_guard_or_a_dependency():
+    """A plain `def` guard or dependency makes Litestar run it in a worker thread for every
+    request: one did (ids_in_range), and a profile of booking under load found a fifth of the
+    samples in the thread pool's hand-offs."""
+    import inspect
+
+    from app.config import Config
+    from app.main import create_app
+
+    app = create_app(Config(database_url="sqlite:///:memory:", mail_sender_in_process=False))
+    sync_guards, threaded = set(), set()
+    for route in app.routes:
+        for handler in route.route_handlers:
+            for guard in handler.resolve_guards():
+                if not inspect.iscoroutinefunction(guard):
+                    sync_guards.add(guard.__name__)
+            for name, provider in handler.resolve_dependencies().items():
+                if provider.sync_to_thread:
+                    threaded.add(name)
+    assert sync_guards == set() and threaded == set()
