@@ -54,7 +54,7 @@ def test_no_request_is_handed_to_a_thread_by_a_guard_or_a_dependency():
         for handler in route.route_handlers:
             for guard in handler.resolve_guards():
                 if not inspect.iscoroutinefunction(guard):
-                    sync_guards.add(guard.__name__)
+                    sync_guards.add(getattr(guard, "__name__", repr(guard)))
             for name, provider in handler.resolve_dependencies().items():
                 if provider.sync_to_thread:
                     threaded.add(name)
