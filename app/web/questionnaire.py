@@ -22,6 +22,7 @@ from app.questionnaire.dashboard import (
     no_show_rates,
 )
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
+from app.questionnaire.findings import findings, findings_table
 from app.questionnaire.reach import find_for_start, request_link, send_in_bulk
 from app.questionnaire.seeding import list_questions, load_questionnaire
 from app.questionnaire.services import (
@@ -190,6 +191,22 @@ class QuestionnaireAdmin(Controller):
                 "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
                 " | ".join(e.facts))])
         return await _table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, header, rows)
+
+    @get("/questionnaire/findings", name="organiser_findings")
+    async def findings_page(self, organiser: Organiser, now: Now, year: FromQuery[str | None] = None) -> Template:
+        """What settings told us, per question and quadrant: printable for the summer forums."""
+        year = chosen_year(year, now)
+        submitted, results = await findings(year)
+        return Template("organisers/findings.html", context={
+            "organiser": organiser, "year": year, "submitted": submitted, "results": results})
+
+    @get(["/questionnaire/findings.csv", "/questionnaire/findings.xlsx"], name="organiser_findings_export")
+    async def findings_export(self, organiser: Organiser, request: Request, now: Now,
+                              year: FromQuery[str | None] = None) -> Response[bytes]:
+        fmt = request.url.path.rsplit(".", 1)[-1]
+        year = chosen_year(year, now)
+        header, rows = findings_table((await findings(year))[1])
+        return await _table_download(f"questionnaire-findings-{year.replace('/', '-')}", fmt, header, rows)
 
     @post("/questionnaire/send", name="organiser_questionnaire_bulk")
     async def send_all(self, organiser: Organiser, data: FormData, now: Now, config: ConfigDep) -> Redirect:

@@ -81,7 +81,8 @@ async def test_the_organisers_questionnaire_settings_and_dashboard_pages(browser
     from app.tables.questionnaire import Response
 
     response_id = (await Response.select(Response.id).first())["id"]
-    for name, path in {"questionnaire overview": "/organisers/questionnaire", "response": f"/organisers/questionnaire/responses/{response_id}",
+    for name, path in {"questionnaire overview": "/organisers/questionnaire",
+                       "findings": "/organisers/questionnaire/findings", "response": f"/organisers/questionnaire/responses/{response_id}",
                        "settings": "/organisers/settings/?q=oak", "setting": f"/organisers/settings/{oak}",
                        "dashboard": "/organisers/dashboard/"}.items():
         response = await page.goto(server.base_url + path)

@@ -155,3 +155,38 @@ async def test_q4_and_q5_name_the_dsl_and_deputy_who_become_facts_on_the_setting
     leads = {(r["role"], r["name"], r["email"]) for r in await SettingLead.select().where(SettingLead.setting == oak)}
     assert leads == {("dsl", "Jo Barclay", "jo.barclay@oak.example.org"),
                      ("deputy_dsl", "Sam Patel", "sam.patel@oak.example.org")}
+
+
+async def test_findings_for_the_summer_forums_per_question_and_quadrant(signed_in):
+    import csv
+    import io
+
+    await seed_questionnaire()
+    answers = {  # setting: (quadrant, Q1 answer, Q1 action points)
+        "Oak Nursery": ("west", "no", "Update the child protection policy."),
+        "Elm Nursery": ("west", "no", "update the Child Protection policy"),
+        "Ash Nursery": ("mid", "no", "Add mobile phone rules"),
+        "Fir Nursery": ("mid", "yes", ""),
+        "Yew Nursery": ("south", "yes", ""),
+    }
+    for name, (quadrant, q1, points) in answers.items():
+        sid = await register(name, quadrant=quadrant)
+        token = await issue_link(sid, name, f"dsl@{name.split()[0].lower()}.example.org", actor="jo", now=MAY_2024,
+                                 config=f.CONFIG)
+        form = {f"q{n}-compliant": "yes" for n in range(1, 21)}
+        form.update({"q1-compliant": q1, "q1-action_points": points, "q4-compliant": "no", "q5-compliant": "no",
+                     "q13-note": "As recorded"})
+        await save_answers(token, form, submit=True, now=MAY_2024)
+    page = await signed_in.get("/organisers/questionnaire/findings", params={"year": "2023/24"})
+    assert page.status_code == 200 and "From the 5 questionnaires submitted" in page.text
+    q1 = page.text[page.text.index('id="question-1"'):page.text.index('id="question-2"')]
+    # The same point, however it was typed, counted once per setting (shown in the first wording).
+    assert re.search(r"update the child protection policy\.? \(2 settings\)", q1, re.IGNORECASE)
+    assert "Add mobile phone rules (1 setting)" in q1
+    assert "Settings answering no (3)" in q1 and "Oak Nursery (West)" in q1
+    export = await signed_in.get("/organisers/questionnaire/findings.csv", params={"year": "2023/24"})
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    q1_rows = {r[2]: r[3:6] for r in rows if r[0] == "Q1"}
+    assert q1_rows["West"] == ["0", "2", "0"] and q1_rows["Mid"] == ["1", "1", "0"]
+    assert q1_rows["All quadrants"] == ["2", "3", "0"]
+    assert (await signed_in.get("/organisers/questionnaire/findings.xlsx", params={"year": "2023/24"})).status_code == 200
