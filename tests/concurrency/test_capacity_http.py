@@ -33,9 +33,13 @@ async def test_exactly_the_last_places_are_taken_by_hundreds_of_concurrent_reque
     event_id = await f.event(now=now, capacity=capacity)
     with RunningServer(db, workers=workers_for(db), extra_env=LOAD_TEST) as server:
         limits = httpx.Limits(max_connections=ATTEMPTS, max_keepalive_connections=ATTEMPTS)
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=120, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
             for n in range(already):
                 assert (await post_booking(client, event_id, f"early{n}")).status_code == 201
+        # The burst on new connections: a POST sent on a kept-alive connection just as the server
+        # closes it is lost in transit (HTTP clients do not resend a POST), which once failed this
+        # test on a loaded machine; that is the keep-alive race, not the booking rule under test.
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=120, limits=limits) as client:
             responses = await asyncio.gather(*(post_booking(client, event_id, n) for n in range(ATTEMPTS)))
             statuses = [r.status_code for r in responses]
             assert statuses.count(201) == capacity - already
