@@ -60,3 +60,9 @@ def term_of(day: dt.date) -> Term:
 def local(moment: dt.datetime) -> dt.datetime:
     """A stored (UTC) moment as London wall-clock time, for display."""
     return moment.astimezone(LONDON)
+
+
+def forum_open_to(*, forum_quadrant: str | None, online: bool, setting_quadrant: str | None) -> bool:
+    """Whether a setting in `setting_quadrant` may come to a forum: its own quadrant's and the
+    online one (every one, when the setting's quadrant is not known)."""
+    return online or setting_quadrant is None or forum_quadrant == setting_quadrant

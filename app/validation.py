@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     EmailStr,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
 )
 
@@ -115,3 +116,14 @@ def validate(model: type[Model], data: Any, messages: Messages, *,
             table = messages.get(path, {})
             errors.setdefault(path, table.get(_kind(item)) or table.get("invalid") or item["msg"])
         raise error(errors) from None
+
+
+_WORK_EMAIL = TypeAdapter(EmailAddress)
+
+
+def work_email(value: str) -> str | None:
+    """`value` as a work email is stored (normalised, lower case), or None if it is not one."""
+    try:
+        return _WORK_EMAIL.validate_python(value)
+    except ValidationError:
+        return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.areas import forum_open_to
 from app.attendance.services import list_no_shows
 from app.audit.services import record
 from app.config import Config
@@ -22,11 +23,10 @@ FORUM = "forum"
 
 
 def open_to(event: EventView, quadrant: str | None) -> bool:
-    """Whether a setting in `quadrant` may come to `event`: a forum is open to its own quadrant
-    and online (to every quadrant when the setting's is not known); training is open to all."""
-    if event.kind_code != FORUM or event.online or quadrant is None:
-        return True
-    return event.quadrant is not None and event.quadrant.value == quadrant
+    """Whether a setting in `quadrant` may come to `event`: training is open to all, a forum as
+    `forum_open_to` says."""
+    return event.kind_code != FORUM or forum_open_to(
+        forum_quadrant=event.quadrant.value if event.quadrant else None, online=event.online, setting_quadrant=quadrant)
 
 
 async def next_session(kind_code: str, quadrant: str | None, now: dt.datetime) -> EventView | None:

@@ -12,7 +12,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 from piccolo.query import Select
 
-from app.audit.services import record
+from app.audit.services import record, record_many
 from app.bookings.services import BookingMade, book_place
 from app.bookings.validation import BookingRequest
 from app.config import Config
@@ -21,7 +21,6 @@ from app.errors import DomainError
 from app.organisers.services import OrganiserView
 from app.programme.services import EventView, get_event
 from app.tables.attendance import Attendance, MarkSource, Outcome
-from app.tables.audit import AuditRecord
 from app.tables.bookings import Booking, BookingSource, BookingStatus
 
 
@@ -217,9 +216,9 @@ async def mark_rest_absent(event_id: int, *, organiser: OrganiserView, now: dt.d
                 booking=r["id"], outcome=Outcome.absent.value, source=source.value,
                 minutes_present=0 if source is MarkSource.teams else None, recorded_by=organiser.id, recorded_at=now)
                 for r in chunk])
-            await AuditRecord.insert(*[AuditRecord(
-                action="attendance.absent", actor=organiser.email, event=event_id, booking=r["id"], person=r["person"],
-                detail={"outcome": Outcome.absent.value, "was": None, "source": source.value, "everyone_left": True})
+            await record_many("attendance.absent", organiser.email, [
+                {"event_id": event_id, "booking_id": r["id"], "person_id": r["person"],
+                 "detail": {"outcome": Outcome.absent.value, "was": None, "source": source.value, "everyone_left": True}}
                 for r in chunk])
     return len(unmarked)
 

@@ -13,6 +13,15 @@ async def record(action: str, actor: str, *, event_id: int | None = None, bookin
                                          person=person_id, detail=detail))
 
 
+async def record_many(action: str, actor: str, rows: list[dict[str, Any]]) -> None:
+    """`record` for many subjects at once (one INSERT): each row gives event_id, booking_id,
+    person_id and the detail."""
+    if rows:
+        await AuditRecord.insert(*[AuditRecord(
+            action=action, actor=actor, event=r.get("event_id"), booking=r.get("booking_id"),
+            person=r.get("person_id"), detail=r.get("detail", {})) for r in rows])
+
+
 async def history(*, event_id: int | None = None, person_id: int | None = None) -> list[dict[str, Any]]:
     """The audit trail of an event or a person, newest first."""
     query = AuditRecord.select(AuditRecord.all_columns(), AuditRecord.booking.reference.as_alias("reference"),

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from app.areas import Term, local
+from app.areas import Term, forum_open_to, local
 from app.formats import long_date
 from app.tables.attendance import Attendance, Outcome
 from app.tables.programme import Event, EventStatus
@@ -67,9 +67,7 @@ class Forum:
     ends_at: dt.datetime
 
     def open_to(self, quadrant: str | None) -> bool:
-        """A setting may come to its own quadrant's forum and the online one (to any, when its
-        quadrant is not known)."""
-        return self.online or quadrant is None or self.quadrant == quadrant
+        return forum_open_to(forum_quadrant=self.quadrant, online=self.online, setting_quadrant=quadrant)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     StringConstraints,
-    TypeAdapter,
-    ValidationError,
     model_validator,
 )
 
@@ -39,7 +37,7 @@ from app.tables.questionnaire import (
     TrainingDeclaration,
 )
 from app.tables.register import Setting, SettingType
-from app.validation import EmailAddress, Messages, validate
+from app.validation import Messages, validate, work_email
 
 ANSWER_FIELDS = ("compliant", "action_points", "when_who", "note", "lead_name", "lead_email")
 #: Questions that name a person: Q4 the Lead Practitioner / DSL, Q5 the deputy. Submitted names and
@@ -157,15 +155,6 @@ async def q13_prefill(response: ResponseView, now: dt.datetime) -> tuple[Q13Evid
     return evidence, suggestion, upcoming
 
 
-_EMAIL = TypeAdapter(EmailAddress)
-
-
-def _work_email(value: str) -> str | None:
-    """The address as stored (normalised, lower case), or None if it is not one."""
-    try:
-        return _EMAIL.validate_python(value)
-    except ValidationError:
-        return None
 
 
 def clean_answers(form: dict[str, str], numbers: list[int]) -> dict[str, dict[str, str]]:
@@ -205,7 +194,7 @@ async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: d
                 continue
             if not entry.get("lead_name"):
                 errors[f"q{number}-lead_name"] = f"Enter the name of your {who[number]}"
-            if _work_email(entry.get("lead_email", "")) is None:
+            if work_email(entry.get("lead_email", "")) is None:
                 errors[f"q{number}-lead_email"] = (f"Enter the work email of your {who[number]}, "
                                                    "like name@example.com")
         if errors:
@@ -218,7 +207,7 @@ async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: d
                 entry = answers.get(number, {})
                 if entry.get("compliant") == "yes":
                     await record_lead(response.setting_id, role=role, name=entry["lead_name"],
-                                      email=_work_email(entry["lead_email"]) or "", since=None,
+                                      email=work_email(entry["lead_email"]) or "", since=None,
                                       actor=f"questionnaire: {response.setting_name}", now=now)
             if config is not None:
                 row = await Response.select(Response.respondent_email).where(Response.id == response.id).first()

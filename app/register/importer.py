@@ -15,12 +15,12 @@ from pathlib import Path
 from app.areas import Quadrant
 from app.register.services import name_key
 from app.tables.register import Setting, SettingType
+from app.validation import work_email
 
 SEEDS = Path(__file__).resolve().parent.parent.parent / "seeds"
 GIAS_COLUMNS = {"URN", "EstablishmentName", "TypeOfEstablishment (name)", "Postcode"}
 EARLY_YEARS_COLUMNS = {"urn", "name", "type", "postcode"}
 URN = re.compile(r"^(EY\d{6}|\d{6,7})$")
-EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
 @dataclass
@@ -142,7 +142,7 @@ async def import_settings(data: bytes, now: dt.datetime | None = None) -> Import
         if len(name) > 200 or len(postcode) > 10:
             report.rejected.append((line, "name or postcode too long"))
             continue
-        if email and not EMAIL.fullmatch(email):
+        if email and work_email(email) is None:
             report.rejected.append((line, f"email {email!r} is not an email address"))
             continue
         values = {"name": name, "name_key": name_key(name), "setting_type": setting_type, "postcode": postcode,
