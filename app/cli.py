@@ -67,8 +67,9 @@ def seed(demo: bool) -> int:
 
         await ensure_migrated(engine)
         report = await seed_programme(demo=demo, now=dt.datetime.now(dt.timezone.utc))
-        added, existing = await seed_questionnaire()
-        return report.lines() + [f"questionnaire questions: {added} added, {existing} already there"]
+        q = await seed_questionnaire()
+        return report.lines() + [f"questionnaire {q.academic_year} version {q.number}: {q.outcome} "
+                                 f"({q.questions} questions)"]
 
     try:
         lines = asyncio.run(run())

@@ -12,14 +12,14 @@ from app.tables.limits import RateLimitHit
 from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.organisers import Organiser, OrganiserSession
 from app.tables.programme import Event, EventKind, Venue
-from app.tables.questionnaire import Question, Response, TrainingDeclaration
+from app.tables.questionnaire import Question, QuestionnaireVersion, Response, TrainingDeclaration
 from app.tables.register import Person, Setting, SettingLead
 
 APP_CONFIG = AppConfig(
     app_name="bookings_service",
     migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
     table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
-                   DeliveryAttempt, Organiser, OrganiserSession, Attendance, Question, Response,
+                   DeliveryAttempt, Organiser, OrganiserSession, Attendance, QuestionnaireVersion, Question, Response,
                    TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead],
     migration_dependencies=[],
     commands=[],

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from app.areas import LONDON, Quadrant, Term, academic_year_of
 from app.bookings.places import recount_places
 from app.db import write_transaction
-from app.questionnaire.seeding import load_questionnaire, seed_questionnaire
+from app.questionnaire.answers import clean, shape
+from app.questionnaire.seeding import list_questions, seed_questionnaire
 from app.tables.attendance import Attendance, MarkSource, Outcome
 from app.tables.bookings import Booking, BookingStatus
 from app.tables.organisers import Organiser
@@ -123,20 +124,36 @@ async def generate(*, settings: int = 2500, people: int = 10000, bookings: int =
 async def _questionnaire_responses(setting_ids: list[int], rng: random.Random, now: dt.datetime) -> int:
     """Every setting's questionnaire for this academic year: most submitted, some drafts, some
     only sent, with answers and action points as settings give them."""
-    await seed_questionnaire()
-    questionnaire = load_questionnaire()
-    numbers = [q["number"] for q in questionnaire["questions"]]
+    seeded = await seed_questionnaire()
+    questions = await list_questions(seeded.version_id)
     year = academic_year_of(now.date())
+
+    def form_for() -> dict[str, str]:
+        form: dict[str, str] = {}
+        for question in questions:
+            q, n = shape(question), question["number"]
+            answer = lambda: "yes" if rng.random() < 0.85 else "no"  # noqa: E731
+            if q.kind == "choice":
+                form[f"q{n}-choice"] = rng.choice(q.letters)
+                form[f"q{n}-other"] = "Online course from our umbrella organisation"
+            elif q.kind == "items":
+                form.update({f"q{n}-item-{letter}": answer() for letter in q.letters})
+            else:
+                form[f"q{n}-compliant"] = answer()
+            if q.follow_up:
+                form[f"q{n}-follow_up"] = answer()
+            if rng.random() < 0.2:
+                form[f"q{n}-action_points"] = f"Review the policy for question {n}"
+                form[f"q{n}-when_who"] = "DSL, by the end of term"
+        return form
+
     rows = []
     for setting_id in setting_ids:
         roll = rng.random()
         status = ResponseStatus.submitted if roll < 0.7 else ResponseStatus.draft if roll < 0.9 else ResponseStatus.sent
-        answers = {} if status is ResponseStatus.sent else {
-            str(n): {"compliant": "yes" if rng.random() < 0.85 else "no",
-                     "action_points": "" if rng.random() < 0.8 else f"Review the policy for question {n}",
-                     "when_who": "" if rng.random() < 0.8 else "DSL, by the end of term", "note": ""}
-            for n in numbers}
-        rows.append(Response(setting=setting_id, questionnaire=questionnaire["code"], academic_year=year,
+        answers = {} if status is ResponseStatus.sent else clean(form_for(), questions)
+        rows.append(Response(setting=setting_id, questionnaire=questions[0]["questionnaire"], academic_year=year,
+                             version=seeded.version_id,
                              token_hash=secrets.token_hex(32), respondent_email=f"dsl{setting_id}@setting.example.org",
                              status=status.value, answers=answers, sent_at=now, updated_at=now,
                              submitted_at=now if status is ResponseStatus.submitted else None))

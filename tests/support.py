@@ -256,3 +256,24 @@ def plain_text(raw: str) -> str:
     from email import message_from_string, policy
 
     return message_from_string(raw, policy=policy.default).get_body(("plain",)).get_content()
+
+
+def answered_form(answer: str = "yes", **overrides: str) -> dict[str, str]:
+    """Every question of the seeded questionnaire answered as a setting fills the form in: each
+    yes/no and each sub-item `answer`, Q10's first option, every follow-up yes."""
+    from app.questionnaire.answers import shape
+    from app.questionnaire.seeding import load_questionnaire
+
+    form: dict[str, str] = {}
+    for question in load_questionnaire()["questions"]:
+        q = shape(question)
+        if q.kind == "choice":
+            form[f"q{q.number}-choice"] = q.letters[0]
+        elif q.kind == "items":
+            form.update({f"q{q.number}-item-{letter}": answer for letter in q.letters})
+        else:
+            form[f"q{q.number}-compliant"] = answer
+        if q.follow_up:
+            form[f"q{q.number}-follow_up"] = "yes"
+    form.update(overrides)
+    return form

@@ -35,11 +35,11 @@ def test_migrate_then_seed_twice(empty_database_url):
     assert "0 migration(s) pending" in support.run_cli(empty_database_url, "status").stdout
     first = support.run_cli(empty_database_url, "seed", "--demo").stdout
     assert "events: 14 added, 0 already there" in first
-    assert "questionnaire questions: 20 added, 0 already there" in first
+    assert "questionnaire 2023/24 version 1: created (20 questions)" in first
     second = support.run_cli(empty_database_url, "seed", "--demo").stdout
     assert "events: 0 added, 14 already there" in second
     assert "kinds: 0 added, 3 already there" in second and "venues: 0 added, 4 already there" in second
-    assert "questionnaire questions: 0 added, 20 already there" in second
+    assert "questionnaire 2023/24 version 1: unchanged (20 questions)" in second
 
 
 def test_seeding_before_migrating_says_what_to_do(empty_database_url):

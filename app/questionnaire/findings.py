@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.areas import QUADRANT_LABELS, Quadrant
+from app.questionnaire.answers import WORDS, counted_as, given, shape
 from app.questionnaire.seeding import list_questions
 from app.tables.questionnaire import Response, ResponseStatus
 
@@ -20,7 +21,9 @@ NO_QUADRANT = "No quadrant recorded"
 class QuestionFindings:
     number: int
     text: str
-    #: quadrant label -> {"yes": n, "no": n, "unanswered": n}
+    #: what an answer can be counted as, with the words shown for it (yes/no/N/A; a choice's options)
+    columns: list[tuple[str, str]] = field(default_factory=list)
+    #: quadrant label -> {"yes": n, "no": n, "na": n, "unanswered": n} (a choice question: per letter)
     by_quadrant: dict[str, Counter] = field(default_factory=dict)
     not_compliant: list[dict[str, str]] = field(default_factory=list)
     action_points: list[tuple[str, int]] = field(default_factory=list)
@@ -39,26 +42,32 @@ def _theme(text: str) -> str:
 
 
 async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[QuestionFindings]]:
-    """(responses submitted, findings per question) for the year."""
-    questions = await list_questions()
+    """(responses submitted, findings per question) for the year, with the questions as the
+    year's latest version asks them (answers matched by question number)."""
     rows = await Response.select(
-        Response.answers, Response.setting.name.as_alias("setting_name"),
+        Response.answers, Response.version, Response.setting.name.as_alias("setting_name"),
         Response.setting.quadrant.as_alias("quadrant")).where(
         (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value)
     ).order_by(Response.setting.name).output(load_json=True)
+    versions = [r["version"] for r in rows if r["version"] is not None]
+    questions = await list_questions(max(versions) if versions else None)
     labels = [label for label in QUADRANT_LABELS.values()] + [NO_QUADRANT]
     out = []
     for q in questions:
-        found = QuestionFindings(q["number"], q["text"], {label: Counter() for label in labels})
+        s = shape(q)
+        columns = ([(letter, f"{letter}. {item.rstrip(';.')}") for letter, item in zip(s.letters, s.items)]
+                   if s.kind == "choice" else [(a, WORDS[a]) for a in s.answers_possible])
+        found = QuestionFindings(q["number"], q["text"], columns + [("unanswered", "Unanswered")],
+                                 {label: Counter() for label in labels})
         themes: Counter = Counter()
         wording: dict[str, str] = {}
         for r in rows:
             answer: dict[str, Any] = (r["answers"] or {}).get(str(q["number"]), {})
             label = QUADRANT_LABELS[Quadrant(r["quadrant"])] if r["quadrant"] else NO_QUADRANT
-            compliant = answer.get("compliant") or "unanswered"
-            found.by_quadrant[label][compliant] += 1
-            if compliant == "no":
-                found.not_compliant.append({"setting": r["setting_name"], "quadrant": label,
+            counted = counted_as(answer, q) or "unanswered"
+            found.by_quadrant[label][counted] += 1
+            if s.has_compliant and counted == "no":
+                found.not_compliant.append({"setting": r["setting_name"], "quadrant": label, "answer": given(answer, q),
                                             "action_points": answer.get("action_points", ""),
                                             "when_who": answer.get("when_who", "")})
             point = (answer.get("action_points") or "").strip()
@@ -73,11 +82,12 @@ async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[Quest
 
 def findings_table(results: list[QuestionFindings]) -> tuple[list[str], list[list[str]]]:
     """One row per question and quadrant, for CSV and Excel (cells made safe by the writer)."""
-    header = ["Question", "Text", "Quadrant", "Yes", "No", "Unanswered", "Commonest action points"]
+    header = ["Question", "Text", "Quadrant", "Answer", "Settings", "Commonest action points"]
     rows = []
     for f in results:
         common = "; ".join(f"{text} ({n})" for text, n in f.action_points)
         for label, counts in [*f.by_quadrant.items(), ("All quadrants", f.totals)]:
-            rows.append([f"Q{f.number}", f.text, label, str(counts["yes"]), str(counts["no"]),
-                         str(counts["unanswered"]), common if label == "All quadrants" else ""])
+            for key, words in f.columns:
+                rows.append([f"Q{f.number}", f.text, label, words, str(counts[key]),
+                             common if label == "All quadrants" and key == f.columns[0][0] else ""])
     return header, rows

@@ -15,7 +15,7 @@ from app.db import write_transaction
 from app.formats import long_date
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
-from app.questionnaire.seeding import load_questionnaire
+from app.questionnaire.seeding import version_for
 from app.questionnaire.services import (
     QUESTIONNAIRE_FOR,
     current_year,
@@ -102,9 +102,10 @@ async def queue_reminders(*, now: dt.datetime, config: Config) -> int:
     """Remind every setting sent the questionnaire and not yet submitted, once, in the
     `questionnaire_reminder_days` before the deadline. The reminder cannot carry the link (only
     its hash is kept), so it points to the email sent before and to the start page."""
-    deadline = load_questionnaire()["deadline"]
+    version = await version_for(current_year(now))
+    deadline = version["deadline"] if version else None
     today = local(now).date()
-    if not (deadline - dt.timedelta(days=config.questionnaire_reminder_days) <= today <= deadline):
+    if deadline is None or not (deadline - dt.timedelta(days=config.questionnaire_reminder_days) <= today <= deadline):
         return 0
     due = await Response.select(Response.id, Response.respondent_email, Response.sent_at,
                                 Response.setting.name.as_alias("setting_name")).where(

@@ -27,8 +27,9 @@ from app.errors import InvalidInput, NotFound
 from app.formats import long_date
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
+from app.questionnaire.answers import LEAD_QUESTIONS, clean, given, given_details, problems
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
-from app.questionnaire.seeding import list_questions, load_questionnaire
+from app.questionnaire.seeding import list_questions, version_for
 from app.register.services import record_lead
 from app.tables.questionnaire import (
     DeclarationKind,
@@ -38,11 +39,6 @@ from app.tables.questionnaire import (
 )
 from app.tables.register import Setting, SettingType
 from app.validation import Messages, validate, work_email
-
-ANSWER_FIELDS = ("compliant", "action_points", "when_who", "note", "lead_name", "lead_email")
-#: Questions that name a person: Q4 the Lead Practitioner / DSL, Q5 the deputy. Submitted names and
-#: work emails become the setting's DSL and deputy on record (what Q13 counts).
-LEAD_QUESTIONS = {"4": "dsl", "5": "deputy_dsl"}
 
 
 class ResponseNotFound(NotFound):
@@ -86,21 +82,24 @@ async def issue_link(setting_id: int, setting_name: str, email: str, *, actor: s
     caller's transaction). Returns the token."""
     token = secrets.token_urlsafe(32)
     year = current_year(now)
-    questionnaire = load_questionnaire()
-    code, deadline = questionnaire["code"], questionnaire["deadline"]
+    version = await version_for(year, load=True)
+    assert version is not None
     existing = await Response.select(Response.id).where(
         (Response.setting == setting_id) & (Response.academic_year == year)
-        & (Response.questionnaire == code)).first()
+        & (Response.questionnaire == version["code"])).first()
     if existing:
+        # A response keeps the version it was first sent with.
         await Response.update({Response.token_hash: _hash(token), Response.respondent_email: email.lower(),
                                Response.sent_at: now}).where(Response.id == existing["id"])
     else:
-        await Response.insert(Response(setting=setting_id, questionnaire=code, academic_year=year,
-                                       token_hash=_hash(token), respondent_email=email.lower(), sent_at=now,
-                                       updated_at=now))
+        await Response.insert(Response(setting=setting_id, questionnaire=version["code"], version=version["id"],
+                                       academic_year=year, token_hash=_hash(token), respondent_email=email.lower(),
+                                       sent_at=now, updated_at=now))
+    deadline = version["deadline"]
     await queue_email(compose_email("questionnaire_link", recipient=email, config=config,
                                     subject="Early Years Safeguarding Questionnaire", setting_name=setting_name,
-                                    deadline=f"{deadline:%-d %B %Y}", link=f"{config.base_url}/questionnaire/{token}"),
+                                    deadline=f"{deadline:%-d %B %Y}" if deadline else "",
+                                    link=f"{config.base_url}/questionnaire/{token}"),
                       kind="questionnaire", config=config, now=now)
     await record("questionnaire.sent", actor, setting=setting_id, to=email.lower())
     return token
@@ -114,13 +113,19 @@ class ResponseView:
     quadrant: str | None
     academic_year: str
     status: str
-    answers: dict[str, dict[str, str]]
+    answers: dict[str, dict[str, Any]]
     submitted_at: dt.datetime | None
+    version_id: int | None
+    version_number: int | None
+    deadline: dt.date | None
+
+    async def questions(self) -> list[dict[str, Any]]:
+        """The questions as this response was asked them (its version)."""
+        return await list_questions(self.version_id)
 
 
 async def response_for_token(token: str) -> ResponseView:
-    row = await Response.select(Response.all_columns(), Response.setting.name.as_alias("setting_name"),
-                                Response.setting.quadrant.as_alias("quadrant")).where(
+    row = await Response.select(*_response_columns()).where(
         Response.token_hash == _hash(token)).output(load_json=True).first()
     if row is None:
         raise ResponseNotFound()
@@ -129,12 +134,18 @@ async def response_for_token(token: str) -> ResponseView:
 
 def _view(row: dict[str, Any]) -> ResponseView:
     return ResponseView(row["id"], row["setting"], row["setting_name"], row["quadrant"], row["academic_year"],
-                        row["status"], row["answers"] or {}, row["submitted_at"])
+                        row["status"], row["answers"] or {}, row["submitted_at"], row["version"],
+                        row["version_number"], row["deadline"])
+
+
+def _response_columns() -> list[Any]:
+    return [*Response.all_columns(), Response.setting.name.as_alias("setting_name"),
+            Response.setting.quadrant.as_alias("quadrant"), Response.version.number.as_alias("version_number"),
+            Response.version.deadline.as_alias("deadline")]
 
 
 async def response_by_id(response_id: int) -> ResponseView:
-    row = await Response.select(Response.all_columns(), Response.setting.name.as_alias("setting_name"),
-                                Response.setting.quadrant.as_alias("quadrant")).where(
+    row = await Response.select(*_response_columns()).where(
         Response.id == response_id).output(load_json=True).first()
     if row is None:
         raise ResponseNotFound()
@@ -156,18 +167,6 @@ async def q13_prefill(response: ResponseView, now: dt.datetime) -> tuple[Q13Evid
 
 
 
-
-def clean_answers(form: dict[str, str], numbers: list[int]) -> dict[str, dict[str, str]]:
-    answers: dict[str, dict[str, str]] = {}
-    for n in numbers:
-        entry = {f: form.get(f"q{n}-{f}", "").strip()[:2000] for f in ANSWER_FIELDS
-                 if not f.startswith("lead_") or str(n) in LEAD_QUESTIONS}
-        if entry["compliant"] not in ("yes", "no", ""):
-            entry["compliant"] = ""
-        answers[str(n)] = entry
-    return answers
-
-
 async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: dt.datetime,
                        config: Config | None = None) -> ResponseView:
     """Save (a draft, any time) or submit (every question answered; a Q13 answer that differs from
@@ -175,13 +174,11 @@ async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: d
     response = await response_for_token(token)
     if response.status == ResponseStatus.submitted.value:
         return response
-    numbers = [q["number"] for q in await list_questions()]
-    answers = clean_answers(form, numbers)
+    answers = clean(form, await response.questions())
     await Response.update({Response.answers: answers, Response.status: ResponseStatus.draft.value,
                            Response.updated_at: now}).where(Response.id == response.id)
     if submit:
-        errors = {f"q{n}-compliant": f"Answer question {n}: compliant, yes or no" for n in numbers
-                  if not answers[str(n)]["compliant"]}
+        errors = problems(answers, await response.questions())
         evidence, suggestion, _ = await q13_prefill(response, now)
         q13 = answers.get("13", {})
         if suggestion["compliant"] and q13.get("compliant") and q13["compliant"] != suggestion["compliant"] \
@@ -218,9 +215,12 @@ async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: d
 async def queue_copy(response: ResponseView, recipient: str, *, now: dt.datetime, config: Config) -> None:
     """On submitting: the setting's answers and Action Plan, as it gave them, to the address the
     link went to (inside the submitting transaction)."""
-    questions = await list_questions()
-    rows = [{"number": q["number"], "text": q["text"], **response.answers.get(str(q["number"]), {})}
-            for q in questions]
+    rows = [{"number": q["number"], "text": q["text"], "items": q["items"],
+             "given": given(response.answers.get(str(q["number"])), q),
+             "details": given_details(response.answers.get(str(q["number"])), q),
+             **{k: v for k, v in response.answers.get(str(q["number"]), {}).items()
+                if k in ("action_points", "when_who", "note")}}
+            for q in await response.questions()]
     email = compose_email("questionnaire_copy", recipient=recipient, config=config,
                           subject=f"Your questionnaire answers: {response.setting_name}",
                           setting_name=response.setting_name, rows=rows,
@@ -310,21 +310,28 @@ async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
 async def answers_table(academic_year: str) -> tuple[list[str], list[list[str]]]:
     """Every response of the year with its answers, as a spreadsheet's header and rows (values
     as given; the caller makes them safe for spreadsheets). Two queries whatever the count."""
-    questions = await list_questions()
-    header = ["Setting", "Quadrant", "Status", "Submitted"]
+    versions = await Response.select(Response.version).where(Response.academic_year == academic_year).distinct()
+    by_version = {v["version"]: await list_questions(v["version"]) for v in versions if v["version"] is not None}
+    questions = await list_questions(max(by_version)) if by_version else await list_questions()
+    header = ["Setting", "Quadrant", "Status", "Submitted", "Version"]
     for q in questions:
-        header += [f"Q{q['number']} Compliant", f"Q{q['number']} Action points", f"Q{q['number']} When/Who",
-                   f"Q{q['number']} Note"]
+        header += [f"Q{q['number']} Answer", f"Q{q['number']} Details", f"Q{q['number']} Action points",
+                   f"Q{q['number']} When/Who", f"Q{q['number']} Note"]
     responses = await Response.select(
-        Response.status, Response.submitted_at, Response.answers, Response.setting.name.as_alias("setting_name"),
+        Response.status, Response.submitted_at, Response.answers, Response.version,
+        Response.version.number.as_alias("version_number"), Response.setting.name.as_alias("setting_name"),
         Response.setting.quadrant.as_alias("quadrant")).where(Response.academic_year == academic_year).order_by(
         Response.setting.name).output(load_json=True)
     rows = []
     for r in responses:
-        row = [r["setting_name"], r["quadrant"] or "", r["status"], r["submitted_at"].isoformat() if r["submitted_at"] else ""]
+        asked = {q["number"]: q for q in by_version.get(r["version"], questions)}
+        row = [r["setting_name"], r["quadrant"] or "", r["status"],
+               r["submitted_at"].isoformat() if r["submitted_at"] else "", str(r["version_number"] or "")]
         for q in questions:
             a = (r["answers"] or {}).get(str(q["number"]), {})
-            row += [a.get("compliant", ""), a.get("action_points", ""), a.get("when_who", ""), a.get("note", "")]
+            q_asked = asked.get(q["number"], q)
+            row += [given(a, q_asked) if a else "", "; ".join(given_details(a, q_asked)), a.get("action_points", ""),
+                    a.get("when_who", ""), a.get("note", "")]
         rows.append(row)
     return header, rows
 

@@ -6,6 +6,7 @@ import enum
 
 from piccolo.columns import (
     JSON,
+    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -19,9 +20,29 @@ from piccolo.table import Table
 from app.tables.register import Setting
 
 
-class Question(Table):
-    """One question of a questionnaire, as in seeds/questionnaire.toml."""
+class QuestionnaireVersion(Table, tablename="questionnaire_version"):
+    """One wording of the questionnaire for an academic year. Seeding changed wording makes a new
+    version, or rewrites the latest one while nobody has answered it; a response keeps its version."""
 
+    code = Varchar(length=60)
+    academic_year = Varchar(length=7)
+    number = Integer(help_text="1, 2, ... within the academic year")
+    title = Varchar(length=200)
+    deadline = Date(null=True, default=None)
+    fingerprint = Varchar(length=64, help_text="SHA-256 of the wording, to see a change when re-seeding")
+    created_at = Timestamptz()
+
+
+class QuestionKind(str, enum.Enum):
+    yes_no = "yes_no"
+    items = "items"
+    choice = "choice"
+
+
+class Question(Table):
+    """One question of a questionnaire version, as in seeds/questionnaire.toml."""
+
+    version = ForeignKey(QuestionnaireVersion, null=True, on_delete=OnDelete.cascade)
     questionnaire = Varchar(length=60, index=True)
     number = Integer()
     text = Text()
@@ -29,6 +50,8 @@ class Question(Table):
     follow_up = Text(default="")
     framework = Text(default="", help_text="Early Years Statutory Framework reference (Accompanying Notes).")
     guidance = JSON(default=[], help_text="Guidance, model policies and websites (titles).")
+    kind = Varchar(length=10, choices=QuestionKind, default=QuestionKind.yes_no)
+    not_applicable = Boolean(default=False, help_text="May be answered 'not applicable' with a reason")
 
 
 class ResponseStatus(str, enum.Enum):
@@ -39,9 +62,10 @@ class ResponseStatus(str, enum.Enum):
 
 class Response(Table, tablename="questionnaire_response"):
     """A setting's answers for one academic year, reached by a secret link (no account).
-    `answers` maps question number to {compliant: yes|no, action_points, when_who, note}."""
+    `answers` maps question number to the answer as given (app.questionnaire.answers)."""
 
     setting = ForeignKey(Setting, null=False, on_delete=OnDelete.restrict)
+    version = ForeignKey(QuestionnaireVersion, null=True, on_delete=OnDelete.restrict)
     questionnaire = Varchar(length=60)
     academic_year = Varchar(length=7)
     token_hash = Varchar(length=64, unique=True, secret=True)

@@ -15,6 +15,7 @@ from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.exports import built_apart, safe_cell, table_csv, table_xlsx
 from app.errors import InvalidInput
 from app.formats import qr_png
+from app.questionnaire.answers import clean
 from app.questionnaire.dashboard import (
     chart_rows,
     dashboard,
@@ -24,13 +25,13 @@ from app.questionnaire.dashboard import (
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.findings import findings, findings_table
 from app.questionnaire.reach import find_for_start, request_link, send_in_bulk
-from app.questionnaire.seeding import list_questions, load_questionnaire
+from app.questionnaire.seeding import version_for
 from app.questionnaire.services import (
     AnswersIncomplete,
     ResponseNotFound,
     answers_table,
     chosen_year,
-    clean_answers,
+    current_year,
     declare_training,
     differing_from_record,
     list_responses,
@@ -56,16 +57,17 @@ async def _questionnaire_page(token: str, now: dt.datetime, *, form_answers: dic
     response = await response_for_token(token)
     evidence, suggestion, upcoming = await q13_prefill(response, now)
     answers = form_answers if form_answers is not None else dict(response.answers)
+    questions = await response.questions()
     if "13" not in answers or not any(answers["13"].values()):
         answers["13"] = {"compliant": suggestion.get("compliant", ""), "action_points": suggestion.get("action_points", ""),
                          "when_who": "", "note": ""}
     all_errors = {**(errors or {}), **(declare_errors or {})}
     return Template("questionnaire/complete.html", status_code=status_code, context={
-        "token": token, "response": response, "questions": await list_questions(), "answers": answers,
+        "token": token, "response": response, "questions": questions, "answers": answers,
         "evidence": evidence, "suggestion": suggestion, "upcoming": upcoming, "field_errors": all_errors,
         "errors": error_summary(all_errors), "saved": saved, "q6": await training_evidence(6, response.setting_id),
         "q7": await training_evidence(7, response.setting_id), "today": now.date(),
-        "deadline": load_questionnaire()["deadline"], "declare": declare_form or {},
+        "deadline": response.deadline, "declare": declare_form or {},
         "term_label": term_label})
 
 
@@ -75,13 +77,14 @@ class QuestionnairePages(Controller):
     opt = {"limit": "questionnaire"}
 
     @get("/start", name="questionnaire_start")
-    async def start(self, config: ConfigDep, q: FromQuery[str | None] = None) -> Template:
+    async def start(self, config: ConfigDep, now: Now, q: FromQuery[str | None] = None) -> Template:
         """Where a setting finds itself (by name, URN or Ofsted number) to be sent its link."""
         query = (q or "").strip()[:200]
+        version = await version_for(current_year(now))
         return Template("questionnaire/start.html", context={
             "q": query, "found": await find_for_start(query) if query else [], "searched": bool(query),
             "too_short": bool(query) and len(query) < 3, "team_mailbox": config.reply_to_safeguarding or config.organiser_mailbox,
-            "deadline": load_questionnaire()["deadline"]})
+            "deadline": version["deadline"] if version else None})
 
     @post("/start", name="questionnaire_start_send", opt={"limit": "questionnaire_start"})
     async def start_send(self, request: Request, data: FormData, now: Now, config: ConfigDep) -> Template:
@@ -118,8 +121,8 @@ class QuestionnairePages(Controller):
         except ResponseNotFound:
             raise NotFoundException() from None
         except AnswersIncomplete as exc:
-            numbers = [q["number"] for q in await list_questions()]
-            return await _questionnaire_page(token, now, form_answers=clean_answers(data, numbers), errors=exc.errors,
+            questions = await (await response_for_token(token)).questions()
+            return await _questionnaire_page(token, now, form_answers=clean(data, questions), errors=exc.errors,
                                              status_code=400)
         return Redirect(f"/questionnaire/{token}" + ("" if submit else "?saved=true"), status_code=303)
 
@@ -144,13 +147,14 @@ class QuestionnaireAdmin(Controller):
                        bulk_sent: FromQuery[int | None] = None, bulk_without: FromQuery[int | None] = None,
                        bulk_done: FromQuery[int | None] = None, page: FromQuery[int | None] = None) -> Template:
         year = chosen_year(year, now)
+        version = await version_for(year)
         shown = paginate(await list_responses(year), page, path="/organisers/questionnaire", params={"year": year})
         return Template("organisers/questionnaire.html", context={"shown": shown,
             "start_url": f"{config.base_url}/questionnaire/start", "bulk_sent": bulk_sent,
             "bulk_without": bulk_without, "bulk_done": bulk_done,
             "organiser": organiser, "year": year, "progress": await progress_by_quadrant(year),
             "responses": shown.items, "differing": await differing_from_record(year, now),
-            "deadline": load_questionnaire()["deadline"], "quadrants": QUADRANT_LABELS,
+            "deadline": version["deadline"] if version else None, "version": version, "quadrants": QUADRANT_LABELS,
             "quadrant_label": lambda q: QUADRANT_LABELS[Quadrant(q)] if q else "None"})
 
     @get("/questionnaire/responses/{response_id:int}", name="organiser_response")
@@ -160,7 +164,7 @@ class QuestionnaireAdmin(Controller):
         except ResponseNotFound:
             raise NotFoundException() from None
         return Template("organisers/response.html", context={
-            "organiser": organiser, "response": response, "questions": await list_questions()})
+            "organiser": organiser, "response": response, "questions": await response.questions()})
 
     @get(["/questionnaire/export.csv", "/questionnaire/export.xlsx"], name="organiser_questionnaire_export")
     async def export(self, organiser: Organiser, request: Request, now: Now,

@@ -117,9 +117,10 @@ async def _setting_page(organiser: OrganiserView, setting_id: int, now: dt.datet
     people = tally_people(bookings, {r.value: label for r, label in ROLE_LABELS.items()})
     no_shows = sum(b.no_show for b in bookings)
     dsl_email = next((b.email for b in bookings if b.role == Role.dsl.value), "")
-    response = await Response.select(Response.id, Response.status, Response.respondent_email, Response.answers).where(
+    response = await Response.select(Response.id, Response.status, Response.respondent_email, Response.answers,
+                                     Response.version).where(
         (Response.setting == setting_id) & (Response.academic_year == year)).output(load_json=True).first()
-    questions = await list_questions() if response else []
+    questions = await list_questions(response["version"]) if response else []
     merge_targets = [] if setting["on_register"] else [
         s for s in await search_settings(setting["name"].split()[0] if setting["name"] else "", limit=20)
         if s["on_register"] and s["id"] != setting_id]

@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 
 from app.config import PROJECT_ROOT, TEMPLATES_DIR, Config
 from app.formats import clock_time, long_date, time_range
+from app.questionnaire.answers import given, given_details, shape
 
 #: A page form's fields, as Litestar hands them to a handler.
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -41,6 +42,9 @@ def make_environment(config: Config) -> Environment:
         "value": str(s["id"]), "text": f"{s['name']}" + (f" (URN {s['urn']})" if s.get("urn") else "")})
     env.globals.update(
         time_range=time_range,
+        answer_given=given,
+        answer_details=given_details,
+        question_shape=shape,
         service_name=config.service_name,
         council_name=config.council_name,
         booking_support_email=config.booking_support_email,

@@ -17,6 +17,7 @@ from app.tables.mail import OutboxMessage
 from app.tables.questionnaire import Response
 from app.tables.register import Setting
 from tests import factories as f
+from tests.support import answered_form
 from tests.unit.test_checkin_qr import read_png
 
 MAY_2024 = dt.datetime(2024, 5, 26, 10, tzinfo=dt.timezone.utc)
@@ -121,7 +122,7 @@ async def test_on_submitting_the_setting_is_emailed_its_answers_and_action_plan(
     await seed_questionnaire()
     oak = await register("Oak Nursery")
     token = await issue_link(oak, "Oak Nursery", "dsl@oak.example.org", actor="jo", now=MAY_2024, config=f.CONFIG)
-    form = {f"q{n}-compliant": "yes" for n in range(1, 21)}
+    form = answered_form()
     form.update({"q1-compliant": "no", "q1-action_points": "Update the child protection policy",
                  "q1-when_who": "June, the manager", "q13-note": "We attended", "q4-compliant": "no", "q5-compliant": "no"})
     submitted = await save_answers(token, form, submit=True, now=MAY_2024, config=f.CONFIG)
@@ -130,7 +131,7 @@ async def test_on_submitting_the_setting_is_emailed_its_answers_and_action_plan(
         OutboxMessage.kind == "questionnaire_copy")
     assert row["recipient"] == "dsl@oak.example.org"
     text = message_from_string(row["raw"], policy=policy.default).get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "Compliant: No\nAction points: Update the child protection policy\nWhen / who: June, the manager" in text
+    assert "Your answer: No\nAction points: Update the child protection policy\nWhen / who: June, the manager" in text
 
 
 async def test_q4_and_q5_name_the_dsl_and_deputy_who_become_facts_on_the_setting(db):
@@ -140,7 +141,7 @@ async def test_q4_and_q5_name_the_dsl_and_deputy_who_become_facts_on_the_setting
     await seed_questionnaire()
     oak = await register("Oak Nursery")
     token = await issue_link(oak, "Oak Nursery", "dsl@oak.example.org", actor="jo", now=MAY_2024, config=f.CONFIG)
-    form = {f"q{n}-compliant": "yes" for n in range(1, 21)}
+    form = answered_form()
     form["q13-note"] = "We attended"
     try:
         await save_answers(token, {**form, "q4-lead_name": "Jo Barclay", "q4-lead_email": "jo@"}, submit=True,
@@ -173,7 +174,7 @@ async def test_findings_for_the_summer_forums_per_question_and_quadrant(signed_i
         sid = await register(name, quadrant=quadrant)
         token = await issue_link(sid, name, f"dsl@{name.split()[0].lower()}.example.org", actor="jo", now=MAY_2024,
                                  config=f.CONFIG)
-        form = {f"q{n}-compliant": "yes" for n in range(1, 21)}
+        form = answered_form()
         form.update({"q1-compliant": q1, "q1-action_points": points, "q4-compliant": "no", "q5-compliant": "no",
                      "q13-note": "As recorded"})
         await save_answers(token, form, submit=True, now=MAY_2024)
@@ -186,7 +187,8 @@ async def test_findings_for_the_summer_forums_per_question_and_quadrant(signed_i
     assert "Settings answering no (3)" in q1 and "Oak Nursery (West)" in q1
     export = await signed_in.get("/organisers/questionnaire/findings.csv", params={"year": "2023/24"})
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
-    q1_rows = {r[2]: r[3:6] for r in rows if r[0] == "Q1"}
-    assert q1_rows["West"] == ["0", "2", "0"] and q1_rows["Mid"] == ["1", "1", "0"]
-    assert q1_rows["All quadrants"] == ["2", "3", "0"]
+    q1_rows = {(r[2], r[3]): r[4] for r in rows if r[0] == "Q1"}
+    assert [q1_rows["West", a] for a in ("Yes", "No", "Unanswered")] == ["0", "2", "0"]
+    assert [q1_rows["Mid", a] for a in ("Yes", "No", "Unanswered")] == ["1", "1", "0"]
+    assert [q1_rows["All quadrants", a] for a in ("Yes", "No", "Unanswered")] == ["2", "3", "0"]
     assert (await signed_in.get("/organisers/questionnaire/findings.xlsx", params={"year": "2023/24"})).status_code == 200
