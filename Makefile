@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test bench lock
+.PHONY: setup run test bench lock system-packages
+
+# Debian packages the app needs at run time: Pango (with its fonts) for WeasyPrint's PDFs.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
 # Every package pinned with its hashes (requirements.lock, made from pyproject.toml by pip-tools:
 # `make lock`); the app itself runs from this folder, so it is not installed into the venv.
@@ -21,7 +24,11 @@ lock: $(BIN)/.installed
 frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/council.scss frontend/build.mjs frontend/init.js frontend/attendance.js frontend/setting-autocomplete.js
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
-setup: $(BIN)/.installed frontend/dist/.built
+system-packages:
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { echo "setup: installing Pango for PDFs ($(SYSTEM_PACKAGES))"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES)'; }
+
+setup: system-packages $(BIN)/.installed frontend/dist/.built
 
 ## Start the app on SQLite (or DATABASE_URL) with the demo programme at http://127.0.0.1:8000
 run: setup
