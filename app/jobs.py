@@ -18,12 +18,14 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from app.attendance.certificates import KIND as CERTIFICATE
+from app.attendance.certificates import certificate_renderer
 from app.bookings.notices import booking_renderer
 from app.bookings.reminders import queue_due_reminders
 from app.bookings.waiting_list import expire_offers
 from app.config import Config
 from app.mail import sender as mail_sender
-from app.mail.sender import DeliveryReport, Transport
+from app.mail.sender import DeliveryReport, Renderer, Transport, by_kind
 from app.questionnaire.reach import queue_reminders as queue_questionnaire_reminders
 from app.retention.services import PurgeReport, purge
 from app.tables.jobs import ScheduledJob
@@ -111,13 +113,19 @@ async def deliver_due(transport: Transport, *, config: Config, now: Clock, sende
                       batch: int = 50) -> DeliveryReport:
     """One pass of the sender: what is due, confirmations rendered from their bookings first."""
     return await mail_sender.deliver_due(transport, now=now, sender=sender, batch=batch,
-                                         render=booking_renderer(config))
+                                         render=renderer(config))
+
+
+def renderer(config: Config) -> Renderer:
+    """What makes the emails queued to be rendered: certificates (with their PDF), and every
+    other booker's email from its booking."""
+    return by_kind({CERTIFICATE: certificate_renderer(config)}, default=booking_renderer(config))
 
 
 async def run_sender(config: Config, *, now: Clock, stop: "asyncio.Event", poll_seconds: float = 2.0) -> None:
     """The sender loop (in each app process, or `python -m app send-mail`), with the timed jobs."""
     await mail_sender.run_sender(config, now=now, stop=stop, poll_seconds=poll_seconds,
-                                 render=booking_renderer(config), also=timed_jobs(config, now))
+                                 render=renderer(config), also=timed_jobs(config, now))
 
 
 def timed_jobs(config: Config, clock: Clock, every: dt.timedelta = EVERY) -> Callable[[], Awaitable[None]]:

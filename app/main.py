@@ -68,6 +68,7 @@ from app.web.questionnaire import DashboardPage, QuestionnaireAdmin, Questionnai
 from app.web.registers import RegisterPages, TeamsImportPages
 from app.web.settings_admin import SettingsAdmin
 from app.web.templating import ASSETS_DIR, template_config
+from app.web.training import TrainingAdmin, TrainingPages
 
 log = logging.getLogger("app")
 
@@ -75,7 +76,7 @@ Clock = Callable[[], dt.datetime]
 
 #: Controllers of the organiser workspace: all behind the organiser guard.
 ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages, TeamsImportPages, OrganiserApi,
-                                  QuestionnaireAdmin, SettingsAdmin, DashboardPage]
+                                  QuestionnaireAdmin, SettingsAdmin, DashboardPage, TrainingAdmin]
 
 
 def utc_now() -> dt.datetime:
@@ -259,7 +260,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
                        dependencies={"organiser": Provide(provide_organiser, sync_to_thread=False)})
     return ServiceApp(
         route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, QuestionnairePages,
-                        InformationPages,
+                        InformationPages, TrainingPages,
                         workspace, assets],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),
                       "config": Provide(provide_config, sync_to_thread=False)},

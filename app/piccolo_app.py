@@ -14,13 +14,14 @@ from app.tables.organisers import Organiser, OrganiserSession
 from app.tables.programme import Event, EventKind, Venue
 from app.tables.questionnaire import Question, QuestionnaireVersion, Response, TrainingDeclaration
 from app.tables.register import Person, Setting, SettingLead
+from app.tables.training import Certificate, Feedback, RecordLink
 
 APP_CONFIG = AppConfig(
     app_name="bookings_service",
     migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
     table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
                    DeliveryAttempt, Organiser, OrganiserSession, Attendance, QuestionnaireVersion, Question, Response,
-                   TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead],
+                   TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead, Certificate, Feedback, RecordLink],
     migration_dependencies=[],
     commands=[],
 )

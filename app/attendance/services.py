@@ -12,6 +12,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 from piccolo.query import Select
 
+from app.attendance.certificates import apply_attended, apply_not_attended
 from app.audit.services import record, record_many
 from app.bookings.services import BookingMade, book_place
 from app.bookings.validation import BookingRequest
@@ -155,19 +156,20 @@ async def register(event_id: int, now: dt.datetime) -> tuple[EventView, list[Reg
     return event, rows, counts
 
 
-async def mark(booking_id: int, outcome: Outcome, *, organiser: OrganiserView, now: dt.datetime,
+async def mark(booking_id: int, outcome: Outcome, *, organiser: OrganiserView, now: dt.datetime, config: Config,
                source: MarkSource = MarkSource.register, minutes_present: int | None = None,
                event_id: int | None = None) -> str | None:
     """Record (or correct) attended/absent for a confirmed booking. Returns the previous outcome."""
     async with write_transaction():
-        return await record_mark(booking_id, outcome, organiser=organiser, now=now, source=source,
+        return await record_mark(booking_id, outcome, organiser=organiser, now=now, config=config, source=source,
                                  minutes_present=minutes_present, event_id=event_id)
 
 
 async def record_mark(booking_id: int, outcome: Outcome, *, organiser: OrganiserView, now: dt.datetime,
-                      source: MarkSource = MarkSource.register, minutes_present: int | None = None,
+                      config: Config, source: MarkSource = MarkSource.register, minutes_present: int | None = None,
                       event_id: int | None = None) -> str | None:
-    """`mark` inside the caller's write transaction."""
+    """`mark` inside the caller's write transaction. Attended issues the booking's certificate
+    (once); a correction to absent withdraws it."""
     booking = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person).where(
         Booking.id == booking_id).first()
     if booking is None or booking["status"] != BookingStatus.confirmed.value or (
@@ -187,6 +189,11 @@ async def record_mark(booking_id: int, outcome: Outcome, *, organiser: Organiser
         await record(action, organiser.email, event_id=booking["event"], booking_id=booking_id,
                      person_id=booking["person"], outcome=outcome.value, was=was, source=source.value,
                      minutes_present=minutes_present)
+    if outcome is Outcome.attended:
+        await apply_attended(booking_id, actor=organiser.email, now=now, config=config)
+    elif was == Outcome.attended.value:
+        await apply_not_attended(booking_id, actor=organiser.email, now=now,
+                                 reason="attendance corrected to absent")
     return was
 
 
@@ -196,7 +203,8 @@ async def admit_walk_in(event_id: int, request: BookingRequest, *, organiser: Or
     capacity only with an organiser's override (they then hold no place)."""
 
     async def attended(booking_id: int) -> None:
-        await record_mark(booking_id, Outcome.attended, organiser=organiser, now=now, source=MarkSource.walk_in)
+        await record_mark(booking_id, Outcome.attended, organiser=organiser, now=now, config=config,
+                          source=MarkSource.walk_in)
 
     return await book_place(event_id, request, source=BookingSource.walk_in, actor=organiser.email, now=now,
                             config=config, over_capacity=override, then=attended)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from app.attendance.services import RegisterRow, mark, mark_rest_absent, register
 from app.attendance.teams_report import Participant, normalise_name, parse_report
+from app.config import Config
 from app.organisers.services import OrganiserView
 from app.tables.attendance import MarkSource, Outcome
 from app.tables.bookings import BookingStatus
@@ -71,7 +72,7 @@ def match(participants: list[Participant], rows: list[RegisterRow], minimum: int
 
 
 async def import_report(event_id: int, data: bytes, *, minimum_minutes: int, organiser: OrganiserView,
-                        now: dt.datetime) -> ImportResult:
+                        now: dt.datetime, config: Config) -> ImportResult:
     report = parse_report(data)
     _, rows, _ = await register(event_id, now)
     longest = None
@@ -80,16 +81,16 @@ async def import_report(event_id: int, data: bytes, *, minimum_minutes: int, org
     result = match(report.participants, rows, minimum_minutes, longest)
     result.title = report.title
     for m in result.matched:
-        await mark(m.row.booking_id, m.outcome, organiser=organiser, now=now, source=MarkSource.teams,
+        await mark(m.row.booking_id, m.outcome, organiser=organiser, now=now, config=config, source=MarkSource.teams,
                    minutes_present=m.minutes, event_id=event_id)
     await mark_rest_absent(event_id, organiser=organiser, now=now, source=MarkSource.teams)
     return result
 
 
 async def resolve(event_id: int, choices: list[tuple[int, int]], *, minimum_minutes: int,
-                  organiser: OrganiserView, now: dt.datetime) -> int:
+                  organiser: OrganiserView, now: dt.datetime, config: Config) -> int:
     """Apply an organiser's matches of (booking id, minutes present). Returns how many marked."""
     for booking_id, minutes in choices:
-        await mark(booking_id, _outcome(minutes, minimum_minutes), organiser=organiser, now=now,
+        await mark(booking_id, _outcome(minutes, minimum_minutes), organiser=organiser, now=now, config=config,
                    source=MarkSource.teams, minutes_present=minutes, event_id=event_id)
     return len(choices)

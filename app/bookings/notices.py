@@ -126,6 +126,8 @@ APPLIES_WHILE: dict[str, frozenset[BookingStatus]] = {
     "waitlisted": frozenset({BookingStatus.waitlisted}),
     "offer": frozenset({BookingStatus.offered}),
     "offer_expired": frozenset({BookingStatus.cancelled}),
+    # The first person's CANCEL goes whatever becomes of the place in the colleague's hands.
+    "passed_on": frozenset(BookingStatus),
 }
 
 
@@ -143,6 +145,14 @@ def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, co
                    else f"Booking cancelled: {_title_and_date(booking)}")
         return compose(booking, subject, "cancelled", config=config, now=now, join_url="",
                        event_cancelled=event_cancelled, reason=details.get("reason", ""))
+    if kind == "passed_on":
+        # To the person who passed the place on, about their own invite: their name, address and
+        # calendar UID from the details, never the colleague's links.
+        was = replace(booking, person_name=str(details["name"]), email=str(details["email"]),
+                      calendar_uid=str(details["uid"]), calendar_sequence=int(details["sequence"]),
+                      status=BookingStatus.cancelled, manage_token="")
+        return compose(was, f"Your place has passed to {details['colleague']}: {_title_and_date(booking)}",
+                       "passed_on", config=config, now=now, join_url="", colleague=details["colleague"])
     if kind == "reminder":
         return compose(booking, f"Reminder: {_title_and_date(booking)}", "reminder", config=config, now=now,
                        join_url=join_url, with_invite=False)

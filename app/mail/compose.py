@@ -34,6 +34,8 @@ class Email:
     #: An image shown in the HTML part, referenced there as src="cid:<inline_image_cid>".
     inline_png: bytes | None = None
     inline_image_cid: str = ""
+    #: A file attached to the message: (file name, content type, bytes), e.g. a certificate's PDF.
+    attachment: tuple[str, str, bytes] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +48,7 @@ def _environment() -> Environment:
 
 def compose_email(template: str, *, recipient: str, subject: str, config: Config, ics: bytes | None = None,
                   ics_method: str = "REQUEST", inline_png: bytes | None = None, inline_image_cid: str = "",
-                  **context: object) -> Email:
+                  attachment: tuple[str, str, bytes] | None = None, **context: object) -> Email:
     """The one way to make an email: templates/emails/<template>.txt and .html, rendered with the
     subject, the council's name and the help address, plus `context`."""
     env = _environment()
@@ -55,7 +57,8 @@ def compose_email(template: str, *, recipient: str, subject: str, config: Config
     return Email(recipient=recipient, subject=subject,
                  text=env.get_template(f"emails/{template}.txt").render(values),
                  html=env.get_template(f"emails/{template}.html").render(values),
-                 ics=ics, ics_method=ics_method, inline_png=inline_png, inline_image_cid=inline_image_cid)
+                 ics=ics, ics_method=ics_method, inline_png=inline_png, inline_image_cid=inline_image_cid,
+                 attachment=attachment)
 
 
 def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: dt.datetime,
@@ -78,9 +81,14 @@ def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: 
     if email.ics is not None:
         parts.append(_part(f'text/calendar; charset="utf-8"; method=\"{email.ics_method}\"', email.ics.decode("utf-8")))
     body = _multipart("alternative", alternative, parts)
+    attached = []
     if email.ics is not None:
-        mixed = _boundary("mixed")
-        body = _multipart("mixed", mixed, [body, _binary("application/ics", email.ics, 'attachment; filename="invite.ics"')])
+        attached.append(_binary("application/ics", email.ics, 'attachment; filename="invite.ics"'))
+    if email.attachment is not None:
+        name, content_type, data = email.attachment
+        attached.append(_binary(content_type, data, f'attachment; filename="{_one_line(name).replace(chr(34), "")}"'))
+    if attached:
+        body = _multipart("mixed", _boundary("mixed"), [body, *attached])
     headers = [
         f"From: {formataddr((_one_line(from_name), mail_from))}",
         f"To: {email.recipient}",  # one recipient per message, always

@@ -45,7 +45,7 @@ class Rendered:
 
 
 #: Kinds of email about safeguarding rather than a booking: their replies go to the team.
-SAFEGUARDING_KINDS = frozenset({"questionnaire", "questionnaire_copy", "questionnaire_reminder", "chase"})
+SAFEGUARDING_KINDS = frozenset({"certificate", "training_record", "questionnaire", "questionnaire_copy", "questionnaire_reminder", "chase"})
 
 
 def reply_to_for(kind: str, config: Config) -> str:

@@ -99,6 +99,21 @@ class DeliveryReport:
 Renderer = Callable[[list[Claimed], str, dt.datetime], Awaitable[list[Claimed]]]
 
 
+def by_kind(renderers: dict[str, Renderer], default: Renderer) -> Renderer:
+    """One renderer made of several: each message to be rendered goes to the renderer of its
+    kind (`default` for the rest); messages rendered already pass through."""
+
+    async def render(claimed: list[Claimed], sender: str, now: dt.datetime) -> list[Claimed]:
+        ready = [m for m in claimed if not m.to_render]
+        for kind, renderer in [*renderers.items(), (None, default)]:
+            mine = [m for m in claimed if m.to_render and (m.kind == kind if kind else m.kind not in renderers)]
+            if mine:
+                ready += await renderer(mine, sender, now)
+        return ready
+
+    return render
+
+
 async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
                       sender: str | None = None, batch: int = 50, render: Renderer | None = None) -> DeliveryReport:
     """Send everything due, batch by batch: one connection and one settling transaction per

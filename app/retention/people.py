@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from app.attendance.certificates import withdraw_for_people
 from app.audit.services import record
 from app.bookings.services import cancel_booking
 from app.config import Config
@@ -25,6 +26,7 @@ from app.tables.mail import DeliveryAttempt, MessageStatus, OutboxMessage
 from app.tables.organisers import Organiser
 from app.tables.questionnaire import Response, TrainingDeclaration
 from app.tables.register import Person
+from app.tables.training import RecordLink
 from app.validation import normal_email
 
 
@@ -125,7 +127,9 @@ async def erase_person(email: str, *, actor: str, now: dt.datetime, config: Conf
     and then, in one transaction, name and email replaced, every booking's manage and check-in
     links made worthless, names given and reasons cleared, emails to them removed (pending ones
     not sent), audit details, questionnaire respondent addresses and training declarations under
-    their name removed. Attendance stays, anonymous: the settings' evidence stays true."""
+    their name removed, certificates withdrawn (what they stated about the person cleared) and
+    links to their training record deleted. Attendance stays, anonymous: the settings' evidence
+    stays true."""
     person = await _person(email)
     upcoming = await Booking.select(Booking.manage_token).where(
         (Booking.person == person["id"]) & Booking.status.is_in([s.value for s in ACTIVE_STATUSES])
@@ -151,6 +155,8 @@ async def erase_person(email: str, *, actor: str, now: dt.datetime, config: Conf
             Response.respondent_email == person["email"]).returning(Response.id)
         declarations = await TrainingDeclaration.update({TrainingDeclaration.person_name: REMOVED}).where(
             _declared_by(person["name"])).returning(TrainingDeclaration.id)
+        await withdraw_for_people([person["id"]], actor=actor, now=now)
+        await RecordLink.delete().where(RecordLink.email == person["email"])
         await Person.update({Person.name: "Erased on request", Person.email: f"erased-{person['id']}@invalid",
                              Person.updated_at: now}).where(Person.id == person["id"])
         await record("person.erased", actor, person_id=person["id"])

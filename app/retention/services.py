@@ -13,6 +13,9 @@
   and unused for that long are renamed;
 - sent or failed emails older than `mail_after` lose their body, recipient and delivery errors;
   `.eml` files written instead of sending are deleted after the same time;
+- certificates of events that ended that long ago lose the name and setting they stated (the
+  public check then says only that the code was withdrawn); links to a training record are deleted
+  once past their week;
 - expired organiser sessions and unused, expired invitations are ended.
 """
 
@@ -44,6 +47,8 @@ class PurgeReport:
     declarations_removed: int = 0
     audit_details_removed: int = 0
     settings_renamed: int = 0
+    certificates_cleared: int = 0
+    record_links_deleted: int = 0
     emails_emptied: int = 0
     eml_files_deleted: int = 0
     sessions_deleted: int = 0
@@ -68,6 +73,8 @@ _OLD_AUDIT = " FROM audit_record WHERE created_at < {cutoff} AND (CAST(detail AS
 _TYPED_SETTINGS = (
     " FROM setting WHERE on_register = false AND created_at < {cutoff} AND name <> {removed}"
     " AND id NOT IN (SELECT b.setting FROM booking b JOIN event e ON e.id = b.event WHERE e.ends_at > {cutoff})")
+_OLD_CERTIFICATES = " FROM certificate WHERE ends_at <= {cutoff} AND withdrawn_reason <> 'erased'"
+_LAPSED_RECORD_LINKS = " FROM record_link WHERE expires_at <= {now}"
 _OLD_MAIL = (
     " FROM outbox_message WHERE status IN ('sent', 'failed') AND created_at < {mail_cutoff}"
     " AND (raw <> '' OR recipient <> 'removed@invalid' OR last_error <> '')")
@@ -87,6 +94,10 @@ _CHANGES = [
      " WHERE id IN (SELECT id %s)"),
     ("settings_renamed", _TYPED_SETTINGS,
      "UPDATE setting SET name = {removed}, name_key = 'removed-' || id WHERE id IN (SELECT id %s)"),
+    ("certificates_cleared", _OLD_CERTIFICATES,
+     "UPDATE certificate SET person_name = '', setting_name = '', withdrawn_reason = 'erased',"
+     " withdrawn_at = {now} WHERE id IN (SELECT id %s)"),
+    ("record_links_deleted", _LAPSED_RECORD_LINKS, "DELETE FROM record_link WHERE id IN (SELECT id %s)"),
 ]
 
 

@@ -9,6 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from app.attendance.certificates import certificate_for_booking
 from app.bookings.notices import booking_calendar_item, booking_invite
 from app.bookings.services import (
     BookingError,
@@ -131,6 +132,7 @@ class BookingPages(Controller):
             "position": position,
             "booking": booking, "role_label": ROLE_LABELS[booking.role],
             "can_cancel": now < booking.event.starts_at, "just_cancelled": cancelled,
+            "certificate": await certificate_for_booking(booking.id) if now >= booking.event.starts_at else None,
             "demo_data": booking.event.is_demo, **await _calendar_links(booking, config),
         })
 

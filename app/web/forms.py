@@ -300,3 +300,10 @@ class EventForm(Form):
             ends_at=dt.datetime.combine(self.date, self.end_time, tzinfo=LONDON), capacity=self.capacity,
             booking_opens_at=dt.datetime.combine(self.opens, dt.time(0, 0), tzinfo=LONDON) if self.opens else None,
             booking_closes_at=closes_at)
+
+
+class RecordLinkForm(Form):
+    """Asking for a link to one's own training record."""
+
+    email: Email
+    messages: ClassVar[Messages] = {"email": {**EMAIL_MESSAGES, "missing": "Enter your work email address"}}

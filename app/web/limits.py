@@ -55,8 +55,15 @@ LIMITS: dict[str, dict[str, Limit]] = {
     # Asking for a setting's link from the public start page: each sends an email to the address
     # on the register, so a few a day to one address.
     "questionnaire_start": {"address": Limit(30, 3600), "email": Limit(3, 86400)},
-    # Public pages reached by a secret token (manage a booking, accept an offer, cancel).
+    # Public pages reached by a secret token (manage a booking, accept an offer, cancel, give
+    # feedback, read one's training record, download a certificate).
     "token": {"address": Limit(120, 600)},
+    # Asking for a link to one's training record: each sends an email, so a few a day to one address.
+    "record_link": {"address": Limit(30, 3600), "email": Limit(3, 86400)},
+    # Checking a certificate's verification code: enough for an inspector, too few to guess codes.
+    "verify": {"address": Limit(60, 3600)},
+    # Passing a place to a colleague sends two emails.
+    "colleague": {"address": Limit(30, 3600), "email": Limit(6, 3600)},
 }
 
 

@@ -21,7 +21,7 @@ from app.tables.attendance import Outcome
 from app.validation import Messages, validate
 from app.web.api_schemas import EVERY, FieldProblem, problems
 from app.web.bodies import json_body
-from app.web.dependencies import Now, Organiser
+from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import problem, problem_for
 
 
@@ -90,7 +90,7 @@ class OrganiserApi(Controller):
     @post("/bookings/{booking_id:int}/attendance", summary="Mark attended or absent (organisers only)", status_code=200,
           operation_class=_MarkOperation, responses=problems(*EVERY, 401, 403, 404, 413, 415, 422))
     async def mark_attendance(self, organiser: Organiser, booking_id: FromPath[int], request: Request[Any, Any, Any],
-                              now: Now) -> Response[Any]:
+                              now: Now, config: ConfigDep) -> Response[Any]:
         try:
             data = await json_body(request)
         except DomainError as exc:
@@ -101,7 +101,7 @@ class OrganiserApi(Controller):
             return problem(422, "invalid", "outcome must be attended or absent",
                            [FieldProblem(field=f, message=m) for f, m in exc.errors.items()])
         try:
-            was = await mark(booking_id, outcome, organiser=organiser, now=now)
+            was = await mark(booking_id, outcome, organiser=organiser, now=now, config=config)
         except NotAttendable:
             return problem(404, "not_found", "No confirmed booking with that id")
         outcome = outcome.value

@@ -185,7 +185,7 @@ class RegisterPages(Controller):
 
     @post("/events/{event_id:int}/attendance/{booking_id:int}", name="organiser_mark")
     async def mark_one(self, organiser: Organiser, event_id: FromPath[int], booking_id: FromPath[int], data: FormData,
-                       request: Request[Any, Any, Any], now: Now) -> Response[Any] | Redirect:
+                       request: Request[Any, Any, Any], now: Now, config: ConfigDep) -> Response[Any] | Redirect:
         try:
             form = read(MarkForm, data)
         except DomainError as exc:
@@ -193,7 +193,7 @@ class RegisterPages(Controller):
                             status_code=400)
         outcome = form.outcome
         try:
-            await mark(booking_id, Outcome(outcome), organiser=organiser, now=now, event_id=event_id)
+            await mark(booking_id, Outcome(outcome), organiser=organiser, now=now, config=config, event_id=event_id)
         except NotAttendable:
             raise NotFoundException() from None
         if _wants_json(request):
@@ -220,13 +220,13 @@ class RegisterPages(Controller):
             "roles": ROLE_LABELS, "done": False})
 
     @post("/check-in/{token:str}", name="organiser_check_in_mark")
-    async def check_in_mark(self, organiser: Organiser, token: FromPath[str], now: Now) -> Template:
+    async def check_in_mark(self, organiser: Organiser, token: FromPath[str], now: Now, config: ConfigDep) -> Template:
         row = await booking_for_checkin(token)
         if row is None:
             raise NotFoundException()
         event = await get_event(row["event"], now)
         try:
-            await mark(row["id"], Outcome.attended, organiser=organiser, now=now, source=MarkSource.qr)
+            await mark(row["id"], Outcome.attended, organiser=organiser, now=now, config=config, source=MarkSource.qr)
             done, problem = True, ""
         except NotAttendable:
             done, problem = False, "This booking is not confirmed, so it cannot be marked"
@@ -278,7 +278,8 @@ class RegisterPages(Controller):
             raise NotFoundException()
         return Template("organisers/history.html", context={
             "organiser": organiser, "heading": f"History of {person['name']} ({person['email']})",
-            "records": await history(person_id=person_id), "back": "/organisers"})
+            "records": await history(person_id=person_id), "back": "/organisers",
+            "record_href": f"/organisers/people/{person_id}/record"})
 
 
 def _person_form(organiser: OrganiserView, event: Any, counts: Any, form: dict[str, str], errors: dict[str, str], *,
@@ -315,7 +316,8 @@ class TeamsImportPages(Controller):
             errors["report"] = "Select the attendance report file downloaded from Teams"
         if not errors:
             try:
-                result = await import_report(event_id, content, minimum_minutes=minimum, organiser=organiser, now=now)
+                result = await import_report(event_id, content, minimum_minutes=minimum, organiser=organiser, now=now,
+                                             config=config)
             except NotATeamsReport as exc:
                 errors["report"] = exc.message  # which line, where it can say
             except (ValueError, UnicodeDecodeError):
@@ -337,5 +339,5 @@ class TeamsImportPages(Controller):
                 index = key.removeprefix("booking-")
                 minutes = data.get(f"minutes-{index}", "0")
                 choices.append((int(value), int(minutes) if minutes.isascii() and minutes.isdigit() else 0))
-        await resolve(event_id, choices, minimum_minutes=minimum, organiser=organiser, now=now)
+        await resolve(event_id, choices, minimum_minutes=minimum, organiser=organiser, now=now, config=config)
         return Redirect(f"/organisers/events/{event_id}/attendance", status_code=303)

@@ -21,6 +21,7 @@ PUBLIC_PATHS = re.compile(
     r"|^/organisers/sign-in$|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
     r"|^/privacy$|^/accessibility$"
+    r"|^/feedback/|^/my-record(/|$)|^/certificates/verify$"  # a person's own record and feedback, by secret link
 )
 
 

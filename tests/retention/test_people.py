@@ -59,7 +59,7 @@ async def test_erasing_a_person_keeps_their_attendance_as_anonymous_evidence(db,
     organiser, attended, upcoming, future = await _attended_and_upcoming(now)
     from app.attendance.services import mark
 
-    await mark(attended.id, Outcome.attended, organiser=organiser, now=now)
+    await mark(attended.id, Outcome.attended, organiser=organiser, now=now, config=f.CONFIG)
     setting_id = (await Booking.select(Booking.setting).where(Booking.id == attended.id).first())["setting"]
     evidence_before = await attended_records(None, ["forum"], [setting_id])
     done = await erase_person("sam.taylor@school.example.org", actor="cli", now=now, config=f.CONFIG)

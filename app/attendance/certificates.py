@@ -1,0 +1,296 @@
+"""Certificates of attendance: issued once when someone's attendance is recorded (on the register,
+by QR at the door, from the Teams report, as a walk-in), emailed as a PDF by the sender and
+downloadable from the manage page. Each has a verification code anyone can check on a public page
+(initials, event, date; nothing more). A correction that removes the attendance withdraws it, and
+so does erasing the person; organisers can re-issue one after a correction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, replace
+from typing import Any
+
+from app.audit.services import record
+from app.config import Config
+from app.db import write_transaction
+from app.errors import DomainError, NotFound
+from app.formats import long_date
+from app.mail.compose import compose_email
+from app.mail.outbox import Claimed, Made, ToRender, prepare, queue_to_render, skip, store_rendered
+from app.mail.sender import Renderer
+from app.pdf import make_pdf, pdf_apart
+from app.tables.attendance import Attendance, Outcome
+from app.tables.bookings import Booking, BookingStatus
+from app.tables.training import Certificate
+
+#: Crockford's base32: no I, L, O or U, so a code read out over the phone cannot be misheard.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16  # 16 symbols of 5 bits: 80 bits
+KIND = "certificate"
+
+
+class NotCertifiable(DomainError):
+    code = "not_attended"
+    status = 409
+    message = "Only a booking marked as attended has a certificate"
+
+
+def new_code() -> str:
+    symbols = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(symbols[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normal_code(text: str) -> str | None:
+    """A code as typed or read out ("k7qf m2xd-9p4r wt3h", O for 0, I or L for 1) in its written
+    form, or None if it cannot be one."""
+    cleaned = "".join(text.split()).replace("-", "").upper().translate(str.maketrans("OIL", "011"))
+    if len(cleaned) != CODE_LENGTH or any(c not in ALPHABET for c in cleaned):
+        return None
+    return "-".join(cleaned[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    id: int
+    booking_id: int
+    code: str
+    person_name: str
+    setting_name: str
+    event_title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    online: bool
+    minutes: int | None
+    issue: int
+    issued_at: dt.datetime
+    withdrawn_at: dt.datetime | None
+    withdrawn_reason: str
+    feedback_token: str
+
+    @property
+    def valid(self) -> bool:
+        return self.withdrawn_at is None
+
+    @property
+    def initials(self) -> str:
+        return " ".join(f"{part[0].upper()}." for part in self.person_name.replace("-", " ").split() if part[0].isalpha())
+
+    @property
+    def attended(self) -> str:
+        """Time attended: minutes from the Teams report online; the session's times in person."""
+        if self.minutes is not None:
+            return f"{duration(self.minutes)} (from the Microsoft Teams attendance report)"
+        return f"{duration(int((self.ends_at - self.starts_at).total_seconds() // 60))} (the session's length)"
+
+
+def duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    parts = ([f"{hours} hour" + ("" if hours == 1 else "s")] if hours else []) + (
+        [f"{rest} minute" + ("" if rest == 1 else "s")] if rest or not hours else [])
+    return " ".join(parts)
+
+
+def _view(row: dict[str, Any]) -> CertificateView:
+    return CertificateView(row["id"], row["booking"], row["code"], row["person_name"], row["setting_name"],
+                           row["event_title"], row["starts_at"], row["ends_at"], bool(row["online"]), row["minutes"],
+                           row["issue"], row["issued_at"], row["withdrawn_at"], row["withdrawn_reason"],
+                           row["feedback_token"])
+
+
+async def _snapshot(booking_id: int) -> dict[str, Any] | None:
+    """What a certificate states, read from the booking as it is now."""
+    row = await Booking.select(
+        Booking.id, Booking.status, Booking.name_given, Booking.event, Booking.person.name.as_alias("person_name"),
+        Booking.person.email.as_alias("email"), Booking.setting.name.as_alias("setting_name"),
+        Booking.event.title.as_alias("title"), Booking.event.starts_at.as_alias("starts_at"),
+        Booking.event.ends_at.as_alias("ends_at"), Booking.event.online.as_alias("online")).where(
+        Booking.id == booking_id).first()
+    if row is None:
+        return None
+    mark = await Attendance.select(Attendance.outcome, Attendance.minutes_present).where(
+        Attendance.booking == booking_id).first()
+    row["outcome"] = mark["outcome"] if mark else None
+    row["minutes"] = min(mark["minutes_present"], _length(row)) if mark and mark["minutes_present"] is not None \
+        and row["online"] else None
+    return row
+
+
+def _length(row: dict[str, Any]) -> int:
+    return int((row["ends_at"] - row["starts_at"]).total_seconds() // 60)
+
+
+def _stated(row: dict[str, Any]) -> dict[Any, Any]:
+    return {Certificate.person_name: (row["name_given"] or row["person_name"])[:200],
+            Certificate.setting_name: (row["setting_name"] or "")[:300], Certificate.event_title: row["title"][:200],
+            Certificate.starts_at: row["starts_at"], Certificate.ends_at: row["ends_at"],
+            Certificate.online: bool(row["online"]), Certificate.minutes: row["minutes"]}
+
+
+async def _queue(booking_id: int, event_id: int, email: str, issue: int, *, config: Config, now: dt.datetime) -> None:
+    await queue_to_render([ToRender(kind=KIND, booking_id=booking_id, event_id=event_id, recipient=email,
+                                    dedupe_key=f"{KIND}:{booking_id}:{issue}")], config=config, now=now)
+
+
+async def apply_attended(booking_id: int, *, actor: str, now: dt.datetime, config: Config) -> bool:
+    """Inside the caller's transaction, once the booking is marked attended: its certificate is
+    issued (once: marking attended again changes nothing) and queued to be emailed. A certificate
+    withdrawn by an earlier correction comes back as a new issue. Returns whether one was issued."""
+    row = await _snapshot(booking_id)
+    if row is None or row["outcome"] != Outcome.attended.value or row["status"] != BookingStatus.confirmed.value:
+        return False
+    existing = await Certificate.select(Certificate.id, Certificate.issue, Certificate.withdrawn_at).where(
+        Certificate.booking == booking_id).first()
+    if existing and existing["withdrawn_at"] is None:
+        return False
+    if existing:
+        issue = existing["issue"] + 1
+        await Certificate.update({**_stated(row), Certificate.issue: issue, Certificate.issued_at: now,
+                                  Certificate.withdrawn_at: None, Certificate.withdrawn_reason: ""}).where(
+            Certificate.id == existing["id"])
+    else:
+        issue = 1
+        stated = {column._meta.name: value for column, value in _stated(row).items()}
+        await Certificate.insert(Certificate(booking=booking_id, code=new_code(), issue=1, issued_at=now,
+                                             feedback_token=secrets.token_urlsafe(32), **stated))
+    await _queue(booking_id, row["event"], row["email"], issue, config=config, now=now)
+    await record("certificate.issued", actor, event_id=row["event"], booking_id=booking_id, issue=issue)
+    return True
+
+
+async def apply_not_attended(booking_id: int, *, actor: str, now: dt.datetime, reason: str) -> bool:
+    """Inside the caller's transaction: the booking's certificate, if any, is withdrawn."""
+    withdrawn = await Certificate.update({Certificate.withdrawn_at: now, Certificate.withdrawn_reason: reason}).where(
+        (Certificate.booking == booking_id) & Certificate.withdrawn_at.is_null()).returning(Certificate.id)
+    if withdrawn:
+        await record("certificate.withdrawn", actor, booking_id=booking_id, reason=reason)
+    return bool(withdrawn)
+
+
+async def withdraw_for_people(person_ids: list[int], *, actor: str, now: dt.datetime) -> int:
+    """Inside the erasure's transaction: every certificate of these people is withdrawn and what
+    it stated about them cleared (the public page then says only that it was withdrawn)."""
+    if not person_ids:
+        return 0
+    withdrawn = 0
+    for start in range(0, len(person_ids), 500):
+        bookings = [r["id"] for r in await Booking.select(Booking.id).where(
+            Booking.person.is_in(person_ids[start:start + 500]))]
+        for first in range(0, len(bookings), 500):
+            rows = await Certificate.update({
+                Certificate.withdrawn_at: now, Certificate.withdrawn_reason: "erased", Certificate.person_name: "",
+                Certificate.setting_name: ""}).where(
+                Certificate.booking.is_in(bookings[first:first + 500]) & (Certificate.withdrawn_reason != "erased")
+            ).returning(Certificate.id)
+            withdrawn += len(rows)
+    if withdrawn:
+        await record("certificate.withdrawn", actor, reason="erased", count=withdrawn)
+    return withdrawn
+
+
+async def reissue(booking_id: int, *, actor: str, now: dt.datetime, config: Config) -> CertificateView:
+    """After a correction (a name, the minutes): the certificate states the booking as it is now,
+    as a new issue with the same code, and is emailed again."""
+    async with write_transaction():
+        row = await _snapshot(booking_id)
+        if row is None:
+            raise NotFound("No such booking")
+        if row["outcome"] != Outcome.attended.value or row["status"] != BookingStatus.confirmed.value:
+            raise NotCertifiable()
+        existing = await Certificate.select(Certificate.id, Certificate.issue).where(
+            Certificate.booking == booking_id).first()
+        if existing is None:
+            await apply_attended(booking_id, actor=actor, now=now, config=config)
+        else:
+            issue = existing["issue"] + 1
+            await Certificate.update({**_stated(row), Certificate.issue: issue, Certificate.issued_at: now,
+                                      Certificate.withdrawn_at: None, Certificate.withdrawn_reason: ""}).where(
+                Certificate.id == existing["id"])
+            await _queue(booking_id, row["event"], row["email"], issue, config=config, now=now)
+            await record("certificate.reissued", actor, event_id=row["event"], booking_id=booking_id, issue=issue)
+    found = await certificate_for_booking(booking_id)
+    assert found is not None
+    return found
+
+
+async def certificate_for_booking(booking_id: int) -> CertificateView | None:
+    row = await Certificate.select().where(Certificate.booking == booking_id).first()
+    return _view(row) if row else None
+
+
+async def certificate_by_code(code: str) -> CertificateView | None:
+    written = normal_code(code)
+    if written is None:
+        return None
+    row = await Certificate.select().where(Certificate.code == written).first()
+    return _view(row) if row else None
+
+
+async def certificates_for_event(event_id: int) -> list[CertificateView]:
+    rows = await Certificate.select().where(Certificate.booking.event == event_id).order_by(Certificate.person_name)
+    return [_view(r) for r in rows]
+
+
+async def certificates_for_bookings(booking_ids: list[int]) -> dict[int, CertificateView]:
+    out: dict[int, CertificateView] = {}
+    for start in range(0, len(booking_ids), 500):
+        for row in await Certificate.select().where(Certificate.booking.is_in(booking_ids[start:start + 500])):
+            out[row["booking"]] = _view(row)
+    return out
+
+
+def verify_url(config: Config) -> str:
+    return f"{config.base_url}/certificates/verify"
+
+
+def _pdf_context(certificate: CertificateView, config: Config) -> dict[str, Any]:
+    return {"c": certificate, "attended": certificate.attended, "verify_url": verify_url(config),
+            "council_name": config.council_name}
+
+
+def certificate_pdf(certificate: CertificateView, config: Config) -> bytes:
+    return make_pdf("certificate.html", **_pdf_context(certificate, config))
+
+
+async def certificate_pdf_apart(certificate: CertificateView, config: Config) -> bytes:
+    return await pdf_apart("certificate.html", **_pdf_context(certificate, config))
+
+
+def certificate_renderer(config: Config) -> Renderer:
+    """The sender's renderer for certificate emails: each is made when its turn comes from the
+    certificate as it stands (a withdrawn one is skipped), with the PDF attached (made in a
+    worker thread) and the feedback link."""
+
+    async def render_due(claimed: list[Claimed], sender: str, now: dt.datetime) -> list[Claimed]:
+        wanted = [m.booking_id for m in claimed if m.to_render and m.booking_id is not None]
+        certificates = await certificates_for_bookings(wanted)
+        emails = {r["id"]: (r["email"], r["manage_token"]) for r in await Booking.select(
+            Booking.id, Booking.person.email.as_alias("email"), Booking.manage_token).where(
+            Booking.id.is_in(wanted or [0]))}
+        ready: list[Claimed] = []
+        made: list[Made] = []
+        for message in claimed:
+            if not message.to_render:
+                ready.append(message)
+                continue
+            certificate = certificates.get(message.booking_id or 0)
+            if certificate is None or not certificate.valid:
+                await skip(message.id, sender=sender, reason="the certificate was withdrawn")
+                continue
+            recipient, manage_token = emails[certificate.booking_id]
+            pdf = await certificate_pdf_apart(certificate, config)
+            email = compose_email(
+                "certificate", recipient=recipient, config=config,
+                subject=f"Your certificate of attendance: {certificate.event_title}, {long_date(certificate.starts_at)}",
+                attachment=(f"certificate-{certificate.code}.pdf", "application/pdf", pdf), c=certificate,
+                feedback_url=f"{config.base_url}/feedback/{certificate.feedback_token}",
+                manage_url=f"{config.base_url}/bookings/{manage_token}", verify_url=verify_url(config),
+                record_url=f"{config.base_url}/my-record", name=certificate.person_name,
+                when=long_date(certificate.starts_at))
+            rendered = prepare(email, config=config, now=now, message_id=message.message_id, kind=message.kind)
+            made.append(Made(message.id, email.recipient, email.subject, rendered.raw))
+            ready.append(replace(message, raw=rendered.raw, recipient=email.recipient))
+        await store_rendered(made)
+        return ready
+
+    return render_due

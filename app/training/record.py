@@ -1,0 +1,197 @@
+"""A person's own training record: every forum and training session they attended (dates, minutes,
+certificates), the Level 3 and Prevent training declared for them, and what that means today.
+
+No account: anyone may ask for a link by email; it goes only to the address asked for, and only
+if the service knows that address (the page says the same either way). Only the link's hash is
+kept, and it lapses after a week."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from app.areas import academic_year_of, local, term_of
+from app.attendance.certificates import CertificateView, certificates_for_bookings
+from app.audit.services import record
+from app.config import Config
+from app.db import write_transaction
+from app.formats import long_date
+from app.mail.compose import compose_email
+from app.mail.outbox import queue_email
+from app.questionnaire.evidence import rules, term_label
+from app.tables.attendance import Attendance, Outcome
+from app.tables.bookings import Booking, BookingStatus
+from app.tables.questionnaire import DeclarationKind, TrainingDeclaration
+from app.tables.register import Person
+from app.tables.training import RecordLink
+
+LINK_LIFETIME = dt.timedelta(days=7)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Session:
+    booking_id: int
+    title: str
+    kind: str
+    kind_code: str
+    is_forum: bool
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    online: bool
+    setting_name: str
+    minutes: int | None
+    certificate: CertificateView | None
+
+    @property
+    def minutes_attended(self) -> int:
+        length = int((self.ends_at - self.starts_at).total_seconds() // 60)
+        return min(self.minutes, length) if self.minutes is not None else length
+
+    @property
+    def term(self) -> str:
+        day = local(self.starts_at).date()
+        return term_label(term_of(day), academic_year_of(day))
+
+
+@dataclass(frozen=True)
+class Declared:
+    kind: str
+    course: str
+    provider: str
+    completed_on: dt.date
+    setting_name: str
+
+
+@dataclass
+class TrainingRecord:
+    email: str
+    name: str
+    sessions: list[Session] = field(default_factory=list)
+    declared: list[Declared] = field(default_factory=list)
+    today: list[str] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.name)
+
+
+def _plus_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def what_it_means(sessions: list[Session], declared: list[Declared], today: dt.date) -> list[str]:
+    """Facts for today, each true whenever it is read."""
+    facts = []
+    forums = [s for s in sessions if s.is_forum]
+    if forums:
+        last = max(forums, key=lambda s: s.starts_at)
+        facts.append(f"Last forum attended: {last.term} ({last.title}, {long_date(last.starts_at)})")
+    else:
+        facts.append("Last forum attended: none recorded")
+    years = rules()[6].get("valid_for_years") or 2
+    level3 = [d for d in declared if d.kind == DeclarationKind.level3.value]
+    if level3:
+        latest = max(level3, key=lambda d: d.completed_on)
+        until = _plus_years(latest.completed_on, years)
+        if today <= until:
+            facts.append(f"Level 3 within {years} years: yes, until {until:%B %Y} "
+                         f"({latest.course}, completed {long_date(latest.completed_on)})")
+        else:
+            facts.append(f"Level 3 within {years} years: no, the latest recorded was completed "
+                         f"{long_date(latest.completed_on)}")
+    else:
+        facts.append(f"Level 3 within {years} years: no Level 3 training recorded")
+    prevent_kinds = set(rules()[7].get("attended_kinds", []))
+    prevent = [(s.starts_at.date(), f"{s.title}, attended") for s in sessions if s.kind_code in prevent_kinds] + [
+        (d.completed_on, f"{d.course}, {d.provider}") for d in declared if d.kind == DeclarationKind.prevent.value]
+    if prevent:
+        on, what = max(prevent)
+        facts.append(f"Prevent training: last recorded {long_date(on)} ({what})")
+    else:
+        facts.append("Prevent training: none recorded")
+    return facts
+
+
+async def training_record(email: str, now: dt.datetime) -> TrainingRecord:
+    """The record of the person with this work email. Queries bounded by their own bookings."""
+    email = email.strip().lower()
+    person = await Person.select(Person.id, Person.name).where(Person.email == email).first()
+    if person is None:
+        return TrainingRecord(email, "")
+    rows = await Booking.select(
+        Booking.id, Booking.name_given, Booking.event.title.as_alias("title"),
+        Booking.event.kind.name.as_alias("kind"), Booking.event.kind.code.as_alias("kind_code"),
+        Booking.event.kind.is_forum.as_alias("is_forum"), Booking.event.starts_at.as_alias("starts_at"),
+        Booking.event.ends_at.as_alias("ends_at"), Booking.event.online.as_alias("online"),
+        Booking.setting.name.as_alias("setting_name"), Booking.setting.as_alias("setting_id")).where(
+        (Booking.person == person["id"]) & (Booking.status == BookingStatus.confirmed.value)).order_by(
+        Booking.event.starts_at, ascending=False)
+    marks = {}
+    ids = [r["id"] for r in rows]
+    for start in range(0, len(ids), 500):
+        for m in await Attendance.select(Attendance.booking, Attendance.outcome, Attendance.minutes_present).where(
+                Attendance.booking.is_in(ids[start:start + 500])):
+            marks[m["booking"]] = m
+    attended = [r for r in rows if marks.get(r["id"], {}).get("outcome") == Outcome.attended.value
+                and r["starts_at"] <= now]
+    certificates = await certificates_for_bookings([r["id"] for r in attended])
+    sessions = [Session(r["id"], r["title"], r["kind"], r["kind_code"], bool(r["is_forum"]), r["starts_at"],
+                        r["ends_at"], bool(r["online"]), r["setting_name"] or "", marks[r["id"]]["minutes_present"],
+                        certificates.get(r["id"])) for r in attended]
+    # Declarations name people, not addresses: those naming this person at a setting they booked for.
+    settings = sorted({r["setting_id"] for r in rows})
+    names = {person["name"].casefold()} | {r["name_given"].casefold() for r in rows if r["name_given"]}
+    declared = []
+    for start in range(0, len(settings), 500):
+        for d in await TrainingDeclaration.select(
+                TrainingDeclaration.kind, TrainingDeclaration.person_name, TrainingDeclaration.course,
+                TrainingDeclaration.provider, TrainingDeclaration.completed_on,
+                TrainingDeclaration.setting.name.as_alias("setting_name")).where(
+                TrainingDeclaration.setting.is_in(settings[start:start + 500])):
+            if " ".join(d["person_name"].split()).casefold() in names:
+                declared.append(Declared(d["kind"], d["course"], d["provider"], d["completed_on"], d["setting_name"]))
+    declared.sort(key=lambda d: d.completed_on, reverse=True)
+    return TrainingRecord(email, person["name"], sessions, declared,
+                          what_it_means(sessions, declared, local(now).date()))
+
+
+async def request_link(email: str, *, now: dt.datetime, config: Config) -> bool:
+    """Email a link to the record to `email` if the service knows that address (one recipient,
+    the address asked for). Returns whether one was sent; callers say the same either way."""
+    email = email.strip().lower()
+    person = await Person.select(Person.id, Person.name).where(Person.email == email).first()
+    if person is None:
+        return False
+    token = secrets.token_urlsafe(32)
+    async with write_transaction():
+        await RecordLink.insert(RecordLink(email=email, token_hash=_hash(token), created_at=now,
+                                           expires_at=now + LINK_LIFETIME))
+        await queue_email(compose_email("training_record", recipient=email, config=config,
+                                        subject="Your safeguarding training record", name=person["name"],
+                                        link=f"{config.base_url}/my-record/{token}",
+                                        expires=long_date(now + LINK_LIFETIME)),
+                          kind="training_record", config=config, now=now)
+        await record("record.link_sent", "attendee", person_id=person["id"])
+    return True
+
+
+async def email_for_token(token: str, now: dt.datetime) -> str | None:
+    row = await RecordLink.select(RecordLink.email, RecordLink.expires_at).where(
+        RecordLink.token_hash == _hash(token)).first()
+    if row is None or row["expires_at"] <= now:
+        return None
+    return row["email"]
+
+
+async def forget_lapsed_links(now: dt.datetime) -> int:
+    """Links past their week are deleted (the retention purge calls this)."""
+    return len(await RecordLink.delete().where(RecordLink.expires_at <= now).returning(RecordLink.id))

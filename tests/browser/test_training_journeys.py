@@ -1,0 +1,129 @@
+"""Issue 12 in a real browser, every page checked with axe: attend → certificate → feedback →
+training record (and the public check of the certificate); book → send a colleague instead."""
+
+import asyncio
+import datetime as dt
+import re
+
+import pytest
+from playwright.async_api import expect
+
+from app.bookings.services import book_place
+from app.tables.bookings import BookingSource
+from app.tables.programme import Event
+from tests import factories as f
+from tests.browser.test_booking_journey import assert_accessible, delivered
+from tests.browser.test_organiser_workspace import signed_in_page
+
+#: On the session's event loop, with the one Chromium of this test process (conftest).
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def email_with(smtp_server, subject: str):
+    """The first delivered email whose subject starts with `subject` (waiting for the sender)."""
+    for _ in range(300):
+        found = [m for m in smtp_server.parsed() if m["Subject"].startswith(subject)]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no email {subject!r} in {[m['Subject'] for m in smtp_server.parsed()]}")
+
+
+def body_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def link_in(message, path: str) -> str:
+    return re.search(rf"https?://\S+?({re.escape(path)}\S+)", body_of(message)).group(1)
+
+
+async def test_attend_certificate_feedback_record(browser, server, smtp_server, now):
+    event_id = await f.event(now=now, starts_in=dt.timedelta(hours=-3), title="West Safeguarding Forum")
+    await Event.update({Event.kind: await f.kind("forum")}).where(Event.id == event_id)
+    await book_place(event_id, f.request(1, email="jo.barclay@oak.example.org").model_copy(update={"name": "Jo Barclay"}),
+                     source=BookingSource.web, actor="public", now=now - dt.timedelta(days=2),
+                     config=f.CONFIG.with_overrides(base_url=server.base_url))
+    smtp_server.messages.clear()
+    organiser = await signed_in_page(browser, server, now)
+    await organiser.goto(f"{server.base_url}/organisers/events/{event_id}/attendance")
+    await organiser.get_by_role("button", name="Attended: Jo Barclay").click()
+    await expect(organiser.locator("#attendance-status")).to_have_text("Jo Barclay: Attended")
+    # The sender makes the certificate and emails it with the PDF and the feedback link.
+    certificate_email = await email_with(smtp_server, "Your certificate of attendance")
+    assert certificate_email["To"] == "jo.barclay@oak.example.org"
+    [pdf] = [p for p in certificate_email.iter_attachments() if p.get_content_type() == "application/pdf"]
+    code = re.search(r"Verification code: (\S+)", body_of(certificate_email)).group(1)
+    assert pdf.get_filename() == f"certificate-{code}.pdf"
+    await organiser.goto(f"{server.base_url}/organisers/events/{event_id}/certificates")
+    await expect(organiser.locator("#certificates")).to_contain_text(code)
+    await assert_accessible(organiser, "certificates and feedback")
+
+    page = await browser.new_page()
+    await page.goto(server.base_url + link_in(certificate_email, "/feedback/"))
+    await assert_accessible(page, "feedback form")
+    await page.get_by_role("button", name="Send feedback").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("Select how useful the session was")
+    await assert_accessible(page, "feedback form with errors")
+    await page.get_by_label("Very useful").check()
+    await page.get_by_label("What should we cover next time? (optional)").fill("Online safety for under-fives")
+    await page.get_by_role("button", name="Send feedback").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Thank you for your feedback")
+    await assert_accessible(page, "feedback given")
+
+    await page.goto(server.base_url + "/my-record")
+    await assert_accessible(page, "ask for my record")
+    await page.get_by_label("Work email address").fill("jo.barclay@oak.example.org")
+    await page.get_by_role("button", name="Email me a link to my record").click()
+    await expect(page.locator("#sent")).to_contain_text("jo.barclay@oak.example.org")
+    await assert_accessible(page, "record link sent")
+    record_email = await email_with(smtp_server, "Your safeguarding training record")
+    await page.goto(server.base_url + link_in(record_email, "/my-record/"))
+    await expect(page.locator("#record-sessions")).to_contain_text("West Safeguarding Forum")
+    await expect(page.locator("#record-sessions")).to_contain_text(code)
+    await expect(page.locator("#record-today")).to_contain_text("Last forum attended:")
+    await assert_accessible(page, "my training record")
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name="Download it as a PDF").click()
+    assert (await download.value).suggested_filename == "safeguarding-training-record.pdf"
+
+    await page.goto(server.base_url + "/certificates/verify")
+    await assert_accessible(page, "check a certificate")
+    await page.get_by_label("Verification code").fill(code.lower())
+    await page.get_by_role("button", name="Check the certificate").click()
+    await expect(page.locator("#result")).to_contain_text("This certificate is genuine")
+    await expect(page.locator("#certificate")).to_contain_text("J. B.")
+    await assert_accessible(page, "certificate checked")
+    await organiser.goto(f"{server.base_url}/organisers/events/{event_id}/certificates")
+    await expect(organiser.locator("#feedback")).to_have_text("Feedback (1)")
+    await organiser.goto(f"{server.base_url}/organisers/feedback?year=2026%2F27")
+    await expect(organiser.locator("#feedback-by-kind")).to_contain_text("Safeguarding Forum")
+    await assert_accessible(organiser, "feedback per kind")
+
+
+async def test_book_then_send_a_colleague_instead(browser, server, smtp_server, now):
+    event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/west").first())["id"]
+    made = await book_place(event_id, f.request(1, email="jo.barclay@oak.example.org"), source=BookingSource.web,
+                            actor="public", now=now, config=f.CONFIG.with_overrides(base_url=server.base_url))
+    await delivered(smtp_server, 1)
+    smtp_server.messages.clear()
+    page = await browser.new_page()
+    await page.goto(f"{server.base_url}/bookings/{made.manage_token}")
+    await page.get_by_role("link", name="Send a colleague instead").click()
+    await assert_accessible(page, "send a colleague")
+    await page.get_by_role("button", name="Pass my place to my colleague").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("Enter your colleague's full name")
+    await assert_accessible(page, "send a colleague with errors")
+    await page.get_by_label("Your colleague's full name").fill("Sam Patel")
+    await page.get_by_label("Their work email address").fill("sam.patel@oak.example.org")
+    await page.get_by_label("Deputy DSL or deputy Lead Practitioner").check()
+    await page.get_by_role("button", name="Pass my place to my colleague").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Your place has passed to Sam Patel")
+    await assert_accessible(page, "place passed to a colleague")
+    messages = {m["To"]: m for m in await delivered(smtp_server, 2)}
+    assert set(messages) == {"jo.barclay@oak.example.org", "sam.patel@oak.example.org"}
+    assert "METHOD:CANCEL" in str(messages["jo.barclay@oak.example.org"])
+    new_link = link_in(messages["sam.patel@oak.example.org"], "/bookings/")
+    await page.goto(server.base_url + new_link)
+    await expect(page.get_by_text("Sam Patel")).to_be_visible()
+    response = await page.goto(f"{server.base_url}/bookings/{made.manage_token}")
+    assert response.status == 404
