@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import logging
 import os
 import sys
+from pathlib import Path
 
 from app.config import UnsafeConfig, get_config
+from app.logs import configure as configure_logging
 from app.tables.mail import MessageStatus
 
 
@@ -102,7 +103,7 @@ def serve(workers: int, no_sender: bool = False) -> int:
         workers = 1
     print(f"Serving on {config.base_url}  (database: {config.database_url.split('@')[-1]})")
     uvicorn.run("app.main:create_app_from_env", factory=True, host=config.host, port=config.port,
-                workers=workers, log_level="warning", access_log=False)
+                workers=workers, log_level="warning", access_log=False, log_config=None)
     return 0
 
 
@@ -391,11 +392,61 @@ def generate_scale(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def check_command() -> int:
+    """Every setting as it is in force (secrets hidden), then whether the database is ready."""
+    from app.config import effective
+
+    config = get_config()
+    width = max(len(name) for name, _ in effective(config))
+    for name, shown in effective(config):
+        print(f"{name.ljust(width)}  {shown}")
+
+    async def ready() -> str:
+        from app.db import DatabaseNotReady, ensure_migrated
+
+        try:
+            await ensure_migrated(_engine())
+        except DatabaseNotReady as exc:
+            return f"database: not ready: {exc}"
+        return "database: reachable, every migration applied"
+
+    line = asyncio.run(ready())
+    print(line)
+    return 0 if line.endswith("applied") else 1
+
+
+def backup_command(path: str) -> int:
+    from app.backup import BackupFailed, backup
+
+    try:
+        size = backup(get_config().database_url, Path(path))
+    except BackupFailed as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up to {path} ({size:,} bytes)")
+    return 0
+
+
+def restore_command(path: str) -> int:
+    from app.backup import BackupFailed, restore
+
+    try:
+        restore(get_config().database_url, Path(path))
+    except BackupFailed as exc:
+        print(f"Restore failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Restored from {path}. Run `python -m app migrate` if the backup is older than this code.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("piccolo").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="print the configuration in force (secrets hidden) and whether the database is ready")
+    backup_parser = sub.add_parser("backup", help="write a consistent backup of the database to PATH, while serving")
+    backup_parser.add_argument("path")
+    restore_parser = sub.add_parser("restore", help="replace the database's contents with the backup at PATH")
+    restore_parser.add_argument("path")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("status", help="say whether migrations are pending")
     seed_parser = sub.add_parser("seed", help="load the 2023/24 programme from seeds/ (idempotent)")
@@ -466,10 +517,17 @@ def main(argv: list[str] | None = None) -> int:
     scale_parser.add_argument("--bookings", type=int, default=100000)
     args = parser.parse_args(argv)
     try:
-        get_config()  # every setting checked before any command runs
+        config = get_config()  # every setting checked before any command runs
     except UnsafeConfig as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    configure_logging(config.log_format, config.log_level)
+    if args.command == "check":
+        return check_command()
+    if args.command == "backup":
+        return backup_command(args.path)
+    if args.command == "restore":
+        return restore_command(args.path)
     if args.command == "generate-scale":
         return generate_scale(args)
     if args.command == "import-settings":

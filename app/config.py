@@ -74,6 +74,16 @@ class Config:
     #: Active bookings (confirmed, offered or waiting, for events not yet ended) one email address
     #: may hold through the public form and API; organisers can book past it.
     max_active_bookings: int = 8
+    #: One line per log event: "plain" (text) or "json".
+    log_format: str = "plain"
+    log_level: str = "INFO"
+    #: Prometheus metrics at /metrics: off unless METRICS=on, and then only with METRICS_TOKEN
+    #: as a bearer token, so they are never public by accident.
+    metrics: bool = False
+    metrics_token: str = ""
+    #: The outbox's oldest waiting message older than this is logged as a warning (an SMTP
+    #: outage shows in logs and metrics, never in readiness).
+    outbox_warn_minutes: int = 15
 
     @property
     def is_postgres(self) -> bool:
@@ -93,14 +103,26 @@ class UnsafeConfig(ValueError):
     """A setting is missing or wrong; the message names it, in one line."""
 
 
-def _int(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:
+def _int(env: dict[str, str] | os._Environ[str], name: str, default: int, *, minimum: int | None = None) -> int:
     value = env.get(name, "")
     if value.strip() == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise UnsafeConfig(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise UnsafeConfig(f"{name} must be {minimum} or more, not {number}")
+    return number
+
+
+def _choice(env: dict[str, str] | os._Environ[str], name: str, choices: tuple[str, ...], default: str, *,
+            upper: bool = False) -> str:
+    value = (env.get(name) or default).strip()
+    value = value.upper() if upper else value.lower()
+    if value not in choices:
+        raise UnsafeConfig(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Config:
@@ -121,7 +143,12 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         # A per-process random key is safe (nothing persistent is signed with it yet) but
         # sessions would not survive a restart or span processes: production sets SECRET_KEY.
         secret = secrets.token_urlsafe(32)
-    return Config(
+    metrics = _flag(env.get("METRICS"), False)
+    metrics_token = env.get("METRICS_TOKEN", "")
+    if metrics and len(metrics_token) < 16:
+        raise UnsafeConfig("METRICS_TOKEN must be set (16 characters or more) when METRICS is on: Prometheus sends it "
+                           "as a bearer token, so the metrics are never public by accident")
+    config = Config(
         database_url=env.get("DATABASE_URL") or _default_database_url(),
         host=host,
         port=port,
@@ -150,7 +177,65 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         redis_url=env.get("REDIS_URL", ""),
         trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
         max_active_bookings=_int(env, "MAX_ACTIVE_BOOKINGS", 8),
+        log_format=_choice(env, "LOG_FORMAT", ("plain", "json"), "plain"),
+        log_level=_choice(env, "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
+        metrics=metrics,
+        metrics_token=metrics_token,
+        outbox_warn_minutes=_int(env, "OUTBOX_WARN_MINUTES", 15, minimum=1),
     )
+    _check(config)
+    return config
+
+
+#: Settings whose values `python -m app check` never prints.
+SECRETS = ("secret_key", "smtp_password", "metrics_token")
+
+
+def _check(config: Config) -> None:
+    """What the constructor's parsing cannot see: values out of range or unusable together."""
+    if not config.database_url.startswith(("sqlite:///", "postgres://", "postgresql://")):
+        raise UnsafeConfig("DATABASE_URL must start with sqlite:///, postgres:// or postgresql://, "
+                           f"not {config.database_url.split(':', 1)[0]!r}")
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", config.base_url):
+        raise UnsafeConfig(f"BASE_URL must be the service's address, like https://bookings.example.gov.uk, not "
+                           f"{config.base_url!r}")
+    for name, value in (("PORT", config.port), ("SMTP_PORT", config.smtp_port)):
+        if not 1 <= value <= 65535:
+            raise UnsafeConfig(f"{name} must be a port number from 1 to 65535, not {value}")
+    if config.smtp_starttls and config.smtp_tls and config.smtp_host:
+        raise UnsafeConfig("SMTP_TLS and SMTP_STARTTLS cannot both be on: choose one (TLS from the start, port "
+                           "465; or STARTTLS, port 587)")
+    for name, value in (("DB_POOL_SIZE", config.db_pool_size), ("REMINDER_DAYS", config.reminder_days),
+                        ("QUESTIONNAIRE_REMINDER_DAYS", config.questionnaire_reminder_days),
+                        ("TEAMS_MIN_MINUTES", config.teams_min_minutes)):
+        if value < 0:
+            raise UnsafeConfig(f"{name} must be 0 or more, not {value}")
+    for name, value in (("OFFER_HOLD_HOURS", config.offer_hold_hours),
+                        ("MAX_ACTIVE_BOOKINGS", config.max_active_bookings)):
+        if value < 1:
+            raise UnsafeConfig(f"{name} must be 1 or more, not {value}")
+    if config.redis_url and not config.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise UnsafeConfig(f"REDIS_URL must start with redis://, rediss:// or unix://, not {config.redis_url!r}")
+
+
+def effective(config: Config) -> list[tuple[str, str]]:
+    """Every setting as it is in force, secrets hidden (`python -m app check`)."""
+    from dataclasses import fields
+
+    out = []
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if f.name in SECRETS:
+            shown = "(set, hidden)" if value else "(not set)"
+        elif f.name in ("database_url", "redis_url") and "@" in str(value):
+            scheme, rest = str(value).split("://", 1)
+            shown = f"{scheme}://(credentials hidden)@{rest.rsplit('@', 1)[1]}"
+        elif isinstance(value, tuple):
+            shown = ", ".join(value) or "(none)"
+        else:
+            shown = str(value)
+        out.append((f.name.upper(), shown))
+    return out
 
 
 def _address(env: dict[str, str] | os._Environ[str], name: str, default: str) -> str:

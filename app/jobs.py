@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from prometheus_client import Counter
 
 from app.attendance.certificates import KIND as CERTIFICATE
 from app.attendance.certificates import certificate_renderer
@@ -25,13 +28,17 @@ from app.bookings.reminders import queue_due_reminders
 from app.bookings.waiting_list import expire_offers
 from app.config import Config
 from app.mail import sender as mail_sender
+from app.mail.outbox import outbox_state
 from app.mail.sender import DeliveryReport, Renderer, Transport, by_kind
 from app.questionnaire.reach import queue_reminders as queue_questionnaire_reminders
 from app.retention.services import PurgeReport, purge
 from app.tables.jobs import ScheduledJob
 from app.tables.limits import RateLimitHit
 
+log = logging.getLogger("app.jobs")
 Clock = Callable[[], dt.datetime]
+#: This process's runs of each job (the database's `ScheduledJob.runs` counts every process's).
+JOB_RUNS = Counter("scheduled_job_runs_here", "Runs of each scheduled job by this process", ["job"])
 EVERY = dt.timedelta(minutes=1)
 
 
@@ -48,8 +55,10 @@ class JobsReport:
 #: offer's expiry and a reminder's dedupe key, make each happen once); the rest once per period
 #: across every process sharing the database.
 DUE_EVERY = {
-    "offers": dt.timedelta(0),
-    "reminders": dt.timedelta(0),
+    # Every minute, claimed like the rest: of many processes one runs them (their own guards would
+    # make a second run harmless, but it would be work done twice).
+    "offers": dt.timedelta(seconds=55),
+    "reminders": dt.timedelta(seconds=55),
     "questionnaire_reminders": dt.timedelta(hours=1),
     "rate_limit_counters": dt.timedelta(hours=1),
     "retention_purge": dt.timedelta(days=1),
@@ -61,12 +70,11 @@ async def claim(name: str, now: dt.datetime, every: dt.timedelta) -> bool:
     it is due, so of many processes asking at once exactly one is told yes (PostgreSQL re-checks
     the condition on the row another transaction just changed; SQLite has one writer)."""
     await ScheduledJob.insert(ScheduledJob(name=name)).on_conflict(target=ScheduledJob.name, action="DO NOTHING")
-    if not every:  # due on every pass: only its start is recorded
-        await ScheduledJob.update({ScheduledJob.last_started_at: now}).where(ScheduledJob.name == name)
-        return True
     due = ScheduledJob.last_started_at.is_null() | (ScheduledJob.last_started_at <= now - every)
-    claimed = await ScheduledJob.update({ScheduledJob.last_started_at: now}).where(
+    claimed = await ScheduledJob.update({ScheduledJob.last_started_at: now, ScheduledJob.runs: ScheduledJob.runs + 1}).where(
         (ScheduledJob.name == name) & due).returning(ScheduledJob.id)
+    if claimed:
+        JOB_RUNS.labels(name).inc()
     return bool(claimed)
 
 
@@ -75,9 +83,22 @@ async def _finished(name: str, result: str) -> None:
                                ScheduledJob.last_result: result[:2000]}).where(ScheduledJob.name == name)
 
 
+async def warn_if_outbox_waits(config: Config, now: dt.datetime) -> float:
+    """An SMTP outage shows here (and in the metrics), not in readiness: a warning while the
+    oldest waiting message is older than OUTBOX_WARN_MINUTES. Returns its age in seconds."""
+    state = await outbox_state(now)
+    age = state["oldest_age"]
+    if age > config.outbox_warn_minutes * 60:
+        waiting = state["by_status"].get("pending", 0) + state["by_status"].get("failed", 0)
+        log.warning("outbox: the oldest waiting message is %d minutes old, %d waiting (is the mail server down?)",
+                    age // 60, waiting, extra={"age_seconds": int(age), "depth": waiting})
+    return age
+
+
 async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:
     """One pass of the service's one scheduler: each job that is due and that this process claims."""
     results: dict[str, object] = {}
+    await warn_if_outbox_waits(config, now)
     if await claim("offers", now, DUE_EVERY["offers"]):
         results["offers_lapsed"] = await expire_offers(config=config, now=now)
         await _finished("offers", f"offers lapsed: {results['offers_lapsed']}")

@@ -35,11 +35,13 @@ from app.db import (
     pooled,
 )
 from app.jobs import run_sender
+from app.logs import configure as configure_logging
 from app.organisers.services import use_password_profile
 from app.programme.services import EventNotFound
 from app.validation import has_unprintable
 from app.web.api import ApiController
 from app.web.api_schemas import FieldProblem
+from app.web.audit_admin import RecordsAdmin
 from app.web.auth import (
     SignInPages,
     organiser_required,
@@ -52,6 +54,7 @@ from app.web.feeds import FeedController
 from app.web.headers import security_headers
 from app.web.information import InformationPages
 from app.web.limits import Limiter, RateLimited, rate_limited
+from app.web.operations import Operations, prometheus_config, request_log
 from app.web.organiser_api import OrganiserApi
 from app.web.organiser_home import OrganiserHome
 from app.web.page_cache import (
@@ -76,7 +79,7 @@ Clock = Callable[[], dt.datetime]
 
 #: Controllers of the organiser workspace: all behind the organiser guard.
 ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages, TeamsImportPages, OrganiserApi,
-                                  QuestionnaireAdmin, SettingsAdmin, DashboardPage, TrainingAdmin]
+                                  QuestionnaireAdmin, SettingsAdmin, DashboardPage, TrainingAdmin, RecordsAdmin]
 
 
 def utc_now() -> dt.datetime:
@@ -260,8 +263,9 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
                        dependencies={"organiser": Provide(provide_organiser, sync_to_thread=False)})
     return ServiceApp(
         route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, QuestionnairePages,
-                        InformationPages, TrainingPages,
+                        InformationPages, TrainingPages, Operations,
                         workspace, assets],
+        middleware=[request_log, *([prometheus_config().middleware] if config.metrics else [])],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),
                       "config": Provide(provide_config, sync_to_thread=False)},
         template_config=template_config(config),
@@ -283,10 +287,13 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
         stores={STORE: page_store()},
         guards=[ids_in_range, rate_limited],
         lifespan=[lifespan],
+        logging_config=None,  # app.logs configures logging: one line per event, plain or JSON
         state={"config": config, "clock": clock, "limiter": limiter},
     )
 
 
 def create_app_from_env() -> Litestar:
     """Entry point for uvicorn's `--factory` (several worker processes)."""
-    return create_app(get_config())
+    config = get_config()
+    configure_logging(config.log_format, config.log_level)
+    return create_app(config)

@@ -169,15 +169,17 @@ class RunningServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> "RunningServer":
+        # Its log to a file, not a pipe nobody reads: a request log fills a pipe and stops the server.
+        self.log = tempfile.NamedTemporaryFile("w+b", prefix="sgb-server-", suffix=".log")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--workers", str(self.workers), *self.extra_args],
-            cwd=PROJECT_ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                out = self.process.stdout.read().decode() if self.process.stdout else ""
-                raise RuntimeError(f"server exited early:\n{out}")
+                self.log.seek(0)
+                raise RuntimeError(f"server exited early:\n{self.log.read().decode(errors='replace')}")
             try:
                 if httpx.get(f"{self.base_url}/api/events", timeout=2).status_code == 200:
                     return self

@@ -38,6 +38,7 @@ from app.bookings.waiting_list import offer_places, waitlisted_email
 from app.config import Config
 from app.db import current_engine, write_transaction
 from app.mail.outbox import new_message_id
+from app.metrics import booking_made, booking_refused
 from app.programme.availability import Unbookable
 from app.programme.services import EventView, get_event
 from app.register.services import find_or_add_setting, name_key, upsert_person
@@ -179,6 +180,20 @@ async def _book_in_one_statement(made: BookingMade, *, source: BookingSource, ac
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
                      actor: str, now: dt.datetime, config: Config, over_capacity: bool = False,
                      then: Callable[[int], Awaitable[object]] | None = None) -> BookingMade:
+    """`_book_place`, counted for the metrics: made, waitlisted, or refused with the reason's code."""
+    try:
+        made = await _book_place(event_id, request, source=source, actor=actor, now=now, config=config,
+                                 over_capacity=over_capacity, then=then)
+    except BookingError as exc:
+        booking_refused(exc.code)
+        raise
+    booking_made(waitlisted=made.status is BookingStatus.waitlisted)
+    return made
+
+
+async def _book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
+                      actor: str, now: dt.datetime, config: Config, over_capacity: bool = False,
+                      then: Callable[[int], Awaitable[object]] | None = None) -> BookingMade:
     """Take one place at the event for the person, or raise EventNotFound, BookingClosed,
     AlreadyBooked or EventFull (or put them on the waiting list if they asked). Nothing is written
     unless the booking is made.

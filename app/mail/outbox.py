@@ -271,3 +271,16 @@ async def retry_failed(now: dt.datetime) -> int:
             OutboxMessage.next_attempt_at: now,
         }).where(OutboxMessage.status == MessageStatus.failed.value).returning(OutboxMessage.id)
     return len(rows)
+
+
+async def outbox_state(now: dt.datetime) -> dict[str, Any]:
+    """How many messages are in each status, and how old the oldest waiting one is (seconds)."""
+    from piccolo.query.functions.aggregate import Count
+
+    by_status = {s.value: 0 for s in MessageStatus}
+    for row in await OutboxMessage.select(OutboxMessage.status, Count(alias="n")).group_by(OutboxMessage.status):
+        by_status[row["status"]] = row["n"]
+    oldest = await OutboxMessage.select(OutboxMessage.created_at).where(
+        OutboxMessage.status.is_in([MessageStatus.pending.value, MessageStatus.failed.value])).order_by(
+        OutboxMessage.created_at).first()
+    return {"by_status": by_status, "oldest_age": (now - oldest["created_at"]).total_seconds() if oldest else 0.0}

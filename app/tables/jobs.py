@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Text, Timestamptz, Varchar
+from piccolo.columns import Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -15,3 +15,4 @@ class ScheduledJob(Table, tablename="scheduled_job"):
     last_started_at = Timestamptz(null=True, default=None)
     last_finished_at = Timestamptz(null=True, default=None)
     last_result = Text(default="")
+    runs = Integer(default=0, help_text="How many times the job has run, across every process")

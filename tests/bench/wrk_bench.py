@@ -176,7 +176,8 @@ def service(engine: str, args: argparse.Namespace) -> dict[str, dict]:
     command = [sys.executable, "-m", "app", "serve", "--workers", "2" if postgres else "1"]
     if postgres:
         command.append("--no-sender")
-    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tempfile.TemporaryFile("w+")  # not a pipe: the request log would fill it and stop the server
+    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     results: dict[str, dict] = {}
     try:
