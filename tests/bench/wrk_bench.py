@@ -171,7 +171,9 @@ def service(engine: str, args: argparse.Namespace) -> dict[str, dict]:
     sink = SmtpSink().start()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "BASE_URL": f"http://127.0.0.1:{port}",
-           "SECRET_KEY": "bench", "DB_POOL_SIZE": "10", "RATE_LIMITS": "off", **sink.settings_env()}
+           "SECRET_KEY": "bench", "DB_POOL_SIZE": "10", "RATE_LIMITS": "off", **sink.settings_env(),
+           # As deployed: metrics on (one registry per worker) and the request log written.
+           "METRICS": "on", "METRICS_TOKEN": METRICS_TOKEN, "LOG_FORMAT": "json"}
     postgres = engine == "postgres"
     command = [sys.executable, "-m", "app", "serve", "--workers", "2" if postgres else "1"]
     if postgres:
@@ -199,11 +201,19 @@ def service(engine: str, args: argparse.Namespace) -> dict[str, dict]:
         results["outbox"] = {"queued": queued, "drain_s": drained, "rate": queued / drained if drained else 0.0,
                              "delivered": len(sink.messages)}
         results["check"] = {"capacity": capacity_holds(url)}
+        results["readyz"] = httpx.get(base + "/readyz").text
+        scrape = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+        results["metrics"] = [line for line in scrape.splitlines() if line.startswith(SCRAPED)]
     finally:
         server.terminate()
         server.wait(timeout=30)
         sink.stop()
     return results
+
+
+METRICS_TOKEN = "bench-metrics-token-0123456789"
+SCRAPED = ("bookings_total", "http_requests_total", "outbox_", "mail_delivery_attempts_total", "scheduled_job_runs_total",
+           "http_request_duration_seconds_count")
 
 
 def report(engine: str, ref: dict[str, dict], svc: dict[str, dict]) -> None:
@@ -228,6 +238,10 @@ def report(engine: str, ref: dict[str, dict], svc: dict[str, dict]) -> None:
           f"({o['rate']:.0f} messages/s, {'one send-mail worker' if engine == 'postgres' else 'the in-process sender'}), "
           f"{o['delivered']} delivered to the local SMTP server")
     print(f"check: {svc['check']['capacity']}")
+    print(f"GET /readyz: {svc['readyz']}")
+    print("GET /metrics (one worker's registry; the outbox and job lines are the database's):")
+    for line in svc["metrics"]:
+        print(f"  {line}")
 
 
 def main() -> None:
