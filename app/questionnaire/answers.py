@@ -61,7 +61,9 @@ class Shape:
         return (*YES_NO, "na") if self.not_applicable else YES_NO
 
 
-def shape(question: Mapping[str, Any]) -> Shape:
+def shape(question: Mapping[str, Any] | Shape) -> Shape:
+    if isinstance(question, Shape):
+        return question
     items = tuple(question.get("items") or ())
     kind = question.get("kind") or ("items" if items else "yes_no")
     return Shape(int(question["number"]), question["text"], kind, items,
@@ -147,7 +149,7 @@ def problems(answers: Mapping[str, Mapping[str, Any]], questions: list[Mapping[s
     return errors
 
 
-def given(answer: Mapping[str, Any] | None, question: Mapping[str, Any]) -> str:
+def given(answer: Mapping[str, Any] | None, question: Mapping[str, Any] | Shape) -> str:
     """The answer as the setting gave it, in words (pages, the emailed copy, exports)."""
     q, a = shape(question), answer or {}
     if q.kind == "choice":
@@ -163,7 +165,7 @@ def given(answer: Mapping[str, Any] | None, question: Mapping[str, Any]) -> str:
     return WORDS[a.get("compliant", "")]
 
 
-def given_details(answer: Mapping[str, Any] | None, question: Mapping[str, Any]) -> list[str]:
+def given_details(answer: Mapping[str, Any] | None, question: Mapping[str, Any] | Shape) -> list[str]:
     """Lines beside the answer: why not applicable, the follow-up's answer, who is the lead."""
     q, a, lines = shape(question), answer or {}, []
     if a.get("na_reason"):
@@ -175,7 +177,7 @@ def given_details(answer: Mapping[str, Any] | None, question: Mapping[str, Any])
     return lines
 
 
-def counted_as(answer: Mapping[str, Any] | None, question: Mapping[str, Any]) -> str:
+def counted_as(answer: Mapping[str, Any] | None, question: Mapping[str, Any] | Shape) -> str:
     """What findings count this answer as: yes/no/na (a choice question: its letter), or ''."""
     q, a = shape(question), answer or {}
     return (a.get("choice") if q.kind == "choice" else a.get("compliant")) or ""

@@ -64,10 +64,10 @@ async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[Quest
         for r in rows:
             answer: dict[str, Any] = (r["answers"] or {}).get(str(q["number"]), {})
             label = QUADRANT_LABELS[Quadrant(r["quadrant"])] if r["quadrant"] else NO_QUADRANT
-            counted = counted_as(answer, q) or "unanswered"
+            counted = counted_as(answer, s) or "unanswered"
             found.by_quadrant[label][counted] += 1
             if s.has_compliant and counted == "no":
-                found.not_compliant.append({"setting": r["setting_name"], "quadrant": label, "answer": given(answer, q),
+                found.not_compliant.append({"setting": r["setting_name"], "quadrant": label, "answer": given(answer, s),
                                             "action_points": answer.get("action_points", ""),
                                             "when_who": answer.get("when_who", "")})
             point = (answer.get("action_points") or "").strip()

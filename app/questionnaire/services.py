@@ -27,7 +27,7 @@ from app.errors import InvalidInput, NotFound
 from app.formats import long_date
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
-from app.questionnaire.answers import LEAD_QUESTIONS, clean, given, given_details, problems
+from app.questionnaire.answers import LEAD_QUESTIONS, clean, given, given_details, problems, shape
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
 from app.questionnaire.seeding import list_questions, version_for
 from app.register.services import record_lead
@@ -322,14 +322,16 @@ async def answers_table(academic_year: str) -> tuple[list[str], list[list[str]]]
         Response.version.number.as_alias("version_number"), Response.setting.name.as_alias("setting_name"),
         Response.setting.quadrant.as_alias("quadrant")).where(Response.academic_year == academic_year).order_by(
         Response.setting.name).output(load_json=True)
+    shapes = {version: {q["number"]: shape(q) for q in asked} for version, asked in by_version.items()}
+    shapes[None] = {q["number"]: shape(q) for q in questions}
     rows = []
     for r in responses:
-        asked = {q["number"]: q for q in by_version.get(r["version"], questions)}
+        asked = shapes.get(r["version"]) or shapes[None]
         row = [r["setting_name"], r["quadrant"] or "", r["status"],
                r["submitted_at"].isoformat() if r["submitted_at"] else "", str(r["version_number"] or "")]
         for q in questions:
             a = (r["answers"] or {}).get(str(q["number"]), {})
-            q_asked = asked.get(q["number"], q)
+            q_asked = asked.get(q["number"]) or shapes[None][q["number"]]
             row += [given(a, q_asked) if a else "", "; ".join(given_details(a, q_asked)), a.get("action_points", ""),
                     a.get("when_who", ""), a.get("note", "")]
         rows.append(row)

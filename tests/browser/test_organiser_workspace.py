@@ -71,6 +71,9 @@ async def test_every_organiser_page_passes_axe(browser, server, now):
         "check-in": f"/organisers/check-in/{row['checkin_token']}",
         "teams import": f"/organisers/events/{online_id}/teams-import/",
         "your account": "/organisers/account", "password reset": "/organisers/password-reset",
+        "audit trail": f"/organisers/audit?event={event_id}", "jobs and email": "/organisers/service",
+        "feedback": "/organisers/feedback", "training record": f"/organisers/people/{row['person']}/record",
+        "certificates": f"/organisers/events/{event_id}/certificates",
     }
     for name, path in pages.items():
         response = await page.goto(server.base_url + path)

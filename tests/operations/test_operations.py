@@ -173,3 +173,12 @@ async def test_organisers_see_when_each_job_last_ran(signed_in, now):
     assert page.status_code == 200
     jobs = page.text[page.text.index('id="jobs"'):]
     assert "Retention purge" in jobs and "people anonymised: 0" in jobs
+
+
+def test_probes_and_scrapes_are_never_rate_limited(db):
+    from tests.organisers.test_accounts import every_route
+
+    app = create_app(Config(database_url=db, secret_key="x", mail_sender_in_process=False, db_pool_size=0))
+    probes = {path: handler.opt.get("limit") for path, _, handler in every_route(app)
+              if path in ("/healthz", "/readyz", "/metrics")}
+    assert probes == {"/healthz": None, "/readyz": None, "/metrics": None}

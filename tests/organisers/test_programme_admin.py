@@ -20,6 +20,19 @@ def token(html: str) -> str:
 NEXT_YEAR = __import__("datetime").date.today().year + 1
 
 
+async def morning_event(now: dt.datetime, **kwargs) -> int:
+    """An event in a fortnight from 10am to 12:30pm London time: the edit form takes one date, so
+    an event made at `now` + 14 days would cross midnight when the tests run late in the evening."""
+    from app.areas import LONDON
+
+    event_id = await f.event(now=now, **kwargs)
+    day = (now + dt.timedelta(days=14)).astimezone(LONDON).date()
+    start = dt.datetime.combine(day, dt.time(10), LONDON)
+    await Event.update({Event.starts_at: start, Event.ends_at: start + dt.timedelta(hours=2, minutes=30)}).where(
+        Event.id == event_id)
+    return event_id
+
+
 def event_form(**overrides):
     form = {"title": "Mid Safeguarding Forum", "kind": "1", "where": "mid", "venue": "3", "join_url": "",
             "date-day": "10", "date-month": "11", "date-year": str(NEXT_YEAR), "start_time": "9:30", "end_time": "12:00",
@@ -57,7 +70,7 @@ async def test_mistakes_in_the_event_form_are_explained(signed_in, now):
 
 
 async def test_capacity_cannot_drop_below_the_places_taken(signed_in, now):
-    event_id = await f.event(now=now, capacity=10)
+    event_id = await morning_event(now, capacity=10)
     for n in range(3):
         assert (await signed_in.post(f"/api/events/{event_id}/bookings", json=f.api_body(n))).status_code == 201
     page = await signed_in.get(f"/organisers/events/{event_id}/edit")
@@ -75,7 +88,7 @@ async def test_capacity_cannot_drop_below_the_places_taken(signed_in, now):
 
 
 async def test_moving_an_event_emails_everyone_booked_and_pasting_a_teams_link_reaches_bookers(signed_in, now, tmp_path):
-    online = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
+    online = await morning_event(now, quadrant=None, title="Online Safeguarding Forum")
     assert (await signed_in.post(f"/api/events/{online}/bookings", json=f.api_body(1))).status_code == 201
     page = await signed_in.get(f"/organisers/events/{online}/edit")
     form = dict(re.findall(r'name="([\w-]+)"[^>]*value="([^"]*)"', page.text))
