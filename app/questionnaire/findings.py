@@ -1,9 +1,11 @@
 """Findings for the summer forums: what settings told us, per question and per quadrant, from the
 questionnaires they submitted. Counts of each answer, the settings not compliant (for organisers
-only), and the commonest action points. Two queries whatever the number of responses."""
+only), and the commonest action points. A query per 250 responses."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from app.questionnaire.seeding import list_questions
 from app.tables.questionnaire import Response, ResponseStatus
 
 NO_QUADRANT = "No quadrant recorded"
+SLICE = 250
 
 
 @dataclass
@@ -44,11 +47,17 @@ def _theme(text: str) -> str:
 async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[QuestionFindings]]:
     """(responses submitted, findings per question) for the year, with the questions as the
     year's latest version asks them (answers matched by question number)."""
-    rows = await Response.select(
-        Response.answers, Response.version, Response.setting.name.as_alias("setting_name"),
-        Response.setting.quadrant.as_alias("quadrant")).where(
-        (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value)
-    ).order_by(Response.setting.name).output(load_json=True)
+    rows: list[dict[str, Any]] = []
+    for offset in itertools.count(0, SLICE):  # slices, other requests answered in between
+        chunk = await Response.select(
+            Response.answers, Response.version, Response.setting.name.as_alias("setting_name"),
+            Response.setting.quadrant.as_alias("quadrant")).where(
+            (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value)
+        ).order_by(Response.setting.name).order_by(Response.id).limit(SLICE).offset(offset).output(load_json=True)
+        rows += chunk
+        await asyncio.sleep(0)
+        if len(chunk) < SLICE:
+            break
     versions = [r["version"] for r in rows if r["version"] is not None]
     questions = await list_questions(max(versions) if versions else None)
     labels = [label for label in QUADRANT_LABELS.values()] + [NO_QUADRANT]
@@ -77,6 +86,7 @@ async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[Quest
                 wording.setdefault(key, point)
         found.action_points = [(wording[key], n) for key, n in themes.most_common(top)]
         out.append(found)
+        await asyncio.sleep(0)
     return len(rows), out
 
 

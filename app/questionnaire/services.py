@@ -4,8 +4,10 @@ a note, and organisers see every setting whose answer differs from the record.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
+import itertools
 import re
 import secrets
 from dataclasses import dataclass
@@ -39,6 +41,9 @@ from app.tables.questionnaire import (
 )
 from app.tables.register import Setting, SettingType
 from app.validation import Messages, validate, work_email
+
+#: Responses read and written out per slice of an export, between which other requests are answered.
+EXPORT_SLICE = 250
 
 
 class ResponseNotFound(NotFound):
@@ -309,7 +314,7 @@ async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
 
 async def answers_table(academic_year: str) -> tuple[list[str], list[list[str]]]:
     """Every response of the year with its answers, as a spreadsheet's header and rows (values
-    as given; the caller makes them safe for spreadsheets). Two queries whatever the count."""
+    as given; the caller makes them safe for spreadsheets). A query per slice of 250 responses."""
     versions = await Response.select(Response.version).where(Response.academic_year == academic_year).distinct()
     by_version = {v["version"]: await list_questions(v["version"]) for v in versions if v["version"] is not None}
     questions = await list_questions(max(by_version)) if by_version else await list_questions()
@@ -317,24 +322,30 @@ async def answers_table(academic_year: str) -> tuple[list[str], list[list[str]]]
     for q in questions:
         header += [f"Q{q['number']} Answer", f"Q{q['number']} Details", f"Q{q['number']} Action points",
                    f"Q{q['number']} When/Who", f"Q{q['number']} Note"]
-    responses = await Response.select(
-        Response.status, Response.submitted_at, Response.answers, Response.version,
-        Response.version.number.as_alias("version_number"), Response.setting.name.as_alias("setting_name"),
-        Response.setting.quadrant.as_alias("quadrant")).where(Response.academic_year == academic_year).order_by(
-        Response.setting.name).output(load_json=True)
     shapes = {version: {q["number"]: shape(q) for q in asked} for version, asked in by_version.items()}
     shapes[None] = {q["number"]: shape(q) for q in questions}
     rows = []
-    for r in responses:
-        asked = shapes.get(r["version"]) or shapes[None]
-        row = [r["setting_name"], r["quadrant"] or "", r["status"],
-               r["submitted_at"].isoformat() if r["submitted_at"] else "", str(r["version_number"] or "")]
-        for q in questions:
-            a = (r["answers"] or {}).get(str(q["number"]), {})
-            q_asked = asked.get(q["number"]) or shapes[None][q["number"]]
-            row += [given(a, q_asked) if a else "", "; ".join(given_details(a, q_asked)), a.get("action_points", ""),
-                    a.get("when_who", ""), a.get("note", "")]
-        rows.append(row)
+    # In slices of a few hundred, the event loop answering other requests in between: a county's
+    # answers are megabytes of JSON to decode and words to make.
+    for offset in itertools.count(0, EXPORT_SLICE):
+        responses = await Response.select(
+            Response.status, Response.submitted_at, Response.answers, Response.version,
+            Response.version.number.as_alias("version_number"), Response.setting.name.as_alias("setting_name"),
+            Response.setting.quadrant.as_alias("quadrant")).where(Response.academic_year == academic_year).order_by(
+            Response.setting.name).order_by(Response.id).limit(EXPORT_SLICE).offset(offset).output(load_json=True)
+        for r in responses:
+            asked = shapes.get(r["version"]) or shapes[None]
+            row = [r["setting_name"], r["quadrant"] or "", r["status"],
+                   r["submitted_at"].isoformat() if r["submitted_at"] else "", str(r["version_number"] or "")]
+            for q in questions:
+                a = (r["answers"] or {}).get(str(q["number"]), {})
+                q_asked = asked.get(q["number"]) or shapes[None][q["number"]]
+                row += [given(a, q_asked) if a else "", "; ".join(given_details(a, q_asked)),
+                        a.get("action_points", ""), a.get("when_who", ""), a.get("note", "")]
+            rows.append(row)
+        await asyncio.sleep(0)
+        if len(responses) < EXPORT_SLICE:
+            break
     return header, rows
 
 
