@@ -185,20 +185,16 @@ class QuestionnaireAdmin(Controller):
                   "Summer", "Deputies attended in", "Record suggests", "Facts"]
         states = {"attended": "DSL attended", "not_attended": "No DSL attendance recorded",
                   "upcoming": "Not judged yet (forums to come)", "no_forum": "No forum open to the setting"}
+        evidence = await q13_evidence(None, year, now)  # one set of queries: sliced, SQLite took 5 times longer
         rows = []
-        # Settings a slice at a time, other requests answered in between.
-        for start in range(0, len(settings), 250):
-            chunk = settings[start:start + 250]
-            evidence = await q13_evidence([s["id"] for s in chunk], year, now)
-            for s in chunk:
-                e = evidence[s["id"]]
-                rows.append([safe_cell(v) for v in (
-                    s["name"], s["urn"] or "", s["quadrant"] or "", year,
-                    "DSL on record" if e.basis == "on record" else "Booked as DSL",
-                    *(states[t.state.value] for t in e.terms),
-                    "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
-                    " | ".join(e.facts))])
-            await asyncio.sleep(0)
+        for s in settings:
+            e = evidence[s["id"]]
+            rows.append([safe_cell(v) for v in (
+                s["name"], s["urn"] or "", s["quadrant"] or "", year,
+                "DSL on record" if e.basis == "on record" else "Booked as DSL",
+                *(states[t.state.value] for t in e.terms),
+                "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
+                " | ".join(e.facts))])
         return await _table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, header, rows)
 
     @get("/questionnaire/findings", name="organiser_findings")
