@@ -173,7 +173,9 @@ def service(engine: str, args: argparse.Namespace) -> dict[str, dict]:
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "BASE_URL": f"http://127.0.0.1:{port}",
            "SECRET_KEY": "bench", "DB_POOL_SIZE": "10", "RATE_LIMITS": "off", **sink.settings_env(),
            # As deployed: metrics on (one registry per worker) and the request log written.
-           "METRICS": "on", "METRICS_TOKEN": METRICS_TOKEN, "LOG_FORMAT": "json"}
+           "METRICS": "on", "METRICS_TOKEN": METRICS_TOKEN, "LOG_FORMAT": "json",
+           # BENCH_OBSERVABILITY=off: neither metrics nor the request log, to see what they cost.
+           **({"METRICS": "off", "LOG_LEVEL": "WARNING"} if os.environ.get("BENCH_OBSERVABILITY") == "off" else {})}
     postgres = engine == "postgres"
     command = [sys.executable, "-m", "app", "serve", "--workers", "2" if postgres else "1"]
     if postgres:
@@ -202,7 +204,8 @@ def service(engine: str, args: argparse.Namespace) -> dict[str, dict]:
                              "delivered": len(sink.messages)}
         results["check"] = {"capacity": capacity_holds(url)}
         results["readyz"] = httpx.get(base + "/readyz").text
-        scrape = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+        scrape = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text \
+            if env["METRICS"] == "on" else ""
         results["metrics"] = [line for line in scrape.splitlines() if line.startswith(SCRAPED)]
     finally:
         server.terminate()
