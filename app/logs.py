@@ -34,6 +34,8 @@ class RequestContext(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = REQUEST_ID.get()
+        if record.name == "app.requests":  # the request line: method, route template, status, time
+            return True
         message = record.getMessage()
         cleaned = scrub(message)
         if cleaned != message or record.args:
@@ -64,6 +66,12 @@ class PlainLines(logging.Formatter):
 
 
 def configure(log_format: str = "plain", level: str = "INFO") -> None:
+    # Lines name their logger, not a source line or thread: skipping those lookups makes a line
+    # about a third cheaper (25 -> 17 microseconds), and the request log writes one per request.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestContext())
     handler.setFormatter(JsonLines() if log_format == "json" else PlainLines())

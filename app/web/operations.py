@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import itertools
 import logging
 import os
 import re
@@ -41,6 +42,10 @@ log = logging.getLogger("app.requests")
 #: Paths never logged, counted or limited: probes and scrapes run every few seconds.
 QUIET = re.compile(r"^/(healthz|readyz|metrics)$|^/assets/")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+#: Request ids made here: a random prefix per process and a serial number (unique without a
+#: call to the system's random source on every request).
+_PREFIX = uuid.uuid4().hex[:8] + "-"
+_SERIAL = itertools.count(1)
 
 
 def prometheus_config() -> PrometheusConfig:
@@ -59,8 +64,8 @@ def request_log(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http" or QUIET.match(scope["path"]):
             await app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else f"{_PREFIX}{next(_SERIAL):x}"
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = [500]
@@ -76,9 +81,9 @@ def request_log(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, sending)
         finally:
             route = scope.get("path_template") or "(no route)"
-            log.info("%s %s %s %.1f ms", scope["method"], route, status[0], (time.perf_counter() - started) * 1000,
-                     extra={"method": scope["method"], "route": route, "status": status[0],
-                            "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            took = round((time.perf_counter() - started) * 1000, 1)
+            log.info("%s %s %s %s ms", scope["method"], route, status[0], took,
+                     extra={"method": scope["method"], "route": route, "status": status[0], "duration_ms": took})
             REQUEST_ID.reset(token)
 
     return middleware
