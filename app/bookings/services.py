@@ -19,7 +19,8 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app.audit.services import record
 from app.bookings.notices import queue_confirmation, queue_notices
-from app.bookings.places import bind, release_place, take_place, take_place_sql
+from app.bookings.one_call import Refused, book_in_one_call
+from app.bookings.places import release_place, take_place
 from app.bookings.records import (
     AlreadyBooked,
     BookingClosed,
@@ -78,10 +79,6 @@ class _NoPlace(Exception):
     """The guarded counter gave no place: full, closed, cancelled or no such event."""
 
 
-class _SettingNotOnFile(Exception):
-    """The one-statement booking found no setting: the longer way adds it."""
-
-
 @dataclass(frozen=True)
 class BookingMade:
     """A booking as the transaction that made it returned it: what the 201 answer, the
@@ -129,54 +126,6 @@ async def _insert_booking(made: BookingMade, *, person_id: int, status: BookingS
     return inserted[0]["id"]
 
 
-#: The whole booking in one statement, for PostgreSQL (three round trips with BEGIN and COMMIT):
-#: the person, the guarded counter (`places.TAKE_PLACE`), the setting, the booking row, the
-#: confirmation recorded for the sender to render, and the audit record. If no place is taken the
-#: booking row and what hangs from it are not written, and the caller rolls back.
-_BOOK_IN_ONE = """
-WITH person_row AS (
-    INSERT INTO person (name, email, created_at, updated_at) VALUES ({name}, {email}, {now}, {now})
-    ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id
-), place AS (%(take_place)s
-), setting_row AS (
-    SELECT COALESCE(s.merged_into, s.id) AS id FROM setting s WHERE %(setting)s
-    ORDER BY s.on_register DESC, s.id LIMIT 1
-), booking_row AS (
-    INSERT INTO booking (event, person, setting, role, name_given, status, reference, manage_token, calendar_uid,
-        calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)
-    SELECT place.id, person_row.id, setting_row.id, {role}, {name}, {status}, {reference}, {manage_token}, {calendar_uid},
-        0, {source}, {checkin_token}, false, '', {now}, {now}
-    FROM place, person_row, setting_row RETURNING id, person
-), outbox AS (
-    INSERT INTO outbox_message (kind, recipient, subject, message_id, raw, booking, event, status, attempts,
-        next_attempt_at, claimed_by, last_error, created_at)
-    SELECT 'confirmation', {email}, '', {message_id}, '', b.id, {event}, 'pending', 0, {now}, '', '', {now}
-    FROM booking_row b
-), audit AS (
-    INSERT INTO audit_record (action, actor, event, booking, person, detail, created_at)
-    SELECT 'booking.confirmed', {actor}, {event}, b.id, b.person, {detail}::json, {now} FROM booking_row b
-)
-SELECT (SELECT id FROM place) AS place, (SELECT id FROM booking_row) AS booking
-"""
-
-
-async def _book_in_one_statement(made: BookingMade, *, source: BookingSource, actor: str, now: dt.datetime,
-                                 config: Config) -> int | None:
-    """The booking's id; None if no place was left (or the event is not open), raising _NoPlace;
-    None too if the setting is not on file yet, for the caller to take the longer way."""
-    setting = ("s.urn = {urn}", made.setting_urn) if made.setting_urn else ("s.name_key = {name_key}", name_key(made.setting_name))
-    sql, args = bind(_BOOK_IN_ONE % {"take_place": take_place_sql(), "setting": setting[0]},
-                     name=made.person_name, email=made.email, now=now, event=made.event_id, role=made.role.value,
-                     status=BookingStatus.confirmed.value, reference=made.reference, manage_token=made.manage_token,
-                     calendar_uid=made.calendar_uid, source=source.value, checkin_token=secrets.token_urlsafe(24),
-                     message_id=new_message_id(config), actor=actor, urn=setting[1], name_key=setting[1],
-                     detail=json.dumps({"reference": made.reference, "role": made.role.value, "over_capacity": False}))
-    [row] = await Booking.raw(sql, *args)
-    if row["place"] is None:
-        raise _NoPlace()
-    return row["booking"]
-
-
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
                      actor: str, now: dt.datetime, config: Config, over_capacity: bool = False,
                      then: Callable[[int], Awaitable[object]] | None = None) -> BookingMade:
@@ -213,20 +162,26 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
         person_name=request.name, email=str(request.email).lower(), setting_name=request.setting.name,
         setting_urn=request.setting.urn, created_at=now)
     holds_place = not (walk_in and over_capacity)  # a walk-in admitted over capacity holds no place
-    one_statement = isinstance(current_engine(), PostgresEngine) and not walk_in and then is None
-    try:
-        if one_statement:
-            async with _already_booked_as_refusal(), write_transaction():
-                booking_id = await _book_in_one_statement(made, source=source, actor=actor, now=now, config=config)
-                if booking_id is None:
-                    raise _SettingNotOnFile()
-                if capped:
-                    await _refuse_past_the_cap(made.email, now=now, cap=config.max_active_bookings)
+    if isinstance(current_engine(), PostgresEngine) and not walk_in and then is None:
+        values = {"name": made.person_name, "email": made.email, "now": now.isoformat(), "event": event_id,
+                  "role": made.role.value, "reference": made.reference, "manage_token": made.manage_token,
+                  "calendar_uid": made.calendar_uid, "source": source.value,
+                  "checkin_token": secrets.token_urlsafe(24), "message_id": new_message_id(config), "actor": actor,
+                  "detail": json.dumps({"reference": made.reference, "role": made.role.value, "over_capacity": False}),
+                  **({"urn": made.setting_urn} if made.setting_urn else {"name_key": name_key(made.setting_name)}),
+                  **({"cap": config.max_active_bookings} if capped else {})}
+        try:
+            async with _already_booked_as_refusal():
+                booking_id = await book_in_one_call(values)
+        except Refused as refused:
+            if refused.reason == "no_place":
+                return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now,
+                                       config=config)
+            if refused.reason == "cap":
+                raise TooManyBookings(config.max_active_bookings) from None
+            booking_id = None  # a setting not on file yet: the longer way below adds it
+        if booking_id is not None:
             return replace(made, id=booking_id)
-    except _SettingNotOnFile:
-        pass  # rolled back: the longer way below adds the setting
-    except _NoPlace:
-        return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now, config=config)
     try:
         async with _already_booked_as_refusal(), write_transaction():
             person_id = await upsert_person(name=request.name, email=made.email, now=now)
