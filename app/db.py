@@ -197,13 +197,22 @@ async def keep_optimised(engine: Engine) -> None:
 
 
 @asynccontextmanager
+async def _light_reset(connection: Any) -> None:
+    """What a connection needs on its way back to the pool here: an unfinished transaction rolled
+    back. asyncpg's default also unlocks advisory locks, closes cursors, stops listening and resets
+    settings (a round trip for every release; py-spy put it at 4% of a booking burst's samples):
+    the service holds none of those across a release."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 async def pooled(engine: Engine, size: int) -> AsyncIterator[None]:
     """A PostgreSQL connection pool for the block (none on SQLite, or with size 0): without one,
     every query opens a connection of its own."""
     if not isinstance(engine, PostgresEngine) or size <= 0:
         yield
         return
-    await engine.start_connection_pool(min_size=1, max_size=size)
+    await engine.start_connection_pool(min_size=1, max_size=size, reset=_light_reset)
     try:
         yield
     finally:
