@@ -196,7 +196,6 @@ async def keep_optimised(engine: Engine) -> None:
         await engine.run_ddl("PRAGMA optimize")
 
 
-@asynccontextmanager
 async def _light_reset(connection: Any) -> None:
     """What a connection needs on its way back to the pool here: an unfinished transaction rolled
     back. asyncpg's default also unlocks advisory locks, closes cursors, stops listening and resets
@@ -206,6 +205,7 @@ async def _light_reset(connection: Any) -> None:
         await connection.execute("ROLLBACK")
 
 
+@asynccontextmanager
 async def pooled(engine: Engine, size: int) -> AsyncIterator[None]:
     """A PostgreSQL connection pool for the block (none on SQLite, or with size 0): without one,
     every query opens a connection of its own."""
