@@ -83,11 +83,14 @@ def _function() -> tuple[str, str]:
 
 
 _ready: set[str] = set()
+_unavailable: set[str] = set()
 
 
 async def _ensure(name: str, create: str) -> bool:
     if name in _ready:
         return True
+    if name in _unavailable:  # not allowed to create it: asked once per process, not per booking
+        return False
     try:
         if not await Booking.raw("SELECT 1 AS found FROM pg_proc WHERE proname = {}", name):
             await Booking.raw(create)
@@ -95,6 +98,7 @@ async def _ensure(name: str, create: str) -> bool:
         if not await Booking.raw("SELECT 1 AS found FROM pg_proc WHERE proname = {}", name):
             log.warning("booking in one call unavailable (%s): booking in one transaction instead",
                         type(exc).__name__)
+            _unavailable.add(name)
             return False
     _ready.add(name)
     return True
