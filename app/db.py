@@ -12,6 +12,7 @@ import asyncio
 import sqlite3
 import weakref
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -145,14 +146,21 @@ async def write_transaction(engine: Engine | None = None) -> AsyncIterator[None]
             yield
 
 
-async def pending_migrations(engine: Engine) -> list[str]:
-    """IDs of the migration files in `migrations/` not yet applied to this database."""
+@lru_cache(maxsize=1)
+def migration_ids() -> tuple[str, ...]:
+    """IDs of the migration files in `migrations/`: read once a process (the readiness probe asks
+    every few seconds)."""
     from piccolo.apps.migrations.commands.base import BaseMigrationManager
-    from piccolo.apps.migrations.tables import Migration
 
     manager = BaseMigrationManager()
-    modules = manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)
-    ids = manager.get_migration_ids(modules)
+    return tuple(manager.get_migration_ids(manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)))
+
+
+async def pending_migrations(engine: Engine) -> list[str]:
+    """IDs of the migration files in `migrations/` not yet applied to this database."""
+    from piccolo.apps.migrations.tables import Migration
+
+    ids = list(migration_ids())
     try:
         ran = await Migration.select(Migration.name).where(
             Migration.app_name == APP_CONFIG.app_name

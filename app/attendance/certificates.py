@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from app.audit.services import record
@@ -17,9 +17,9 @@ from app.db import write_transaction
 from app.errors import DomainError, NotFound
 from app.formats import long_date
 from app.mail.compose import compose_email
-from app.mail.outbox import Claimed, Made, ToRender, prepare, queue_to_render, skip, store_rendered
+from app.mail.outbox import Claimed, Made, ToRender, queue_to_render, rendered_message, skip, store_rendered
 from app.mail.sender import Renderer
-from app.pdf import make_pdf, pdf_apart
+from app.pdf import pdf_apart
 from app.tables.attendance import Attendance, Outcome
 from app.tables.bookings import Booking, BookingStatus
 from app.tables.training import Certificate
@@ -144,18 +144,26 @@ async def apply_attended(booking_id: int, *, actor: str, now: dt.datetime, confi
     if existing and existing["withdrawn_at"] is None:
         return False
     if existing:
-        issue = existing["issue"] + 1
-        await Certificate.update({**_stated(row), Certificate.issue: issue, Certificate.issued_at: now,
-                                  Certificate.withdrawn_at: None, Certificate.withdrawn_reason: ""}).where(
-            Certificate.id == existing["id"])
-    else:
-        issue = 1
-        stated = {column._meta.name: value for column, value in _stated(row).items()}
-        await Certificate.insert(Certificate(booking=booking_id, code=new_code(), issue=1, issued_at=now,
-                                             feedback_token=secrets.token_urlsafe(32), **stated))
-    await _queue(booking_id, row["event"], row["email"], issue, config=config, now=now)
-    await record("certificate.issued", actor, event_id=row["event"], booking_id=booking_id, issue=issue)
+        await _new_issue(existing, row, action="certificate.issued", actor=actor, now=now, config=config)
+        return True
+    stated = {column._meta.name: value for column, value in _stated(row).items()}
+    await Certificate.insert(Certificate(booking=booking_id, code=new_code(), issue=1, issued_at=now,
+                                         feedback_token=secrets.token_urlsafe(32), **stated))
+    await _queue(booking_id, row["event"], row["email"], 1, config=config, now=now)
+    await record("certificate.issued", actor, event_id=row["event"], booking_id=booking_id, issue=1)
     return True
+
+
+async def _new_issue(existing: dict[str, Any], row: dict[str, Any], *, action: str, actor: str, now: dt.datetime,
+                     config: Config) -> None:
+    """The certificate states the booking as it is now, as its next issue (same code), valid again,
+    and is emailed again."""
+    issue = existing["issue"] + 1
+    await Certificate.update({**_stated(row), Certificate.issue: issue, Certificate.issued_at: now,
+                              Certificate.withdrawn_at: None, Certificate.withdrawn_reason: ""}).where(
+        Certificate.id == existing["id"])
+    await _queue(row["id"], row["event"], row["email"], issue, config=config, now=now)
+    await record(action, actor, event_id=row["event"], booking_id=row["id"], issue=issue)
 
 
 async def apply_not_attended(booking_id: int, *, actor: str, now: dt.datetime, reason: str) -> bool:
@@ -202,12 +210,7 @@ async def reissue(booking_id: int, *, actor: str, now: dt.datetime, config: Conf
         if existing is None:
             await apply_attended(booking_id, actor=actor, now=now, config=config)
         else:
-            issue = existing["issue"] + 1
-            await Certificate.update({**_stated(row), Certificate.issue: issue, Certificate.issued_at: now,
-                                      Certificate.withdrawn_at: None, Certificate.withdrawn_reason: ""}).where(
-                Certificate.id == existing["id"])
-            await _queue(booking_id, row["event"], row["email"], issue, config=config, now=now)
-            await record("certificate.reissued", actor, event_id=row["event"], booking_id=booking_id, issue=issue)
+            await _new_issue(existing, row, action="certificate.reissued", actor=actor, now=now, config=config)
     found = await certificate_for_booking(booking_id)
     assert found is not None
     return found
@@ -248,10 +251,6 @@ def _pdf_context(certificate: CertificateView, config: Config) -> dict[str, Any]
             "council_name": config.council_name}
 
 
-def certificate_pdf(certificate: CertificateView, config: Config) -> bytes:
-    return make_pdf("certificate.html", **_pdf_context(certificate, config))
-
-
 async def certificate_pdf_apart(certificate: CertificateView, config: Config) -> bytes:
     return await pdf_apart("certificate.html", **_pdf_context(certificate, config))
 
@@ -287,9 +286,9 @@ def certificate_renderer(config: Config) -> Renderer:
                 manage_url=f"{config.base_url}/bookings/{manage_token}", verify_url=verify_url(config),
                 record_url=f"{config.base_url}/my-record", name=certificate.person_name,
                 when=long_date(certificate.starts_at))
-            rendered = prepare(email, config=config, now=now, message_id=message.message_id, kind=message.kind)
-            made.append(Made(message.id, email.recipient, email.subject, rendered.raw))
-            ready.append(replace(message, raw=rendered.raw, recipient=email.recipient))
+            kept, sendable = rendered_message(message, email, config=config, now=now)
+            made.append(kept)
+            ready.append(sendable)
         await store_rendered(made)
         return ready
 

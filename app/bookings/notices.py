@@ -16,8 +16,8 @@ from app.mail.outbox import (
     Claimed,
     Made,
     ToRender,
-    prepare,
     queue_to_render,
+    rendered_message,
     skip,
     store_rendered,
 )
@@ -200,9 +200,9 @@ def booking_renderer(config: Config) -> Renderer:
                 join_url = join_urls[event_id]
             email = notice_email(message.kind, booking, message.facts, config=config, now=now, join_url=join_url,
                                  checkin_token=checkin_token)
-            rendered = prepare(email, config=config, now=now, message_id=message.message_id, kind=message.kind)
-            made.append(Made(message.id, email.recipient, email.subject, rendered.raw))
-            ready.append(replace(message, raw=rendered.raw, recipient=email.recipient))
+            kept, sendable = rendered_message(message, email, config=config, now=now)
+            made.append(kept)
+            ready.append(sendable)
         await store_rendered(made)
         return ready
 

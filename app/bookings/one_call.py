@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from functools import lru_cache
 from typing import Any
 
 from app.bookings.places import take_place_sql
@@ -73,6 +74,7 @@ END
 """
 
 
+@lru_cache(maxsize=1)
 def _function() -> tuple[str, str]:
     """(name, CREATE statement) for the function as this code writes it."""
     take_place = take_place_sql().replace("{now}", "v_now").replace("{event}", "(p->>'event')::integer")

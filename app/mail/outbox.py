@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import make_msgid
 from typing import Any
 
@@ -110,6 +110,14 @@ class Made:
     recipient: str
     subject: str
     raw: str
+
+
+def rendered_message(message: "Claimed", email: Email, *, config: Config, now: dt.datetime) -> tuple[Made, "Claimed"]:
+    """A renderer's result for one claimed message: the bytes to keep (with its Message-ID, so a
+    retry sends the same message) and the message ready to send."""
+    rendered = prepare(email, config=config, now=now, message_id=message.message_id, kind=message.kind)
+    return (Made(message.id, email.recipient, email.subject, rendered.raw),
+            replace(message, raw=rendered.raw, recipient=email.recipient))
 
 
 async def store_rendered(made: list[Made]) -> None:
@@ -275,11 +283,7 @@ async def retry_failed(now: dt.datetime) -> int:
 
 async def outbox_state(now: dt.datetime) -> dict[str, Any]:
     """How many messages are in each status, and how old the oldest waiting one is (seconds)."""
-    from piccolo.query.functions.aggregate import Count
-
-    by_status = {s.value: 0 for s in MessageStatus}
-    for row in await OutboxMessage.select(OutboxMessage.status, Count(alias="n")).group_by(OutboxMessage.status):
-        by_status[row["status"]] = row["n"]
+    by_status = await count_by_status()
     oldest = await OutboxMessage.select(OutboxMessage.created_at).where(
         OutboxMessage.status.is_in([MessageStatus.pending.value, MessageStatus.failed.value])).order_by(
         OutboxMessage.created_at).first()

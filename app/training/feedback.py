@@ -143,12 +143,3 @@ async def feedback_table(*, event_id: int | None = None, academic_year: str | No
     rows = await query.order_by(Feedback.event.starts_at).order_by(Feedback.submitted_at)
     return [[r["title"], long_date(r["starts_at"]), r["kind"], USEFULNESS_LABELS.get(r["usefulness"], r["usefulness"]),
              r["cover_next"], r["comments"], long_date(r["submitted_at"])] for r in rows]
-
-
-async def feedback_counts(event_ids: list[int]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for start in range(0, len(event_ids), 500):
-        for row in await Feedback.select(Feedback.event, Count(alias="n")).where(
-                Feedback.event.is_in(event_ids[start:start + 500])).group_by(Feedback.event):
-            out[row["event"]] = row["n"]
-    return out

@@ -3,7 +3,7 @@ certificates), the Level 3 and Prevent training declared for them, and what that
 
 No account: anyone may ask for a link by email; it goes only to the address asked for, and only
 if the service knows that address (the page says the same either way). Only the link's hash is
-kept, and it lapses after a week."""
+kept, and it lapses after a week (the retention purge deletes it then)."""
 
 from __future__ import annotations
 
@@ -190,8 +190,3 @@ async def email_for_token(token: str, now: dt.datetime) -> str | None:
     if row is None or row["expires_at"] <= now:
         return None
     return row["email"]
-
-
-async def forget_lapsed_links(now: dt.datetime) -> int:
-    """Links past their week are deleted (the retention purge calls this)."""
-    return len(await RecordLink.delete().where(RecordLink.expires_at <= now).returning(RecordLink.id))

@@ -18,7 +18,6 @@ import os
 import re
 import time
 import uuid
-from functools import lru_cache
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -31,7 +30,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from app.config import Config
-from app.db import current_engine
+from app.db import DatabaseNotReady, current_engine, pending_migrations
 from app.logs import REQUEST_ID
 from app.mail.outbox import outbox_state
 from app.tables.jobs import ScheduledJob
@@ -89,29 +88,12 @@ def request_log(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-@lru_cache(maxsize=1)
-def _migration_ids() -> tuple[str, ...]:
-    from piccolo.apps.migrations.commands.base import BaseMigrationManager
-
-    from app.piccolo_app import APP_CONFIG
-
-    manager = BaseMigrationManager()
-    return tuple(manager.get_migration_ids(manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)))
-
-
 async def readiness() -> tuple[bool, str]:
     """(ready, why not): the database answers and has every migration this code expects."""
-    from piccolo.apps.migrations.tables import Migration
-
     try:
-        await current_engine().run_ddl("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure to reach it is unreadiness
-        return False, f"database unreachable ({type(exc).__name__})"
-    try:
-        applied = {r["name"] for r in await Migration.select(Migration.name)}
-    except Exception:  # noqa: BLE001
-        return False, "no migrations applied"
-    missing = [m for m in _migration_ids() if m not in applied]
+        missing = await pending_migrations(current_engine())
+    except DatabaseNotReady as exc:
+        return False, f"database unreachable ({exc.__cause__.__class__.__name__ if exc.__cause__ else exc})"
     if missing:
         return False, f"{len(missing)} migration(s) not applied: run python -m app migrate"
     return True, "ok"

@@ -27,6 +27,7 @@ from app.pdf import pdf_apart
 from app.programme.services import get_event
 from app.questionnaire.services import chosen_year
 from app.tables.bookings import ROLE_LABELS, BookingStatus
+from app.tables.register import Person
 from app.training.feedback import (
     FEEDBACK_HEADER,
     USEFULNESS_LABELS,
@@ -223,8 +224,6 @@ class TrainingAdmin(Controller):
 
     @get("/people/{person_id:int}/record", name="organiser_person_record")
     async def person_record(self, organiser: Organiser, person_id: FromPath[int], now: Now) -> Template:
-        from app.tables.register import Person
-
         person = await Person.select(Person.email).where(Person.id == person_id).first()
         if person is None:
             raise NotFoundException()
