@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import weakref
+from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, TypeVar
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -27,6 +30,8 @@ from piccolo.engine.sqlite import (
 
 from app.piccolo_app import APP_CONFIG
 from app.tables.programme import Event
+
+T = TypeVar("T")
 
 #: Seconds a SQLite writer waits for the lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30
@@ -144,6 +149,64 @@ async def write_transaction(engine: Engine | None = None) -> AsyncIterator[None]
     else:
         async with engine.transaction():
             yield
+
+
+class _Writer:
+    """A process's own connection to one SQLite file for transactions run in one hop: opened
+    once, used by one thread at a time (the lock), in autocommit mode so BEGIN is the caller's."""
+
+    def __init__(self, path: str) -> None:
+        self.lock = threading.Lock()
+        self.connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT, isolation_level=None,
+                                          check_same_thread=False)
+        self.connection.execute("PRAGMA foreign_keys = 1")
+
+
+#: Writers by database file; a few only (a test run opens many files, a service one).
+_writers: OrderedDict[str, _Writer] = OrderedDict()
+_writers_lock = threading.Lock()
+
+
+def sqlite_writer(path: str) -> sqlite3.Connection:
+    """The process's one-hop connection to the SQLite file at `path` (made on first use)."""
+    return _writer(path).connection
+
+
+def _writer(path: str) -> _Writer:
+    with _writers_lock:
+        writer = _writers.get(path)
+        if writer is None:
+            writer = _writers[path] = _Writer(path)
+            while len(_writers) > 4:
+                _, oldest = _writers.popitem(last=False)
+                with oldest.lock:
+                    oldest.connection.close()
+        _writers.move_to_end(path)
+        return writer
+
+
+def _in_one_transaction(path: str, work: Callable[[sqlite3.Connection], T]) -> T:
+    writer = _writer(path)
+    with writer.lock:
+        connection = writer.connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(connection)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        return result
+
+
+async def sqlite_in_one_hop(engine: SQLiteEngine, work: Callable[[sqlite3.Connection], T]) -> T:
+    """`work(connection)` inside BEGIN IMMEDIATE … COMMIT (ROLLBACK if it raises), run in a worker
+    thread as one call. Piccolo's transactions hop to their connection's thread and back for every
+    statement, and the write lock is held across each hop's wait for a busy event loop; here it is
+    held for the statements themselves. Waits its turn in the process's queue of writers like any
+    `write_transaction`; must not be called inside one (it would wait for itself)."""
+    async with _sqlite_queue(engine):
+        return await asyncio.to_thread(_in_one_transaction, engine.path, work)
 
 
 @lru_cache(maxsize=1)

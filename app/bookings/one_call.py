@@ -1,85 +1,171 @@
-"""A booking in one round trip on PostgreSQL: a server-side function doing what the one-statement
-booking and the cap check did, in one call outside an explicit transaction (it is its own).
+"""A booking in one go: on PostgreSQL one round trip (a server-side function), on SQLite one hop to
+a worker thread (the statements run back to back on the process's writing connection).
 
-Why: the guarded counter locks the event's row until COMMIT, so every booking for an event waits
-for the one before. With BEGIN, the booking statement, the cap check and COMMIT sent one by one,
-that lock was held across two network round trips and two turns of a busy worker's event loop;
-inside a function it is held for the function's own few statements only.
+Why: the guarded counter locks the event's row (PostgreSQL) or the database (SQLite) until COMMIT,
+so every booking waits for the one before. Sent one by one, each statement's answer waits for a
+turn of a busy event loop while the lock is held; in one go the lock is held for the statements
+themselves.
 
-The function is made from the same SQL as everywhere else (`places.take_place_sql`, the booking
-row's columns) and named after a hash of its text, so changed SQL makes a new function and no two
-versions of the code disagree; it is created when first needed (any process may race to create
-it: one wins, the others find it)."""
+Both engines run the same statements, written once here with {name} markers (`STATEMENTS`): the
+person (found or added), the guarded counter (`places.take_place_sql`, checked before anything
+else, so a full event answers the same to everyone), the booking row with its setting found in the
+same statement and the cap on one address's active bookings in its WHERE, the confirmation for the
+sender to render, and the audit record. Nothing is written unless all of them are.
+
+On PostgreSQL the function is named after a hash of its text, so changed SQL makes a new function
+and no two versions of the code disagree; it is created when first needed (any process may race
+to create it: one wins, the others find it)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import re
+import sqlite3
 from functools import lru_cache
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
 from app.bookings.places import take_place_sql
+from app.db import current_engine, sqlite_in_one_hop
 from app.tables.bookings import ACTIVE_STATUSES, Booking
+from app.tables.register import Setting
 
 log = logging.getLogger("app.bookings")
 
-_BODY = """
+#: The booking's statements in order. Markers: the values given ({name}, {email}, {now}, {event},
+#: {urn} or {name_key}, {cap} (absent: no cap), …) and what an earlier statement returned:
+#: {person}, {place} (the event's id, once a place is taken) and {booking}.
+_BOOKING = (
+    "INSERT INTO booking (event, person, setting, role, name_given, status, reference, manage_token, calendar_uid,"
+    " calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
+    " SELECT {place}, {person}, COALESCE(s.merged_into, s.id), {role}, {name}, 'confirmed', {reference},"
+    " {manage_token}, {calendar_uid}, 0, {source}, {checkin_token}, false, '', {now}, {now}"
+    " FROM setting s WHERE %s"
+    # The cap, counted before the row is added (so fewer than the cap, not at most it). Exact on
+    # both engines: SQLite has one writer; on PostgreSQL the person statement above waited for
+    # any other booking by this address to finish, and this statement sees what it committed.
+    " AND ({cap} IS NULL OR (SELECT count(*) FROM booking b JOIN event e ON e.id = b.event"
+    " WHERE b.person = {person} AND b.status IN (%s) AND e.ends_at > {now}) < {cap})"
+    " ORDER BY s.on_register DESC, s.id LIMIT 1 RETURNING id")
+_ACTIVE = ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)
+
+STATEMENTS = {
+    "person": "INSERT INTO person (name, email, created_at, updated_at) VALUES ({name}, {email}, {now}, {now})"
+              " ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id",
+    "place": take_place_sql(),
+    "booking_by_urn": _BOOKING % ("s.urn = {urn}", _ACTIVE),
+    "booking_by_name": _BOOKING % ("s.name_key = {name_key}", _ACTIVE),
+    "outbox": "INSERT INTO outbox_message (kind, recipient, subject, message_id, raw, booking, event, status, attempts,"
+              " next_attempt_at, claimed_by, last_error, created_at) VALUES ('confirmation', {email}, '', {message_id},"
+              " '', {booking}, {place}, 'pending', 0, {now}, '', '', {now})",
+    "audit": "INSERT INTO audit_record (action, actor, event, booking, person, detail, created_at)"
+             " VALUES ('booking.confirmed', {actor}, {place}, {booking}, {person}, {detail}, {now})",
+}
+
+
+class Refused(Exception):
+    """Why no booking was made: no_place (full, closed or no such event), cap (the address holds
+    its most active bookings) or no_setting (not on file: the caller books the longer way)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def book_in_one_call(values: dict[str, Any]) -> int | None:
+    """The booking's id; None if it cannot be made in one go here (the caller books the longer
+    way). Raises Refused, or the database's unique-index error for a second active booking."""
+    engine = current_engine()
+    if engine.transaction_exists():
+        return None
+    try:
+        if isinstance(engine, PostgresEngine):
+            booking_id = await _on_postgres(values)
+        elif isinstance(engine, SQLiteEngine):
+            booking_id = await sqlite_in_one_hop(engine, lambda connection: _on_sqlite(connection, values))
+        else:
+            return None
+    except Refused as refused:
+        if refused.reason == "no_booking":  # no setting, or the cap: which one is read only now
+            setting = Setting.urn == values["urn"] if "urn" in values else Setting.name_key == values["name_key"]
+            raise Refused("cap" if await Setting.exists().where(setting) else "no_setting") from None
+        raise
+    return booking_id
+
+
+# SQLite: the statements one after the other on the writing connection, in one worker-thread call.
+
+def _sqlite_text(statement: str) -> str:
+    return re.sub(r"\{(\w+)\}", r":\1", statement)
+
+
+_SQLITE = {key: _sqlite_text(statement) for key, statement in STATEMENTS.items()}
+
+
+def _on_sqlite(connection: sqlite3.Connection, values: dict[str, Any]) -> int:
+    """Run inside BEGIN IMMEDIATE (`sqlite_in_one_hop`); raising rolls everything back."""
+    bound = {"cap": None, "urn": None, "name_key": None, **values}
+
+    def one(key: str) -> int | None:
+        row = connection.execute(_SQLITE[key], bound).fetchone()
+        return row[0] if row else None
+
+    bound["person"] = one("person")
+    if (place := one("place")) is None:
+        raise Refused("no_place")
+    bound["place"] = place
+    if (booking := one("booking_by_urn" if values.get("urn") else "booking_by_name")) is None:
+        raise Refused("no_booking")
+    bound["booking"] = booking
+    one("outbox")
+    one("audit")
+    return booking
+
+
+# PostgreSQL: the statements as the body of a function, called in one round trip.
+
+_PG_MARKERS = {"now": "v_now", "person": "v_person", "place": "v_place", "booking": "v_booking",
+               "event": "(p->>'event')::integer", "cap": "(p->>'cap')::integer", "detail": "(p->>'detail')::json"}
+
+_PG_BODY = """
 DECLARE
     v_now timestamptz := (p->>'now')::timestamptz;
     v_person integer;
     v_place integer;
-    v_setting integer;
     v_booking integer;
-    v_held integer;
 BEGIN
-    INSERT INTO person (name, email, created_at, updated_at) VALUES (p->>'name', p->>'email', v_now, v_now)
-    ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id INTO v_person;
-    %(take_place)s INTO v_place;
+    {person} INTO v_person;
+    {place} INTO v_place;
     IF v_place IS NULL THEN
         RAISE EXCEPTION 'sgb:no_place';
     END IF;
     IF p ? 'urn' THEN
-        SELECT COALESCE(s.merged_into, s.id) INTO v_setting FROM setting s WHERE s.urn = p->>'urn'
-        ORDER BY s.on_register DESC, s.id LIMIT 1;
+        {booking_by_urn} INTO v_booking;
     ELSE
-        SELECT COALESCE(s.merged_into, s.id) INTO v_setting FROM setting s WHERE s.name_key = p->>'name_key'
-        ORDER BY s.on_register DESC, s.id LIMIT 1;
+        {booking_by_name} INTO v_booking;
     END IF;
-    IF v_setting IS NULL THEN
-        RAISE EXCEPTION 'sgb:no_setting';
+    IF v_booking IS NULL THEN
+        RAISE EXCEPTION 'sgb:no_booking';
     END IF;
-    INSERT INTO booking (event, person, setting, role, name_given, status, reference, manage_token, calendar_uid,
-        calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)
-    VALUES (v_place, v_person, v_setting, p->>'role', p->>'name', 'confirmed', p->>'reference', p->>'manage_token',
-        p->>'calendar_uid', 0, p->>'source', p->>'checkin_token', false, '', v_now, v_now)
-    RETURNING id INTO v_booking;
-    INSERT INTO outbox_message (kind, recipient, subject, message_id, raw, booking, event, status, attempts,
-        next_attempt_at, claimed_by, last_error, created_at)
-    VALUES ('confirmation', p->>'email', '', p->>'message_id', '', v_booking, v_place, 'pending', 0, v_now, '', '',
-        v_now);
-    INSERT INTO audit_record (action, actor, event, booking, person, detail, created_at)
-    VALUES ('booking.confirmed', p->>'actor', v_place, v_booking, v_person, (p->>'detail')::json, v_now);
-    IF p ? 'cap' THEN
-        -- A statement of its own: it sees a booking another call for the same address committed
-        -- while this one waited for the person's row.
-        SELECT count(*) INTO v_held FROM booking b JOIN event e ON e.id = b.event
-        WHERE b.person = v_person AND b.status IN (%(active)s) AND e.ends_at > v_now;
-        IF v_held > (p->>'cap')::integer THEN
-            RAISE EXCEPTION 'sgb:cap';
-        END IF;
-    END IF;
+    {outbox};
+    {audit};
     RETURN v_booking;
 END
 """
 
 
+def _pg_text(statement: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: _PG_MARKERS.get(m[1], f"(p->>'{m[1]}')"), statement)
+
+
 @lru_cache(maxsize=1)
 def _function() -> tuple[str, str]:
     """(name, CREATE statement) for the function as this code writes it."""
-    take_place = take_place_sql().replace("{now}", "v_now").replace("{event}", "(p->>'event')::integer")
-    body = _BODY % {"take_place": take_place,
-                    "active": ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)}
+    body = _PG_BODY.format(**{key: _pg_text(statement) for key, statement in STATEMENTS.items()})
     name = "sgb_book_" + hashlib.sha256(body.encode()).hexdigest()[:12]
     return name, f"CREATE FUNCTION {name}(p jsonb) RETURNS integer LANGUAGE plpgsql AS $fn${body}$fn$"
 
@@ -106,17 +192,7 @@ async def _ensure(name: str, create: str) -> bool:
     return True
 
 
-class Refused(Exception):
-    """What the function said instead of booking: no_place, no_setting or cap."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-async def book_in_one_call(values: dict[str, Any]) -> int | None:
-    """The booking's id; None if the function cannot be used here (the caller books the longer
-    way). Raises Refused, or the database's unique-index error for a second active booking."""
+async def _on_postgres(values: dict[str, Any]) -> int | None:
     name, create = _function()
     if not await _ensure(name, create):
         return None

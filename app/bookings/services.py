@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-from piccolo.engine.postgres import PostgresEngine
-
 from app.audit.services import record
 from app.bookings.notices import queue_confirmation, queue_notices
 from app.bookings.one_call import Refused, book_in_one_call
@@ -37,7 +35,7 @@ from app.bookings.records import (
 from app.bookings.validation import BookingRequest
 from app.bookings.waiting_list import offer_places, waitlisted_email
 from app.config import Config
-from app.db import current_engine, write_transaction
+from app.db import write_transaction
 from app.mail.outbox import new_message_id
 from app.metrics import booking_made, booking_refused
 from app.programme.availability import Unbookable
@@ -162,8 +160,8 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
         person_name=request.name, email=str(request.email).lower(), setting_name=request.setting.name,
         setting_urn=request.setting.urn, created_at=now)
     holds_place = not (walk_in and over_capacity)  # a walk-in admitted over capacity holds no place
-    if isinstance(current_engine(), PostgresEngine) and not walk_in and then is None:
-        values = {"name": made.person_name, "email": made.email, "now": now.isoformat(), "event": event_id,
+    if not walk_in and then is None:
+        values = {"name": made.person_name, "email": made.email, "now": now, "event": event_id,
                   "role": made.role.value, "reference": made.reference, "manage_token": made.manage_token,
                   "calendar_uid": made.calendar_uid, "source": source.value,
                   "checkin_token": secrets.token_urlsafe(24), "message_id": new_message_id(config), "actor": actor,

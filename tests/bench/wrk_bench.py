@@ -96,7 +96,11 @@ def reference(engine: str, args: argparse.Namespace) -> dict[str, dict]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url + "/events", server)
-        return {"booking": measure(server.pid, url, "/events/1/bookings", "ceiling", f"ref{engine}", args),
+        results = {"booking": measure(server.pid, url, "/events/1/bookings", "ceiling", f"ref{engine}", args)}
+        if engine == "sqlite":  # the issue's SQLite target also asks for no errors at c=64
+            results["booking64"] = measure(server.pid, url, "/events/1/bookings", "ceiling", f"ref{engine}64",
+                                           argparse.Namespace(seconds=args.seconds, connections=64))
+        return {**results,
                 "list": measure(server.pid, url, "/events", "get", "x", args)}
     finally:
         server.terminate()
@@ -115,15 +119,27 @@ def service_database(engine: str) -> str:
     return url
 
 
+#: The settings the wrk script books for ("Bench School 0" … "Bench School 499").
+BENCH_SETTINGS = 500
+
+
 def open_event(url: str) -> int:
-    """The first demo event, made big enough for a whole run of bookings."""
+    """The first demo event, made big enough for a whole run of bookings, and the settings the
+    load books for put on the register, as a council's imported register holds its settings (a
+    setting not on file is the rare, longer way, not the one measured)."""
     import asyncio
+    import datetime as dt
 
     from app.db import bind_tables, make_engine
+    from app.register.services import name_key
     from app.tables.programme import Event
+    from app.tables.register import Setting
 
     async def widen() -> int:
         bind_tables(make_engine(url))
+        now = dt.datetime.now(dt.timezone.utc)
+        await Setting.insert(*[Setting(name=f"Bench School {n}", name_key=name_key(f"Bench School {n}"),
+                                       on_register=True, created_at=now) for n in range(BENCH_SETTINGS)])
         row = await Event.select(Event.id).where(Event.online == True).order_by(Event.starts_at).first()  # noqa: E712
         await Event.update({Event.capacity: 10_000_000, Event.booking_opens_at: None,
                             Event.booking_closes_at: None}).where(Event.id == row["id"])
@@ -187,6 +203,9 @@ def service(engine: str, args: argparse.Namespace) -> dict[str, dict]:
     try:
         wait_until_up(base + "/api/events", server)
         results["booking"] = measure(server.pid, base, f"/api/events/{event_id}/bookings", "app", f"svc{engine}", args)
+        if not postgres:
+            results["booking64"] = measure(server.pid, base, f"/api/events/{event_id}/bookings", "app", f"svc{engine}64",
+                                           argparse.Namespace(seconds=args.seconds, connections=64))
         results["list"] = measure(server.pid, base, "/api/events", "get", "x", args)
         results["programme"] = measure(server.pid, base, "/", "get", "x", args)
         queued = outbox_pending(url)
@@ -232,6 +251,11 @@ def report(engine: str, ref: dict[str, dict], svc: dict[str, dict]) -> None:
     row("booking p99 ms", b["p99_ms"], rb["p99_ms"])
     row("server CPU ms a booking", b["cpu_ms"], rb["cpu_ms"])
     print(f"{'booking errors':28}{b['non2xx'] + b['socket_errors']:>12}{rb['non2xx'] + rb['socket_errors']:>12}")
+    if "booking64" in svc:
+        b, rb = svc["booking64"], ref["booking64"]
+        row("bookings/s at c=64", b["rps"], rb["rps"])
+        row("booking p99 ms at c=64", b["p99_ms"], rb["p99_ms"])
+        print(f"{'booking errors at c=64':28}{b['non2xx'] + b['socket_errors']:>12}{rb['non2xx'] + rb['socket_errors']:>12}")
     row("GET list /s", svc["list"]["rps"], ref["list"]["rps"])
     row("GET list CPU ms", svc["list"]["cpu_ms"], ref["list"]["cpu_ms"])
     row("programme page /s", svc["programme"]["rps"], ref["list"]["rps"])
