@@ -7,10 +7,13 @@ turn of a busy event loop while the lock is held; in one go the lock is held for
 themselves.
 
 Both engines run the same statements, written once here with {name} markers (`STATEMENTS`): the
-person (found or added), the guarded counter (`places.take_place_sql`, checked before anything
-else, so a full event answers the same to everyone), the booking row with its setting found in the
-same statement and the cap on one address's active bookings in its WHERE, the confirmation for the
-sender to render, and the audit record. Nothing is written unless all of them are.
+person (found or added), the booking row with its setting found in the same statement and the cap
+on one address's active bookings in its WHERE, the confirmation for the sender to render, the
+audit record, and last the guarded counter (`places.take_place_sql`): on PostgreSQL its row lock,
+which every booking for the event waits for, is then held from the counter to COMMIT only. Nothing
+is written unless all of them are. Capacity still answers first: when the booking was refused for
+another reason (a second active booking, the cap), the event is read, and if it has no place left
+the answer is the one everyone gets, no_place.
 
 On PostgreSQL the function is named after a hash of its text, so changed SQL makes a new function
 and no two versions of the code disagree; it is created when first needed (any process may race
@@ -26,10 +29,11 @@ import sqlite3
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
-from app.bookings.places import take_place_sql
+from app.bookings.places import has_place, take_place_sql
 from app.db import current_engine, sqlite_in_one_hop
 from app.tables.bookings import ACTIVE_STATUSES, Booking
 from app.tables.register import Setting
@@ -38,11 +42,11 @@ log = logging.getLogger("app.bookings")
 
 #: The booking's statements in order. Markers: the values given ({name}, {email}, {now}, {event},
 #: {urn} or {name_key}, {cap} (absent: no cap), …) and what an earlier statement returned:
-#: {person}, {place} (the event's id, once a place is taken) and {booking}.
+#: {person} and {booking}.
 _BOOKING = (
     "INSERT INTO booking (event, person, setting, role, name_given, status, reference, manage_token, calendar_uid,"
     " calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
-    " SELECT {place}, {person}, COALESCE(s.merged_into, s.id), {role}, {name}, 'confirmed', {reference},"
+    " SELECT {event}, {person}, COALESCE(s.merged_into, s.id), {role}, {name}, 'confirmed', {reference},"
     " {manage_token}, {calendar_uid}, 0, {source}, {checkin_token}, false, '', {now}, {now}"
     " FROM setting s WHERE %s"
     # The cap, counted before the row is added (so fewer than the cap, not at most it). Exact on
@@ -56,14 +60,14 @@ _ACTIVE = ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)
 STATEMENTS = {
     "person": "INSERT INTO person (name, email, created_at, updated_at) VALUES ({name}, {email}, {now}, {now})"
               " ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id",
-    "place": take_place_sql(),
     "booking_by_urn": _BOOKING % ("s.urn = {urn}", _ACTIVE),
     "booking_by_name": _BOOKING % ("s.name_key = {name_key}", _ACTIVE),
     "outbox": "INSERT INTO outbox_message (kind, recipient, subject, message_id, raw, booking, event, status, attempts,"
               " next_attempt_at, claimed_by, last_error, created_at) VALUES ('confirmation', {email}, '', {message_id},"
-              " '', {booking}, {place}, 'pending', 0, {now}, '', '', {now})",
+              " '', {booking}, {event}, 'pending', 0, {now}, '', '', {now})",
     "audit": "INSERT INTO audit_record (action, actor, event, booking, person, detail, created_at)"
-             " VALUES ('booking.confirmed', {actor}, {place}, {booking}, {person}, {detail}, {now})",
+             " VALUES ('booking.confirmed', {actor}, {event}, {booking}, {person}, {detail}, {now})",
+    "place": take_place_sql(),
 }
 
 
@@ -91,8 +95,15 @@ async def book_in_one_call(values: dict[str, Any]) -> int | None:
             return None
     except Refused as refused:
         if refused.reason == "no_booking":  # no setting, or the cap: which one is read only now
+            if not await has_place(values["event"], values["now"]):
+                raise Refused("no_place") from None
             setting = Setting.urn == values["urn"] if "urn" in values else Setting.name_key == values["name_key"]
             raise Refused("cap" if await Setting.exists().where(setting) else "no_setting") from None
+        raise
+    except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError):
+        # A second active booking (the unique index), or no such event (the foreign key).
+        if not await has_place(values["event"], values["now"]):
+            raise Refused("no_place") from None
         raise
     return booking_id
 
@@ -115,20 +126,19 @@ def _on_sqlite(connection: sqlite3.Connection, values: dict[str, Any]) -> int:
         return row[0] if row else None
 
     bound["person"] = one("person")
-    if (place := one("place")) is None:
-        raise Refused("no_place")
-    bound["place"] = place
     if (booking := one("booking_by_urn" if values.get("urn") else "booking_by_name")) is None:
         raise Refused("no_booking")
     bound["booking"] = booking
     one("outbox")
     one("audit")
+    if one("place") is None:
+        raise Refused("no_place")
     return booking
 
 
 # PostgreSQL: the statements as the body of a function, called in one round trip.
 
-_PG_MARKERS = {"now": "v_now", "person": "v_person", "place": "v_place", "booking": "v_booking",
+_PG_MARKERS = {"now": "v_now", "person": "v_person", "booking": "v_booking",
                "event": "(p->>'event')::integer", "cap": "(p->>'cap')::integer", "detail": "(p->>'detail')::json"}
 
 _PG_BODY = """
@@ -139,10 +149,6 @@ DECLARE
     v_booking integer;
 BEGIN
     {person} INTO v_person;
-    {place} INTO v_place;
-    IF v_place IS NULL THEN
-        RAISE EXCEPTION 'sgb:no_place';
-    END IF;
     IF p ? 'urn' THEN
         {booking_by_urn} INTO v_booking;
     ELSE
@@ -153,6 +159,10 @@ BEGIN
     END IF;
     {outbox};
     {audit};
+    {place} INTO v_place;
+    IF v_place IS NULL THEN
+        RAISE EXCEPTION 'sgb:no_place';
+    END IF;
     RETURN v_booking;
 END
 """

@@ -34,6 +34,17 @@ def take_place_sql(*, walk_in: bool = False) -> str:
     return TAKE_PLACE % ("" if walk_in else OPEN_NOW)
 
 
+#: The counter's condition, read without taking a place.
+HAS_PLACE = "SELECT id FROM event WHERE id = {event} AND places_taken < capacity AND status = 'scheduled'" + OPEN_NOW
+
+
+async def has_place(event_id: int, now: dt.datetime) -> bool:
+    """Whether `take_place` would give a place now (read only: to say why a booking was refused,
+    capacity first)."""
+    sql, args = bind(HAS_PLACE, event=event_id, now=now)
+    return bool(await Event.raw(sql, *args))
+
+
 async def take_place(event_id: int, now: dt.datetime, *, walk_in: bool = False) -> bool:
     """The guarded counter: one place, only if one is left and the event is still open (for a
     walk-in, only if it is not cancelled: they arrive once it has started)."""
@@ -45,8 +56,6 @@ async def release_place(event_id: int, now: dt.datetime) -> None:
     await Event.update(
         {Event.places_taken: Event.places_taken - 1, Event.updated_at: now}
     ).where(Event.id == event_id)
-
-
 
 
 async def reset_places(event_id: int, now: dt.datetime) -> None:

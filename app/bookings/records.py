@@ -40,6 +40,13 @@ class AlreadyBooked(BookingError):
     message = "You already have a place at this event: check your email for your booking link"
 
 
+def is_duplicate_active_booking(exc: BaseException) -> bool:
+    """The partial unique index's error (a second active booking for one person and event), as
+    PostgreSQL and SQLite word it."""
+    text = str(exc)
+    return "booking_one_active_per_person" in text or "booking.event, booking.person" in text
+
+
 class TooManyBookings(BookingError):
     """The cap on active bookings one email address may make for itself (organisers can book past it)."""
 

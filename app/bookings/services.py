@@ -29,6 +29,7 @@ from app.bookings.records import (
     EventFull,
     TooManyBookings,
     get_booking,
+    is_duplicate_active_booking,
     new_manage_token,
     new_reference,
 )
@@ -55,12 +56,6 @@ __all__ = ["AlreadyBooked", "BookingClosed", "BookingError", "BookingMade", "Boo
            "EventAlreadyStarted", "EventFull", "TooManyBookings", "book_place", "cancel_booking", "get_booking"]
 
 
-def _is_duplicate_active_booking(exc: BaseException) -> bool:
-    """The partial unique index's error, as PostgreSQL and SQLite word it."""
-    text = str(exc)
-    return "booking_one_active_per_person" in text or "booking.event, booking.person" in text
-
-
 @asynccontextmanager
 async def _already_booked_as_refusal() -> AsyncIterator[None]:
     """The partial unique index refusing a second active booking for the same person and event
@@ -68,7 +63,7 @@ async def _already_booked_as_refusal() -> AsyncIterator[None]:
     try:
         yield
     except Exception as exc:
-        if _is_duplicate_active_booking(exc):
+        if is_duplicate_active_booking(exc):
             raise AlreadyBooked() from exc
         raise
 

@@ -58,13 +58,13 @@ async def test_one_booking_sends_few_statements_and_renders_no_email(db, now, mo
         made = await book_place(event_id, f.request(2), source=BookingSource.api, actor="api", now=now,
                                 config=f.CONFIG)
     print(db.split(":")[0], "round trips or hops:", sent, "statements run:", ran)
-    # SQLite: BEGIN, person, counter, booking (its setting and the cap on one address's active
-    # bookings in the same statement), outbox, audit, COMMIT, in one call on the connection's
+    # SQLite: BEGIN, person, booking (its setting and the cap on one address's active bookings in
+    # the same statement), outbox, audit, the counter, COMMIT, in one call on the connection's
     # thread. PostgreSQL: one call of the booking function (app.bookings.one_call), which is its
     # own transaction: one round trip in all.
     if db.startswith("sqlite"):
         assert sent == [], sent  # nothing through Piccolo's connections
-        assert [s.split()[0] for s in ran] == ["BEGIN", "INSERT", "UPDATE", "INSERT", "INSERT", "INSERT", "COMMIT"], ran
+        assert [s.split()[0] for s in ran] == ["BEGIN", "INSERT", "INSERT", "INSERT", "INSERT", "UPDATE", "COMMIT"], ran
     else:
         assert sent == ["SELECT"], sent
     assert made.reference and made.manage_token and made.status.value == "confirmed"
