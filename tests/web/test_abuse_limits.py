@@ -10,7 +10,7 @@ import types
 import pytest
 from litestar.testing import AsyncTestClient
 
-from app.bookings.services import TooManyBookings, book_place
+from app.bookings.services import EventFull, TooManyBookings, book_place
 from app.config import Config
 from app.main import create_app
 from app.tables.bookings import Booking, BookingSource
@@ -74,6 +74,11 @@ async def test_an_address_past_its_cap_is_refused_but_an_organiser_can_book_past
     with pytest.raises(TooManyBookings) as refused:
         await book_place(events[3], request, source=BookingSource.api, actor="api", now=now, config=config)
     assert "already has 3 bookings" in refused.value.message
+    # Capacity answers first: on a full event the address at its cap is told what anyone is told.
+    full = await f.event(now=now, capacity=1)
+    await book_place(full, f.request(9), source=BookingSource.api, actor="api", now=now, config=config)
+    with pytest.raises(EventFull):
+        await book_place(full, request, source=BookingSource.api, actor="api", now=now, config=config)
     made = await book_place(events[3], request, source=BookingSource.organiser, actor="jo@essex.gov.uk", now=now,
                             config=config)
     assert made.status.value == "confirmed"  # organisers can book past the cap; a past event never counted
