@@ -1,11 +1,11 @@
 """Findings for the summer forums: what settings told us, per question and per quadrant, from the
 questionnaires they submitted. Counts of each answer, the settings not compliant (for organisers
-only), and the commonest action points. A query per 250 responses."""
+only), and the commonest action points."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,7 +17,6 @@ from app.questionnaire.seeding import list_questions
 from app.tables.questionnaire import Response, ResponseStatus
 
 NO_QUADRANT = "No quadrant recorded"
-SLICE = 250
 
 
 @dataclass
@@ -46,21 +45,24 @@ def _theme(text: str) -> str:
 
 async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[QuestionFindings]]:
     """(responses submitted, findings per question) for the year, with the questions as the
-    year's latest version asks them (answers matched by question number)."""
-    rows: list[dict[str, Any]] = []
-    for offset in itertools.count(0, SLICE):  # slices, other requests answered in between
-        chunk = await Response.select(
-            Response.answers, Response.version, Response.setting.name.as_alias("setting_name"),
-            Response.setting.quadrant.as_alias("quadrant")).where(
-            (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value)
-        ).order_by(Response.setting.name).order_by(Response.id).limit(SLICE).offset(offset).output(load_json=True)
-        rows += chunk
-        await asyncio.sleep(0)
-        if len(chunk) < SLICE:
-            break
+    year's latest version asks them (answers matched by question number). One query; the
+    answers are decoded and counted in a worker thread, off the event loop."""
+    rows = await Response.select(
+        Response.answers, Response.version, Response.setting.name.as_alias("setting_name"),
+        Response.setting.quadrant.as_alias("quadrant")).where(
+        (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value)
+    ).order_by(Response.setting.name).order_by(Response.id)
     versions = [r["version"] for r in rows if r["version"] is not None]
     questions = await list_questions(max(versions) if versions else None)
+    return len(rows), await asyncio.to_thread(_count, rows, questions, top)
+
+
+def _count(rows: list[dict[str, Any]], questions: list[dict[str, Any]], top: int) -> list[QuestionFindings]:
+    """The findings of each question from the responses as read (answers as JSON text). CPU work:
+    run in a worker thread."""
     labels = [label for label in QUADRANT_LABELS.values()] + [NO_QUADRANT]
+    decoded = [(json.loads(r["answers"]) if isinstance(r["answers"], str) else r["answers"]) or {} for r in rows]
+    quadrants = [QUADRANT_LABELS[Quadrant(r["quadrant"])] if r["quadrant"] else NO_QUADRANT for r in rows]
     out = []
     for q in questions:
         s = shape(q)
@@ -70,9 +72,9 @@ async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[Quest
                                  {label: Counter() for label in labels})
         themes: Counter = Counter()
         wording: dict[str, str] = {}
-        for r in rows:
-            answer: dict[str, Any] = (r["answers"] or {}).get(str(q["number"]), {})
-            label = QUADRANT_LABELS[Quadrant(r["quadrant"])] if r["quadrant"] else NO_QUADRANT
+        key = str(q["number"])
+        for r, answers, label in zip(rows, decoded, quadrants):
+            answer: dict[str, Any] = answers.get(key, {})
             counted = counted_as(answer, s) or "unanswered"
             found.by_quadrant[label][counted] += 1
             if s.has_compliant and counted == "no":
@@ -81,13 +83,12 @@ async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[Quest
                                             "when_who": answer.get("when_who", "")})
             point = (answer.get("action_points") or "").strip()
             if point:
-                key = _theme(point)
-                themes[key] += 1
-                wording.setdefault(key, point)
-        found.action_points = [(wording[key], n) for key, n in themes.most_common(top)]
+                theme = _theme(point)
+                themes[theme] += 1
+                wording.setdefault(theme, point)
+        found.action_points = [(wording[theme], n) for theme, n in themes.most_common(top)]
         out.append(found)
-        await asyncio.sleep(0)
-    return len(rows), out
+    return out
 
 
 def findings_table(results: list[QuestionFindings]) -> tuple[list[str], list[list[str]]]:

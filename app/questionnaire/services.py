@@ -4,10 +4,9 @@ a note, and organisers see every setting whose answer differs from the record.""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
-import itertools
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pydantic import (
 
 from app.areas import QUADRANT_LABELS, academic_year_of, local
 from app.attendance.chase import next_forum
+from app.attendance.exports import Table
 from app.audit.services import record
 from app.config import Config
 from app.db import write_transaction
@@ -29,7 +29,7 @@ from app.errors import InvalidInput, NotFound
 from app.formats import long_date
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
-from app.questionnaire.answers import LEAD_QUESTIONS, clean, given, given_details, problems, shape
+from app.questionnaire.answers import LEAD_QUESTIONS, Shape, clean, given, given_details, problems, shape
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
 from app.questionnaire.seeding import list_questions, version_for
 from app.register.services import record_lead
@@ -41,9 +41,6 @@ from app.tables.questionnaire import (
 )
 from app.tables.register import Setting, SettingType
 from app.validation import Messages, validate, work_email
-
-#: Responses read and written out per slice of an export, between which other requests are answered.
-EXPORT_SLICE = 250
 
 
 class ResponseNotFound(NotFound):
@@ -312,9 +309,11 @@ async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
     return rows
 
 
-async def answers_table(academic_year: str) -> tuple[list[str], list[list[str]]]:
+async def answers_table(academic_year: str) -> Table:
     """Every response of the year with its answers, as a spreadsheet's header and rows (values
-    as given; the caller makes them safe for spreadsheets). A query per slice of 250 responses."""
+    as given; the file's writer makes them safe for spreadsheets). One query; the answers
+    (megabytes of JSON at county scale) are decoded and put into words where the file is built,
+    off the event loop (`Table.make`)."""
     versions = await Response.select(Response.version).where(Response.academic_year == academic_year).distinct()
     by_version = {v["version"]: await list_questions(v["version"]) for v in versions if v["version"] is not None}
     questions = await list_questions(max(by_version)) if by_version else await list_questions()
@@ -324,29 +323,42 @@ async def answers_table(academic_year: str) -> tuple[list[str], list[list[str]]]
                    f"Q{q['number']} When/Who", f"Q{q['number']} Note"]
     shapes = {version: {q["number"]: shape(q) for q in asked} for version, asked in by_version.items()}
     shapes[None] = {q["number"]: shape(q) for q in questions}
+    responses = await Response.select(
+        Response.status, Response.submitted_at, Response.answers, Response.version,
+        Response.version.number.as_alias("version_number"), Response.setting.name.as_alias("setting_name"),
+        Response.setting.quadrant.as_alias("quadrant")).where(Response.academic_year == academic_year).order_by(
+        Response.setting.name).order_by(Response.id)
+    return Table(header, make=answer_rows, args=(responses, [q["number"] for q in questions], shapes))
+
+
+def answer_rows(responses: list[dict[str, Any]], numbers: list[int],
+                shapes: dict[int | None, dict[int, Shape]]) -> list[list[str]]:
+    """The export's rows: each response's answers (JSON as stored) in the words of the version it
+    answered. CPU work: `answers_table`'s Table runs it where the file is built."""
     rows = []
-    # In slices of a few hundred, the event loop answering other requests in between: a county's
-    # answers are megabytes of JSON to decode and words to make.
-    for offset in itertools.count(0, EXPORT_SLICE):
-        responses = await Response.select(
-            Response.status, Response.submitted_at, Response.answers, Response.version,
-            Response.version.number.as_alias("version_number"), Response.setting.name.as_alias("setting_name"),
-            Response.setting.quadrant.as_alias("quadrant")).where(Response.academic_year == academic_year).order_by(
-            Response.setting.name).order_by(Response.id).limit(EXPORT_SLICE).offset(offset).output(load_json=True)
-        for r in responses:
-            asked = shapes.get(r["version"]) or shapes[None]
-            row = [r["setting_name"], r["quadrant"] or "", r["status"],
-                   r["submitted_at"].isoformat() if r["submitted_at"] else "", str(r["version_number"] or "")]
-            for q in questions:
-                a = (r["answers"] or {}).get(str(q["number"]), {})
-                q_asked = asked.get(q["number"]) or shapes[None][q["number"]]
-                row += [given(a, q_asked) if a else "", "; ".join(given_details(a, q_asked)),
-                        a.get("action_points", ""), a.get("when_who", ""), a.get("note", "")]
-            rows.append(row)
-        await asyncio.sleep(0)
-        if len(responses) < EXPORT_SLICE:
-            break
-    return header, rows
+    latest = shapes[None]
+    for r in responses:
+        asked = shapes.get(r["version"]) or latest
+        answers = _decoded(r["answers"])
+        row = [r["setting_name"], r["quadrant"] or "", r["status"],
+               r["submitted_at"].isoformat() if r["submitted_at"] else "", str(r["version_number"] or "")]
+        for number in numbers:
+            a = answers.get(str(number))
+            if not a:
+                row += ["", "", "", "", ""]
+                continue
+            q_asked = asked.get(number) or latest[number]
+            row += [given(a, q_asked), "; ".join(given_details(a, q_asked)), a.get("action_points", ""),
+                    a.get("when_who", ""), a.get("note", "")]
+        rows.append(row)
+    return rows
+
+
+def _decoded(answers: str | dict[str, Any] | None) -> dict[str, Any]:
+    """A response's answers as read without decoding (a JSON text), or decoded already."""
+    if isinstance(answers, str):
+        return json.loads(answers) if answers else {}
+    return answers or {}
 
 
 async def list_responses(academic_year: str) -> list[dict[str, Any]]:
