@@ -255,6 +255,12 @@ class RepeatNoShow:
     events: list[str]
 
 
+#: The bookings marked absent, as a list to start from: implied by `no_show_condition`, but written
+#: so, it lets SQLite begin with the few thousand absent marks (an index) rather than every booking
+#: of the county (its joins are LEFT JOINs, taken in the order written: 740 ms against 60).
+_MARKED_ABSENT = WhereRaw("booking.id IN (SELECT a.booking FROM attendance a WHERE a.outcome = {})", Outcome.absent.value)
+
+
 async def repeat_no_shows(now: dt.datetime, minimum: int = 2) -> list[RepeatNoShow]:
     """People and settings with at least `minimum` no-shows at events that have ended: the rule
     applied in SQL, so the work grows with the no-shows, never with every booking."""
@@ -263,7 +269,7 @@ async def repeat_no_shows(now: dt.datetime, minimum: int = 2) -> list[RepeatNoSh
         Booking.person.email.as_alias("email"), Booking.setting.id.as_alias("setting_id"),
         Booking.setting.name.as_alias("setting"), Booking.event.title.as_alias("title"),
         Booking.event.starts_at.as_alias("starts_at"),
-    ).where(no_show_condition(now)).order_by(Booking.event.starts_at).order_by(Booking.id)
+    ).where(no_show_condition(now) & _MARKED_ABSENT).order_by(Booking.event.starts_at).order_by(Booking.id)
     by: dict[tuple[str, int], tuple[str, list[str]]] = {}
     for b in rows:
         label = f"{b['title']}, {b['starts_at']:%d/%m/%Y}"

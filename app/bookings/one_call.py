@@ -34,9 +34,9 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from app.bookings.places import has_place, take_place_sql
+from app.bookings.records import active_bookings_of
 from app.db import current_engine, sqlite_in_one_hop
 from app.tables.bookings import ACTIVE_STATUSES, Booking
-from app.tables.register import Setting
 
 log = logging.getLogger("app.bookings")
 
@@ -73,7 +73,8 @@ STATEMENTS = {
 
 class Refused(Exception):
     """Why no booking was made: no_place (full, closed or no such event), cap (the address holds
-    its most active bookings) or no_setting (not on file: the caller books the longer way)."""
+    its most active bookings) or no_setting (not on file, or not known: the caller books the
+    longer way, which adds the setting and checks everything again)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -94,11 +95,14 @@ async def book_in_one_call(values: dict[str, Any]) -> int | None:
         else:
             return None
     except Refused as refused:
-        if refused.reason == "no_booking":  # no setting, or the cap: which one is read only now
+        if refused.reason == "no_booking":  # the cap, or no setting on file: which one is read only now
             if not await has_place(values["event"], values["now"]):
                 raise Refused("no_place") from None
-            setting = Setting.urn == values["urn"] if "urn" in values else Setting.name_key == values["name_key"]
-            raise Refused("cap" if await Setting.exists().where(setting) else "no_setting") from None
+            # "cap" only when the count shows it; anything else (a setting another booking has
+            # added meanwhile, say) goes the longer way, which checks everything again.
+            if "cap" in values and await active_bookings_of(values["email"], values["now"]) >= values["cap"]:
+                raise Refused("cap") from None
+            raise Refused("no_setting") from None
         raise
     except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError):
         # A second active booking (the unique index), or no such event (the foreign key).

@@ -156,6 +156,18 @@ def _view(row: dict, event: EventView) -> BookingView:
     )
 
 
+_ACTIVE_BOOKINGS_OF = (
+    "SELECT count(*) AS n FROM booking b JOIN person p ON p.id = b.person JOIN event e ON e.id = b.event"
+    " WHERE p.email = {} AND b.status IN (%s) AND e.ends_at > {}" % ", ".join("{}" for _ in ACTIVE_STATUSES))
+
+
+async def active_bookings_of(email: str, now: dt.datetime) -> int:
+    """What the cap counts: the address's active bookings (places, offers, waiting) for events
+    not yet ended."""
+    [row] = await Booking.raw(_ACTIVE_BOOKINGS_OF, email, *(s.value for s in ACTIVE_STATUSES), now)
+    return row["n"]
+
+
 async def count_active_bookings(event_id: int) -> int:
     """Bookings holding a place, counted from rows (used to check the counter in tests and
     benchmarks)."""

@@ -28,6 +28,7 @@ from app.bookings.records import (
     EventAlreadyStarted,
     EventFull,
     TooManyBookings,
+    active_bookings_of,
     get_booking,
     is_duplicate_active_booking,
     new_manage_token,
@@ -43,7 +44,6 @@ from app.programme.availability import Unbookable
 from app.programme.services import EventView, get_event
 from app.register.services import find_or_add_setting, name_key, upsert_person
 from app.tables.bookings import (
-    ACTIVE_STATUSES,
     PLACE_HOLDING_STATUSES,
     Booking,
     BookingSource,
@@ -197,19 +197,13 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
     return replace(made, id=booking_id)
 
 
-_ACTIVE_BOOKINGS_OF = (
-    "SELECT count(*) AS n FROM booking b JOIN person p ON p.id = b.person JOIN event e ON e.id = b.event"
-    " WHERE p.email = {} AND b.status IN ({}, {}, {}) AND e.ends_at > {}")
-
-
 async def _refuse_past_the_cap(email: str, *, now: dt.datetime, cap: int) -> None:
     """One email address may hold `cap` active bookings (places, offers, waiting) for events not
     yet ended when it books for itself; organisers can book past it. Counted inside the booking's
     transaction once the new booking is written (so it counts itself), and so only once a place
     or a waiting-list entry was had: a full event answers `event_full` to everyone, whatever an
     address holds. Refusing rolls the whole booking back."""
-    [row] = await Booking.raw(_ACTIVE_BOOKINGS_OF, email, *(s.value for s in ACTIVE_STATUSES), now)
-    if row["n"] > cap:
+    if await active_bookings_of(email, now) > cap:
         raise TooManyBookings(cap)
 
 

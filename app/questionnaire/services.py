@@ -4,6 +4,7 @@ a note, and organisers see every setting whose answer differs from the record.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -369,18 +370,33 @@ async def list_responses(academic_year: str) -> list[dict[str, Any]]:
         Response.academic_year == academic_year).order_by(Response.setting.name)
 
 
+#: Past this many settings, Q13's evidence is read for every setting (a few queries) rather than
+#: for a list of them: no unbounded IN lists.
+EVIDENCE_BY_LIST = 200
+
+
 async def differing_from_record(academic_year: str, now: dt.datetime) -> list[dict[str, Any]]:
-    """Submitted responses whose Q13 answer differs from what the attendance record suggests."""
+    """Submitted responses whose Q13 answer differs from what the attendance record suggests.
+    The answers are read as stored and decoded in a worker thread (a county's are megabytes)."""
     rows = await Response.select(Response.id, Response.answers, Response.setting.id.as_alias("setting_id"),
                                  Response.setting.name.as_alias("setting_name")).where(
-        (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value)).output(load_json=True)
-    evidence = await q13_evidence([r["setting_id"] for r in rows], academic_year, now) if rows else {}
+        (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value))
+    if not rows:
+        return []
+    ids = sorted({r["setting_id"] for r in rows})
+    evidence = await q13_evidence(ids if len(ids) <= EVIDENCE_BY_LIST else None, academic_year, now)
+    given = await asyncio.to_thread(_q13_answers, rows)
     out = []
     for r in rows:
-        given = (r["answers"] or {}).get("13", {})
-        recorded = {"Yes": "yes", "No": "no"}.get(evidence[r["setting_id"]].answer or "", "")
-        if recorded and given.get("compliant") and given["compliant"] != recorded:
+        answer, found = given[r["id"]], evidence.get(r["setting_id"])
+        recorded = {"Yes": "yes", "No": "no"}.get(found.answer or "", "") if found else ""
+        if found and recorded and answer.get("compliant") and answer["compliant"] != recorded:
             out.append({"response_id": r["id"], "setting_id": r["setting_id"], "setting_name": r["setting_name"],
-                        "answered": given["compliant"], "recorded": recorded, "note": given.get("note", ""),
-                        "facts": evidence[r["setting_id"]].facts})
+                        "answered": answer["compliant"], "recorded": recorded, "note": answer.get("note", ""),
+                        "facts": found.facts})
     return out
+
+
+def _q13_answers(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Each response's answer to Q13, from its answers as stored."""
+    return {r["id"]: _decoded(r["answers"]).get("13", {}) for r in rows}

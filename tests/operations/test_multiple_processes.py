@@ -29,7 +29,8 @@ TOKEN = "scrape-token-for-the-layout-test"
 
 @pytest.fixture
 async def postgres_db(database_urls, tmp_path_factory):
-    url = database_urls.get("postgres") or support.new_database("postgres", tmp_path_factory.mktemp("postgres"))
+    url = database_urls.get("postgres") or await asyncio.to_thread(
+        support.new_database, "postgres", tmp_path_factory.mktemp("postgres"))  # it runs an event loop of its own
     database_urls["postgres"] = url
     await support.empty_database(url)
     bind_tables(make_engine(url))
