@@ -36,7 +36,7 @@ from app.db import (
 )
 from app.jobs import run_sender
 from app.logs import configure as configure_logging
-from app.organisers.services import use_password_profile
+from app.organisers.services import prepare_hashing, use_password_profile
 from app.programme.services import EventNotFound
 from app.validation import has_unprintable
 from app.web.api import ApiController
@@ -236,6 +236,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await ensure_migrated(engine)
         await keep_optimised(engine)
+        await prepare_hashing()
         async with pooled(engine, config.db_pool_size):
             stop = asyncio.Event()
             sender = None

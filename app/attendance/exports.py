@@ -10,6 +10,7 @@ import asyncio
 import csv
 import io
 import multiprocessing
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ async def built_apart(build: Callable[..., R], *args: object) -> R:
     and a small API call made while a county-wide workbook was built waited up to 0.8 s."""
     global _BUILDER
     if _BUILDER is None:
-        _BUILDER = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _BUILDER = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_yield_to_requests)
     return await asyncio.get_running_loop().run_in_executor(_BUILDER, build, *args)
 
 
@@ -61,6 +63,12 @@ def table_file(fmt: str, table: Table) -> bytes:
     if fmt == "csv":
         return table_csv(table.header, table.all_rows())
     return table_xlsx(table.header, table.all_rows())
+
+
+def _yield_to_requests() -> None:
+    """The builder runs at a lower priority than the web processes and the database: on a busy
+    machine a spreadsheet takes a little longer, and the requests made meanwhile do not."""
+    os.nice(10)
 
 
 def safe_cell(value: object) -> str:

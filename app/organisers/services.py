@@ -21,8 +21,10 @@ from app.mail.outbox import queue_email
 from app.tables.organisers import Organiser, OrganiserRole, OrganiserSession
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the email is unknown, so a wrong address takes as long as a wrong password.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+# Verified against when the email is unknown, so a wrong address takes as long as a wrong password:
+# made when first needed (a tenth of a second or more of CPU), not by every process that imports
+# this module (each command, each web and mail worker); a web app makes it as it starts.
+_DUMMY_HASH: str | None = None
 _PROFILE = ""
 
 
@@ -32,10 +34,22 @@ def use_password_profile(name: str) -> None:
     parameters, so every hash verifies whatever the profile."""
     global HASHER, _DUMMY_HASH, _PROFILE
     if name == _PROFILE:
-        return  # each app and command sets it; hashing the dummy again costs a tenth of a second
+        return
     HASHER = PasswordHasher.from_parameters(getattr(profiles, name.upper()))
-    _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+    _DUMMY_HASH = None
     _PROFILE = name
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+    return _DUMMY_HASH
+
+
+async def prepare_hashing() -> None:
+    """Make the unknown-address hash before the first sign-in needs it (off the event loop)."""
+    await asyncio.get_running_loop().run_in_executor(_HASHING, _dummy_hash)
 
 #: Password hashing (tenths of a second of CPU each in service) runs here, off the event loop, at
 #: most two at a time: a flood of sign-ins queues here rather than stalling every page.
@@ -187,7 +201,8 @@ async def sign_in(*, email: str, password: str, now: dt.datetime, previous: str 
     email = email.strip().lower()
     row = await Organiser.select().where((Organiser.email == email) & (Organiser.active == True)).first()  # noqa: E712
     if row is None or not row["password_hash"]:
-        await verify_password(_DUMMY_HASH, password)  # as long as a wrong password takes
+        await asyncio.get_running_loop().run_in_executor(  # as long as a wrong password takes
+            _HASHING, lambda: _verify(_dummy_hash(), password))
         raise SignInRefused()
     if row["locked_until"] is not None:
         if row["locked_until"] > now:
