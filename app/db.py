@@ -157,9 +157,15 @@ class _Writer:
 
     def __init__(self, path: str) -> None:
         self.lock = threading.Lock()
+        self.closed = False
         self.connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT, isolation_level=None,
                                           check_same_thread=False)
         self.connection.execute("PRAGMA foreign_keys = 1")
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            self.connection.close()
 
 
 #: Writers by database file; a few only (a test run opens many files, a service one).
@@ -178,9 +184,7 @@ def _writer(path: str) -> _Writer:
         if writer is None:
             writer = _writers[path] = _Writer(path)
             while len(_writers) > 4:
-                _, oldest = _writers.popitem(last=False)
-                with oldest.lock:
-                    oldest.connection.close()
+                _writers.popitem(last=False)[1].close()
         _writers.move_to_end(path)
         return writer
 
@@ -188,6 +192,8 @@ def _writer(path: str) -> _Writer:
 def _in_one_transaction(path: str, work: Callable[[sqlite3.Connection], T]) -> T:
     writer = _writer(path)
     with writer.lock:
+        if writer.closed:  # let go of meanwhile (a process with many database files: a test run)
+            return _in_one_transaction(path, work)
         connection = writer.connection
         connection.execute("BEGIN IMMEDIATE")
         try:
