@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.areas import QUADRANT_LABELS, Quadrant
+from app.db import read_in_slices
 from app.questionnaire.answers import WORDS, counted_as, given, shape
 from app.questionnaire.seeding import list_questions
 from app.tables.questionnaire import Response, ResponseStatus
@@ -47,11 +48,11 @@ async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[Quest
     """(responses submitted, findings per question) for the year, with the questions as the
     year's latest version asks them (answers matched by question number). One query; the
     answers are decoded and counted in a worker thread, off the event loop."""
-    rows = await Response.select(
-        Response.answers, Response.version, Response.setting.name.as_alias("setting_name"),
+    rows = await read_in_slices(lambda after, size: Response.select(
+        Response.id, Response.answers, Response.version, Response.setting.name.as_alias("setting_name"),
         Response.setting.quadrant.as_alias("quadrant")).where(
         (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value)
-    ).order_by(Response.setting.name).order_by(Response.id)
+        & (Response.id > after)).order_by(Response.id).limit(size))
     versions = [r["version"] for r in rows if r["version"] is not None]
     questions = await list_questions(max(versions) if versions else None)
     return len(rows), await asyncio.to_thread(_count, rows, questions, top)
@@ -61,6 +62,7 @@ def _count(rows: list[dict[str, Any]], questions: list[dict[str, Any]], top: int
     """The findings of each question from the responses as read (answers as JSON text). CPU work:
     run in a worker thread."""
     labels = [label for label in QUADRANT_LABELS.values()] + [NO_QUADRANT]
+    rows = sorted(rows, key=lambda r: (r["setting_name"], r["id"]))
     decoded = [(json.loads(r["answers"]) if isinstance(r["answers"], str) else r["answers"]) or {} for r in rows]
     quadrants = [QUADRANT_LABELS[Quadrant(r["quadrant"])] if r["quadrant"] else NO_QUADRANT for r in rows]
     out = []

@@ -25,7 +25,7 @@ from app.attendance.chase import next_forum
 from app.attendance.exports import Table
 from app.audit.services import record
 from app.config import Config
-from app.db import write_transaction
+from app.db import read_in_slices, write_transaction
 from app.errors import InvalidInput, NotFound
 from app.formats import long_date
 from app.mail.compose import compose_email
@@ -324,11 +324,11 @@ async def answers_table(academic_year: str) -> Table:
                    f"Q{q['number']} When/Who", f"Q{q['number']} Note"]
     shapes = {version: {q["number"]: shape(q) for q in asked} for version, asked in by_version.items()}
     shapes[None] = {q["number"]: shape(q) for q in questions}
-    responses = await Response.select(
-        Response.status, Response.submitted_at, Response.answers, Response.version,
+    responses = await read_in_slices(lambda after, size: Response.select(
+        Response.id, Response.status, Response.submitted_at, Response.answers, Response.version,
         Response.version.number.as_alias("version_number"), Response.setting.name.as_alias("setting_name"),
-        Response.setting.quadrant.as_alias("quadrant")).where(Response.academic_year == academic_year).order_by(
-        Response.setting.name).order_by(Response.id)
+        Response.setting.quadrant.as_alias("quadrant")).where(
+        (Response.academic_year == academic_year) & (Response.id > after)).order_by(Response.id).limit(size))
     return Table(header, make=answer_rows, args=(responses, [q["number"] for q in questions], shapes))
 
 
@@ -338,7 +338,7 @@ def answer_rows(responses: list[dict[str, Any]], numbers: list[int],
     answered. CPU work: `answers_table`'s Table runs it where the file is built."""
     rows = []
     latest = shapes[None]
-    for r in responses:
+    for r in sorted(responses, key=lambda r: (r["setting_name"], r["id"])):
         asked = shapes.get(r["version"]) or latest
         answers = _decoded(r["answers"])
         row = [r["setting_name"], r["quadrant"] or "", r["status"],
@@ -378,9 +378,11 @@ EVIDENCE_BY_LIST = 200
 async def differing_from_record(academic_year: str, now: dt.datetime) -> list[dict[str, Any]]:
     """Submitted responses whose Q13 answer differs from what the attendance record suggests.
     The answers are read as stored and decoded in a worker thread (a county's are megabytes)."""
-    rows = await Response.select(Response.id, Response.answers, Response.setting.id.as_alias("setting_id"),
-                                 Response.setting.name.as_alias("setting_name")).where(
-        (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value))
+    rows = await read_in_slices(lambda after, size: Response.select(
+        Response.id, Response.answers, Response.setting.id.as_alias("setting_id"),
+        Response.setting.name.as_alias("setting_name")).where(
+        (Response.academic_year == academic_year) & (Response.status == ResponseStatus.submitted.value)
+        & (Response.id > after)).order_by(Response.id).limit(size))
     if not rows:
         return []
     ids = sorted({r["setting_id"] for r in rows})
