@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import datetime as dt
+import io
 import re
 import statistics
 import tempfile
@@ -27,6 +29,7 @@ from tests.organisers.test_accounts import PUBLIC_PATHS, every_route
 from tests.organisers.test_scale_routes import NOT_PAGES, ids_for_paths
 
 PAGE_TARGET_MS = 300
+EXCEL_MS_PER_100K = 1000
 API_DURING_EXPORT_TARGET_MS = 50
 
 
@@ -66,8 +69,9 @@ def county_scale(engine: str, repeats: int) -> None:
                     base_url=server.base_url, cookies={SESSION_COOKIE: token}, timeout=300) as client:
                 sizes: dict[str, int] = {}
                 medians: dict[str, float] = {}
+                cells: dict[str, int] = {}
                 over = 0
-                print(f"{'page or export':<62} {'median ms':>9} {'bytes':>11}")
+                print(f"{'page or export':<62} {'median ms':>9} {'bytes':>11}  target")
                 for path in _pages(url, ids):
                     times = []
                     for _ in range(repeats):
@@ -77,11 +81,16 @@ def county_scale(engine: str, repeats: int) -> None:
                         if answer.status_code != 200:
                             raise SystemExit(f"GET {path}: {answer.status_code}")
                     median = statistics.median(times)
-                    over += median > PAGE_TARGET_MS
+                    if path.endswith(".csv"):  # the same table as the .xlsx beside it
+                        cells[path.removesuffix(".csv") + ".xlsx"] = _cells(answer.content)
+                    target, why = _target(path, cells)
+                    over += median > target
                     sizes[path] = len(answer.content)
                     medians[path] = median
-                    print(f"{path[:62]:<62} {median:9.0f} {len(answer.content):11,}{'  > 300 ms' if median > PAGE_TARGET_MS else ''}")
-                print(f"{over} of {len(sizes)} over the {PAGE_TARGET_MS} ms target")
+                    print(f"{path[:62]:<62} {median:9.0f} {len(answer.content):11,}  {why}"
+                          f"{'  OVER' if median > target else ''}")
+                print(f"{over} of {len(sizes)} over their target ({PAGE_TARGET_MS} ms; an Excel export "
+                      f"{EXCEL_MS_PER_100K} ms per 100,000 cells where that allows more)")
                 largest = max((p for p in sizes if re.search(r"\.(xlsx|csv)$", p)), key=medians.get)
                 waits = _api_during(client, largest)
                 print(f"API call (GET /api/settings?q=…, {len(waits)} made) during the longest export ({largest}, "
@@ -91,6 +100,19 @@ def county_scale(engine: str, repeats: int) -> None:
         finally:
             if engine == "postgres":
                 support.drop_postgres_database(url)
+
+
+def _cells(csv_bytes: bytes) -> int:
+    return sum(len(row) for row in csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
+
+
+def _target(path: str, cells: dict[str, int]) -> tuple[float, str]:
+    """The issue's targets: 300 ms a page or export; an Excel export 1 s per 100,000 cells (read
+    as a budget for the large ones: never less than 300 ms)."""
+    if path.endswith(".xlsx") and path in cells:
+        target = max(PAGE_TARGET_MS, cells[path] * EXCEL_MS_PER_100K / 100_000)
+        return target, f"{target:.0f} ms ({cells[path]:,} cells)"
+    return PAGE_TARGET_MS, f"{PAGE_TARGET_MS} ms"
 
 
 def _api_during(client: httpx.Client, export: str) -> list[float]:
