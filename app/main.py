@@ -50,6 +50,7 @@ from app.web.auth import (
     sign_in_redirect,
 )
 from app.web.bookings import BookingPages
+from app.web.dependencies import ConfigDep
 from app.web.errors import problem
 from app.web.feeds import FeedController
 from app.web.headers import security_headers
@@ -265,7 +266,9 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
                     await sender
                 await limiter.counter.close()
 
-    def provide_now() -> dt.datetime:
+    def provide_now(config: ConfigDep) -> dt.datetime:
+        # Takes the config (unused) so that Litestar resolves the two one after the other: two
+        # dependencies of one level are resolved in an anyio task group, 4% of a booking's CPU.
         return clock()
 
     def provide_config() -> Config:
