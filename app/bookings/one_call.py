@@ -34,9 +34,9 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from app.bookings.places import has_place, take_place_sql
-from app.bookings.records import active_bookings_of
+from app.bookings.records import ACTIVE_HELD, active_bookings_of
 from app.db import current_engine, sqlite_in_one_hop
-from app.tables.bookings import ACTIVE_STATUSES, Booking
+from app.tables.bookings import Booking
 
 log = logging.getLogger("app.bookings")
 
@@ -52,16 +52,14 @@ _BOOKING = (
     # The cap, counted before the row is added (so fewer than the cap, not at most it). Exact on
     # both engines: SQLite has one writer; on PostgreSQL the person statement above waited for
     # any other booking by this address to finish, and this statement sees what it committed.
-    " AND ({cap} IS NULL OR (SELECT count(*) FROM booking b JOIN event e ON e.id = b.event"
-    " WHERE b.person = {person} AND b.status IN (%s) AND e.ends_at > {now}) < {cap})"
+    " AND ({cap} IS NULL OR (" + ACTIVE_HELD + ") < {cap})"
     " ORDER BY s.on_register DESC, s.id LIMIT 1 RETURNING id")
-_ACTIVE = ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)
 
 STATEMENTS = {
     "person": "INSERT INTO person (name, email, created_at, updated_at) VALUES ({name}, {email}, {now}, {now})"
               " ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id",
-    "booking_by_urn": _BOOKING % ("s.urn = {urn}", _ACTIVE),
-    "booking_by_name": _BOOKING % ("s.name_key = {name_key}", _ACTIVE),
+    "booking_by_urn": _BOOKING % "s.urn = {urn}",
+    "booking_by_name": _BOOKING % "s.name_key = {name_key}",
     "outbox": "INSERT INTO outbox_message (kind, recipient, subject, message_id, raw, booking, event, status, attempts,"
               " next_attempt_at, claimed_by, last_error, created_at) VALUES ('confirmation', {email}, '', {message_id},"
               " '', {booking}, {event}, 'pending', 0, {now}, '', '', {now})",

@@ -17,8 +17,10 @@ from app.tables.programme import Event
 
 #: The guarded counter, in SQL: the one text both `take_place` and the one-statement booking on
 #: PostgreSQL (app.bookings.services) run. {event} and {now} are filled by `bind`.
+#: A place left at a scheduled event: the counter's condition.
+PLACE_LEFT = "id = {event} AND places_taken < capacity AND status = 'scheduled'"
 TAKE_PLACE = ("UPDATE event SET places_taken = places_taken + 1, updated_at = {now}"
-              " WHERE id = {event} AND places_taken < capacity AND status = 'scheduled'%s RETURNING id")
+              " WHERE " + PLACE_LEFT + "%s RETURNING id")
 #: Open for booking now (a walk-in needs only a scheduled event: they arrive once it has started).
 OPEN_NOW = (" AND starts_at > {now} AND (booking_opens_at IS NULL OR booking_opens_at <= {now})"
             " AND (booking_closes_at IS NULL OR booking_closes_at > {now})")
@@ -35,7 +37,7 @@ def take_place_sql(*, walk_in: bool = False) -> str:
 
 
 #: The counter's condition, read without taking a place.
-HAS_PLACE = "SELECT id FROM event WHERE id = {event} AND places_taken < capacity AND status = 'scheduled'" + OPEN_NOW
+HAS_PLACE = "SELECT id FROM event WHERE " + PLACE_LEFT + OPEN_NOW
 
 
 async def has_place(event_id: int, now: dt.datetime) -> bool:

@@ -10,6 +10,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from app.bookings.places import bind
 from app.errors import DomainError, NotFound
 from app.programme.availability import UNBOOKABLE_LABELS, Unbookable
 from app.programme.services import EventView, get_event
@@ -156,16 +157,18 @@ def _view(row: dict, event: EventView) -> BookingView:
     )
 
 
-_ACTIVE_BOOKINGS_OF = (
-    "SELECT count(*) AS n FROM booking b JOIN person p ON p.id = b.person JOIN event e ON e.id = b.event"
-    " WHERE p.email = {} AND b.status IN (%s) AND e.ends_at > {}" % ", ".join("{}" for _ in ACTIVE_STATUSES))
+#: What the cap counts, in SQL ({person} and {now} markers): the person's active bookings
+#: (places, offers, waiting) for events not yet ended. The booking in one go counts with it too.
+ACTIVE_HELD = ("SELECT count(*) FROM booking b JOIN event e ON e.id = b.event WHERE b.person = {person}"
+               " AND b.status IN (" + ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES) + ") AND e.ends_at > {now}")
 
 
 async def active_bookings_of(email: str, now: dt.datetime) -> int:
-    """What the cap counts: the address's active bookings (places, offers, waiting) for events
-    not yet ended."""
-    [row] = await Booking.raw(_ACTIVE_BOOKINGS_OF, email, *(s.value for s in ACTIVE_STATUSES), now)
-    return row["n"]
+    """What the cap counts (`ACTIVE_HELD`) for an email address."""
+    sql, args = bind("SELECT (" + ACTIVE_HELD.replace("{person}", "(SELECT id FROM person WHERE email = {email})")
+                     + ") AS n", email=email, now=now)
+    [row] = await Booking.raw(sql, *args)
+    return row["n"] or 0
 
 
 async def count_active_bookings(event_id: int) -> int:

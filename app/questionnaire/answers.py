@@ -17,6 +17,7 @@ These are the setting's own answers; what the service works out from records (Q1
 
 from __future__ import annotations
 
+import json
 import string
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -181,3 +182,11 @@ def counted_as(answer: Mapping[str, Any] | None, question: Mapping[str, Any] | S
     """What findings count this answer as: yes/no/na (a choice question: its letter), or ''."""
     q, a = shape(question), answer or {}
     return (a.get("choice") if q.kind == "choice" else a.get("compliant")) or ""
+
+
+def decoded(answers: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """A response's answers as read: a JSON text (read without decoding, to decode off the event
+    loop) or decoded already."""
+    if isinstance(answers, str):
+        return json.loads(answers) if answers else {}
+    return dict(answers or {})

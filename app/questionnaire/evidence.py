@@ -205,13 +205,8 @@ async def attended(academic_year: str | None, kinds: list[str], setting_ids: lis
     for r in rows:
         e = events[r["event"]]
         out.append(Attended(r["setting"], r["person"], r["name_given"] or r["name"], r["role"], e["kind"],
-                            Term(e["term"]), e["academic_year"], _moment(e["starts_at"]), e["title"], r["email"]))
+                            Term(e["term"]), e["academic_year"], e["starts_at"], e["title"], r["email"]))
     return out
-
-
-def _moment(value: dt.datetime | str) -> dt.datetime:
-    """A timestamp as a raw query returns it (SQLite may give the stored text)."""
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
 
 
 async def leads_of(setting_ids: list[int] | None) -> list[Lead]:

@@ -5,7 +5,6 @@ only), and the commonest action points."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from typing import Any
 
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.db import read_in_slices
-from app.questionnaire.answers import WORDS, counted_as, given, shape
+from app.questionnaire.answers import WORDS, counted_as, decoded, given, shape
 from app.questionnaire.seeding import list_questions
 from app.tables.questionnaire import Response, ResponseStatus
 
@@ -63,7 +62,7 @@ def _count(rows: list[dict[str, Any]], questions: list[dict[str, Any]], top: int
     run in a worker thread."""
     labels = [label for label in QUADRANT_LABELS.values()] + [NO_QUADRANT]
     rows = sorted(rows, key=lambda r: (r["setting_name"], r["id"]))
-    decoded = [(json.loads(r["answers"]) if isinstance(r["answers"], str) else r["answers"]) or {} for r in rows]
+    answers_of = [decoded(r["answers"]) for r in rows]
     quadrants = [QUADRANT_LABELS[Quadrant(r["quadrant"])] if r["quadrant"] else NO_QUADRANT for r in rows]
     out = []
     for q in questions:
@@ -75,7 +74,7 @@ def _count(rows: list[dict[str, Any]], questions: list[dict[str, Any]], top: int
         themes: Counter = Counter()
         wording: dict[str, str] = {}
         key = str(q["number"])
-        for r, answers, label in zip(rows, decoded, quadrants):
+        for r, answers, label in zip(rows, answers_of, quadrants):
             answer: dict[str, Any] = answers.get(key, {})
             counted = counted_as(answer, s) or "unanswered"
             found.by_quadrant[label][counted] += 1

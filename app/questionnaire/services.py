@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,7 +29,16 @@ from app.errors import InvalidInput, NotFound
 from app.formats import long_date
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
-from app.questionnaire.answers import LEAD_QUESTIONS, Shape, clean, given, given_details, problems, shape
+from app.questionnaire.answers import (
+    LEAD_QUESTIONS,
+    Shape,
+    clean,
+    decoded,
+    given,
+    given_details,
+    problems,
+    shape,
+)
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
 from app.questionnaire.seeding import list_questions, version_for
 from app.register.services import record_lead
@@ -317,7 +325,7 @@ async def answers_table(academic_year: str) -> Table:
     off the event loop (`Table.make`)."""
     versions = await Response.select(Response.version).where(Response.academic_year == academic_year).distinct()
     by_version = {v["version"]: await list_questions(v["version"]) for v in versions if v["version"] is not None}
-    questions = await list_questions(max(by_version)) if by_version else await list_questions()
+    questions = by_version[max(by_version)] if by_version else await list_questions()
     header = ["Setting", "Quadrant", "Status", "Submitted", "Version"]
     for q in questions:
         header += [f"Q{q['number']} Answer", f"Q{q['number']} Details", f"Q{q['number']} Action points",
@@ -340,7 +348,7 @@ def answer_rows(responses: list[dict[str, Any]], numbers: list[int],
     latest = shapes[None]
     for r in sorted(responses, key=lambda r: (r["setting_name"], r["id"])):
         asked = shapes.get(r["version"]) or latest
-        answers = _decoded(r["answers"])
+        answers = decoded(r["answers"])
         row = [r["setting_name"], r["quadrant"] or "", r["status"],
                r["submitted_at"].isoformat() if r["submitted_at"] else "", str(r["version_number"] or "")]
         for number in numbers:
@@ -353,13 +361,6 @@ def answer_rows(responses: list[dict[str, Any]], numbers: list[int],
                     a.get("when_who", ""), a.get("note", "")]
         rows.append(row)
     return rows
-
-
-def _decoded(answers: str | dict[str, Any] | None) -> dict[str, Any]:
-    """A response's answers as read without decoding (a JSON text), or decoded already."""
-    if isinstance(answers, str):
-        return json.loads(answers) if answers else {}
-    return answers or {}
 
 
 async def list_responses(academic_year: str) -> list[dict[str, Any]]:
@@ -401,4 +402,4 @@ async def differing_from_record(academic_year: str, now: dt.datetime) -> list[di
 
 def _q13_answers(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """Each response's answer to Q13, from its answers as stored."""
-    return {r["id"]: _decoded(r["answers"]).get("13", {}) for r in rows}
+    return {r["id"]: decoded(r["answers"]).get("13", {}) for r in rows}

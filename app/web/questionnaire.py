@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
-from app.attendance.exports import Table, built_apart, safe_cell, table_file
+from app.attendance.exports import Table, safe_cell
 from app.errors import InvalidInput
 from app.formats import qr_png
 from app.questionnaire.answers import clean
@@ -43,6 +43,7 @@ from app.questionnaire.services import (
 )
 from app.tables.register import Setting
 from app.web.dependencies import ConfigDep, Now, Organiser
+from app.web.downloads import table_download
 from app.web.errors import error_summary, field_errors
 from app.web.forms import BulkSendForm, SendQuestionnaireForm, StartLinkForm, read
 from app.web.limits import limit_email
@@ -170,7 +171,7 @@ class QuestionnaireAdmin(Controller):
                      year: FromQuery[str | None] = None) -> Response[bytes]:
         fmt = request.url.path.rsplit(".", 1)[-1]
         year = chosen_year(year, now)
-        return await _table_download(f"questionnaire-{year.replace('/', '-')}", fmt, await answers_table(year))
+        return await table_download(f"questionnaire-{year.replace('/', '-')}", fmt, await answers_table(year))
 
     @get(["/evidence/q13.csv", "/evidence/q13.xlsx"], name="organiser_q13_export")
     async def q13_export(self, organiser: Organiser, request: Request, now: Now,
@@ -193,7 +194,7 @@ class QuestionnaireAdmin(Controller):
                 *(states[t.state.value] for t in e.terms),
                 "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
                 " | ".join(e.facts))])
-        return await _table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, Table(header, rows))
+        return await table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, Table(header, rows))
 
     @get("/questionnaire/findings", name="organiser_findings")
     async def findings_page(self, organiser: Organiser, now: Now, year: FromQuery[str | None] = None) -> Template:
@@ -209,7 +210,7 @@ class QuestionnaireAdmin(Controller):
         fmt = request.url.path.rsplit(".", 1)[-1]
         year = chosen_year(year, now)
         header, rows = findings_table((await findings(year))[1])
-        return await _table_download(f"questionnaire-findings-{year.replace('/', '-')}", fmt, Table(header, rows))
+        return await table_download(f"questionnaire-findings-{year.replace('/', '-')}", fmt, Table(header, rows))
 
     @post("/questionnaire/send", name="organiser_questionnaire_bulk")
     async def send_all(self, organiser: Organiser, data: FormData, now: Now, config: ConfigDep) -> Redirect:
@@ -229,15 +230,6 @@ class QuestionnaireAdmin(Controller):
             return Redirect(f"/organisers/settings/{setting_id}?send_error=true#questionnaire", status_code=303)
         await send_questionnaire(setting_id, email, actor=organiser.email, now=now, config=config)
         return Redirect(f"/organisers/settings/{setting_id}?sent=true#questionnaire", status_code=303)
-
-
-async def _table_download(name: str, fmt: str, table: Table) -> Response[bytes]:
-    """The table as a CSV or Excel download, built in the builder process (off the event loop)."""
-    if fmt not in ("csv", "xlsx"):
-        raise NotFoundException()
-    media_type = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(await built_apart(table_file, fmt, table), media_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})
 
 
 class DashboardPage(Controller):

@@ -4,8 +4,6 @@ place to a colleague; and what organisers see of certificates and feedback."""
 
 from __future__ import annotations
 
-import asyncio
-
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -19,7 +17,7 @@ from app.attendance.certificates import (
     certificates_for_event,
     reissue,
 )
-from app.attendance.exports import built_apart, table_csv, table_xlsx
+from app.attendance.exports import Table
 from app.bookings.colleague import pass_to_colleague
 from app.bookings.records import BookingError, get_booking
 from app.errors import InvalidInput
@@ -40,6 +38,7 @@ from app.training.feedback import (
 )
 from app.training.record import email_for_token, request_link, training_record
 from app.web.dependencies import ConfigDep, Now, Organiser
+from app.web.downloads import table_download
 from app.web.errors import error_summary, field_errors
 from app.web.forms import RecordLinkForm, read
 from app.web.limits import limit_email
@@ -214,13 +213,7 @@ class TrainingAdmin(Controller):
         year = chosen_year(year, now)
         rows = await feedback_table(event_id=event, academic_year=None if event else year)
         name = f"feedback-event-{event}" if event else f"feedback-{year.replace('/', '-')}"
-        if fmt == "csv":
-            return Response(await asyncio.to_thread(table_csv, FEEDBACK_HEADER, rows), media_type="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
-                                     "Cache-Control": "no-store"})
-        return Response(await built_apart(table_xlsx, FEEDBACK_HEADER, rows), headers={
-            "Content-Disposition": f'attachment; filename="{name}.xlsx"', "Cache-Control": "no-store"},
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return await table_download(name, fmt, Table(FEEDBACK_HEADER, rows))
 
     @get("/people/{person_id:int}/record", name="organiser_person_record")
     async def person_record(self, organiser: Organiser, person_id: FromPath[int], now: Now) -> Template:
