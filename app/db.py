@@ -15,6 +15,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, AsyncIterator, TypeVar
@@ -134,6 +135,21 @@ def _sqlite_queue(engine: SQLiteEngine) -> asyncio.Lock:
     return locks.setdefault(engine.path, asyncio.Lock())
 
 
+#: What to do once the write transaction in progress has committed (`after_commit`).
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("after_commit", default=None)
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Run `action` once the write transaction in progress commits (never if it rolls back); at
+    once outside one. For what must not see, or act on, a change before others can (waking the
+    sender for an email the transaction queued)."""
+    pending = _after_commit.get()
+    if pending is None:
+        action()
+    elif action not in pending:
+        pending.append(action)
+
+
 @asynccontextmanager
 async def write_transaction(engine: Engine | None = None) -> AsyncIterator[None]:
     """A transaction for read-then-write rules (capacity, one booking per person). Inside one
@@ -142,13 +158,20 @@ async def write_transaction(engine: Engine | None = None) -> AsyncIterator[None]
     if engine.transaction_exists():
         yield
         return
-    if isinstance(engine, SQLiteEngine):
-        async with _sqlite_queue(engine):
-            async with _ImmediateTransaction(engine=engine, transaction_type=TransactionType.immediate):
+    pending: list[Callable[[], None]] = []
+    token = _after_commit.set(pending)
+    try:
+        if isinstance(engine, SQLiteEngine):
+            async with _sqlite_queue(engine):
+                async with _ImmediateTransaction(engine=engine, transaction_type=TransactionType.immediate):
+                    yield
+        else:
+            async with engine.transaction():
                 yield
-    else:
-        async with engine.transaction():
-            yield
+    finally:
+        _after_commit.reset(token)
+    for action in pending:
+        action()
 
 
 class _Writer:

@@ -7,6 +7,7 @@ the run fails under CI (CI=true), so a green CI always means both databases and 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
+import httpx
 
 from app import main as app_main
 from app.config import Config
-from app.db import bind_tables, make_engine
+from app.db import bind_tables, make_engine, pooled
 from app.main import create_app
 from app.organisers.services import use_password_profile
 from tests import support
@@ -86,11 +87,16 @@ def database_url(request: pytest.FixtureRequest, database_urls: dict[str, str],
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[str]:
-    """An empty, migrated database with the service's tables bound to it."""
+async def db(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[str]:
+    """An empty, migrated database with the service's tables bound to it; for an async test on
+    PostgreSQL through a small pool of connections on the test's loop (without one, every query
+    opened a connection). A plain test that runs its own loops (asyncio.run) gets no pool: pooled
+    connections belong to the loop that made them."""
     await support.empty_database(database_url)
-    bind_tables(make_engine(database_url))
-    yield database_url
+    engine = make_engine(database_url)
+    bind_tables(engine)
+    async with pooled(engine, 4 if inspect.iscoroutinefunction(request.function) else 0):
+        yield database_url
 
 
 @pytest.fixture
@@ -133,8 +139,7 @@ def _app_for(database_url: str) -> Any:
 
     app = _APPS.get(database_url)
     if app is None:
-        # No pool: the test client runs the app on its own event loop, and the tests' own
-        # queries (factories) run on pytest's; pooled connections cannot cross loops.
+        # No pool of its own: the app uses the test's (the `db` fixture's), on the same loop.
         config = Config(database_url=database_url, base_url="http://testserver.local", secret_key="test-secret",
                         password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False)
         app = _APPS[database_url] = create_app(config)
@@ -144,8 +149,8 @@ def _app_for(database_url: str) -> Any:
 
 
 @pytest.fixture
-async def client(db: str) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(_app_for(db), base_url="http://testserver.local") as client:
+async def client(db: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with support.app_client(_app_for(db)) as client:
         yield client
 
 
@@ -162,7 +167,7 @@ async def organiser(db: str, now):
 
 
 @pytest.fixture
-async def signed_in(client: AsyncTestClient, organiser, now) -> AsyncTestClient:
+async def signed_in(client: httpx.AsyncClient, organiser, now) -> httpx.AsyncClient:
     """The test client, signed in as an organiser (with a CSRF cookie for forms)."""
     from app.organisers.services import sign_in
     from app.web.auth import SESSION_COOKIE

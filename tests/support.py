@@ -12,7 +12,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -97,12 +100,30 @@ def drop_postgres_database(url: str) -> None:
     asyncio.run(drop())
 
 
-def run_cli(database_url: str, *args: str, check: bool = True,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m app …` as an operator would, against the given database."""
-    env = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
-    result = subprocess.run([sys.executable, "-m", "app", *args], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+def run_cli(database_url: str, *args: str, check: bool = True, env: dict[str, str] | None = None,
+            input: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run `python -m app …` as an operator would, against the given database: a process of its
+    own (forked from one with the service imported, `tests.processes`)."""
+    return run_app(list(args), {**os.environ, "DATABASE_URL": database_url, **(env or {})}, check=check,
+                   input=input, timeout=timeout)
+
+
+def run_app(args: list[str], env: dict[str, str], *, check: bool = True, input: str | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python -m app ARGS` with exactly the environment `env`."""
+    from tests.processes import AppProcess
+
+    process = AppProcess(args, env, cwd=PROJECT_ROOT, stdin=input)
+    try:
+        try:
+            code = process.wait(timeout)
+        except TimeoutError:
+            process.kill()
+            raise
+        out, err = process.output()
+    finally:
+        process.remove_files()
+    result = subprocess.CompletedProcess(["python", "-m", "app", *args], code, out, err)
     if check and result.returncode != 0:
         raise AssertionError(f"python -m app {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -141,6 +162,25 @@ async def empty_database(url: str) -> None:
             await conn.close()
 
 
+@asynccontextmanager
+async def app_client(app: Any, base_url: str = "http://testserver.local") -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for `app`, run on the test's own event loop with its lifespan (startup and
+    shutdown, as a server runs them). Litestar's AsyncTestClient runs the app on another thread's
+    loop and blocks the test's loop for each request: every query then paid a thread hop both ways,
+    and the test's pooled connections could not be shared with the app."""
+    from asgi_lifespan import LifespanManager
+
+    from app.db import bind_tables, current_engine
+
+    engine = current_engine()
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+        bind_tables(engine)  # the app binds its own engine when made: the test's (pooled) one stays
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("testclient", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url=base_url, follow_redirects=True) as client:
+            client.app = app  # type: ignore[attr-defined]  # as Litestar's test client has it
+            yield client
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -154,7 +194,8 @@ LOAD_TEST = {"RATE_LIMITS": "off"}
 
 
 class RunningServer:
-    """`python -m app serve` in a subprocess, as deployed; stopped on exit."""
+    """`python -m app serve` in a process of its own, as deployed (forked from one with the service
+    imported, `tests.processes`); stopped on exit."""
 
     def __init__(self, database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None,
                  extra_args: tuple[str, ...] = ()):
@@ -166,26 +207,28 @@ class RunningServer:
                     "MAIL_DIR": tempfile.mkdtemp(prefix="sgb-mail-"), **(extra_env or {})}
         self.workers = workers
         self.extra_args = extra_args
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: Any = None
+
+    def log(self) -> str:
+        """What the server printed (its log goes to a file, not a pipe nobody reads: a request log
+        fills a pipe and stops the server)."""
+        return self.process.output()[0] if self.process else ""
 
     def __enter__(self) -> "RunningServer":
-        # Its log to a file, not a pipe nobody reads: a request log fills a pipe and stops the server.
-        self.log = tempfile.NamedTemporaryFile("w+b", prefix="sgb-server-", suffix=".log")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--workers", str(self.workers), *self.extra_args],
-            cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
+        from tests.processes import AppProcess
+
+        self.process = AppProcess(["serve", "--workers", str(self.workers), *self.extra_args], self.env,
+                                  cwd=PROJECT_ROOT, merge_output=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"server exited early:\n{self.log.read().decode(errors='replace')}")
+                raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
                 if httpx.get(f"{self.base_url}/api/events", timeout=2).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.05)
         self.__exit__(None, None, None)
         raise RuntimeError("server did not start within 60 s")
 
@@ -194,8 +237,10 @@ class RunningServer:
             self.process.terminate()
             try:
                 self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
+            except TimeoutError:
                 self.process.kill()
+        if self.process:
+            self.process.remove_files()
 
 
 def utc(*args: int) -> dt.datetime:

@@ -104,19 +104,12 @@ async def test_an_organiser_moves_the_south_forum_and_the_booker_is_emailed(db, 
 
 
 def test_the_first_organiser_is_created_from_the_command_line(tmp_path):
-    import subprocess
-    import sys
-
-    from app.config import PROJECT_ROOT
-
     url = f"sqlite:///{tmp_path / 'org.sqlite'}"
     support.run_cli(url, "migrate")
-    env = {**__import__("os").environ, "DATABASE_URL": url}
 
-    def create(password: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app", "organiser", "create", "--email", "Jo.Barclay@essex.gov.uk",
-                               "--name", "Jo Barclay", "--password-stdin"], input=password + "\n", text=True,
-                              capture_output=True, cwd=PROJECT_ROOT, env=env, timeout=60)
+    def create(password: str):
+        return support.run_cli(url, "organiser", "create", "--email", "Jo.Barclay@essex.gov.uk", "--name", "Jo Barclay",
+                               "--password-stdin", input=password + "\n", check=False, timeout=60)
 
     weak = create("short")
     assert weak.returncode == 1 and "12 characters or more" in weak.stderr
@@ -155,17 +148,11 @@ def test_importing_the_settings_register_from_the_command_line(tmp_path):
 def test_a_public_service_will_not_start_unsafe(tmp_path):
     """With an https BASE_URL, no SECRET_KEY or no SMTP server (unless .eml files are asked for)
     stops every command with one line naming the setting; so does a setting that is not a number."""
-    import subprocess
-    import sys
-
-    from app.config import PROJECT_ROOT
-
     base = {k: v for k, v in __import__("os").environ.items() if k not in ("SECRET_KEY", "SMTP_HOST", "MAIL_TO_FILES")}
     base["DATABASE_URL"] = f"sqlite:///{tmp_path}/x.sqlite"
 
     def run(**env):
-        return subprocess.run([sys.executable, "-m", "app", "status"], cwd=PROJECT_ROOT, capture_output=True,
-                              text=True, env={**base, **env})
+        return support.run_app(["status"], {**base, **env}, check=False)
 
     no_secret = run(BASE_URL="https://bookings.example.gov.uk", SMTP_HOST="smtp.example.gov.uk")
     assert no_secret.returncode == 2 and no_secret.stdout == ""

@@ -36,6 +36,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from app.bookings.places import has_place, take_place_sql
 from app.bookings.records import ACTIVE_HELD, active_bookings_of
 from app.db import current_engine, sqlite_in_one_hop
+from app.mail.outbox import wake_senders
 from app.tables.bookings import Booking
 
 log = logging.getLogger("app.bookings")
@@ -107,6 +108,8 @@ async def book_in_one_call(values: dict[str, Any]) -> int | None:
         if not await has_place(values["event"], values["now"]):
             raise Refused("no_place") from None
         raise
+    if booking_id is not None:
+        wake_senders()  # committed: its confirmation is in the outbox
     return booking_id
 
 

@@ -8,8 +8,11 @@ expires after `CLAIM_LEASE`; the message then goes again (at least once, never l
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from email.utils import make_msgid
 from typing import Any
@@ -19,7 +22,7 @@ from piccolo.query.methods.raw import Raw
 from piccolo.querystring import QueryString
 
 from app.config import Config
-from app.db import current_engine, write_transaction
+from app.db import after_commit, current_engine, write_transaction
 from app.mail.compose import Email, render
 from app.tables.mail import DeliveryAttempt, MessageStatus, OutboxMessage
 
@@ -99,6 +102,8 @@ async def queue_to_render(messages: list[ToRender], *, config: Config, now: dt.d
         if any(m.dedupe_key for m in chunk):
             query = query.on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
         queued += len(await query.returning(OutboxMessage.id))
+    if queued:
+        after_commit(wake_senders)
     return queued
 
 
@@ -157,7 +162,30 @@ async def queue_email(email: Email | Rendered, *, kind: str, config: Config, now
     if dedupe_key:
         query = query.on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
     inserted = await query.returning(OutboxMessage.id)
+    if inserted:
+        after_commit(wake_senders)
     return bool(inserted)
+
+
+#: The wake-up calls of this process's running senders (`run_sender`): set when a transaction
+#: that queued email commits, so it goes at once rather than at the sender's next poll.
+_senders_waiting: set[asyncio.Event] = set()
+
+
+def wake_senders() -> None:
+    for waiting in list(_senders_waiting):
+        waiting.set()
+
+
+@contextmanager
+def woken_when_queued() -> Iterator[asyncio.Event]:
+    """An event set whenever this process queues email (for the sender loop to wait on)."""
+    event = asyncio.Event()
+    _senders_waiting.add(event)
+    try:
+        yield event
+    finally:
+        _senders_waiting.discard(event)
 
 
 def _claimable(now: dt.datetime) -> Any:

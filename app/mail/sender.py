@@ -19,7 +19,7 @@ from pathlib import Path
 import aiosmtplib
 
 from app.config import Config
-from app.mail.outbox import Claimed, Outcome, claim_due, settle
+from app.mail.outbox import Claimed, Outcome, claim_due, settle, woken_when_queued
 
 log = logging.getLogger("app.mail")
 
@@ -172,10 +172,20 @@ def _count(report: DeliveryReport, outcome: str, error: str | None) -> None:
 async def run_sender(config: Config, *, now: Callable[[], dt.datetime], stop: asyncio.Event,
                      poll_seconds: float = 2.0, render: Renderer | None = None,
                      also: Callable[[], Awaitable[None]] | None = None) -> None:
-    """Deliver until `stop` is set. `also` runs each pass (the reminder scheduler)."""
+    """Deliver until `stop` is set: every `poll_seconds`, and at once when this process queues
+    an email (other processes' email waits for the poll). `also` runs each pass (the scheduler)."""
+    with woken_when_queued() as queued:
+        await _deliver_until(config, now=now, stop=stop, poll_seconds=poll_seconds, render=render, also=also,
+                             queued=queued)
+
+
+async def _deliver_until(config: Config, *, now: Callable[[], dt.datetime], stop: asyncio.Event,
+                         poll_seconds: float, render: Renderer | None, also: Callable[[], Awaitable[None]] | None,
+                         queued: asyncio.Event) -> None:
     transport = transport_for(config)
     sender = sender_name()
     while not stop.is_set():
+        queued.clear()
         try:
             if also is not None:
                 await also()
@@ -186,7 +196,9 @@ async def run_sender(config: Config, *, now: Callable[[], dt.datetime], stop: as
                 log.warning("Email delivery problem: %s", error)
         except Exception:  # noqa: BLE001 - the sender must outlive any one bad pass
             log.exception("Email sender pass failed; trying again shortly")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-        except asyncio.TimeoutError:
-            pass
+        if queued.is_set():
+            continue  # queued while this pass ran
+        stopping, woken = asyncio.ensure_future(stop.wait()), asyncio.ensure_future(queued.wait())
+        await asyncio.wait({stopping, woken}, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        woken.cancel()

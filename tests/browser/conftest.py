@@ -83,6 +83,15 @@ def database_url(request: pytest.FixtureRequest, database_urls: dict[str, str],
     return database_urls[key]
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def db(database_url: str) -> AsyncIterator[str]:
+    """The emptied database, for tests on the session's event loop: no pool (a pool belongs to
+    the loop that made it, and the browser tests' fixtures and bodies run on the session's)."""
+    await support.empty_database(database_url)
+    bind_tables(make_engine(database_url))
+    yield database_url
+
+
 @pytest.fixture(scope="session")
 def running_servers() -> Iterator[dict[str, tuple[RunningServer, SmtpSink]]]:
     """One server (and the SMTP server it sends to) per test database, started when a browser test

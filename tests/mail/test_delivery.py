@@ -3,8 +3,6 @@
 import asyncio
 import datetime as dt
 import os
-import subprocess
-import sys
 
 import icalendar
 
@@ -20,7 +18,8 @@ from app.tables.bookings import BookingSource
 from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.programme import Event
 from tests import factories as f
-from tests.support import RunningServer, SmtpSink, calendar_parts, free_port
+from tests.processes import AppProcess
+from tests.support import RunningServer, SmtpSink, calendar_parts, free_port, run_cli
 
 
 def book(event_id, n, config, now, **kw):
@@ -218,10 +217,10 @@ async def test_two_senders_in_separate_processes_never_send_the_same_message(db,
     for n in range(120):
         await book(event_id, n, mail_config, now)
     env = {**os.environ, "DATABASE_URL": db, **smtp_server.settings_env()}
-    senders = [subprocess.Popen([sys.executable, "-m", "app", "send-mail", "--once"], cwd=PROJECT_ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
-    outputs = [s.communicate(timeout=120)[0].decode() for s in senders]
-    assert all(s.returncode == 0 for s in senders), outputs
+    senders = [AppProcess(["send-mail", "--once"], env, cwd=PROJECT_ROOT, merge_output=True) for _ in range(2)]
+    codes = [await asyncio.to_thread(s.wait, 120) for s in senders]
+    outputs = [s.output()[0] for s in senders]
+    assert codes == [0, 0], outputs
     ids = [m["Message-ID"] for m in smtp_server.parsed()]
     assert len(ids) == 120 and len(set(ids)) == 120
     assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 120, "failed": 0, "skipped": 0}
@@ -290,9 +289,7 @@ async def test_web_processes_started_without_the_sender_leave_email_to_send_mail
         await asyncio.sleep(3)  # longer than the in-process sender's poll: it would have sent by now
         assert smtp_server.messages == []
         assert (await count_by_status())["pending"] == 1
-    worker = subprocess.run([sys.executable, "-m", "app", "send-mail", "--once"], cwd=PROJECT_ROOT,
-                            env={**os.environ, "DATABASE_URL": db, **smtp_server.settings_env()},
-                            capture_output=True, text=True, timeout=120)
+    worker = await asyncio.to_thread(run_cli, db, "send-mail", "--once", env=smtp_server.settings_env(), check=False)
     assert worker.returncode == 0, worker.stderr
     [confirmation] = smtp_server.parsed()
     assert confirmation["Subject"].startswith("Booking confirmed")

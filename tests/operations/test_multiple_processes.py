@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import tempfile
 import time
 
 import httpx
@@ -21,6 +18,7 @@ from app.tables.mail import OutboxMessage
 from app.tables.programme import Event
 from tests import factories as f
 from tests import support
+from tests.processes import AppProcess
 from tests.support import PROJECT_ROOT, RunningServer
 
 pytestmark = pytest.mark.concurrency
@@ -43,10 +41,8 @@ async def test_two_web_processes_and_two_senders_on_one_postgresql(postgres_db, 
            **smtp_server.settings_env()}
     with RunningServer(postgres_db, extra_env=env, extra_args=("--no-sender",)) as one, \
             RunningServer(postgres_db, extra_env=env, extra_args=("--no-sender",)) as two:
-        logs = [tempfile.TemporaryFile() for _ in range(2)]
-        senders = [subprocess.Popen([sys.executable, "-m", "app", "send-mail"], cwd=PROJECT_ROOT, stdout=log,
-                                    stderr=subprocess.STDOUT, env={**os.environ, **one.env, "PORT": "1"})
-                   for log in logs]
+        senders = [AppProcess(["send-mail"], {**os.environ, **one.env, "PORT": "1"}, cwd=PROJECT_ROOT,
+                              merge_output=True) for _ in range(2)]
         try:
             async with httpx.AsyncClient(timeout=60) as client:
                 answers = await asyncio.gather(*(
@@ -66,6 +62,7 @@ async def test_two_web_processes_and_two_senders_on_one_postgresql(postgres_db, 
                 sender.terminate()
             for sender in senders:
                 sender.wait(timeout=30)
+                sender.remove_files()
     event = await Event.select(Event.places_taken, Event.capacity).where(Event.id == event_id).first()
     confirmed = await Booking.count().where((Booking.event == event_id) & (Booking.status == "confirmed"))
     assert event["places_taken"] == confirmed == 40 == event["capacity"]

@@ -11,7 +11,7 @@ import logging
 import re
 
 import pytest
-from litestar.testing import AsyncTestClient
+from tests.support import app_client
 from piccolo.apps.migrations.tables import Migration
 
 from app.bookings.services import book_place
@@ -33,7 +33,7 @@ async def metrics_client(db: str):
     config = Config(database_url=db, base_url="http://testserver.local", secret_key="test-secret",
                     password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False, metrics=True,
                     metrics_token=TOKEN)
-    async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
+    async with app_client(create_app(config), "http://testserver.local") as client:
         yield client
 
 

@@ -5,7 +5,7 @@ equivalents. Every change is in the audit trail."""
 import datetime as dt
 import re
 
-from litestar.testing import AsyncTestClient
+from tests.support import app_client
 
 from app.config import Config
 from app.main import create_app
@@ -30,7 +30,7 @@ async def post(client, path: str, data: dict, page: str = "/organisers/account")
 async def another_client(db):
     app = create_app(Config(database_url=db, base_url="http://testserver.local", secret_key="test-secret",
                             password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False))
-    return AsyncTestClient(app, base_url="http://testserver.local")
+    return app_client(app, "http://testserver.local")
 
 
 async def test_deactivating_an_account_ends_its_sessions_at_once(signed_in, db, now):

@@ -78,7 +78,7 @@ async def test_a_file_of_another_shape_is_refused_with_a_reason(db):
 
 
 async def test_the_booking_form_look_up_finds_register_entries_but_not_childminders(db):
-    from litestar.testing import AsyncTestClient
+    from tests.support import app_client
 
     from app.config import Config
     from app.main import create_app
@@ -86,7 +86,7 @@ async def test_the_booking_form_look_up_finds_register_entries_but_not_childmind
     await import_settings(csv_bytes(GIAS))
     await import_settings(csv_bytes(EARLY_YEARS))
     app = create_app(Config(database_url=db, secret_key="x", password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False))
-    async with AsyncTestClient(app) as client:
+    async with app_client(app) as client:
         assert (await client.get("/api/settings", params={"q": "oak"})).json() == [{"name": "Oak Primary School", "urn": "115000"}]
         assert (await client.get("/api/settings", params={"q": "ey123456"})).json()[0]["name"] == "Little Acorns Nursery"
         assert (await client.get("/api/settings", params={"q": "patel"})).json() == []  # a childminder

@@ -8,7 +8,7 @@ import re
 import types
 
 import pytest
-from litestar.testing import AsyncTestClient
+from tests.support import app_client
 
 from app.bookings.services import EventFull, TooManyBookings, book_place
 from app.config import Config
@@ -41,7 +41,7 @@ async def test_the_limits_are_lifted_by_rate_limits_off(db, now):
     config = Config(database_url=db, base_url="http://testserver.local", secret_key="s", db_pool_size=0,
                     mail_sender_in_process=False, rate_limits=False)
     event_id = await f.event(now=now, capacity=100)
-    async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
+    async with app_client(create_app(config), "http://testserver.local") as client:
         answers = [await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(n)) for n in range(40)]
     assert {a.status_code for a in answers} == {201}
 
@@ -99,7 +99,7 @@ async def test_the_api_answers_the_cap_with_its_code_even_with_rate_limits_off(d
     config = Config(database_url=db, base_url="http://testserver.local", secret_key="s", db_pool_size=0,
                     mail_sender_in_process=False, max_active_bookings=2, rate_limits=False)
     events = [await f.event(now=now, capacity=10) for _ in range(3)]
-    async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
+    async with app_client(create_app(config), "http://testserver.local") as client:
         answers = [await client.post(f"/api/events/{e}/bookings", json=f.api_body(1)) for e in events]
     assert [a.status_code for a in answers] == [201, 201, 409]
     body = answers[2].json()
@@ -190,7 +190,7 @@ async def test_a_full_event_answers_the_same_to_an_address_at_its_cap(db, now):
     config = Config(database_url=db, base_url="http://testserver.local", secret_key="s", db_pool_size=0,
                     mail_sender_in_process=False, max_active_bookings=1)
     open_event, full = await f.event(now=now, capacity=10), await f.event(now=now, capacity=1, places_taken=1)
-    async with AsyncTestClient(create_app(config), base_url="http://testserver.local") as client:
+    async with app_client(create_app(config), "http://testserver.local") as client:
         assert (await client.post(f"/api/events/{open_event}/bookings", json=f.api_body(1))).status_code == 201
         at_cap = await client.post(f"/api/events/{full}/bookings", json=f.api_body(1))
         stranger = await client.post(f"/api/events/{full}/bookings", json=f.api_body(2))

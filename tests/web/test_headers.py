@@ -4,7 +4,7 @@ referrer or from a shared cache."""
 
 import re
 
-from litestar.testing import AsyncTestClient
+from tests.support import app_client
 
 from app.config import Config
 from app.main import create_app
@@ -20,7 +20,7 @@ async def test_every_answer_carries_the_security_headers_and_one_charset(db, now
     event_id = await f.event(now=now)
     app = create_app(Config(database_url=db, base_url="https://bookings.example.gov.uk", secret_key="x",
                             db_pool_size=0, mail_sender_in_process=False))
-    async with AsyncTestClient(app, base_url="https://bookings.example.gov.uk") as client:
+    async with app_client(app, "https://bookings.example.gov.uk") as client:
         booked = await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(1))
         token = booked.json()["manage_token"]
         answers = {path: await client.get(path, follow_redirects=False)

@@ -2,7 +2,7 @@
 the database is away), never a 500; and what a person not confirmed can download."""
 
 import pytest
-from litestar.testing import AsyncTestClient
+from tests.support import app_client
 from piccolo.engine.sqlite import SQLiteEngine
 
 from app.config import Config
@@ -53,7 +53,7 @@ async def test_head_works_wherever_get_does(client, now):
 @pytest.mark.parametrize("broken", ["sqlite", "postgres"])
 async def test_a_database_outage_answers_503_with_retry_after(db, broken):
     app = create_app(Config(database_url=db, secret_key="x", db_pool_size=0, mail_sender_in_process=False))
-    async with AsyncTestClient(app) as client:
+    async with app_client(app) as client:
         # The database goes away under the running service.
         bind_tables(SQLiteEngine(path="/proc/no-such-directory/bookings.sqlite") if broken == "sqlite"
                     else make_engine("postgresql://postgres@127.0.0.1:1/test"))
@@ -96,7 +96,7 @@ async def test_a_database_outage_is_logged_without_the_token(db):
     logged = io.StringIO()
     handler = logging.StreamHandler(logged)
     logging.getLogger("app").addHandler(handler)  # Litestar configures the root logger's handlers
-    async with AsyncTestClient(app) as client:
+    async with app_client(app) as client:
         bind_tables(SQLiteEngine(path="/proc/no-such-directory/bookings.sqlite"))
         try:
             answer = await client.get("/bookings/a-secret-manage-token")
