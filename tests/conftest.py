@@ -10,6 +10,7 @@ import datetime as dt
 import inspect
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,10 @@ def _app_for(database_url: str) -> Any:
         config = Config(database_url=database_url, base_url="http://testserver.local", secret_key="test-secret",
                         password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False)
         app = _APPS[database_url] = create_app(config)
-    app.state["limiter"] = Limiter(app.state["config"])  # counters from zero for every test
+    # Counters from zero for every test, on a clock held still: a fixed window that ended during a
+    # test (a run at 16:59:59) would count some hits in the next hour's window.
+    held = time.time()
+    app.state["limiter"] = Limiter(app.state["config"], clock=lambda: held)
     app.stores.register(STORE, page_store(), allow_override=True)  # and no page from the last test
     return app
 

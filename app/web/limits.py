@@ -20,7 +20,7 @@ import ipaddress
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
@@ -148,8 +148,10 @@ class DatabaseCounter:
 class Limiter:
     """The service's limits on one counter store."""
 
-    def __init__(self, config: Config, counter: Counter | None = None):
+    def __init__(self, config: Config, counter: Counter | None = None,
+                 clock: Callable[[], float] = time.time):
         self.enabled = config.rate_limits
+        self.clock = clock  # the windows are the wall clock's (tests hold it still)
         self.trusted_proxies = [ipaddress.ip_network(p, strict=False) for p in config.trusted_proxies]
         self.counter = counter or counter_for(config)
         self.store = type(self.counter).__name__
@@ -159,7 +161,7 @@ class Limiter:
         if not self.enabled:
             return
         rule = LIMITS[action][scope]
-        now = time.time()
+        now = self.clock()
         window = int(now // rule.seconds)
         window_ends = (window + 1) * rule.seconds
         # Email addresses are kept as a hash: the counters hold no personal data.
