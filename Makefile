@@ -21,7 +21,7 @@ lock: $(BIN)/.installed
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras -o requirements.lock pyproject.toml
 
-frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/council.scss frontend/build.mjs frontend/init.js frontend/attendance.js frontend/setting-autocomplete.js
+frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/council.scss frontend/build.mjs frontend/init.js frontend/attendance.js frontend/questionnaire.js frontend/setting-autocomplete.js
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 system-packages:

@@ -129,17 +129,18 @@ async def _questionnaire_responses(setting_ids: list[int], rng: random.Random, n
     year = academic_year_of(now.date())
 
     def form_for() -> dict[str, str]:
-        form: dict[str, str] = {}
+        form: dict[str, object] = {"about-has_deputy": "yes" if rng.random() < 0.9 else "no",
+                                   "about-has_staff": "yes" if rng.random() < 0.9 else "no"}
         for question in questions:
             q, n = shape(question), question["number"]
             answer = lambda: "yes" if rng.random() < 0.85 else "no"  # noqa: E731
-            if q.kind == "choice":
-                form[f"q{n}-choice"] = rng.choice(q.letters)
-                form[f"q{n}-other"] = "Online course from our umbrella organisation"
-            elif q.kind == "items":
+            if q.kind == "items":
                 form.update({f"q{n}-item-{letter}": answer() for letter in q.letters})
             else:
                 form[f"q{n}-compliant"] = answer()
+            if q.kind == "choices":
+                form[f"q{n}-choices"] = rng.sample(list(q.letters), rng.randint(1, 2))
+                form[f"q{n}-other"] = "Online course from our umbrella organisation"
             if q.follow_up:
                 form[f"q{n}-follow_up"] = answer()
             if rng.random() < 0.2:

@@ -9,6 +9,7 @@ const css = compile("council.scss", { loadPaths: ["node_modules"], style: "compr
 writeFileSync("dist/council.css", css.css);
 cpSync("node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js", "dist/govuk-frontend.min.js");
 cpSync("attendance.js", "dist/attendance.js");
+cpSync("questionnaire.js", "dist/questionnaire.js");
 cpSync("init.js", "dist/init.js");
 cpSync("setting-autocomplete.js", "dist/setting-autocomplete.js");
 cpSync("node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.js", "dist/accessible-autocomplete.min.js");

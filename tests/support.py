@@ -305,22 +305,43 @@ def plain_text(raw: str) -> str:
     return message_from_string(raw, policy=policy.default).get_body(("plain",)).get_content()
 
 
-def answered_form(answer: str = "yes", **overrides: str) -> dict[str, str]:
-    """Every question of the seeded questionnaire answered as a setting fills the form in: each
-    yes/no and each sub-item `answer`, Q10's first option, every follow-up yes."""
+def answered_form(answer: str = "yes", **overrides: object) -> dict[str, object]:
+    """Every question of the seeded questionnaire answered as a setting fills its pages in: a
+    deputy and staff, each yes/no and each sub-item `answer`, Q10's first option, every
+    follow-up yes (one dict of every page's fields)."""
     from app.questionnaire.answers import shape
     from app.questionnaire.seeding import load_questionnaire
 
-    form: dict[str, str] = {}
+    form: dict[str, object] = {"about-has_deputy": "yes", "about-has_staff": "yes"}
     for question in load_questionnaire()["questions"]:
         q = shape(question)
-        if q.kind == "choice":
-            form[f"q{q.number}-choice"] = q.letters[0]
-        elif q.kind == "items":
+        if q.kind == "items":
             form.update({f"q{q.number}-item-{letter}": answer for letter in q.letters})
         else:
             form[f"q{q.number}-compliant"] = answer
+        if q.kind == "choices":
+            form[f"q{q.number}-choices"] = [q.letters[0]]
         if q.follow_up:
             form[f"q{q.number}-follow_up"] = "yes"
     form.update(overrides)
     return form
+
+
+async def fill_questionnaire(token: str, form: dict[str, object], *, now: "dt.datetime") -> None:
+    """Save every page of the questionnaire behind `token` from `form` (`answered_form`), as a
+    setting continuing from page to page does (the facts page first)."""
+    from app.questionnaire.services import response_for_token
+    from app.questionnaire.steps import pages, save_page
+
+    response = await response_for_token(token)
+    questions = await response.questions()
+    for page in pages(questions):
+        await save_page(response.id, page, form, questions, now=now)
+
+
+async def submit_answers(token: str, form: dict[str, object], *, now: "dt.datetime", config: Any = None) -> Any:
+    """`fill_questionnaire`, then submit (AnswersIncomplete if something is missing)."""
+    from app.questionnaire.services import submit_response
+
+    await fill_questionnaire(token, form, now=now)
+    return await submit_response(token, now=now, config=config)

@@ -67,8 +67,9 @@ def _count(rows: list[dict[str, Any]], questions: list[dict[str, Any]], top: int
     out = []
     for q in questions:
         s = shape(q)
-        columns = ([(letter, f"{letter}. {item.rstrip(';.')}") for letter, item in zip(s.letters, s.items)]
-                   if s.kind == "choice" else [(a, WORDS[a]) for a in s.answers_possible])
+        options = [(letter, f"{letter}. {item.rstrip(';.')}") for letter, item in zip(s.letters, s.items)]
+        columns = ([(a, WORDS[a]) for a in s.answers_possible] if s.kind != "choice" else []) + (
+            options if s.kind in ("choice", "choices") else [])
         found = QuestionFindings(q["number"], q["text"], columns + [("unanswered", "Unanswered")],
                                  {label: Counter() for label in labels})
         themes: Counter = Counter()
@@ -76,9 +77,10 @@ def _count(rows: list[dict[str, Any]], questions: list[dict[str, Any]], top: int
         key = str(q["number"])
         for r, answers, label in zip(rows, answers_of, quadrants):
             answer: dict[str, Any] = answers.get(key, {})
-            counted = counted_as(answer, s) or "unanswered"
-            found.by_quadrant[label][counted] += 1
-            if s.has_compliant and counted == "no":
+            counted = counted_as(answer, s) or ["unanswered"]
+            for key_counted in counted:
+                found.by_quadrant[label][key_counted] += 1
+            if "no" in counted:
                 found.not_compliant.append({"setting": r["setting_name"], "quadrant": label, "answer": given(answer, s),
                                             "action_points": answer.get("action_points", ""),
                                             "when_who": answer.get("when_who", "")})

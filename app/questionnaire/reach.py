@@ -54,6 +54,19 @@ async def find_for_start(query: str, limit: int = 20) -> list[dict]:
     return await found.order_by(Setting.name).limit(limit)
 
 
+async def found_but_not_early_years(query: str) -> str | None:
+    """The name of a setting on the register matching the search that the questionnaire is not
+    for (a school): so the start page can say the questionnaire is for early-years settings."""
+    query = " ".join(query.split())
+    if len(query) < 3:
+        return None
+    row = await Setting.select(Setting.name).where(
+        (Setting.on_register == True) & Setting.merged_into.is_null()  # noqa: E712
+        & Setting.setting_type.not_in(list(QUESTIONNAIRE_FOR))
+        & ((Setting.name_key.like(f"%{query.casefold()}%")) | (Setting.urn == query.upper()))).first()
+    return row["name"] if row else None
+
+
 async def request_link(setting_id: int, *, now: dt.datetime, config: Config) -> StartOutcome | None:
     """A setting asks for its link from the public start page: a new one goes to the address on
     the register, and only there. None if there is no such early-years setting."""

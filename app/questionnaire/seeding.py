@@ -17,9 +17,6 @@ from app.db import write_transaction
 from app.tables.questionnaire import Question, QuestionnaireVersion, Response
 
 QUESTIONNAIRE_FILE = Path(__file__).resolve().parent.parent.parent / "seeds" / "questionnaire.toml"
-QUESTION_FIELDS = ("number", "text", "items", "kind", "not_applicable", "follow_up", "framework", "guidance")
-
-
 def load_questionnaire(path: Path = QUESTIONNAIRE_FILE) -> dict[str, Any]:
     with path.open("rb") as f:
         return tomllib.load(f)
@@ -30,12 +27,14 @@ def _question(q: dict[str, Any]) -> dict[str, Any]:
     return {"number": int(q["number"]), "text": q["text"], "items": items,
             "kind": q.get("kind") or ("items" if items else "yes_no"),
             "not_applicable": bool(q.get("not_applicable", False)), "follow_up": q.get("follow_up", ""),
-            "framework": q.get("framework", ""), "guidance": list(q.get("guidance", []))}
+            "framework": q.get("framework", ""), "guidance": list(q.get("guidance", [])),
+            "section": q.get("section", ""), "applies": dict(q.get("applies", {}))}
 
 
 def fingerprint(data: dict[str, Any]) -> str:
     """The wording as a hash: title, deadline and every question's text, items, kind and notes."""
     shown = {"title": data.get("title", ""), "deadline": str(data.get("deadline", "")),
+             "key_documents": list(data.get("key_documents", [])),
              "questions": [_question(q) for q in data["questions"]]}
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
@@ -61,7 +60,8 @@ async def seed_questionnaire(path: Path = QUESTIONNAIRE_FILE, *, now: dt.datetim
             return Seeded(latest["id"], year, latest["number"], "unchanged", len(data["questions"]))
         answered = latest is not None and await Response.exists().where(Response.version == latest["id"])
         fields = {QuestionnaireVersion.title: data.get("title", ""), QuestionnaireVersion.deadline: data.get("deadline"),
-                  QuestionnaireVersion.fingerprint: mark}
+                  QuestionnaireVersion.fingerprint: mark,
+                  QuestionnaireVersion.key_documents: list(data.get("key_documents", []))}
         if latest and not answered:
             version_id, number, outcome = latest["id"], latest["number"], "updated"
             await QuestionnaireVersion.update(fields).where(QuestionnaireVersion.id == version_id)

@@ -32,7 +32,6 @@ from app.mail.outbox import queue_email
 from app.questionnaire.answers import (
     LEAD_QUESTIONS,
     Shape,
-    clean,
     decoded,
     given,
     given_details,
@@ -41,9 +40,11 @@ from app.questionnaire.answers import (
 )
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
 from app.questionnaire.seeding import list_questions, version_for
+from app.questionnaire.steps import lead_problems
 from app.register.services import record_lead
 from app.tables.questionnaire import (
     DeclarationKind,
+    QuestionnaireVersion,
     Response,
     ResponseStatus,
     TrainingDeclaration,
@@ -155,6 +156,15 @@ def _response_columns() -> list[Any]:
             Response.version.deadline.as_alias("deadline")]
 
 
+async def key_documents(version_id: int | None) -> list[str]:
+    """The questionnaire's key safeguarding documents, as its wording lists them."""
+    if version_id is None:
+        return []
+    row = await QuestionnaireVersion.select(QuestionnaireVersion.key_documents).where(
+        QuestionnaireVersion.id == version_id).output(load_json=True).first()
+    return list(row["key_documents"] or []) if row else []
+
+
 async def response_by_id(response_id: int) -> ResponseView:
     row = await Response.select(*_response_columns()).where(
         Response.id == response_id).output(load_json=True).first()
@@ -178,66 +188,70 @@ async def q13_prefill(response: ResponseView, now: dt.datetime) -> tuple[Q13Evid
 
 
 
-async def save_answers(token: str, form: dict[str, str], *, submit: bool, now: dt.datetime,
-                       config: Config | None = None) -> ResponseView:
-    """Save (a draft, any time) or submit (every question answered; a Q13 answer that differs from
-    the record needs a note). Nothing saved is lost when a submit is refused: the draft is kept."""
+async def submit_response(token: str, *, now: dt.datetime, config: Config | None = None) -> ResponseView:
+    """Submit the answers saved page by page: every question answered as it now asks, Q4 and Q5
+    naming who, and a Q13 answer that differs from the record with a note. On submitting, the
+    leads named are kept on the setting's record and a copy goes to the setting."""
     response = await response_for_token(token)
     if response.status == ResponseStatus.submitted.value:
         return response
-    answers = clean(form, await response.questions())
-    await Response.update({Response.answers: answers, Response.status: ResponseStatus.draft.value,
-                           Response.updated_at: now}).where(Response.id == response.id)
-    if submit:
-        errors = problems(answers, await response.questions())
-        evidence, suggestion, _ = await q13_prefill(response, now)
-        q13 = answers.get("13", {})
-        if suggestion["compliant"] and q13.get("compliant") and q13["compliant"] != suggestion["compliant"] \
-                and not q13.get("note"):
-            errors["q13-note"] = "Your answer to question 13 differs from the attendance we recorded: add a note saying why"
-        who = {"4": "Lead Practitioner / DSL", "5": "deputy"}
-        for number in LEAD_QUESTIONS:
+    questions = await response.questions()
+    answers = response.answers
+    errors = problems(answers, questions)
+    _, suggestion, _ = await q13_prefill(response, now)
+    q13 = answers.get("13", {})
+    if suggestion["compliant"] and q13.get("compliant") and q13["compliant"] != suggestion["compliant"] \
+            and not q13.get("note"):
+        errors["q13-note"] = "Your answer to question 13 differs from the attendance we recorded: add a note saying why"
+    for q in questions:
+        entry = answers.get(str(q["number"]), {})
+        if str(q["number"]) in LEAD_QUESTIONS and entry.get("compliant") == "yes":
+            errors.update(lead_problems(shape(q), entry))
+    if errors:
+        raise AnswersIncomplete(errors)
+    async with write_transaction():
+        submitted = await Response.update({Response.status: ResponseStatus.submitted.value, Response.submitted_at: now,
+                                           Response.revision: Response.revision + 1}).where(
+            (Response.id == response.id) & (Response.status != ResponseStatus.submitted.value)).returning(
+            Response.revision)
+        if not submitted:
+            return await response_for_token(token)
+        await record("questionnaire.submitted", response.setting_name, setting=response.setting_id)
+        for number, role in LEAD_QUESTIONS.items():
             entry = answers.get(number, {})
-            if entry.get("compliant") != "yes":
-                continue
-            if not entry.get("lead_name"):
-                errors[f"q{number}-lead_name"] = f"Enter the name of your {who[number]}"
-            if work_email(entry.get("lead_email", "")) is None:
-                errors[f"q{number}-lead_email"] = (f"Enter the work email of your {who[number]}, "
-                                                   "like name@example.com")
-        if errors:
-            raise AnswersIncomplete(errors)
-        async with write_transaction():
-            await Response.update({Response.status: ResponseStatus.submitted.value, Response.submitted_at: now}).where(
-                Response.id == response.id)
-            await record("questionnaire.submitted", response.setting_name, setting=response.setting_id)
-            for number, role in LEAD_QUESTIONS.items():
-                entry = answers.get(number, {})
-                if entry.get("compliant") == "yes":
-                    await record_lead(response.setting_id, role=role, name=entry["lead_name"],
-                                      email=work_email(entry["lead_email"]) or "", since=None,
-                                      actor=f"questionnaire: {response.setting_name}", now=now)
-            if config is not None:
-                row = await Response.select(Response.respondent_email).where(Response.id == response.id).first()
-                await queue_copy(await response_for_token(token), row["respondent_email"], now=now, config=config)
+            if entry.get("compliant") == "yes":
+                await record_lead(response.setting_id, role=role, name=entry["lead_name"],
+                                  email=work_email(entry["lead_email"]) or "", since=None,
+                                  actor=f"questionnaire: {response.setting_name}", now=now)
+        if config is not None:
+            row = await Response.select(Response.respondent_email).where(Response.id == response.id).first()
+            await queue_copy(await response_for_token(token), row["respondent_email"], now=now, config=config,
+                             revision=submitted[0]["revision"])
     return await response_for_token(token)
 
 
-async def queue_copy(response: ResponseView, recipient: str, *, now: dt.datetime, config: Config) -> None:
+def action_plan(answers: dict[str, Any], questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each question with the answer as given and the Action Plan's columns: the emailed copy, the
+    printable copy and its PDF."""
+    return [{"number": q["number"], "text": q["text"], "items": q["items"],
+             "given": given(answers.get(str(q["number"])), q),
+             "details": given_details(answers.get(str(q["number"])), q),
+             **{k: v for k, v in (answers.get(str(q["number"])) or {}).items()
+                if k in ("action_points", "when_who", "note")}}
+            for q in questions]
+
+
+async def queue_copy(response: ResponseView, recipient: str, *, now: dt.datetime, config: Config,
+                     revision: int = 0) -> None:
     """On submitting: the setting's answers and Action Plan, as it gave them, to the address the
     link went to (inside the submitting transaction)."""
-    rows = [{"number": q["number"], "text": q["text"], "items": q["items"],
-             "given": given(response.answers.get(str(q["number"])), q),
-             "details": given_details(response.answers.get(str(q["number"])), q),
-             **{k: v for k, v in response.answers.get(str(q["number"]), {}).items()
-                if k in ("action_points", "when_who", "note")}}
-            for q in await response.questions()]
+    rows = action_plan(response.answers, await response.questions())
     email = compose_email("questionnaire_copy", recipient=recipient, config=config,
                           subject=f"Your questionnaire answers: {response.setting_name}",
                           setting_name=response.setting_name, rows=rows,
                           submitted=long_date(now))
     await queue_email(email, kind="questionnaire_copy", config=config, now=now,
-                      dedupe_key=f"questionnaire-copy:{response.id}")
+                      dedupe_key=f"questionnaire-copy:{response.id}:{revision}")
 
 
 

@@ -30,12 +30,16 @@ class QuestionnaireVersion(Table, tablename="questionnaire_version"):
     title = Varchar(length=200)
     deadline = Date(null=True, default=None)
     fingerprint = Varchar(length=64, help_text="SHA-256 of the wording, to see a change when re-seeding")
+    key_documents = JSON(default=[], help_text="The documents' list of key safeguarding documents (titles)")
     created_at = Timestamptz()
 
 
 class QuestionKind(str, enum.Enum):
     yes_no = "yes_no"
     items = "items"
+    #: Any of the options (Q10), with Compliant Y/N.
+    choices = "choices"
+    #: One option only: how the first wording asked Q10 (kept for the responses that answered it).
     choice = "choice"
 
 
@@ -51,7 +55,11 @@ class Question(Table):
     framework = Text(default="", help_text="Early Years Statutory Framework reference (Accompanying Notes).")
     guidance = JSON(default=[], help_text="Guidance, model policies and websites (titles).")
     kind = Varchar(length=10, choices=QuestionKind, default=QuestionKind.yes_no)
-    not_applicable = Boolean(default=False, help_text="May be answered 'not applicable' with a reason")
+    not_applicable = Boolean(default=False, help_text="The first wording's rule: the setting could answer "
+                                                       "'not applicable' (kept for the responses that did)")
+    section = Varchar(length=100, default="", help_text="The task list's section the question is in")
+    applies = JSON(default={}, help_text="When the question, its items or follow-up apply "
+                                        "(app.questionnaire.answers: needs, items, follow_up, names_deputy)")
 
 
 class ResponseStatus(str, enum.Enum):
@@ -75,6 +83,9 @@ class Response(Table, tablename="questionnaire_response"):
     sent_at = Timestamptz()
     updated_at = Timestamptz()
     submitted_at = Timestamptz(null=True, default=None)
+    revision = Integer(default=0, help_text="Counts saves: a save applies only to the revision it read")
+    reopened_at = Timestamptz(null=True, default=None, help_text="When a submitted response was reopened "
+                                                                  "to change an answer")
 
 
 class DeclarationKind(str, enum.Enum):

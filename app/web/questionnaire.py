@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
@@ -14,7 +15,8 @@ from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.exports import Table, safe_cell
 from app.errors import InvalidInput
 from app.formats import qr_png
-from app.questionnaire.answers import clean
+from app.pdf import pdf_apart
+from app.questionnaire.answers import facts_of, fingerprint, problems
 from app.questionnaire.dashboard import (
     chart_rows,
     dashboard,
@@ -23,11 +25,13 @@ from app.questionnaire.dashboard import (
 )
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.findings import findings, findings_table
-from app.questionnaire.reach import find_for_start, request_link, send_in_bulk
+from app.questionnaire.reach import find_for_start, found_but_not_early_years, request_link, send_in_bulk
 from app.questionnaire.seeding import version_for
 from app.questionnaire.services import (
     AnswersIncomplete,
     ResponseNotFound,
+    ResponseView,
+    action_plan,
     answers_table,
     chosen_year,
     current_year,
@@ -37,10 +41,26 @@ from app.questionnaire.services import (
     progress_by_quadrant,
     q13_prefill,
     response_by_id,
+    key_documents,
     response_for_token,
-    save_answers,
     send_questionnaire,
+    submit_response,
 )
+from app.questionnaire.steps import (
+    CannotReopen,
+    Page,
+    ResponseSubmitted,
+    adopt_latest_version,
+    can_reopen,
+    next_page,
+    page_for,
+    previous_page,
+    refers_to_old_rule,
+    reopen,
+    save_page,
+    tasks,
+)
+from app.tables.questionnaire import ResponseStatus
 from app.tables.register import Setting
 from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.downloads import table_download
@@ -51,27 +71,60 @@ from app.web.paging import paginate
 from app.web.templating import FormData
 
 
-async def _questionnaire_page(token: str, now: dt.datetime, *, form_answers: dict[str, dict[str, str]] | None = None,
-                              errors: dict[str, str] | None = None, status_code: int = 200, saved: bool = False,
-                              declare_errors: dict[str, str] | None = None, declare_form: dict[str, str] | None = None) -> Template:
-    response = await response_for_token(token)
-    evidence, suggestion, upcoming = await q13_prefill(response, now)
-    answers = form_answers if form_answers is not None else dict(response.answers)
-    questions = await response.questions()
-    if "13" not in answers or not any(answers["13"].values()):
-        answers["13"] = {"compliant": suggestion.get("compliant", ""), "action_points": suggestion.get("action_points", ""),
-                         "when_who": "", "note": ""}
-    all_errors = {**(errors or {}), **(declare_errors or {})}
-    return Template("questionnaire/complete.html", status_code=status_code, context={
-        "token": token, "response": response, "questions": questions, "answers": answers,
-        "evidence": evidence, "suggestion": suggestion, "upcoming": upcoming, "field_errors": all_errors,
-        "errors": error_summary(all_errors), "saved": saved, "q6": await training_evidence(6, response.setting_id),
-        "q7": await training_evidence(7, response.setting_id), "today": now.date(),
-        "deadline": response.deadline, "declare": declare_form or {},
-        "term_label": term_label})
+async def _open(token: str, now: dt.datetime) -> tuple[ResponseView, list[dict[str, Any]]]:
+    """The response behind a secret link (404 if none), on the latest wording of its year while
+    it is not submitted, and its questions."""
+    try:
+        response = await response_for_token(token)
+    except ResponseNotFound:
+        raise NotFoundException() from None
+    version = await adopt_latest_version(response.id, response.version_id, response.academic_year, response.status)
+    if version != response.version_id:
+        response = await response_for_token(token)
+    return response, await response.questions()
+
+
+def _base(token: str, response: ResponseView, questions: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+    return {"token": token, "response": response, "questions": questions, "facts": facts_of(response.answers),
+            "deadline": response.deadline, **context}
+
+
+def _choose(form: Any, key: str) -> str:
+    value = form.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+async def _question_page(token: str, response: ResponseView, questions: list[dict[str, Any]], page: Page,
+                         now: dt.datetime, *, form_entry: dict[str, Any] | None = None,
+                         errors: dict[str, str] | None = None, conflict: tuple[dict, dict] | None = None,
+                         back_to_check: bool = False, status_code: int = 200) -> Template:
+    answers = response.answers
+    facts = facts_of(answers)
+    stored = answers.get(page.key) or {}
+    shown = form_entry if form_entry is not None else stored
+    context = _base(token, response, questions, page=page, entry=shown, field_errors=errors or {},
+                    errors=error_summary(errors or {}), seen=fingerprint(stored), conflict=conflict,
+                    back_to_check=back_to_check,
+                    previous=previous_page(page.key, questions, answers))
+    if page.question is None:
+        return Template("questionnaire/about.html", status_code=status_code, context=context)
+    q = page.question
+    context.update(q=q, question=next(x for x in questions if x["number"] == q.number),
+                   old_rule=refers_to_old_rule(stored, q, facts), lead_only=q.lead_only(facts))
+    if q.number == 13:
+        evidence, suggestion, upcoming = await q13_prefill(response, now)
+        if not shown:
+            context["entry"] = {k: v for k, v in suggestion.items() if v}
+        context.update(evidence=evidence, suggestion=suggestion, upcoming=upcoming)
+    elif q.number in (6, 7):
+        context.update(training=await training_evidence(q.number, response.setting_id), today=now.date())
+    return Template("questionnaire/question.html", status_code=status_code, context=context)
 
 
 class QuestionnairePages(Controller):
+    """The questionnaire as a setting completes it, by its secret link: a task list, a page per
+    question (each saved when continued), a check of the answers, submitting, and the copy."""
+
     path = "/questionnaire"
     include_in_schema = False
     opt = {"limit": "questionnaire"}
@@ -81,8 +134,10 @@ class QuestionnairePages(Controller):
         """Where a setting finds itself (by name, URN or Ofsted number) to be sent its link."""
         query = (q or "").strip()[:200]
         version = await version_for(current_year(now))
+        found = await find_for_start(query) if query else []
         return Template("questionnaire/start.html", context={
-            "q": query, "found": await find_for_start(query) if query else [], "searched": bool(query),
+            "q": query, "found": found, "searched": bool(query),
+            "not_early_years": await found_but_not_early_years(query) if query and not found else None,
             "too_short": bool(query) and len(query) < 3, "team_mailbox": config.reply_to_safeguarding or config.organiser_mailbox,
             "deadline": version["deadline"] if version else None})
 
@@ -107,35 +162,140 @@ class QuestionnairePages(Controller):
         return Response(qr_png(f"{config.base_url}/questionnaire/start", scale=8), media_type="image/png")
 
     @get("/{token:str}", name="questionnaire")
-    async def show(self, token: FromPath[str], now: Now, saved: FromQuery[bool] = False) -> Template:
-        try:
-            return await _questionnaire_page(token, now, saved=saved)
-        except ResponseNotFound:
-            raise NotFoundException() from None
+    async def task_list(self, token: FromPath[str], now: Now) -> Template | Redirect:
+        response, questions = await _open(token, now)
+        if response.status == ResponseStatus.submitted.value:
+            return Redirect(f"/questionnaire/{token}/submitted", status_code=303)
+        return Template("questionnaire/task_list.html", context=_base(
+            token, response, questions, tasks=tasks(questions, response.answers),
+            ready=not problems(response.answers, questions)))
 
-    @post("/{token:str}", name="questionnaire_save")
-    async def save(self, token: FromPath[str], data: FormData, now: Now, config: ConfigDep) -> Template | Redirect:
-        submit = data.get("action") == "submit"
+    @get("/{token:str}/questions/{key:str}", name="questionnaire_page")
+    async def page(self, token: FromPath[str], key: FromPath[str], now: Now,
+                   check: FromQuery[bool] = False) -> Template | Redirect:
+        response, questions = await _open(token, now)
+        if response.status == ResponseStatus.submitted.value:
+            return Redirect(f"/questionnaire/{token}/submitted", status_code=303)
+        page = page_for(key, questions)
+        if page is None:
+            raise NotFoundException()
+        return await _question_page(token, response, questions, page, now, back_to_check=check)
+
+    @post("/{token:str}/questions/{key:str}", name="questionnaire_page_save")
+    async def save(self, token: FromPath[str], key: FromPath[str], request: Request, now: Now) -> Template | Redirect:
+        """Save the page's answers, whatever button was pressed (nothing typed is lost), then go
+        where it asked: on (the page's errors shown first), the task list, or the training form."""
+        response, questions = await _open(token, now)
+        page = page_for(key, questions)
+        if page is None:
+            raise NotFoundException()
+        form = await request.form()
+        action = _choose(form, "action")
+        back_to_check = _choose(form, "check") == "true"
         try:
-            await save_answers(token, data, submit=submit, now=now, config=config)
-        except ResponseNotFound:
-            raise NotFoundException() from None
-        except AnswersIncomplete as exc:
-            questions = await (await response_for_token(token)).questions()
-            return await _questionnaire_page(token, now, form_answers=clean(data, questions), errors=exc.errors,
-                                             status_code=400)
-        return Redirect(f"/questionnaire/{token}" + ("" if submit else "?saved=true"), status_code=303)
+            saved = await save_page(response.id, page, form, questions, now=now)
+        except ResponseSubmitted:
+            return Redirect(f"/questionnaire/{token}/submitted", status_code=303)
+        if action == "autosave":
+            return Response(b"", status_code=204)
+        response = await response_for_token(token)
+        if saved.conflicts:
+            theirs, mine = saved.conflicts[page.key]
+            return await _question_page(token, response, questions, page, now, form_entry=mine,
+                                        conflict=(theirs, mine), back_to_check=back_to_check, status_code=409)
+        if action == "training" and page.number in (6, 7):
+            return Redirect(f"/questionnaire/{token}/training?back={page.key}", status_code=303)
+        if action == "tasks":
+            return Redirect(f"/questionnaire/{token}", status_code=303)
+        if saved.problems:
+            return await _question_page(token, response, questions, page, now, errors=saved.problems,
+                                        back_to_check=back_to_check, status_code=400)
+        if back_to_check:
+            return Redirect(f"/questionnaire/{token}/check", status_code=303)
+        following = next_page(page.key, questions, saved.answers)
+        target = f"/questionnaire/{token}/questions/{following}" if following else f"/questionnaire/{token}/check"
+        return Redirect(target, status_code=303)
+
+    @get("/{token:str}/training", name="questionnaire_training_form")
+    async def training_form(self, token: FromPath[str], now: Now, back: FromQuery[str] = "6") -> Template:
+        response, questions = await _open(token, now)
+        return Template("questionnaire/training.html", context=_base(
+            token, response, questions, back=back if back in ("6", "7") else "6", declare={"kind": {"7": "prevent"}.get(back, "level3")},
+            field_errors={}, errors=[]))
 
     @post("/{token:str}/training", name="questionnaire_training")
     async def training(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
+        response, questions = await _open(token, now)
+        back = data.get("back") if data.get("back") in ("6", "7") else "6"
         try:
             await declare_training(token, data, now=now)
         except ResponseNotFound:
             raise NotFoundException() from None
         except AnswersIncomplete as exc:
-            return await _questionnaire_page(token, now, declare_errors=field_errors(exc, ids={"completed": "completed-day"}),
-                                             declare_form=data, status_code=400)
-        return Redirect(f"/questionnaire/{token}#training", status_code=303)
+            errors = field_errors(exc, ids={"completed": "completed-day"})
+            return Template("questionnaire/training.html", status_code=400, context=_base(
+                token, response, questions, back=back, declare=data, field_errors=errors, errors=error_summary(errors)))
+        return Redirect(f"/questionnaire/{token}/questions/{back}?declared=true", status_code=303)
+
+    @get("/{token:str}/check", name="questionnaire_check")
+    async def check(self, token: FromPath[str], now: Now) -> Template | Redirect:
+        response, questions = await _open(token, now)
+        if response.status == ResponseStatus.submitted.value:
+            return Redirect(f"/questionnaire/{token}/submitted", status_code=303)
+        return _check_page(token, response, questions, {})
+
+    @post("/{token:str}/check", name="questionnaire_submit")
+    async def submit(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template | Redirect:
+        response, questions = await _open(token, now)
+        try:
+            await submit_response(token, now=now, config=config)
+        except AnswersIncomplete as exc:
+            return _check_page(token, response, questions, exc.errors, status_code=400)
+        return Redirect(f"/questionnaire/{token}/submitted", status_code=303)
+
+    @get("/{token:str}/submitted", name="questionnaire_submitted")
+    async def submitted(self, token: FromPath[str], now: Now) -> Template | Redirect:
+        response, questions = await _open(token, now)
+        if response.status != ResponseStatus.submitted.value:
+            return Redirect(f"/questionnaire/{token}", status_code=303)
+        return Template("questionnaire/submitted.html", context=_base(
+            token, response, questions, rows=action_plan(response.answers, questions),
+            can_reopen=can_reopen(response.deadline, now)))
+
+    @get("/{token:str}/copy.pdf", name="questionnaire_copy_pdf")
+    async def copy_pdf(self, token: FromPath[str], now: Now, config: ConfigDep) -> Response[bytes]:
+        response, questions = await _open(token, now)
+        pdf = await pdf_apart("questionnaire.html", response=response, rows=action_plan(response.answers, questions),
+                              council_name=config.council_name, key_documents=await key_documents(response.version_id))
+        name = f"questionnaire-{response.academic_year.replace('/', '-')}.pdf"
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @post("/{token:str}/reopen", name="questionnaire_reopen")
+    async def reopen_response(self, token: FromPath[str], now: Now) -> Template | Redirect:
+        response, questions = await _open(token, now)
+        try:
+            await reopen(response.id, deadline=response.deadline, setting_name=response.setting_name,
+                         setting_id=response.setting_id, now=now)
+        except CannotReopen as exc:
+            return Template("questionnaire/submitted.html", status_code=409, context=_base(
+                token, response, questions, rows=action_plan(response.answers, questions), can_reopen=False,
+                errors=error_summary({"reopen": exc.message}), field_errors={"reopen": exc.message}))
+        return Redirect(f"/questionnaire/{token}", status_code=303)
+
+
+def _check_page(token: str, response: ResponseView, questions: list[dict[str, Any]], errors: dict[str, str],
+                status_code: int = 200) -> Template:
+    """Every answer with a link to change it; errors link to the page they belong to."""
+    by_page = {}
+    for field_id, message in errors.items():
+        key = "about" if field_id.startswith("about-") else field_id[1:].split("-")[0]
+        by_page[field_id] = (key, message)
+    summary = [{"text": message, "href": f"/questionnaire/{token}/questions/{key}?check=true#{field_id}"}
+               for field_id, (key, message) in by_page.items()]
+    return Template("questionnaire/check.html", status_code=status_code, context=_base(
+        token, response, questions, rows=action_plan(response.answers, questions), errors=summary,
+        problem_pages={key for key, _ in by_page.values()}))
 
 
 class QuestionnaireAdmin(Controller):

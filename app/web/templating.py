@@ -20,12 +20,18 @@ from litestar.template.config import TemplateConfig
 
 from app.config import PROJECT_ROOT, TEMPLATES_DIR, Config
 from app.formats import clock_time, long_date, time_range
-from app.questionnaire.answers import given, given_details, shape
+from app.questionnaire.answers import facts_words, given, given_details, shape
 
 #: A page form's fields, as Litestar hands them to a handler.
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 ASSETS_DIR = PROJECT_ROOT / "frontend" / "dist"
+
+
+def choice_items(pairs: list[tuple[str, str]], chosen: str | list[str]) -> list[dict[str, object]]:
+    """GOV.UK radios' or checkboxes' items from (value, text) pairs, those chosen checked."""
+    picked = set(chosen) if isinstance(chosen, (list, tuple, set)) else {chosen}
+    return [{"value": value, "text": text, "checked": value in picked} for value, text in pairs]
 
 
 def make_environment(config: Config) -> Environment:
@@ -45,6 +51,8 @@ def make_environment(config: Config) -> Environment:
         answer_given=given,
         answer_details=given_details,
         question_shape=shape,
+        choice_items=choice_items,
+        facts_words=facts_words,
         service_name=config.service_name,
         council_name=config.council_name,
         booking_support_email=config.booking_support_email,

@@ -181,3 +181,12 @@ async def axe_violations(page: Page) -> list[dict]:
          "nodes": [n["target"] for n in v["nodes"]][:5]}
         for v in result["violations"] if v["impact"] in ("serious", "critical")
     ]
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """A full-page screenshot into `$SCREENSHOTS` when set (for an issue's closing note), else nothing."""
+    import os
+
+    folder = os.environ.get("SCREENSHOTS")
+    if folder:
+        await page.screenshot(path=f"{folder}/{name}.png", full_page=True)

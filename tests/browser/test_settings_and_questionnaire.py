@@ -7,12 +7,12 @@ import pytest
 from playwright.async_api import expect
 
 from app.config import Config
-from app.questionnaire.answers import shape
-from app.questionnaire.seeding import load_questionnaire, seed_questionnaire
+from app.questionnaire.seeding import seed_questionnaire
 from app.questionnaire.services import send_questionnaire
 from app.register.importer import import_settings
 from app.tables.programme import Event
 from app.tables.register import Setting
+from tests.browser.conftest import screenshot
 from tests.browser.test_booking_journey import assert_accessible
 from tests.browser.test_organiser_workspace import signed_in_page
 from tests.settings_register.test_import import GIAS, csv_bytes
@@ -41,52 +41,91 @@ async def test_the_booking_form_finds_a_setting_as_you_type(browser, server):
     assert await Setting.count() == 2  # the register entry was used, no new setting typed in
 
 
-async def test_completing_the_questionnaire(browser, server, now):
+PHONE = {"width": 390, "height": 844}
+
+
+async def fits(page, width: int = PHONE["width"]) -> None:
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
+async def answer_yes_and_continue(page) -> None:
+    """Answer the page in front of us: every yes/no asked on it "Yes", a choice its first option,
+    the names asked for filled in; then "Save and continue"."""
+    for radio in await page.locator("form input[type=radio][value=yes]").all():
+        await radio.check()
+    boxes = page.locator("form input[type=checkbox]")
+    if await boxes.count():
+        await boxes.first.check()
+    for field, value in {"lead_name": "Jo Barclay", "lead_email": "jo.barclay@oak.example.org"}.items():
+        for box in await page.locator(f"form input[name$='-{field}']").all():
+            if await box.is_visible() and not await box.input_value():
+                await box.fill(value)
+    await page.get_by_role("button", name="Save and continue").click()
+
+
+async def test_completing_the_questionnaire_on_a_phone_in_steps(browser, server, now):
+    """Issue 20: a childminder on her phone answers page by page; adding training from Q6 keeps
+    the page's answers; another browser with the same link carries on where she stopped."""
     await seed_questionnaire()
     await import_settings(csv_bytes(GIAS))
     oak = (await Setting.select(Setting.id).where(Setting.urn == "115000").first())["id"]
     token = await send_questionnaire(oak, "dsl@oak.example.org", actor="test", now=now,
                                      config=Config(base_url=server.base_url))
-    page = await browser.new_page()
-    await page.goto(f"{server.base_url}/questionnaire/{token}")
+    link = f"{server.base_url}/questionnaire/{token}"
+    page = await browser.new_page(viewport=PHONE, has_touch=True)
+    await page.goto(link)
     await expect(page.get_by_role("heading", name="Early Years Safeguarding Questionnaire")).to_be_visible()
-    await assert_accessible(page, "questionnaire")
-    await page.locator("#question-1").get_by_label("No").check()
+    await fits(page)
+    await assert_accessible(page, "questionnaire task list")
+    await screenshot(page, "questionnaire-task-list-phone")
+    await page.get_by_role("link", name="Your setting").click()
+    await page.get_by_role("group", name="deputy").get_by_label("No").check()
+    await page.get_by_role("group", name="anyone other").get_by_label("No").check()
+    await page.get_by_role("button", name="Save and continue").click()
+    await expect(page.get_by_role("heading", name=re.compile(r"^1\. "))).to_be_visible()
+    # The Action Plan's boxes show only once an answer is not compliant.
+    await expect(page.locator("#q1-action_points")).to_be_hidden()
+    await page.get_by_role("group", name="Compliant").get_by_label("No").check()
+    await expect(page.locator("#q1-action_points")).to_be_visible()
     await page.locator("#q1-action_points").fill("Review the child protection policy")
-    await page.get_by_role("button", name="Save and come back later").click()
-    await expect(page.get_by_text("Your answers have been saved")).to_be_visible()
-    await page.get_by_role("button", name="Submit the questionnaire").click()
-    await expect(page.locator(".govuk-error-summary")).to_contain_text("Answer question 2")
-    await assert_accessible(page, "questionnaire with errors")
-    for question in load_questionnaire()["questions"][1:]:
-        q = shape(question)  # a radio group's first input is "Yes" (or option a.)
-        if q.kind == "items":
-            for letter in q.letters:
-                await page.locator(f"#q{q.number}-item-{letter}").check()
-        else:
-            await page.locator(f"#q{q.number}-{'choice' if q.kind == 'choice' else 'compliant'}").check()
-        if q.follow_up:
-            await page.locator(f"#q{q.number}-follow_up").check()
-    # Q15c does not apply (no deputy has CP files to see), said why; Q10 is "Other", said how.
-    await page.locator("#question-15").get_by_role("group", name="c. accessible only by").get_by_label("Not applicable").check()
-    await page.locator("#q15-na_reason").fill("The files are kept by the DSL alone")
-    await page.locator("#question-10").get_by_label("d. Other.").check()
-    await page.get_by_role("button", name="Submit the questionnaire").click()
-    await expect(page.locator(".govuk-error-summary")).to_contain_text("Say how, for question 10 (Other)")
-    await page.locator("#q10-other").fill("Online course from our umbrella organisation")
-    await page.get_by_role("button", name="Submit the questionnaire").click()
-    # Q4 and Q5 answered yes: who the DSL and the deputy are.
-    await expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the name of your Lead Practitioner / DSL")
-    await page.get_by_label("Name of your Lead Practitioner / DSL").fill("Jo Barclay")
-    await page.locator("#q4-lead_email").fill("jo.barclay@oak.example.org")
-    await page.get_by_label("Name of your deputy").fill("Sam Patel")
-    await page.locator("#q5-lead_email").fill("sam.patel@oak.example.org")
+    await fits(page)
+    await assert_accessible(page, "question 1 on a phone")
+    await screenshot(page, "questionnaire-question-phone")
+    await page.get_by_role("button", name="Save and continue").click()
+    while not re.search(r"/questions/6$", page.url):
+        await answer_yes_and_continue(page)
+    # Q6: answered, then off to add training taken elsewhere, and back with the answer kept.
+    await page.get_by_role("group", name="Compliant").get_by_label("Yes").check()
+    await page.get_by_role("button", name="Add training taken elsewhere").click()
+    await page.get_by_label("Who took it").fill("Jo Barclay")
+    await page.get_by_label("Course").fill("Level 3 Designated Safeguarding Lead")
+    await page.get_by_label("Provider").fill("Safeguarding Partners Ltd")
+    await page.get_by_label("Day").fill("14")
+    await page.get_by_label("Month").fill("3")
+    await page.get_by_label("Year").fill("2024")
+    await fits(page)
+    await page.get_by_role("button", name="Add training").click()
+    await expect(page.get_by_text("Training added. Your answers on this page were kept.")).to_be_visible()
+    await expect(page.get_by_role("group", name="Compliant").get_by_label("Yes")).to_be_checked()
+    await expect(page.locator("#training-known")).to_contain_text("Jo Barclay")
+    await page.get_by_role("button", name="Save and continue").click()
+    # The same link on another device: the tasks say how far she got, and her answers are there.
+    other = await browser.new_page(viewport=PHONE)
+    await other.goto(link)
+    await expect(other.locator(".govuk-task-list")).to_contain_text("In progress")
+    await other.goto(f"{link}/questions/1")
+    await expect(other.locator("#q1-action_points")).to_have_value("Review the child protection policy")
+    while "/check" not in page.url:
+        await answer_yes_and_continue(page)
+    await expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
+    await fits(page)
+    await assert_accessible(page, "check your answers")
     await page.get_by_role("button", name="Submit the questionnaire").click()
     await expect(page.locator(".govuk-panel__title")).to_have_text("Questionnaire submitted")
-    await expect(page.locator("#q1-action_points")).to_have_value("Review the child protection policy")
-    await expect(page.locator("#q15-na_reason")).to_have_value("The files are kept by the DSL alone")
-    await expect(page.locator("#q10-other")).to_have_value("Online course from our umbrella organisation")
+    await expect(page.get_by_text("save and come back")).to_have_count(0)
+    await fits(page)
     await assert_accessible(page, "submitted questionnaire")
+    await screenshot(page, "questionnaire-submitted-phone")
 
 
 async def test_the_organisers_questionnaire_settings_and_dashboard_pages(browser, server, now):

@@ -12,12 +12,12 @@ import zxingcpp
 from app.config import Config
 from app.questionnaire.reach import queue_reminders, send_in_bulk
 from app.questionnaire.seeding import seed_questionnaire
-from app.questionnaire.services import issue_link, progress_by_quadrant, save_answers
+from app.questionnaire.services import issue_link, progress_by_quadrant
 from app.tables.mail import OutboxMessage
 from app.tables.questionnaire import Response
 from app.tables.register import Setting
 from tests import factories as f
-from tests.support import answered_form
+from tests.support import answered_form, submit_answers
 from tests.unit.test_checkin_qr import read_png
 
 MAY_2024 = dt.datetime(2024, 5, 26, 10, tzinfo=dt.timezone.utc)
@@ -125,7 +125,7 @@ async def test_on_submitting_the_setting_is_emailed_its_answers_and_action_plan(
     form = answered_form()
     form.update({"q1-compliant": "no", "q1-action_points": "Update the child protection policy",
                  "q1-when_who": "June, the manager", "q13-note": "We attended", "q4-compliant": "no", "q5-compliant": "no"})
-    submitted = await save_answers(token, form, submit=True, now=MAY_2024, config=f.CONFIG)
+    submitted = await submit_answers(token, form, now=MAY_2024, config=f.CONFIG)
     assert submitted.status == "submitted"
     [row] = await OutboxMessage.select(OutboxMessage.raw, OutboxMessage.recipient).where(
         OutboxMessage.kind == "questionnaire_copy")
@@ -144,15 +144,14 @@ async def test_q4_and_q5_name_the_dsl_and_deputy_who_become_facts_on_the_setting
     form = answered_form()
     form["q13-note"] = "We attended"
     try:
-        await save_answers(token, {**form, "q4-lead_name": "Jo Barclay", "q4-lead_email": "jo@"}, submit=True,
-                           now=MAY_2024, config=f.CONFIG)
+        await submit_answers(token, {**form, "q4-lead_name": "Jo Barclay", "q4-lead_email": "jo@"}, now=MAY_2024, config=f.CONFIG)
         raise AssertionError("submitted without the deputy and with a broken address")
     except AnswersIncomplete as refused:
         assert set(refused.errors) >= {"q4-lead_email", "q5-lead_name", "q5-lead_email"}
     assert await SettingLead.count() == 0
     form.update({"q4-lead_name": "Jo Barclay", "q4-lead_email": "Jo.Barclay@Oak.example.org",
                  "q5-lead_name": "Sam Patel", "q5-lead_email": "sam.patel@oak.example.org"})
-    await save_answers(token, form, submit=True, now=MAY_2024, config=f.CONFIG)
+    await submit_answers(token, form, now=MAY_2024, config=f.CONFIG)
     leads = {(r["role"], r["name"], r["email"]) for r in await SettingLead.select().where(SettingLead.setting == oak)}
     assert leads == {("dsl", "Jo Barclay", "jo.barclay@oak.example.org"),
                      ("deputy_dsl", "Sam Patel", "sam.patel@oak.example.org")}
@@ -177,7 +176,7 @@ async def test_findings_for_the_summer_forums_per_question_and_quadrant(signed_i
         form = answered_form()
         form.update({"q1-compliant": q1, "q1-action_points": points, "q4-compliant": "no", "q5-compliant": "no",
                      "q13-note": "As recorded"})
-        await save_answers(token, form, submit=True, now=MAY_2024)
+        await submit_answers(token, form, now=MAY_2024)
     page = await signed_in.get("/organisers/questionnaire/findings", params={"year": "2023/24"})
     assert page.status_code == 200 and "From the 5 questionnaires submitted" in page.text
     q1 = page.text[page.text.index('id="question-1"'):page.text.index('id="question-2"')]
