@@ -345,3 +345,18 @@ async def submit_answers(token: str, form: dict[str, object], *, now: "dt.dateti
 
     await fill_questionnaire(token, form, now=now)
     return await submit_response(token, now=now, config=config)
+
+
+def app_routes_of_kind(kind: str) -> set[str]:
+    """The app's route paths of one kind: "page" for the GET routes answered with a page for
+    people (not the API, assets, feeds or downloads)."""
+    from app.config import Config as _Config
+    from app.main import create_app as _create_app
+
+    assert kind == "page"
+    app = _create_app(_Config(database_url="sqlite:///:memory:", base_url="http://testserver.local", secret_key="s",
+                              mail_sender_in_process=False))
+    downloads = ("csv", "xlsx", "pdf", "ics", "png", "json", "txt", "xml")
+    return {route.path for route in app.routes for handler in getattr(route, "route_handlers", [])
+            if "GET" in (handler.http_methods or ()) and not route.path.startswith(("/api", "/assets", "/schema", "/calendar"))
+            and route.path.rsplit(".", 1)[-1] not in downloads}

@@ -80,6 +80,11 @@ class EventFilters:
     kind: str | None = None
     term: Term | None = None
     academic_year: str | None = None
+    #: Everything a setting in this quadrant may come to: its quadrant's events and those open to
+    #: every quadrant (the online forum, online training).
+    open_to: Quadrant | None = None
+    #: "upcoming" (not yet ended, soonest first), "past" (latest first) or "all" (by date).
+    when: str = "all"
 
 
 _EVENT_COLUMNS = (
@@ -128,7 +133,16 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
 
 
 async def list_events(filters: EventFilters, now: dt.datetime) -> list[EventView]:
-    query = Event.select(*_EVENT_COLUMNS).order_by(Event.starts_at).order_by(Event.id)
+    query = Event.select(*_EVENT_COLUMNS)
+    if filters.when == "past":
+        query = query.where(Event.ends_at < now).order_by(Event.starts_at, ascending=False)
+    else:
+        if filters.when == "upcoming":
+            query = query.where(Event.ends_at >= now)
+        query = query.order_by(Event.starts_at)
+    query = query.order_by(Event.id)
+    if filters.open_to:
+        query = query.where((Event.quadrant == filters.open_to.value) | Event.quadrant.is_null())
     if filters.quadrant:
         query = query.where(Event.quadrant == filters.quadrant.value)
     if filters.online:

@@ -37,9 +37,14 @@ class ImportReport:
         return out
 
 
-def district_quadrants() -> dict[str, str]:
+def district_quadrants_by_name() -> dict[str, str]:
+    """Each district as written in the seed file, and its quadrant, by name."""
     with (SEEDS / "quadrants.toml").open("rb") as f:
-        return {k.casefold(): v for k, v in tomllib.load(f)["districts"].items()}
+        return dict(sorted(tomllib.load(f)["districts"].items()))
+
+
+def district_quadrants() -> dict[str, str]:
+    return {k.casefold(): v for k, v in district_quadrants_by_name().items()}
 
 
 def _gias_type(text: str) -> str:

@@ -11,7 +11,7 @@ from app.db import write_transaction
 from app.errors import DomainError, NotFound
 from app.tables.bookings import Booking
 from app.tables.questionnaire import Response, TrainingDeclaration
-from app.tables.register import LeadRole, Person, Setting, SettingLead
+from app.tables.register import LeadRole, Person, Setting, SettingLead, SettingType
 
 
 def name_key(name: str) -> str:
@@ -96,6 +96,39 @@ async def search_settings(term: str, limit: int = 50) -> list[dict]:
         like = f"%{name_key(term).replace('%', '').replace('_', '')}%"
         query = query.where(Setting.name_key.like(like) | (Setting.urn == term.upper()))
     return await query.order_by(Setting.on_register, ascending=False).order_by(Setting.name).limit(limit)
+
+
+async def find_public_settings(term: str, limit: int = 10) -> list[dict]:
+    """Settings on the register anyone may look up (the booking form's suggestions, "Which
+    quadrant am I in?"): schools, colleges and nurseries by URN or part of the name. Childminders
+    never: their setting's name is often their own and their postcode a home's."""
+    term = term.strip()[:100]
+    if len(term) < 2:
+        return []
+    like = f"%{name_key(term).replace('%', '').replace('_', '')}%"
+    return await Setting.select(Setting.id, Setting.name, Setting.urn, Setting.quadrant).where(
+        Setting.merged_into.is_null() & (Setting.on_register == True)  # noqa: E712 (Piccolo expression)
+        & (Setting.setting_type != SettingType.childminder.value)
+        & (Setting.name_key.like(like) | (Setting.urn == term.upper()))
+    ).order_by(Setting.name).limit(limit)
+
+
+def postcode_key(postcode: str) -> str:
+    """A postcode as compared: capitals, no spaces ("cm1 1aa" and "CM11AA" are one)."""
+    return re.sub(r"\s+", "", postcode).upper()
+
+
+async def quadrants_at_postcode(postcode: str) -> set[str]:
+    """The quadrants of the settings on the register at a postcode, childminders left out (a
+    childminder's postcode is a home's: it must never be answered)."""
+    key = postcode_key(postcode)
+    if not re.fullmatch(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}", key):
+        return set()
+    rows = await Setting.raw(
+        "SELECT DISTINCT quadrant FROM setting WHERE merged_into IS NULL AND on_register "
+        "AND setting_type <> {} AND quadrant IS NOT NULL AND REPLACE(UPPER(postcode), ' ', '') = {}",
+        SettingType.childminder.value, key)
+    return {r["quadrant"] for r in rows}
 
 
 async def record_lead(setting_id: int, *, role: str, name: str, email: str, since: dt.date | None, actor: str,

@@ -27,7 +27,7 @@ from app.bookings.validation import InvalidBooking, validate_booking
 from app.bookings.waiting_list import accept_offer
 from app.errors import DomainError
 from app.programme.services import get_event, list_events
-from app.register.services import search_settings
+from app.register.services import find_public_settings
 from app.tables.bookings import BookingSource, Role
 from app.validation import UNPRINTABLE_ECMA
 from app.web.api_schemas import (
@@ -118,11 +118,7 @@ class ApiController(Controller):
     async def find_settings(self, q: Plain = None) -> list[SettingFound]:
         """Schools, colleges and nurseries on the register by name or URN. Childminders are left
         out: their setting names are often their own names."""
-        if not q or len(q.strip()) < 2:
-            return []
-        rows = await search_settings(q[:100], limit=30)
-        return [SettingFound(r["name"], r["urn"]) for r in rows
-                if r["on_register"] and r["setting_type"] != "childminder"][:10]
+        return [SettingFound(r["name"], r["urn"]) for r in await find_public_settings(q or "")]
 
     @get("/events/{event_id:int}", summary="One event", responses=problems(*EVERY, 404), cache=PAGE_SECONDS,
          cache_control=REVALIDATE)

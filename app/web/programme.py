@@ -7,14 +7,17 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from app.areas import QUADRANT_LABELS, Quadrant, Term
-from app.programme.services import EventFilters, get_event, list_events, list_kinds
+from app.programme.services import EventFilters, EventView, get_event, list_events, list_kinds
+from app.register.importer import district_quadrants_by_name
+from app.register.services import find_public_settings, quadrants_at_postcode
 from app.web.dependencies import ConfigDep, Now
+from app.web.errors import error_summary
 from app.web.feeds import feed_links
 from app.web.page_cache import PAGE_SECONDS, REVALIDATE
 
 
 def parse_filters(quadrant: str | None, kind: str | None, term: str | None,
-                  academic_year: str | None = None) -> EventFilters:
+                  academic_year: str | None = None, *, when: str = "all") -> EventFilters:
     """Filters from query values; unknown values are ignored (pages) or rejected (API, which
     validates before calling this)."""
     return EventFilters(
@@ -23,7 +26,31 @@ def parse_filters(quadrant: str | None, kind: str | None, term: str | None,
         kind=kind or None,
         term=Term(term) if term in Term._value2member_map_ else None,
         academic_year=academic_year or None,
+        when=when,
     )
+
+
+def page_filters(quadrant: str | None, kind: str | None, term: str | None, when: str) -> EventFilters:
+    """The programme page's filters: a quadrant keeps everything open to it (its forum, the
+    online forum, the online training); "online" keeps the online events."""
+    return EventFilters(
+        open_to=Quadrant(quadrant) if quadrant in Quadrant._value2member_map_ else None,
+        online=quadrant == "online",
+        kind=kind or None,
+        term=Term(term) if term in Term._value2member_map_ else None,
+        when="past" if when == "past" else "upcoming",
+    )
+
+
+def by_term(events: list[EventView]) -> list[tuple[str, list[EventView]]]:
+    """Events grouped by term in the order given ("Spring term 2023/24")."""
+    groups: list[tuple[str, list[EventView]]] = []
+    for event in events:
+        label = f"{event.term.label} term {event.academic_year}"
+        if not groups or groups[-1][0] != label:
+            groups.append((label, []))
+        groups[-1][1].append(event)
+    return groups
 
 
 def _options(pairs: list[tuple[str, str]], selected: str | None) -> list[dict[str, object]]:
@@ -35,20 +62,59 @@ class ProgrammePages(Controller):
 
     @get("/", name="programme", cache=PAGE_SECONDS, cache_control=REVALIDATE)
     async def programme(self, now: Now, config: ConfigDep, quadrant: FromQuery[str | None] = None,
-                        kind: FromQuery[str | None] = None, term: FromQuery[str | None] = None) -> Template:
-        filters = parse_filters(quadrant, kind, term)
+                        kind: FromQuery[str | None] = None, term: FromQuery[str | None] = None,
+                        when: FromQuery[str | None] = None) -> Template:
+        """The front door: every public journey by name, then the programme, soonest first by
+        term (past events on their own page, latest first)."""
+        filters = page_filters(quadrant, kind, term, when or "")
         events = await list_events(filters, now)
         kinds = await list_kinds()
         quadrants = [(q.value, label) for q, label in QUADRANT_LABELS.items()] + [("online", "Online")]
         return Template("programme/list.html", context={
-            "events": events,
-            "filtered": any([filters.quadrant, filters.online, filters.kind, filters.term]),
+            "events": events, "groups": by_term(events), "past": filters.when == "past",
+            "query": {k: v for k, v in {"quadrant": quadrant, "kind": kind, "term": term}.items() if v},
+            "filtered": any([filters.open_to, filters.online, filters.kind, filters.term]),
             "demo_data": any(e.is_demo for e in events),
             "quadrant_options": _options(quadrants, quadrant),
             "kind_options": _options([(k["code"], k["name"]) for k in kinds], kind),
             "term_options": _options([(t.value, t.label) for t in Term], term),
             "feeds": feed_links(config, kinds),
         })
+
+    @get("/quadrant", name="which_quadrant", opt={"limit": "lookup"})
+    async def which_quadrant(self, q: FromQuery[str | None] = None, district: FromQuery[str | None] = None) -> Template:
+        """"Which quadrant am I in?": from a school's or nursery's name or URN on the register, a
+        postcode matching one, or the district chosen from the list. Only the quadrant is shown."""
+        districts = district_quadrants_by_name()
+        found: list[dict] = []
+        answer: str | None = None
+        errors: dict[str, str] = {}
+        if district:
+            if district in districts:
+                answer = districts[district]
+            else:
+                errors["district"] = "Choose your district from the list"
+        elif q is not None:
+            text = q.strip()
+            if len(text) < 2:
+                errors["q"] = "Enter the name or URN of your school or setting, or its postcode"
+            else:
+                at_postcode = await quadrants_at_postcode(text)
+                if len(at_postcode) == 1:
+                    answer = next(iter(at_postcode))
+                else:
+                    found = await find_public_settings(text)
+                    if len(found) == 1 and found[0]["quadrant"]:
+                        answer = found[0]["quadrant"]
+                    elif not found:
+                        errors["q"] = ("We could not find a school or setting with that name, URN or postcode "
+                                       "on our register: choose your district instead")
+        return Template("programme/quadrant.html", status_code=400 if errors else 200, context={
+            "q": q or "", "district": district or "", "found": found,
+            "answer": Quadrant(answer) if answer else None, "field_errors": errors,
+            "errors": error_summary(errors),
+            "district_options": [{"value": "", "text": "Choose a district"}] + [
+                {"value": name, "text": name, "selected": name == district} for name in districts]})
 
     @get("/events/{event_id:int}", name="event", cache=PAGE_SECONDS, cache_control=REVALIDATE)
     async def event(self, event_id: FromPath[int], now: Now) -> Template:

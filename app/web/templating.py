@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated
 
@@ -53,12 +54,17 @@ def make_environment(config: Config) -> Environment:
         question_shape=shape,
         choice_items=choice_items,
         facts_words=facts_words,
+        table_id=lambda: f"table-{next(_TABLE_IDS)}",
         service_name=config.service_name,
         council_name=config.council_name,
         booking_support_email=config.booking_support_email,
         base_url=config.base_url,
     )
     return env
+
+
+#: Ids that label each table's scrolling box by its caption (unique across the process's pages).
+_TABLE_IDS = itertools.count(1)
 
 
 def template_config(config: Config) -> TemplateConfig[JinjaTemplateEngine]:

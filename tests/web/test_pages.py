@@ -27,20 +27,45 @@ async def submit(client, event_id: int, **overrides: str):
     return await client.post(f"/events/{event_id}/book", data=data, follow_redirects=False)
 
 
-async def test_the_programme_lists_events_with_places_and_filters_by_quadrant(client, now):
+async def test_the_front_door_leads_to_every_journey_and_lists_what_is_coming_by_term(client, now):
     await seed_programme(demo=True, now=now)
     page = await client.get("/")
     assert page.status_code == 200
-    assert page.text.count('class="govuk-summary-card"') == 14
+    for name, href in [("Book a place at a forum or training", "#programme-heading"),
+                       ("Complete the early-years safeguarding questionnaire", "/questionnaire/start"),
+                       ("Get your training record and certificates", "/my-record"),
+                       ("Check a certificate", "/certificates/verify"), ("Which quadrant am I in?", "/quadrant")]:
+        assert f'href="{href}">{name}</a>' in page.text
+    assert page.text.count('class="app-event"') == 14
+    terms = re.findall(r'app-term-heading">([^<]+)<', page.text)
+    assert terms == sorted(set(terms), key=terms.index) and terms == ["Spring term 2026/27", "Summer term 2026/27"]  # each once, in date order
     assert "Online (Microsoft Teams)" in page.text and "Basildon Lower Academy" in page.text
-    assert "40 of 40" in page.text and "Demo" in page.text
-    south = await client.get("/", params={"quadrant": "south"})
-    assert south.text.count('class="govuk-summary-card"') == 2
-    assert "Latton Bush" not in south.text
+    assert "40 places left" in page.text and "Demo" in page.text
+
+
+async def test_a_quadrant_keeps_the_online_forum_and_training_open_to_everyone(client, now):
+    await seed_programme(demo=True, now=now)
+    everything = (await client.get("/")).text.count('class="app-event"')
+    south = (await client.get("/", params={"quadrant": "south"})).text
+    shown = re.findall(r'href="/events/\d+">([^<]+)<', south)
+    assert "Latton Bush" not in south and any("South" in t for t in shown)
+    assert any("Online" in t for t in shown) and any("Prevent" in t for t in shown)
+    west = (await client.get("/", params={"quadrant": "west"})).text.count('class="app-event"')
+    assert south.count('class="app-event"') == west < everything
     hsb = await client.get("/", params={"kind": "hsb", "term": "summer"})
-    assert hsb.text.count('class="govuk-summary-card"') == 1
+    assert hsb.text.count('class="app-event"') == 1
     # Unknown filter values are ignored rather than an error page.
     assert (await client.get("/", params={"quadrant": "<x>"})).status_code == 200
+
+
+async def test_past_events_are_out_of_the_way_but_reachable_latest_first(client, now):
+    for days, title in [(-30, "Older forum"), (-3, "Newer forum"), (3, "Coming forum")]:
+        await f.event(now=now, starts_in=dt.timedelta(days=days), title=title)
+    home = (await client.get("/")).text
+    assert "Coming forum" in home and "Older forum" not in home and 'href="/?when=past"' in home
+    past = (await client.get("/", params={"when": "past"})).text
+    assert past.index("Newer forum") < past.index("Older forum") and "Coming forum" not in past
+    assert "Took place" in past and "places left" not in past
 
 
 async def test_past_cancelled_and_full_events_say_so_and_offer_no_booking(client, now):
@@ -139,3 +164,26 @@ async def test_unknown_pages_and_links_get_a_helpful_404(client):
         response = await client.get(url)
         assert response.status_code == 404
         assert "Page not found" in response.text
+
+
+async def test_which_quadrant_answers_from_the_register_never_for_a_childminder(client, now):
+    from app.tables.register import Setting
+
+    for name, urn, kind, postcode, quadrant in [
+            ("Oak Primary School", "115000", "school", "CM20 1AA", "west"),
+            ("Little Acorns Nursery", "EY100001", "nursery", "SS14 2BB", "south"),
+            ("Jane Smith", "EY200002", "childminder", "CO1 3CC", "north_east")]:
+        await Setting.insert(Setting(name=name, name_key=name.lower(), urn=urn, setting_type=kind, postcode=postcode,
+                                     quadrant=quadrant, on_register=True, created_at=now))
+    by_name = await client.get("/quadrant", params={"q": "oak primary"})
+    assert "Your quadrant is West." in by_name.text and 'href="/?quadrant=west"' in by_name.text
+    assert "CM20" not in by_name.text  # only the quadrant is shown
+    assert "Your quadrant is South." in (await client.get("/quadrant", params={"q": "EY100001"})).text
+    assert "Your quadrant is South." in (await client.get("/quadrant", params={"q": "ss142bb"})).text
+    for childminder in ["Jane Smith", "EY200002", "CO1 3CC"]:
+        answer = await client.get("/quadrant", params={"q": childminder})
+        assert answer.status_code == 400 and "Your quadrant is" not in answer.text
+        assert "choose your district instead" in answer.text and "Jane Smith</a>" not in answer.text
+    assert "Your quadrant is North East." in (await client.get("/quadrant", params={"district": "Tendring"})).text
+    wrong = await client.get("/quadrant", params={"district": "Narnia"})
+    assert wrong.status_code == 400 and "govuk-error-summary" in wrong.text

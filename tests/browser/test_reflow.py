@@ -1,0 +1,140 @@
+"""WCAG 2.2 1.4.10 Reflow (issue 20): every page, public and the organisers', at 320 px wide,
+with nothing making the page scroll sideways (a wide table scrolls inside its own labelled box).
+One database: this tests layout, not data."""
+
+import datetime as dt
+import secrets
+
+import pytest
+
+from app.attendance.services import mark
+from app.bookings.services import book_place
+from app.config import Config
+from app.organisers.services import organiser_for_session, sign_in, token_hash
+from app.questionnaire.seeding import seed_questionnaire
+from app.questionnaire.services import send_questionnaire
+from app.register.importer import import_settings
+from app.tables.attendance import Outcome
+from app.tables.bookings import Booking, BookingSource
+from app.tables.organisers import Organiser
+from app.tables.programme import Event
+from app.tables.questionnaire import Response
+from app.tables.register import Setting
+from app.tables.training import Certificate, RecordLink
+from app.training.record import LINK_LIFETIME, _hash
+from tests import factories as f
+from tests.browser.test_organiser_workspace import PASSWORD, signed_in_page
+from tests.settings_register.test_import import GIAS, csv_bytes
+from tests.support import app_routes_of_kind
+
+pytestmark = [pytest.mark.asyncio(loop_scope="session"),
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+#: How wide the page is, and the elements that reach past the viewport's right edge or whose
+#: text spills out of them, outside a table's scrolling box (to say why a page is too wide).
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth, wide = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const box = el.getBoundingClientRect();
+    const scroller = el.closest(".app-table-scroll");
+    const spills = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).position === "static"
+      && getComputedStyle(el).overflowX === "visible";
+    if (box.width && (box.right > width + 1 || spills) && (!scroller || scroller === el))
+      wide.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent || "").trim().slice(0, 40)}"`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(-3)};
+}"""
+
+#: Routes that are not pages for people to read (probes, metrics, a certificate's PDF).
+NOT_PAGES = {"/healthz", "/readyz", "/metrics", "/my-record/{token:str}/certificates/{code:str}"}  # the last a PDF
+
+
+async def test_every_page_fits_a_320_px_phone(browser, server, now):
+    page = await signed_in_page(browser, server, now, viewport={"width": 320, "height": 640})
+    config = Config(base_url=server.base_url)
+    await seed_questionnaire()
+    await import_settings(csv_bytes(GIAS))
+    setting = (await Setting.select(Setting.id).where(Setting.urn == "115000").first())["id"]
+    event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/west").first())["id"]
+    past = await f.event(now=now, starts_in=dt.timedelta(hours=-3), title="West Safeguarding Forum")
+    made = await book_place(event_id, f.request(1, email="jo.barclay@oak.example.org"), source=BookingSource.web,
+                            actor="public", now=now, config=config)
+    attended = await book_place(past, f.request(2, email="sam.patel@oak.example.org"), source=BookingSource.web,
+                                actor="public", now=now - dt.timedelta(days=2), config=config)
+    organiser = await organiser_for_session(await sign_in(email="jo.barclay@essex.gov.uk", password=PASSWORD, now=now), now)
+    await mark(attended.id, Outcome.attended, organiser=organiser, now=now, config=config)
+    certificate = await Certificate.select(Certificate.code, Certificate.feedback_token).where(
+        Certificate.booking == attended.id).first()
+    booking = await Booking.select(Booking.person, Booking.checkin_token).where(Booking.id == made.id).first()
+    questionnaire = await send_questionnaire(setting, "dsl@oak.example.org", actor="test", now=now, config=config)
+    response_id = (await Response.select(Response.id).first())["id"]
+    record, invite, reset = (secrets.token_urlsafe(16) for _ in range(3))
+    await RecordLink.insert(RecordLink(email="sam.patel@oak.example.org", token_hash=_hash(record), created_at=now,
+                                       expires_at=now + LINK_LIFETIME))
+    await Organiser.update({Organiser.reset_token_hash: token_hash(reset),
+                            Organiser.reset_expires_at: now + dt.timedelta(hours=1)}).where(Organiser.id == organiser.id)
+    await Organiser.insert(Organiser(email="new@essex.gov.uk", name="New Organiser", invite_token_hash=token_hash(invite),
+                                     created_at=now))
+    q = f"/questionnaire/{questionnaire}"
+    walk = {
+        "/": ["/", "/?when=past", "/?quadrant=west"], "/quadrant": ["/quadrant", "/quadrant?q=Oak+Primary", "/quadrant?q=zz"],
+        "/events/{event_id:int}": [f"/events/{event_id}"], "/events/{event_id:int}/book": [f"/events/{event_id}/book"],
+        "/bookings/{token:str}": [f"/bookings/{made.manage_token}"],
+        "/bookings/{token:str}/confirmation": [f"/bookings/{made.manage_token}/confirmation"],
+        "/bookings/{token:str}/cancel": [f"/bookings/{made.manage_token}/cancel"],
+        "/bookings/{token:str}/colleague": [f"/bookings/{made.manage_token}/colleague"],
+        "/bookings/{token:str}/accept": [f"/bookings/{made.manage_token}/accept"],
+        "/feedback/{token:str}": [f"/feedback/{certificate['feedback_token']}"],
+        "/certificates/verify": ["/certificates/verify", f"/certificates/verify?code={certificate['code']}"],
+        "/my-record": ["/my-record"], "/my-record/{token:str}": [f"/my-record/{record}"],
+        "/privacy": ["/privacy"], "/accessibility": ["/accessibility"], "/questionnaire/start": ["/questionnaire/start"],
+        "/questionnaire/{token:str}": [q], "/questionnaire/{token:str}/questions/{key:str}": [f"{q}/questions/about", f"{q}/questions/13"],
+        "/questionnaire/{token:str}/training": [f"{q}/training"], "/questionnaire/{token:str}/check": [f"{q}/check"],
+        "/questionnaire/{token:str}/submitted": [f"{q}/submitted"],
+        "/organisers": ["/organisers"], "/organisers/account": ["/organisers/account"],
+        "/organisers/accounts": ["/organisers/accounts"], "/organisers/audit": ["/organisers/audit"],
+        "/organisers/check-in/{token:str}": [f"/organisers/check-in/{booking['checkin_token']}"],
+        "/organisers/dashboard": ["/organisers/dashboard"], "/organisers/events/new": ["/organisers/events/new"],
+        "/organisers/events/{event_id:int}": [f"/organisers/events/{event_id}"],
+        "/organisers/events/{event_id:int}/attendance": [f"/organisers/events/{past}/attendance"],
+        "/organisers/events/{event_id:int}/bookings/new": [f"/organisers/events/{event_id}/bookings/new"],
+        "/organisers/events/{event_id:int}/bookings/{booking_id:int}/cancel": [f"/organisers/events/{event_id}/bookings/{made.id}/cancel"],
+        "/organisers/events/{event_id:int}/cancel": [f"/organisers/events/{event_id}/cancel"],
+        "/organisers/events/{event_id:int}/certificates": [f"/organisers/events/{past}/certificates"],
+        "/organisers/events/{event_id:int}/edit": [f"/organisers/events/{event_id}/edit"],
+        "/organisers/events/{event_id:int}/history": [f"/organisers/events/{event_id}/history"],
+        "/organisers/events/{event_id:int}/no-shows": [f"/organisers/events/{past}/no-shows"],
+        "/organisers/events/{event_id:int}/sign-in-sheet": [f"/organisers/events/{event_id}/sign-in-sheet"],
+        "/organisers/events/{event_id:int}/teams-import": [f"/organisers/events/{past}/teams-import/"],
+        "/organisers/feedback": ["/organisers/feedback"], "/organisers/no-shows": ["/organisers/no-shows"],
+        "/organisers/people/{person_id:int}": [f"/organisers/people/{booking['person']}"],
+        "/organisers/people/{person_id:int}/record": [f"/organisers/people/{booking['person']}/record"],
+        "/organisers/questionnaire": ["/organisers/questionnaire"],
+        "/organisers/questionnaire/findings": ["/organisers/questionnaire/findings"],
+        "/organisers/questionnaire/responses/{response_id:int}": [f"/organisers/questionnaire/responses/{response_id}"],
+        "/organisers/service": ["/organisers/service"], "/organisers/settings": ["/organisers/settings"],
+        "/organisers/settings/{setting_id:int}": [f"/organisers/settings/{setting}"],
+        "/organisers/venues": ["/organisers/venues"], "/organisers/venues/new": ["/organisers/venues/new"],
+        "/organisers/venues/{venue_id:int}/edit": ["/organisers/venues/1/edit"],
+        "/organisers/password-reset": ["/organisers/password-reset"],
+        "/organisers/password-reset/{token:str}": [f"/organisers/password-reset/{reset}"],
+        "/organisers/invitations/{token:str}": [f"/organisers/invitations/{invite}"],
+        "/organisers/sign-in": ["/organisers/sign-in"],
+    }
+    assert set(walk) == app_routes_of_kind("page") - NOT_PAGES, "a page the walk does not visit (or no longer exists)"
+    wide = {}
+    for paths in walk.values():
+        for path in paths:
+            answer = await page.goto(server.base_url + path)
+            assert answer.status < 500, path
+            found = await page.evaluate(OVERFLOW)
+            if found["scrollWidth"] > 320:  # what spills is listed to say why
+                wide[path] = found
+    assert wide == {}
+    tables = page.locator(".app-table-scroll")
+    await page.goto(f"{server.base_url}/organisers/events/{event_id}")
+    assert await tables.count() >= 1
+    for attribute, value in {"tabindex": "0", "role": "region"}.items():
+        assert await tables.first.get_attribute(attribute) == value
+    label = await tables.first.get_attribute("aria-labelledby")
+    assert (await page.locator(f"#{label}").inner_text()).startswith("Bookings")
