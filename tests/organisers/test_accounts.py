@@ -20,7 +20,7 @@ PUBLIC_PATHS = re.compile(
     r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/api/settings$|^/schema|^/assets"
     r"|^/organisers/sign-in$|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
-    r"|^/privacy$|^/accessibility$"
+    r"|^/privacy$|^/accessibility$|^/quadrant$"  # "Which quadrant am I in?" answers only a quadrant
     r"|^/feedback/|^/my-record(/|$)|^/certificates/verify$"  # a person's own record and feedback, by secret link
     r"|^/healthz$|^/readyz$|^/metrics$"  # probes; /metrics needs its own bearer token (tests/operations)
 )
