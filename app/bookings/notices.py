@@ -30,7 +30,7 @@ from app.tables.bookings import BookingStatus
 async def booking_calendar_item(booking: BookingView, config: Config, *, cancelled: bool = False) -> CalendarEvent:
     join_url = "" if cancelled else await get_join_url(booking.event.id)
     return calendar_item(booking.event, uid=booking.calendar_uid, sequence=booking.calendar_sequence,
-                         config=config, join_url=join_url, cancelled=cancelled)
+                         config=config, join_url=join_url, cancelled=cancelled, booked=True)
 
 
 async def booking_invite(booking: BookingView, config: Config, now: dt.datetime) -> bytes:
@@ -64,7 +64,7 @@ def compose(booking: BookingView, subject: str, template: str, *, config: Config
     ics = None
     if with_invite:
         item = calendar_item(booking.event, uid=booking.calendar_uid, sequence=booking.calendar_sequence,
-                             config=config, join_url=join_url, cancelled=cancelled)
+                             config=config, join_url=join_url, cancelled=cancelled, booked=True)
         ics = _invite_for(booking, item, config, now)
     return compose_email(template, recipient=booking.email, subject=subject, config=config, ics=ics,
                          ics_method="CANCEL" if cancelled else "REQUEST",

@@ -125,7 +125,9 @@ def _attendee(invitee: Invitee, cancelled: bool) -> vCalAddress:
     attendee.params["cn"] = invitee.name
     attendee.params["role"] = "REQ-PARTICIPANT"
     attendee.params["partstat"] = "NEEDS-ACTION"
-    attendee.params["rsvp"] = "FALSE" if cancelled else "TRUE"
+    # No reply asked for: "Decline" would mail the team's mailbox and keep the place (the
+    # description says how to cancel).
+    attendee.params["rsvp"] = "FALSE"
     return attendee
 
 

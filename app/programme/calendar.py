@@ -10,6 +10,12 @@ from app.programme.services import EventView
 from app.tables.programme import EventStatus
 
 
+#: Outlook's and Google's "Decline" only answers the organiser's mailbox (the invite asks for no
+#: reply, RSVP=FALSE); the place is cancelled from the confirmation email's link.
+DECLINING = ("Declining this invitation does not cancel your place. "
+             "To cancel, use the link in your confirmation email.")
+
+
 def event_uid(event: EventView, config: Config) -> str:
     """An event's UID in the public feeds: one for ever, whatever changes."""
     host = urlsplit(config.base_url).hostname or "localhost"
@@ -17,8 +23,10 @@ def event_uid(event: EventView, config: Config) -> str:
 
 
 def calendar_item(event: EventView, *, uid: str, sequence: int, config: Config, join_url: str = "",
-                  cancelled: bool = False) -> CalendarEvent:
-    """The event as a calendar sees it. No personal data: the same text for every attendee."""
+                  cancelled: bool = False, booked: bool = False) -> CalendarEvent:
+    """The event as a calendar sees it. No personal data and no secret link (calendars are
+    shared and delegated): the same text for every attendee. A booker's invite (`booked`) says
+    that declining it keeps the place."""
     if event.online:
         location = "Microsoft Teams meeting"
         how = f"Join on Microsoft Teams: {join_url}" if join_url else \
@@ -31,7 +39,7 @@ def calendar_item(event: EventView, *, uid: str, sequence: int, config: Config, 
         f"{event.kind_name}, run by the Education Safeguarding Team, {config.council_name}.",
         how,
         f"Help with booking: {config.booking_support_email}",
-    ])
+    ] + ([DECLINING] if booked else []))
     return CalendarEvent(uid=uid, sequence=sequence, summary=event.title, starts_at=event.starts_at,
                          ends_at=event.ends_at, location=location, description=description,
                          cancelled=cancelled or event.status == EventStatus.cancelled.value,

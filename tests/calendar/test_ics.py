@@ -39,7 +39,7 @@ def test_an_invite_is_an_itip_request_for_one_attendee():
     attendee = event["ATTENDEE"]
     assert not isinstance(attendee, list), "exactly one ATTENDEE"
     assert str(attendee) == "mailto:jo.barclay@acorns.example.org"
-    assert attendee.params["RSVP"] == "TRUE" and attendee.params["CN"] == "Jo Barclay"
+    assert attendee.params["RSVP"] == "FALSE" and attendee.params["CN"] == "Jo Barclay"
     assert event["DTSTART"].params["TZID"] == "Europe/London"
     assert str(event["LOCATION"]).startswith("Latton Bush Centre")
     timezones = cal.walk("VTIMEZONE")
