@@ -21,8 +21,13 @@ if (list) {
     if (!response.ok) { form.submit(); return; }
     const result = await response.json();
     const row = form.closest("[data-person]");
-    row.querySelector("[data-outcome]").textContent = result.label;
+    const tag = row.querySelector("[data-outcome]");
+    tag.textContent = result.label;
+    tag.className = `govuk-tag ${result.tag}`;
     row.dataset.outcome = result.outcome;
     document.querySelector("#attendance-status").textContent = `${result.name}: ${result.label}`;
+    // The tally is a polite live region: read out after the person's mark.
+    const counts = document.querySelector("[data-counts]");
+    if (counts) counts.textContent = result.counts_text;
   });
 }

@@ -23,6 +23,7 @@ from app.organisers.services import OrganiserView
 from app.programme.services import EventView, get_event
 from app.tables.attendance import Attendance, MarkSource, Outcome
 from app.tables.bookings import Booking, BookingSource, BookingStatus
+from app.tables.programme import EventStatus
 
 
 class NotAttendable(DomainError):
@@ -244,6 +245,42 @@ async def list_no_shows(event_id: int, now: dt.datetime) -> tuple[EventView, lis
 async def count_not_recorded(event_id: int, now: dt.datetime) -> int:
     """Confirmed bookings for the event, over, that nobody marked."""
     return await Booking.count().where((Booking.event == event_id) & not_recorded_condition(now))
+
+
+async def attendance_counts(event_id: int) -> dict[str, int]:
+    """Confirmed bookings for the event: how many attended, were absent, are not marked (one
+    count in SQL, for the tally at the door after each tap)."""
+    rows = await Booking.raw(
+        "SELECT a.outcome AS outcome, COUNT(*) AS n FROM booking b LEFT JOIN attendance a ON a.booking = b.id "
+        "WHERE b.event = {} AND b.status = {} GROUP BY a.outcome", event_id, BookingStatus.confirmed.value)
+    counts = {r["outcome"]: r["n"] for r in rows}
+    return {"attended": counts.get(Outcome.attended.value, 0), "absent": counts.get(Outcome.absent.value, 0),
+            "unmarked": counts.get(None, 0)}
+
+
+def _moment(value: dt.datetime | str) -> dt.datetime:
+    """A timestamp from a raw query (SQLite may give the text when it comes through an aggregate)."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    event_id: int
+    title: str
+    starts_at: dt.datetime
+    unmarked: int
+
+
+async def events_with_attendance_unrecorded(now: dt.datetime, limit: int = 20) -> list[Unrecorded]:
+    """Events over (not cancelled) with confirmed bookings nobody marked, latest first."""
+    rows = await Booking.raw(
+        "SELECT e.id AS event_id, e.title AS title, e.starts_at AS starts_at, COUNT(*) AS unmarked "
+        "FROM booking b JOIN event e ON e.id = b.event LEFT JOIN attendance a ON a.booking = b.id "
+        "WHERE b.status = {} AND e.ends_at <= {} AND e.status <> {} AND a.booking IS NULL "
+        "GROUP BY e.id, e.title, e.starts_at ORDER BY e.starts_at DESC LIMIT {}",
+        BookingStatus.confirmed.value, now, EventStatus.cancelled.value, limit)
+    return [Unrecorded(r["event_id"], r["title"], _moment(r["starts_at"]), r["unmarked"]) for r in rows]
 
 
 @dataclass(frozen=True)

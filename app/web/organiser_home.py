@@ -20,6 +20,7 @@ from app.organisers.services import (
     sessions_of,
     set_role,
 )
+from app.attendance.services import events_with_attendance_unrecorded
 from app.programme.services import EventFilters, list_events
 from app.web.auth import session_cookie_name
 from app.web.dependencies import ConfigDep, Now, Organiser
@@ -42,7 +43,9 @@ class OrganiserHome(Controller):
         past = [e for e in events if e.ends_at < now]
         past.reverse()
         return Template("organisers/home.html", context={
-            "organiser": organiser, "upcoming": upcoming, "past": past[:20], "now": now})
+            "organiser": organiser, "upcoming": upcoming, "past": past[:20], "now": now,
+            "unrecorded": await events_with_attendance_unrecorded(now),
+            "assumed": sum(e.capacity_assumed for e in upcoming)})
 
     @get("/accounts", name="organiser_accounts")
     async def accounts(self, organiser: Organiser, invited: FromQuery[bool] = False,

@@ -18,6 +18,7 @@ from app.attendance.exports import built_apart, register_csv, register_xlsx
 from app.attendance.services import (
     NotAttendable,
     admit_walk_in,
+    attendance_counts,
     booking_for_checkin,
     count_not_recorded,
     list_no_shows,
@@ -50,6 +51,8 @@ from app.web.paging import paginate
 from app.web.templating import FormData
 
 OUTCOME_LABELS = {Outcome.attended.value: "Attended", Outcome.absent.value: "Absent", None: "Not marked"}
+#: Each mark as a tag: in words first, its colour only repeating them.
+OUTCOME_TAGS = {Outcome.attended.value: "govuk-tag--green", Outcome.absent.value: "govuk-tag--red", None: "govuk-tag--grey"}
 
 
 def _role_items(selected: str | None) -> list[dict[str, Any]]:
@@ -181,7 +184,7 @@ class RegisterPages(Controller):
         shown = paginate(confirmed, page, path=f"/organisers/events/{event_id}/attendance", params={"q": q or ""})
         return Template("organisers/attendance.html", context={
             "organiser": organiser, "event": event, "rows": shown.items, "shown": shown, "counts": counts,
-            "q": q or "", "outcomes": OUTCOME_LABELS})
+            "q": q or "", "outcomes": OUTCOME_LABELS, "outcome_tags": OUTCOME_TAGS})
 
     @post("/events/{event_id:int}/attendance/{booking_id:int}", name="organiser_mark")
     async def mark_one(self, organiser: Organiser, event_id: FromPath[int], booking_id: FromPath[int], data: FormData,
@@ -198,7 +201,11 @@ class RegisterPages(Controller):
             raise NotFoundException() from None
         if _wants_json(request):
             person = await Booking.select(Booking.person.name.as_alias("name")).where(Booking.id == booking_id).first()
-            return Response({"outcome": outcome, "label": OUTCOME_LABELS[outcome], "name": person["name"]})
+            counts = await attendance_counts(event_id)
+            return Response({"outcome": outcome, "label": OUTCOME_LABELS[outcome], "tag": OUTCOME_TAGS[outcome],
+                             "name": person["name"], "counts": counts,
+                             "counts_text": f"{counts['attended']} attended, {counts['absent']} absent, "
+                                            f"{counts['unmarked']} not marked."})
         back = f"/organisers/events/{event_id}/attendance"
         query = {k: v for k, v in (("q", form.q), ("page", str(form.page) if form.page > 1 else "")) if v}
         if query:

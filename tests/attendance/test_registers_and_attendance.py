@@ -115,7 +115,8 @@ async def test_marking_attendance_with_one_tap_and_correcting_it(signed_in, now,
     assert done.status_code == 303 and done.headers["location"].endswith(f"#booking-{a_id}")
     as_json = await signed_in.post(f"/organisers/events/{event_id}/attendance/{b_id}", headers={
         "Accept": "application/json", "X-CSRFToken": token(page.text)}, data={"outcome": "attended"})
-    assert as_json.json() == {"outcome": "attended", "label": "Attended", "name": "Person 2"}
+    assert {k: as_json.json()[k] for k in ("outcome", "label", "name", "counts_text")} == {
+        "outcome": "attended", "label": "Attended", "name": "Person 2", "counts_text": "2 attended, 0 absent, 1 not marked."}
     await signed_in.post(f"/organisers/events/{event_id}/attendance/{b_id}", data={"outcome": "absent", "_csrf_token": token(page.text)})
     await signed_in.post(f"/organisers/events/{event_id}/attendance/rest-absent", data={"_csrf_token": token(page.text)})
     marks = {r["booking"]: r for r in await Attendance.select()}
@@ -309,3 +310,27 @@ async def test_repeat_no_shows_are_listed_a_hundred_at_a_time(signed_in, now, or
     second = await signed_in.get("/organisers/no-shows?people_page=2")
     assert second.text.count('href="/organisers/people/') == 5
     assert "Little Acorns Nursery" in second.text  # the settings' list is on every page
+
+
+async def test_the_organiser_home_lists_past_events_whose_attendance_is_unrecorded(signed_in, now):
+    recorded, unrecorded, coming = [await f.event(now=now, title=t) for t in ("Marked forum", "Unmarked forum", "Next forum")]
+    for event_id in (recorded, unrecorded, coming):
+        for n in (1, 2):
+            await book(signed_in, event_id, n)
+    await end_event(recorded, now)
+    await end_event(unrecorded, now)
+    page = await signed_in.get(f"/organisers/events/{recorded}/attendance")
+    for reference in [r["reference"] for r in await Booking.select(Booking.reference).where(Booking.event == recorded)]:
+        marked = await signed_in.post(f"/organisers/events/{recorded}/attendance/{await booking_id(reference)}",
+                                      data={"outcome": "attended", "_csrf_token": token(page.text)},
+                                      headers={"Accept": "application/json"})
+        assert marked.status_code == 201
+    assert marked.json()["counts_text"] == "2 attended, 0 absent, 0 not marked."
+    home = await signed_in.get("/organisers")
+    warning = home.text[home.text.index('id="attendance-unrecorded"'):]
+    warning = warning[:warning.index("</ul>")]
+    assert "Unmarked forum" in warning and "2 not marked" in warning
+    assert "Marked forum" not in warning and "Next forum" not in warning
+    assert f'href="/organisers/events/{unrecorded}/attendance"' in warning
+    page = await signed_in.get(f"/organisers/events/{recorded}/attendance")
+    assert "2 attended, 0 absent, 0 not marked." in page.text and page.text.count('govuk-tag--green" data-outcome>Attended') == 2
