@@ -4,7 +4,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from app.tables.attendance import Attendance
+from app.tables.attendance import Attendance, TeamsImportPreview
 from app.tables.audit import AuditRecord
 from app.tables.bookings import Booking
 from app.tables.jobs import ScheduledJob
@@ -21,7 +21,8 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
     table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
                    DeliveryAttempt, Organiser, OrganiserSession, Attendance, QuestionnaireVersion, Question, Response,
-                   TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead, Certificate, Feedback, RecordLink],
+                   TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead, Certificate, Feedback, RecordLink,
+                   TeamsImportPreview],
     migration_dependencies=[],
     commands=[],
 )

@@ -1,5 +1,11 @@
 """Marking attendance at an online session from its Teams attendance report.
 
+An import is previewed first (`preview_report`): who would be marked attended and absent, who
+is not matched, the team's own rows, and any mark made by hand it would change; nothing is
+recorded until an organiser confirms (`confirm_preview`), which applies exactly that preview,
+once, and is refused if the event's marks changed since. A report whose meeting is not on the
+event's day is refused naming both dates, unless the organiser says it is on purpose.
+
 People are matched to confirmed bookings by email or Teams sign-in (UPN), then by name; whoever
 is left is listed for an organiser to match by hand. Time present, rejoins summed, decides:
 at least the minimum minutes is attended, less is absent, and never more minutes than the
@@ -10,14 +16,46 @@ it, and not marked already, are marked absent (an organiser's match by hand corr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
-from app.attendance.services import RegisterRow, mark, mark_rest_absent, register
-from app.attendance.teams_report import Participant, normalise_name, parse_report
+import anyio.to_thread
+
+from app.areas import local
+from app.attendance.services import RegisterRow, mark, record_mark, register
+from app.attendance.teams_report import Participant, TeamsReport, normalise_name, parse_report
+from app.audit.services import record
 from app.config import Config
+from app.db import write_transaction
+from app.errors import DomainError, NotFound
+from app.formats import long_date
 from app.organisers.services import OrganiserView
-from app.tables.attendance import MarkSource, Outcome
-from app.tables.bookings import BookingStatus
+from app.tables.attendance import Attendance, MarkSource, Outcome, TeamsImportPreview
+from app.tables.bookings import Booking, BookingStatus
+from app.tables.organisers import Organiser
+
+#: How long a preview can be confirmed.
+PREVIEW_LIFETIME = dt.timedelta(hours=1)
+
+
+class OtherDay(DomainError):
+    code = "teams_report_other_day"
+    status = 409
+    field = "report"
+
+
+class PreviewGone(DomainError):
+    code = "teams_preview_gone"
+    status = 409
+    message = "This preview has already been confirmed or has expired: upload the report again"
+
+
+class MarksChanged(DomainError):
+    code = "teams_preview_stale"
+    status = 409
+    message = ("Attendance for this event was changed since the preview was made: upload the report again "
+               "to see what it would mark now")
 
 
 @dataclass
@@ -71,20 +109,130 @@ def match(participants: list[Participant], rows: list[RegisterRow], minimum: int
     return result
 
 
-async def import_report(event_id: int, data: bytes, *, minimum_minutes: int, organiser: OrganiserView,
-                        now: dt.datetime, config: Config) -> ImportResult:
-    report = parse_report(data)
-    _, rows, _ = await register(event_id, now)
-    longest = None
+def _longest(report: TeamsReport) -> int | None:
     if report.started_at and report.ended_at and report.ended_at > report.started_at:
-        longest = int((report.ended_at - report.started_at).total_seconds()) // 60
-    result = match(report.participants, rows, minimum_minutes, longest)
-    result.title = report.title
-    for m in result.matched:
-        await mark(m.row.booking_id, m.outcome, organiser=organiser, now=now, config=config, source=MarkSource.teams,
-                   minutes_present=m.minutes, event_id=event_id)
-    await mark_rest_absent(event_id, organiser=organiser, now=now, source=MarkSource.teams)
-    return result
+        return int((report.ended_at - report.started_at).total_seconds()) // 60
+    return None
+
+
+def ambiguous_date(text: str) -> bool:
+    """Whether a report's date could be read two ways: its day and month both 12 or less (and
+    not the same), written day first or month first ("03/04/27")."""
+    head = text.strip().split(",")[0].split(" ")[0]
+    parts = head.split("/")
+    return len(parts) == 3 and all(p.isdigit() for p in parts[:2]) and parts[0] != parts[1] \
+        and int(parts[0]) <= 12 and int(parts[1]) <= 12
+
+
+async def _marks_seen(event_id: int) -> str:
+    """A fingerprint of the event's attendance marks (who, what, by which means, when)."""
+    rows = await Attendance.select(Attendance.booking, Attendance.outcome, Attendance.source,
+                                   Attendance.recorded_at).where(Attendance.booking.event == event_id).order_by(
+        Attendance.booking)
+    text = "\n".join(f"{r['booking']}:{r['outcome']}:{r['source']}:{r['recorded_at'].isoformat()}" for r in rows)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def preview_report(event_id: int, data: bytes, *, minimum_minutes: int, organiser: OrganiserView,
+                         now: dt.datetime, config: Config, other_day: bool = False) -> int:
+    """Read and match a Teams report (in a worker thread: a large one is seconds of CPU) and keep
+    what it would mark as a preview. Records no mark. Returns the preview's id."""
+    report = await anyio.to_thread.run_sync(parse_report, data)
+    event, rows, _ = await register(event_id, now)
+    event_day = local(event.starts_at).date()
+    meeting_day = local(report.started_at).date() if report.started_at else None
+    if meeting_day and meeting_day != event_day and not other_day:
+        raise OtherDay(f"This report is of a meeting on {long_date(report.started_at)}, but this event is on "
+                       f"{long_date(event.starts_at)}. Upload the report of this event's meeting, or tick that "
+                       f"you are importing another day's report on purpose")
+    result = await anyio.to_thread.run_sync(match, report.participants, rows, minimum_minutes, _longest(report))
+    team_addresses = {config.organiser_mailbox.lower(), config.booking_support_email.lower()} | {
+        r["email"].lower() for r in await Organiser.select(Organiser.email)}
+    team, unmatched = [], []
+    for p in result.unmatched:
+        (team if p.addresses & team_addresses or p.role.lower() == "organizer" else unmatched).append(p)
+    marks: list[dict[str, Any]] = [
+        {"booking": m.row.booking_id, "name": m.row.name, "setting": m.row.setting, "minutes": m.minutes,
+         "outcome": m.outcome.value, "how": m.how, "in_teams_as": m.participant_names,
+         "was": m.row.outcome, "was_source": m.row.mark_source} for m in result.matched]
+    # The report is the whole record of an online session: confirmed bookings not in it, not
+    # marked already, would be marked absent.
+    marks += [{"booking": r.booking_id, "name": r.name, "setting": r.setting, "minutes": None, "outcome": "absent",
+               "how": "not in the report", "in_teams_as": [], "was": None, "was_source": None}
+              for r in result.unmatched_bookings if r.outcome is None]
+    plan = {"title": report.title, "minimum": minimum_minutes,
+            "meeting_at": report.started_at.isoformat() if report.started_at else None,
+            "meeting_text": report.started_text, "ambiguous": ambiguous_date(report.started_text),
+            "other_day": bool(meeting_day and meeting_day != event_day),
+            "marks": marks,
+            "unmatched": [{"name": p.name, "address": p.email or p.upn, "minutes": p.minutes, "role": p.role}
+                          for p in unmatched],
+            "team": [p.name for p in team],
+            "unmatched_bookings": [{"booking": r.booking_id, "name": r.name, "setting": r.setting, "email": r.email}
+                                   for r in result.unmatched_bookings]}
+    rows_made = await TeamsImportPreview.insert(TeamsImportPreview(
+        event=event_id, uploaded_by=organiser.id, created_at=now, expires_at=now + PREVIEW_LIFETIME,
+        marks_seen=await _marks_seen(event_id), plan=plan)).returning(TeamsImportPreview.id)
+    return rows_made[0]["id"]
+
+
+@dataclass
+class Preview:
+    id: int
+    event_id: int
+    expires_at: dt.datetime
+    applied_at: dt.datetime | None
+    plan: dict[str, Any]
+
+    @property
+    def attended(self) -> list[dict[str, Any]]:
+        return [m for m in self.plan["marks"] if m["outcome"] == "attended"]
+
+    @property
+    def absent(self) -> list[dict[str, Any]]:
+        return [m for m in self.plan["marks"] if m["outcome"] == "absent"]
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        """Marks made by hand (at the register, by QR, a walk-in) that confirming would change."""
+        return [m for m in self.plan["marks"] if m["was"] and m["was"] != m["outcome"] and m["was_source"] != "teams"]
+
+    @property
+    def meeting_at(self) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(self.plan["meeting_at"]) if self.plan.get("meeting_at") else None
+
+
+async def load_preview(preview_id: int, event_id: int) -> Preview:
+    row = await TeamsImportPreview.select().where(
+        (TeamsImportPreview.id == preview_id) & (TeamsImportPreview.event == event_id)).output(load_json=True).first()
+    if row is None:
+        raise NotFound("No such preview")
+    return Preview(row["id"], event_id, row["expires_at"], row["applied_at"], row["plan"])
+
+
+async def confirm_preview(preview_id: int, event_id: int, *, organiser: OrganiserView, now: dt.datetime,
+                          config: Config) -> Preview:
+    """Record exactly what the preview showed, once: claimed by one UPDATE (a second confirm, from
+    any process, finds it taken), refused if the event's marks changed since."""
+    async with write_transaction():
+        claimed = await TeamsImportPreview.update({TeamsImportPreview.applied_at: now}).where(
+            (TeamsImportPreview.id == preview_id) & (TeamsImportPreview.event == event_id)
+            & TeamsImportPreview.applied_at.is_null() & (TeamsImportPreview.expires_at > now)
+        ).returning(TeamsImportPreview.marks_seen)
+        if not claimed:
+            raise PreviewGone()
+        if claimed[0]["marks_seen"] != await _marks_seen(event_id):
+            raise MarksChanged()
+        preview = await load_preview(preview_id, event_id)
+        confirmed = {r["id"] for r in await Booking.select(Booking.id).where(
+            (Booking.event == event_id) & (Booking.status == BookingStatus.confirmed.value))}
+        for m in preview.plan["marks"]:
+            if m["booking"] in confirmed:
+                await record_mark(m["booking"], Outcome(m["outcome"]), organiser=organiser, now=now, config=config,
+                                  source=MarkSource.teams, minutes_present=m["minutes"], event_id=event_id)
+        await record("attendance.teams_imported", organiser.email, event_id=event_id,
+                     marked=len(preview.plan["marks"]), title=preview.plan["title"])
+    return preview
 
 
 async def resolve(event_id: int, choices: list[tuple[int, int]], *, minimum_minutes: int,

@@ -50,6 +50,7 @@ class Participant:
 class TeamsReport:
     title: str = ""
     started_at: dt.datetime | None = None
+    started_text: str = ""  # as the report writes it (to show how an ambiguous date was read)
     ended_at: dt.datetime | None = None
     participants: list[Participant] = field(default_factory=list)
 
@@ -224,6 +225,7 @@ def parse_report(data: bytes) -> TeamsReport:
                     report.title = value
                 elif key in ("start time", "meeting start time"):
                     report.started_at = parse_moment(value)
+                    report.started_text = value
                 elif key in ("end time", "meeting end time"):
                     report.ended_at = parse_moment(value)
                 continue

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from app.audit.services import record
 from app.db import write_transaction
+from app.tables.attendance import TeamsImportPreview
 from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.organisers import Organiser, OrganiserSession
 from app.tables.register import Person
@@ -52,6 +53,7 @@ class PurgeReport:
     emails_emptied: int = 0
     eml_files_deleted: int = 0
     sessions_deleted: int = 0
+    teams_previews_deleted: int = 0  # Teams imports previewed and past their hour (names from a report)
     invitations_withdrawn: int = 0
 
     def lines(self) -> list[str]:
@@ -139,6 +141,7 @@ async def purge(*, now: dt.datetime, people_after: dt.timedelta = PEOPLE_AFTER,
         expired_invites = Organiser.invite_expires_at.is_not_null() & (Organiser.invite_expires_at < now) & (
             Organiser.password_hash == "")
         report.sessions_deleted = await OrganiserSession.count().where(OrganiserSession.expires_at < now)
+        report.teams_previews_deleted = await TeamsImportPreview.count().where(TeamsImportPreview.expires_at < now)
         report.invitations_withdrawn = await Organiser.count().where(expired_invites & (Organiser.active == True))  # noqa: E712
         if not dry_run:
             for chunk in _chunks(old_mail):
@@ -146,6 +149,7 @@ async def purge(*, now: dt.datetime, people_after: dt.timedelta = PEOPLE_AFTER,
                                             OutboxMessage.last_error: ""}).where(OutboxMessage.id.is_in(chunk))
                 await DeliveryAttempt.update({DeliveryAttempt.error: ""}).where(DeliveryAttempt.message.is_in(chunk))
             await OrganiserSession.delete().where(OrganiserSession.expires_at < now)
+            await TeamsImportPreview.delete().where(TeamsImportPreview.expires_at < now)
             await Organiser.update({Organiser.active: False, Organiser.invite_token_hash: None}).where(expired_invites)
     if mail_dir is not None:
         report.eml_files_deleted = _delete_old_files(mail_dir, older_than=mail_after, dry_run=dry_run)

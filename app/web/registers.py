@@ -27,7 +27,7 @@ from app.attendance.services import (
     register,
     repeat_no_shows,
 )
-from app.attendance.teams_import import import_report, resolve
+from app.attendance.teams_import import OtherDay, confirm_preview, load_preview, preview_report, resolve
 from app.attendance.teams_report import NotATeamsReport
 from app.audit.services import history
 from app.bookings.services import (
@@ -38,7 +38,7 @@ from app.bookings.services import (
     cancel_booking,
 )
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
-from app.errors import DomainError, InvalidInput
+from app.errors import DomainError, InvalidInput, NotFound
 from app.organisers.services import OrganiserView
 from app.programme.services import get_event
 from app.tables.attendance import MarkSource, Outcome
@@ -312,6 +312,7 @@ class TeamsImportPages(Controller):
                      data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Template:
         event = await get_event(event_id, now)
         errors: dict[str, str] = {}
+        other_day = False
         minimum_text = str(data.get("minimum", "")).strip()
         try:
             minimum = read(TeamsMinimumForm, {"minimum": minimum_text}).minimum
@@ -323,18 +324,46 @@ class TeamsImportPages(Controller):
             errors["report"] = "Select the attendance report file downloaded from Teams"
         if not errors:
             try:
-                result = await import_report(event_id, content, minimum_minutes=minimum, organiser=organiser, now=now,
-                                             config=config)
+                preview_id = await preview_report(event_id, content, minimum_minutes=minimum, organiser=organiser,
+                                                  now=now, config=config, other_day=data.get("other_day") == "yes")
             except NotATeamsReport as exc:
                 errors["report"] = exc.message  # which line, where it can say
+            except OtherDay as exc:
+                errors["report"] = exc.message
+                other_day = True
             except (ValueError, UnicodeDecodeError):
                 errors["report"] = NotATeamsReport.message
             else:
-                return Template("organisers/teams_result.html", context={
-                    "organiser": organiser, "event": event, "result": result, "minimum": minimum})
+                return Redirect(f"/organisers/events/{event_id}/teams-import/preview/{preview_id}", status_code=303)
         return Template("organisers/teams_import.html", status_code=400, context={
             "organiser": organiser, "event": event, "field_errors": errors, "errors": error_summary(errors),
-            "minimum": minimum_text})
+            "minimum": minimum_text, "other_day": other_day})
+
+    @get("/preview/{preview_id:int}", name="organiser_teams_preview")
+    async def preview(self, organiser: Organiser, event_id: FromPath[int], preview_id: FromPath[int], now: Now) -> Template:
+        try:
+            preview = await load_preview(preview_id, event_id)
+        except NotFound:
+            raise NotFoundException() from None
+        return Template("organisers/teams_preview.html", context={
+            "organiser": organiser, "event": await get_event(event_id, now), "preview": preview,
+            "expired": preview.expires_at <= now, "errors": []})
+
+    @post("/preview/{preview_id:int}", name="organiser_teams_confirm")
+    async def confirm(self, organiser: Organiser, event_id: FromPath[int], preview_id: FromPath[int], now: Now,
+                      config: ConfigDep) -> Template:
+        event = await get_event(event_id, now)
+        try:
+            preview = await confirm_preview(preview_id, event_id, organiser=organiser, now=now, config=config)
+        except NotFound:
+            raise NotFoundException() from None
+        except DomainError as exc:  # already confirmed, expired, or the marks changed since
+            preview = await load_preview(preview_id, event_id)
+            return Template("organisers/teams_preview.html", status_code=409, context={
+                "organiser": organiser, "event": event, "preview": preview, "expired": True,
+                "errors": [{"text": exc.message, "href": "#report-upload"}]})
+        return Template("organisers/teams_result.html", context={
+            "organiser": organiser, "event": event, "preview": preview, "minimum": preview.plan["minimum"]})
 
     @post("/resolve", name="organiser_teams_resolve")
     async def resolve_unmatched(self, organiser: Organiser, event_id: FromPath[int], data: FormData,

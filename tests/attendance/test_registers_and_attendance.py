@@ -9,7 +9,7 @@ import re
 import openpyxl
 
 from app.bookings.records import count_active_bookings
-from app.tables.attendance import Attendance
+from app.tables.attendance import Attendance, TeamsImportPreview
 from app.tables.audit import AuditRecord
 from app.tables.bookings import Booking
 from app.tables.mail import OutboxMessage
@@ -166,17 +166,45 @@ async def test_scanning_the_qr_code_checks_someone_in(signed_in, now, client):
     assert (await signed_in.get("/organisers/check-in/not-a-token")).status_code == 404
 
 
-async def test_importing_a_teams_report_marks_by_email_upn_and_name_and_lists_the_rest(signed_in, now):
+#: The sample report's meeting (teams_samples): 16 March 2027, 17:58 London time.
+REPORT_DAY = dt.datetime(2027, 3, 16, 18, 0, tzinfo=dt.timezone.utc)
+
+
+async def on_the_report_day(event_id):
+    await Event.update({Event.starts_at: REPORT_DAY, Event.ends_at: REPORT_DAY + dt.timedelta(hours=1, minutes=30)}).where(
+        Event.id == event_id)
+
+
+async def upload_report(client, event_id, content, **fields):
+    page = await client.get(f"/organisers/events/{event_id}/teams-import/")
+    return await client.post(f"/organisers/events/{event_id}/teams-import/", follow_redirects=False,
+                             data={"minimum": "30", "_csrf_token": token(page.text), **fields},
+                             files={"report": ("attendance.csv", content, "text/csv")})
+
+
+async def test_a_teams_report_is_previewed_then_confirmed_once_by_email_upn_and_name(signed_in, now):
     event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
+    await on_the_report_day(event_id)
     jo = await book(signed_in, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
     sam = await book(signed_in, event_id, "sam", name="Sam Patel", email="sam.patel@oak.example.org")
     alex = await book(signed_in, event_id, "alex", name="Alex Jones", email="alex.jones@pine.example.org")
     pat = await book(signed_in, event_id, "pat", name="Pat Smith", email="pat.smith@ash.example.org")
-    page = await signed_in.get(f"/organisers/events/{event_id}/teams-import/")
-    result = await signed_in.post(
-        f"/organisers/events/{event_id}/teams-import/", data={"minimum": "30", "_csrf_token": token(page.text)},
-        files={"report": ("attendance.csv", teams_samples.as_teams_downloads_it(), "text/csv")})
-    assert result.status_code == 200, result.text
+    uploaded = await upload_report(signed_in, event_id, teams_samples.as_teams_downloads_it())
+    assert uploaded.status_code == 303, uploaded.text
+    preview_path = uploaded.headers["location"]
+    preview = await signed_in.get(preview_path)
+    assert await Attendance.count() == 0  # nothing recorded before the organiser confirms
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "certificate") == 0
+    will_attend = preview.text[preview.text.index('id="will-attend"'):preview.text.index('id="will-be-absent"')]
+    assert "Jo Barclay" in will_attend and "Sam Patel" in will_attend and "Alex Jones" not in will_attend
+    assert "Alex Jones" in preview.text and "Pat Smith" in preview.text
+    assert "Morgan Lee" in preview.text[preview.text.index('id="not-matched"'):]
+    # The team's own row (role Organizer) is recognised, not listed as not matched.
+    assert "Chris Organiser" in preview.text[preview.text.index('id="team-rows"'):]
+    assert "Chris Organiser" not in preview.text[preview.text.index('id="not-matched"'):preview.text.index('id="team-rows"')]
+    assert "Tuesday 16 March 2027" in preview.text
+    confirmed = await signed_in.post(preview_path, data={"_csrf_token": token(preview.text)})
+    assert confirmed.status_code == 200 and "Teams report imported" in confirmed.text
     marks = {r["booking"]: r for r in await Attendance.select()}
     ids = {name: await booking_id(b["reference"]) for name, b in (("jo", jo), ("sam", sam), ("alex", alex), ("pat", pat))}
     assert marks[ids["jo"]]["outcome"] == "attended" and marks[ids["jo"]]["minutes_present"] == 85
@@ -184,17 +212,58 @@ async def test_importing_a_teams_report_marks_by_email_upn_and_name_and_lists_th
     assert marks[ids["alex"]]["outcome"] == "absent" and marks[ids["alex"]]["minutes_present"] == 8  # by name, 8 < 30
     # The report is the whole record of the session: a confirmed booker missing from it is absent,
     # until an organiser matches them to someone listed under another name.
-    assert marks[ids["pat"]]["outcome"] == "absent" and marks[ids["pat"]]["minutes_present"] == 0
-    assert "Morgan Lee" in result.text and "Chris Organiser" in result.text
+    assert marks[ids["pat"]]["outcome"] == "absent" and marks[ids["pat"]]["minutes_present"] is None
+    again = await signed_in.post(preview_path, data={"_csrf_token": token(preview.text)})
+    assert again.status_code == 409 and "already been confirmed" in again.text
+    assert await AuditRecord.count().where(AuditRecord.action == "attendance.teams_imported") == 1
     resolve = await signed_in.post(f"/organisers/events/{event_id}/teams-import/resolve", follow_redirects=False, data={
-        "minimum": "30", "booking-1": str(ids["pat"]), "minutes-1": "90", "booking-2": "", "minutes-2": "93",
-        "_csrf_token": token(page.text)})
+        "minimum": "30", "booking-1": str(ids["pat"]), "minutes-1": "90", "_csrf_token": token(preview.text)})
     assert resolve.status_code == 303
     pat_mark = await Attendance.select().where(Attendance.booking == ids["pat"]).first()
     assert pat_mark["outcome"] == "attended" and pat_mark["source"] == "teams"
-    wrong = await signed_in.post(f"/organisers/events/{event_id}/teams-import/", data={
-        "minimum": "30", "_csrf_token": token(page.text)}, files={"report": ("x.csv", b"Name,Score\nJo,1\n", "text/csv")})
+    wrong = await upload_report(signed_in, event_id, b"Name,Score\nJo,1\n")
     assert wrong.status_code == 400 and "must be a Teams meeting attendance report" in wrong.text
+
+
+async def test_a_report_of_another_day_is_refused_naming_both_dates_unless_meant(signed_in, now):
+    event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
+    await Event.update({Event.starts_at: REPORT_DAY + dt.timedelta(days=270),
+                        Event.ends_at: REPORT_DAY + dt.timedelta(days=270, hours=1)}).where(Event.id == event_id)
+    await book(signed_in, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
+    refused = await upload_report(signed_in, event_id, teams_samples.as_teams_downloads_it())
+    assert refused.status_code == 400 and "govuk-error-summary" in refused.text
+    assert "a meeting on Tuesday 16 March 2027" in refused.text and "this event is on Saturday 11 December 2027" in refused.text
+    assert 'name="other_day"' in refused.text and await TeamsImportPreview.count() == 0
+    meant = await upload_report(signed_in, event_id, teams_samples.as_teams_downloads_it(), other_day="yes")
+    assert meant.status_code == 303
+    preview = await signed_in.get(meant.headers["location"])
+    assert "Not this event's day: imported on purpose." in preview.text
+    # The date 16/03/27 reads one way only; 03/04/27 could be 3 April or 4 March, so it is shown as read.
+    assert "read day first" not in preview.text
+    ambiguous = teams_samples.as_teams_downloads_it([[c.replace("16/03/27", "03/04/27") for c in row]
+                                                     for row in teams_samples.ROWS])
+    shown = await signed_in.get((await upload_report(signed_in, event_id, ambiguous, other_day="yes")).headers["location"])
+    assert "Saturday 3 April 2027" in shown.text and "the file says “03/04/27, 17:58:12”, read day first" in shown.text
+    assert await Attendance.count() == 0
+
+
+async def test_a_preview_is_refused_if_the_marks_changed_and_expires_after_an_hour(signed_in, now):
+    from app.retention.services import purge
+
+    event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
+    await on_the_report_day(event_id)
+    jo = await book(signed_in, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
+    uploaded = await upload_report(signed_in, event_id, teams_samples.as_teams_downloads_it())
+    preview = await signed_in.get(uploaded.headers["location"])
+    page = await signed_in.get(f"/organisers/events/{event_id}/attendance")
+    await signed_in.post(f"/organisers/events/{event_id}/attendance/{await booking_id(jo['reference'])}",
+                         data={"outcome": "absent", "_csrf_token": token(page.text)})
+    stale = await signed_in.post(uploaded.headers["location"], data={"_csrf_token": token(preview.text)})
+    assert stale.status_code == 409 and "was changed since the preview was made" in stale.text
+    assert (await Attendance.select(Attendance.outcome).first())["outcome"] == "absent"  # unchanged
+    assert (await TeamsImportPreview.select(TeamsImportPreview.applied_at).first())["applied_at"] is None
+    report = await purge(now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2))
+    assert report.teams_previews_deleted == 1 and await TeamsImportPreview.count() == 0
 
 
 async def test_no_shows_are_chased_once_with_the_next_forum_and_repeats_show_up(signed_in, now):

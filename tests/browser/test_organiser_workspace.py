@@ -14,7 +14,7 @@ from app.tables.organisers import OrganiserRole
 from app.tables.programme import Event
 from tests import factories as f
 from tests.attendance import teams_samples
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, screenshot
 
 #: On the session's event loop, with the one Chromium of this test process (conftest).
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -135,15 +135,35 @@ async def test_marking_attendance_on_a_tablet(browser, server, now):
 
 
 async def test_importing_a_teams_report_in_the_browser(browser, server, now, tmp_path):
+    """Issue 20 point 5: another day's report refused naming both dates; the right day's
+    previewed (nothing recorded), then confirmed."""
     page = await signed_in_page(browser, server, now)
     event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/online").first())["id"]
     book(server, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
     book(server, event_id, "pat", name="Pat Smith", email="pat.smith@ash.example.org")
-    report = tmp_path / "Online Safeguarding Forum - Attendance report 16-03-27.csv"
-    report.write_bytes(teams_samples.as_teams_downloads_it())
+    report = tmp_path / "Online Safeguarding Forum - Attendance report.csv"
+    other_day = [[c.replace("16/03/27", "19/03/27") for c in row] for row in teams_samples.ROWS]
+    report.write_bytes(teams_samples.as_teams_downloads_it(other_day))
     await page.goto(f"{server.base_url}/organisers/events/{event_id}/teams-import/")
     await page.get_by_label("Attendance report file").set_input_files(str(report))
-    await page.get_by_role("button", name="Import and mark attendance").click()
+    await page.get_by_role("button", name="Preview the import").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("a meeting on Friday 19 March 2027")
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("this event is on")
+    await assert_accessible(page, "teams import of another day refused")
+    report.write_bytes(teams_samples.as_teams_downloads_it())  # the meeting of the event's own day
+    start = (await Event.select(Event.starts_at).where(Event.id == event_id).first())["starts_at"]
+    await Event.update({Event.starts_at: start.replace(year=2027, month=3, day=16),
+                        Event.ends_at: start.replace(year=2027, month=3, day=16) + dt.timedelta(hours=2)}).where(
+        Event.id == event_id)
+    await page.get_by_label("Attendance report file").set_input_files(str(report))
+    await page.get_by_role("button", name="Preview the import").click()
+    await expect(page.get_by_role("heading", name="Check the Teams import")).to_be_visible()
+    await expect(page.locator("#will-attend")).to_contain_text("Jo Barclay")
+    await expect(page.locator("#will-be-absent")).to_contain_text("Pat Smith")
+    await expect(page.locator("#team-rows")).to_contain_text("Chris Organiser")
+    await assert_accessible(page, "teams import preview")
+    await screenshot(page, "teams-import-preview")
+    await page.get_by_role("button", name="Confirm and record attendance").click()
     await expect(page.get_by_role("heading", name="Teams report imported")).to_be_visible()
     await expect(page.locator("#matched")).to_contain_text("Jo Barclay")
     await assert_accessible(page, "teams import result")

@@ -8,6 +8,7 @@ import secrets
 import pytest
 
 from app.attendance.services import mark
+from app.attendance.teams_import import preview_report
 from app.bookings.services import book_place
 from app.config import Config
 from app.organisers.services import organiser_for_session, sign_in, token_hash
@@ -23,6 +24,7 @@ from app.tables.register import Setting
 from app.tables.training import Certificate, RecordLink
 from app.training.record import LINK_LIFETIME, _hash
 from tests import factories as f
+from tests.attendance import teams_samples
 from tests.browser.test_organiser_workspace import PASSWORD, signed_in_page
 from tests.settings_register.test_import import GIAS, csv_bytes
 from tests.support import app_routes_of_kind
@@ -75,6 +77,8 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
                             Organiser.reset_expires_at: now + dt.timedelta(hours=1)}).where(Organiser.id == organiser.id)
     await Organiser.insert(Organiser(email="new@essex.gov.uk", name="New Organiser", invite_token_hash=token_hash(invite),
                                      created_at=now))
+    preview = await preview_report(past, teams_samples.as_teams_downloads_it(), minimum_minutes=30, organiser=organiser,
+                                   now=now, config=config, other_day=True)
     q = f"/questionnaire/{questionnaire}"
     walk = {
         "/": ["/", "/?when=past", "/?quadrant=west"], "/quadrant": ["/quadrant", "/quadrant?q=Oak+Primary", "/quadrant?q=zz"],
@@ -106,6 +110,8 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "/organisers/events/{event_id:int}/no-shows": [f"/organisers/events/{past}/no-shows"],
         "/organisers/events/{event_id:int}/sign-in-sheet": [f"/organisers/events/{event_id}/sign-in-sheet"],
         "/organisers/events/{event_id:int}/teams-import": [f"/organisers/events/{past}/teams-import/"],
+        "/organisers/events/{event_id:int}/teams-import/preview/{preview_id:int}": [
+            f"/organisers/events/{past}/teams-import/preview/{preview}"],
         "/organisers/feedback": ["/organisers/feedback"], "/organisers/no-shows": ["/organisers/no-shows"],
         "/organisers/people/{person_id:int}": [f"/organisers/people/{booking['person']}"],
         "/organisers/people/{person_id:int}/record": [f"/organisers/people/{booking['person']}/record"],
