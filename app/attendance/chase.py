@@ -1,6 +1,6 @@
-"""Chasing no-shows: one friendly email per booking marked absent, never twice, offering the next
-session of what was missed (a forum open to the setting after a forum, the next HSB or Prevent
-session after that training)."""
+"""Chasing no-shows: one friendly email per booking marked absent, never twice, saying what
+happened (absent, or in the online meeting for less time than counts) and offering sessions to
+make up for it (`offers`)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,26 @@ async def next_forum(quadrant: str | None, now: dt.datetime) -> EventView | None
     return await next_session(FORUM, quadrant, now)
 
 
+async def offers(event: EventView, quadrant: str | None, now: dt.datetime) -> list[EventView]:
+    """What a chase offers after `event`, in order. Training: the next session of that training.
+    A forum: forums still to come this term open to the setting, the same way of attending first
+    (online after an online forum; after an in-person one, the setting's quadrant's next forum,
+    then the online one); none this term, the next term's. A setting with no quadrant on record
+    is offered online sessions only."""
+    upcoming = [e for e in await list_events(EventFilters(kind=event.kind_code, when="upcoming"), now)
+                if e.id != event.id and e.availability.bookable and open_to(e, quadrant)]
+    if quadrant is None:
+        upcoming = [e for e in upcoming if e.online]
+    if event.kind_code != FORUM or not upcoming:
+        return upcoming[:1]
+    this_term = [e for e in upcoming if (e.academic_year, e.term) == (event.academic_year, event.term)]
+    first = upcoming[0]
+    pool = this_term or [e for e in upcoming if (e.academic_year, e.term) == (first.academic_year, first.term)]
+    same = [e for e in pool if e.online == event.online][:1]
+    other = [e for e in pool if e.online != event.online][:1]
+    return same + other
+
+
 async def chase_no_shows(event_id: int, *, organiser: OrganiserView, materials: str, now: dt.datetime,
                          config: Config) -> int:
     """Email every booking marked absent at the event and not yet chased. Returns how many were
@@ -50,19 +70,23 @@ async def chase_no_shows(event_id: int, *, organiser: OrganiserView, materials: 
     # The settings' quadrants in one query, by the event's bookings (never a list of ids).
     quadrants = {r["id"]: r["quadrant"] for r in await Setting.select(Setting.id, Setting.quadrant).where(
         Setting.id.is_in(Booking.select(Booking.setting).where(Booking.event == event_id)))}
-    offers: dict[str | None, EventView | None] = {}
+    offered: dict[str | None, list[EventView]] = {}
     chased = 0
     for row in waiting:
-        quadrant = quadrants.get(row.setting_id) or (event.quadrant.value if event.quadrant else None)
-        if quadrant not in offers:
-            offers[quadrant] = await next_session(event.kind_code, quadrant, now)
-        upcoming = offers[quadrant]
+        quadrant = quadrants.get(row.setting_id)
+        if quadrant not in offered:
+            offered[quadrant] = await offers(event, quadrant, now)
+        # In the online meeting, but for less time than counts: said so, never "we missed you".
+        joined = row.minutes_present if row.mark_source == "teams" and row.minutes_present else 0
         email = compose_email(
-            "chase", recipient=row.email, subject=f"We missed you at the {event.title}", config=config,
-            name=row.name, event=event, when=long_date(event.starts_at), materials=materials, next_event=upcoming,
-            next_is_forum=event.kind_code == FORUM,
-            next_when=f"{long_date(upcoming.starts_at)}, {time_range(upcoming.starts_at, upcoming.ends_at)}" if upcoming else "",
-            next_url=f"{config.base_url}/events/{upcoming.id}" if upcoming else f"{config.base_url}/")
+            "chase", recipient=row.email, config=config,
+            subject=f"Your attendance at the {event.title}" if joined else f"We missed you at the {event.title}",
+            name=row.name, event=event, when=long_date(event.starts_at), materials=materials,
+            joined_minutes=joined, minimum_minutes=config.teams_min_minutes,
+            offers=[{"title": e.title, "when": f"{long_date(e.starts_at)}, {time_range(e.starts_at, e.ends_at)}",
+                     "where": e.where if not e.online else "online, on Microsoft Teams",
+                     "url": f"{config.base_url}/events/{e.id}"} for e in offered[quadrant]],
+            programme_url=f"{config.base_url}/")
         async with write_transaction():
             marked = await Booking.update({Booking.chased_at: now}).where(
                 (Booking.id == row.booking_id) & Booking.chased_at.is_null()).returning(Booking.id)

@@ -286,6 +286,9 @@ async def test_no_shows_are_chased_once_with_the_next_forum_and_repeats_show_up(
     for event_id in (first, second):  # the organiser marks everyone left as absent
         await signed_in.post(f"/organisers/events/{event_id}/attendance/rest-absent",
                              data={"_csrf_token": token(page.text)})
+    from app.tables.register import Setting
+
+    await Setting.update({Setting.quadrant: "west"}).where(Setting.name == "Little Acorns Nursery")
     no_shows = await signed_in.get(f"/organisers/events/{first}/no-shows")
     assert "1 no-show" in no_shows.text and "Person 1" in no_shows.text and "Person 2" not in no_shows.text
     chase = await signed_in.post(f"/organisers/events/{first}/no-shows/chase", follow_redirects=False,
@@ -403,3 +406,55 @@ async def test_the_organiser_home_lists_past_events_whose_attendance_is_unrecord
     assert f'href="/organisers/events/{unrecorded}/attendance"' in warning
     page = await signed_in.get(f"/organisers/events/{recorded}/attendance")
     assert "2 attended, 0 absent, 0 not marked." in page.text and page.text.count('govuk-tag--green" data-outcome>Attended') == 2
+
+
+async def chase_text(signed_in, event_id, email):
+    page = await signed_in.get(f"/organisers/events/{event_id}/no-shows")
+    await signed_in.post(f"/organisers/events/{event_id}/no-shows/chase", data={"materials": "", "_csrf_token": token(page.text)})
+    [row] = await OutboxMessage.select(OutboxMessage.raw).where(
+        (OutboxMessage.kind == "chase") & (OutboxMessage.recipient == email))
+    from email import message_from_string, policy
+
+    return message_from_string(row["raw"], policy=policy.default)
+
+
+async def test_a_chase_says_what_happened_and_offers_the_same_way_of_attending_first(signed_in, now):
+    """Issue 20 point 6: 8 minutes in the online meeting is not "we missed you"; after an online
+    forum the online one comes first, after an in-person one the setting's quadrant's, then
+    online; never another quadrant's; a setting with no quadrant is offered online only."""
+    from app.tables.register import Setting
+
+    online = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
+    west = await f.event(now=now, title="West Safeguarding Forum")
+    await f.event(now=now, starts_in=dt.timedelta(days=20), quadrant=None, title="Online Forum (later)")
+    await f.event(now=now, starts_in=dt.timedelta(days=21), title="West Forum (later)")
+    await f.event(now=now, starts_in=dt.timedelta(days=22), quadrant="south", title="South Forum (later)")
+    await book(signed_in, online, 1, setting={"name": "Oak Primary", "urn": None})
+    await book(signed_in, west, 2, setting={"name": "Oak Primary", "urn": None})
+    await book(signed_in, west, 3, setting={"name": "Elm Nursery", "urn": None})
+    await Setting.update({Setting.quadrant: "west"}).where(Setting.name == "Oak Primary")
+    await end_event(online, now)
+    await end_event(west, now)
+    short = await booking_id((await Booking.select(Booking.reference).where(Booking.event == online).first())["reference"])
+    await Attendance.insert(Attendance(booking=short, outcome="absent", source="teams", minutes_present=8,
+                                       recorded_by=(await signed_in_organiser_id()), recorded_at=now))
+    message = await chase_text(signed_in, online, "person1@school.example.org")
+    text = message.get_body(("plain",)).get_content()
+    assert message["Subject"] == "Your attendance at the Online Safeguarding Forum"
+    assert "for 8 minutes, less than the 30 minutes that count as attending" in text and "We missed you" not in text
+    assert text.index("Online Forum (later)") < text.index("West Forum (later)") and "South Forum" not in text
+    page = await signed_in.get(f"/organisers/events/{west}/attendance")
+    for n in (2, 3):
+        row = await Booking.select(Booking.id).where((Booking.event == west) & (Booking.person.email == f"person{n}@school.example.org")).first()
+        await signed_in.post(f"/organisers/events/{west}/attendance/{row['id']}", data={"outcome": "absent", "_csrf_token": token(page.text)})
+    in_person = (await chase_text(signed_in, west, "person2@school.example.org")).get_body(("plain",)).get_content()
+    assert "We missed you at the West Safeguarding Forum" in in_person
+    assert in_person.index("West Forum (later)") < in_person.index("Online Forum (later)") and "South Forum" not in in_person
+    no_quadrant = (await chase_text(signed_in, west, "person3@school.example.org")).get_body(("plain",)).get_content()
+    assert "Online Forum (later)" in no_quadrant and "West Forum (later)" not in no_quadrant
+
+
+async def signed_in_organiser_id():
+    from app.tables.organisers import Organiser
+
+    return (await Organiser.select(Organiser.id).first())["id"]
