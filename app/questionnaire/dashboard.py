@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from piccolo.query.functions.aggregate import Count
 
-from app.areas import QUADRANT_LABELS, Quadrant, Term
+from app.areas import QUADRANT_LABELS, Quadrant, Term, local
 from app.attendance.services import (
     marked_condition,
     no_show_condition,
@@ -29,6 +29,8 @@ class Cell:
     settings_with_dsl: int
     confirmed: int
     no_shows: int
+    #: No forum of this term and year has begun yet: its figures are not a 0 %, they are to come.
+    to_come: bool = False
 
     @property
     def dsl_share(self) -> float:
@@ -58,18 +60,26 @@ async def dashboard(academic_year: str, now: dt.datetime) -> list[Cell]:
     for p in pairs:
         key = (p["quadrant"], p["term"])
         with_dsl[key] = with_dsl.get(key, 0) + 1
-    # No-shows at the quadrant's in-person forums: the one rule (app.attendance.services),
-    # counted in SQL per quadrant and term, out of the bookings whose attendance was recorded (an
-    # unmarked register is "not recorded", never a row of no-shows).
-    of_year = ((Booking.event.academic_year == academic_year) & Booking.setting.quadrant.is_not_null()
+    # No-shows at each quadrant's in-person forums, by the forum's quadrant (a West nursery's
+    # no-show at the South forum is South's): the one rule (app.attendance.services), counted in
+    # SQL per quadrant and term, out of the bookings whose attendance was recorded (an unmarked
+    # register is "not recorded", never a row of no-shows).
+    of_year = ((Booking.event.academic_year == academic_year) & Booking.event.quadrant.is_not_null()
                & Booking.event.kind.code.is_in(rule["attended_kinds"]) & (Booking.event.online == False))  # noqa: E712
-    key = (Booking.setting.quadrant.as_alias("quadrant"), Booking.event.term.as_alias("term"), Count(alias="n"))
+    key = (Booking.event.quadrant.as_alias("quadrant"), Booking.event.term.as_alias("term"), Count(alias="n"))
     confirmed = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(*key).where(
-        of_year & marked_condition(now)).group_by(Booking.setting.quadrant, Booking.event.term)}
+        of_year & marked_condition(now)).group_by(Booking.event.quadrant, Booking.event.term)}
     missed = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(*key).where(
-        of_year & no_show_condition(now)).group_by(Booking.setting.quadrant, Booking.event.term)}
+        of_year & no_show_condition(now)).group_by(Booking.event.quadrant, Booking.event.term)}
+    begun = {r["term"] for r in await Event.select(Event.term).where(
+        (Event.academic_year == academic_year) & Event.kind.code.is_in(rule["attended_kinds"])
+        & (Event.starts_at <= now)).distinct()}
+    start_year = int(academic_year[:4])
+    term_ends = {Term.autumn: dt.date(start_year, 12, 31), Term.spring: dt.date(start_year + 1, 3, 31),
+                 Term.summer: dt.date(start_year + 1, 8, 31)}  # as app.areas.term_of divides the year
+    today = local(now).date()
     return [Cell(q, t, per_quadrant[q], with_dsl.get((q.value, t.value), 0), confirmed.get((q.value, t.value), 0),
-                 missed.get((q.value, t.value), 0))
+                 missed.get((q.value, t.value), 0), to_come=t.value not in begun and term_ends[t] >= today)
             for q in Quadrant for t in TERM_ORDER]
 
 

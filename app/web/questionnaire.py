@@ -62,6 +62,7 @@ from app.questionnaire.steps import (
 )
 from app.tables.questionnaire import ResponseStatus
 from app.tables.register import Setting
+from app.programme.services import list_academic_years
 from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.downloads import table_download
 from app.web.errors import error_summary, field_errors
@@ -402,6 +403,8 @@ class DashboardPage(Controller):
         # Opens on the latest year with attendance recorded (early in a year, the one before).
         year = chosen_year(year, now) if year else (await latest_year_with_attendance() or current)
         cells = await dashboard(year, now)
+        years = sorted(set(await list_academic_years()) | {current, year}, reverse=True)
         return Template("organisers/dashboard.html", context={
+            "year_options": [{"value": y, "text": y, "selected": y == year} for y in years],
             "organiser": organiser, "year": year, "current_year": current, "cells": cells, "chart": chart_rows(cells),
             "rates": await no_show_rates(year, now), "quadrants": QUADRANT_LABELS})

@@ -33,7 +33,8 @@ async def test_a_missed_hsb_session_offers_the_next_hsb_session_not_a_forum(sign
     [raw] = [r["raw"] for r in await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "chase")]
     message = message_from_string(raw, policy=policy.default)
     text = message.get_body(("plain",)).get_content()
-    assert "The next session you can book is the Harmful Sexual Behaviour (HSB) training" in text
+    offered = text[text.index("You can book this instead:"):].splitlines()
+    assert offered[1].startswith("- Harmful Sexual Behaviour (HSB) training")
     assert f"/events/{next_hsb}" in text and "Forum" not in text
 
 

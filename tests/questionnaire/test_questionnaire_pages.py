@@ -167,8 +167,10 @@ async def test_the_q13_export_and_the_dashboard(signed_in, now):
     dashboard = await signed_in.get("/organisers/dashboard/", params={"year": "2023/24"})
     assert dashboard.status_code == 200 and 'role="img"' in dashboard.text
     assert "50% (1 of 2)" in dashboard.text  # West, autumn: one of two settings
-    table = re.search(r'Mid</th><td class="govuk-table__cell">Autumn</td>(.*?)</tr>', dashboard.text, re.S).group(1)
-    assert "100% (1)" in table  # the one confirmed Mid booking was a no-show
+    # No-shows go by the forum's quadrant: the Mid setting's no-show at the West forum is West's.
+    west = re.search(r'West</th><td class="govuk-table__cell">Autumn</td>(.*?)</tr>', dashboard.text, re.S).group(1)
+    mid = re.search(r'Mid</th><td class="govuk-table__cell">Autumn</td>(.*?)</tr>', dashboard.text, re.S).group(1)
+    assert "50% (1)" in west and "%" not in mid.split("</td>")[-2]
 
 
 async def test_a_made_up_academic_year_in_the_address_falls_back_to_this_one(signed_in, now):
@@ -182,3 +184,17 @@ async def test_a_made_up_academic_year_in_the_address_falls_back_to_this_one(sig
                  "/organisers/questionnaire/export.csv", f"/organisers/settings/{oak}"]:
         response = await signed_in.get(path, params={"year": "garbage"})
         assert response.status_code == 200, path
+
+
+async def test_the_dashboard_says_terms_to_come_and_offers_the_years_that_exist(signed_in, now):
+    await setting("Oak Primary", "west")
+    await forum(dt.date(2023, 11, 15))
+    await forum(dt.date(2026, 11, 15))  # this year's autumn forum has been; spring and summer are to come
+    dashboard = await signed_in.get("/organisers/dashboard/", params={"year": "2023/24"})
+    summer = re.search(r'West</th><td class="govuk-table__cell">Summer</td>(.*?)</tr>', dashboard.text, re.S).group(1)
+    assert "Term to come" not in summer  # 2023/24 is long over: its summer without a forum is 0 %, not "to come"
+    later = await signed_in.get("/organisers/dashboard/", params={"year": "2026/27"})
+    rows = re.findall(r'West</th><td class="govuk-table__cell">(\w+)</td>(.*?)</tr>', later.text, re.S)
+    assert [term for term, cells in rows if "Term to come" in cells] == ["Spring", "Summer"]
+    options = re.findall(r'<option value="([^"]+)"', later.text[later.text.index('id="year"'):])
+    assert options[:2] == ["2026/27", "2023/24"] and 'type="text"' not in later.text[later.text.index('id="year"') - 200:][:400]
