@@ -6,8 +6,11 @@ link stops working. Refused once the event has started."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 import uuid
+
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
@@ -67,6 +70,29 @@ class SamePerson(InvalidInput):
     message = "That is your own email address"
 
 
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PassedOn:
+    """What an old manage link says after its place went to a colleague."""
+
+    colleague: str
+    event_title: str
+    on: dt.datetime
+
+
+async def passed_on(old_token: str) -> PassedOn | None:
+    """The place an old manage link had, if it was passed to a colleague (the latest pass)."""
+    row = await Booking.select(Booking.name_given, Booking.person.name.as_alias("person_name"),
+                               Booking.event.title.as_alias("title"), Booking.updated_at).where(
+        Booking.passed_from_token_hash == token_digest(old_token)).first()
+    if row is None:
+        return None
+    return PassedOn(row["name_given"] or row["person_name"], row["title"], row["updated_at"])
+
+
 async def pass_to_colleague(manage_token: str, form: dict[str, str], *, now: dt.datetime,
                             config: Config) -> BookingView:
     """The place goes to the colleague in one transaction: the booking keeps its place, event and
@@ -96,7 +122,8 @@ async def pass_to_colleague(manage_token: str, form: dict[str, str], *, now: dt.
         new_token = new_manage_token()
         changed = await Booking.update({
             Booking.person: person_id, Booking.name_given: colleague.name, Booking.role: colleague.role.value,
-            Booking.manage_token: new_token, Booking.calendar_uid: f"{uuid.uuid4()}@safeguarding-bookings",
+            Booking.manage_token: new_token, Booking.passed_from_token_hash: token_digest(manage_token),
+            Booking.calendar_uid: f"{uuid.uuid4()}@safeguarding-bookings",
             Booking.calendar_sequence: 0, Booking.checkin_token: secrets.token_urlsafe(24),
             Booking.updated_at: now}).where(
             (Booking.id == row["id"]) & (Booking.status == BookingStatus.confirmed.value)

@@ -27,6 +27,10 @@ class Role(str, enum.Enum):
     other = "other"
 
 
+#: The same roles as a register's column says them, short enough not to wrap every row.
+ROLE_SHORT = {Role.dsl: "DSL / Lead Practitioner", Role.deputy_dsl: "Deputy", Role.headteacher_manager: "Head or manager",
+              Role.other: "Other"}
+
 ROLE_LABELS = {
     Role.dsl: "Designated Safeguarding Lead (DSL) or Lead Practitioner",
     Role.deputy_dsl: "Deputy DSL or deputy Lead Practitioner",
@@ -77,6 +81,9 @@ class Booking(Table):
     checkin_token = Varchar(length=64, null=True, default=None,
                             help_text="Secret in the QR code an organiser scans to mark attendance (unique index"
                                       " in a migration: SQLite cannot add a UNIQUE column).")
+    passed_from_token_hash = Varchar(length=64, null=True, default=None, index=True, secret=True,
+                                     help_text="SHA-256 of the manage link this place had before it was passed to a "
+                                               "colleague: that old link then says who has the place now.")
     over_capacity = Boolean(default=False, help_text="A walk-in an organiser admitted beyond capacity: holds no place.")
     offer_expires_at = Timestamptz(null=True, default=None, help_text="A waiting-list offer lapses then.")
     chased_at = Timestamptz(null=True, default=None, help_text="When the no-show chase email was queued.")

@@ -10,7 +10,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.attendance.certificates import certificate_for_booking
+from app.bookings.colleague import passed_on
 from app.bookings.notices import booking_calendar_item, booking_invite
+from app.bookings.records import BookingNotFound
 from app.bookings.services import (
     BookingError,
     BookingView,
@@ -116,7 +118,13 @@ class BookingPages(Controller):
 
     @get("/bookings/{token:str}/confirmation", name="booking_confirmation", opt={"limit": "token"})
     async def confirmation(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template:
-        booking = await get_booking(token, now)
+        try:
+            booking = await get_booking(token, now)
+        except BookingNotFound:
+            passed = await passed_on(token)
+            if passed is None:
+                raise
+            return Template("bookings/passed_on.html", status_code=410, context={"passed": passed})
         position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/confirmed.html", context={
             "booking": booking, "manage_url": f"{config.base_url}/bookings/{booking.manage_token}",
@@ -126,7 +134,13 @@ class BookingPages(Controller):
     @get("/bookings/{token:str}", name="manage_booking", opt={"limit": "token"})
     async def manage(self, token: FromPath[str], now: Now, config: ConfigDep,
                      cancelled: FromQuery[bool] = False) -> Template:
-        booking = await get_booking(token, now)
+        try:
+            booking = await get_booking(token, now)
+        except BookingNotFound:
+            passed = await passed_on(token)
+            if passed is None:
+                raise
+            return Template("bookings/passed_on.html", status_code=410, context={"passed": passed})
         position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/manage.html", context={
             "position": position,

@@ -42,7 +42,7 @@ from app.errors import DomainError, InvalidInput, NotFound
 from app.organisers.services import OrganiserView
 from app.programme.services import get_event
 from app.tables.attendance import MarkSource, Outcome
-from app.tables.bookings import ROLE_LABELS, Booking, BookingSource, BookingStatus
+from app.tables.bookings import ROLE_LABELS, ROLE_SHORT, Booking, BookingSource, BookingStatus
 from app.tables.register import Person
 from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
@@ -80,7 +80,7 @@ class RegisterPages(Controller):
         shown = paginate(rows, page, path=f"/organisers/events/{event_id}", params={"q": q or ""})
         return Template("organisers/register.html", context={
             "organiser": organiser, "event": event, "rows": shown.items, "shown": shown, "q": q or "",
-            "counts": counts, "roles": ROLE_LABELS,
+            "counts": counts, "roles": ROLE_SHORT,
             "outcomes": OUTCOME_LABELS, "created": created, "updated": updated, "ended": now >= event.ends_at,
             "started": now >= event.starts_at})
 
@@ -88,7 +88,7 @@ class RegisterPages(Controller):
     async def sign_in_sheet(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Template:
         event, rows, _ = await register(event_id, now)
         return Template("organisers/sign_in_sheet.html", context={
-            "organiser": organiser, "event": event, "roles": ROLE_LABELS,
+            "organiser": organiser, "event": event, "roles": ROLE_SHORT,
             "rows": [r for r in rows if r.status == BookingStatus.confirmed.value]})
 
     @get("/events/{event_id:int}/register.csv", name="organiser_register_csv")

@@ -116,7 +116,10 @@ async def test_a_colleague_takes_the_place_with_their_own_invite_and_the_first_c
     assert after["role"] == "deputy_dsl" and after["setting"] == before["setting"]
     assert after["calendar_uid"] != before["calendar_uid"] and after["manage_token"] != made.manage_token
     assert (await Event.select(Event.places_taken).where(Event.id == event_id).first())["places_taken"] == 1
-    assert (await client.get(f"/bookings/{made.manage_token}")).status_code == 404  # the old link is dead
+    # The old link no longer manages the place, and says who has it now (not "page not found").
+    old = await client.get(f"/bookings/{made.manage_token}")
+    assert old.status_code == 410 and "was passed to Sam Patel" in old.text and "Cancel" not in old.text
+    assert (await client.get(f"/bookings/{made.manage_token}x")).status_code == 404
     await sent(tmp_path, now, "confirmation")
     messages = {r["kind"]: r for r in await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.recipient,
                                                                  OutboxMessage.raw, OutboxMessage.status)}
