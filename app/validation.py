@@ -82,8 +82,9 @@ EmailAddress = Annotated[EmailStr, StringConstraints(max_length=254), AfterValid
 
 def _kind(error: dict[str, Any]) -> str:
     kind = error["type"]
-    if kind in ("missing", "string_too_short") or error.get("input", "") is None:
-        return "missing"
+    given = error.get("input", "")
+    if kind in ("missing", "string_too_short") or given is None or (isinstance(given, str) and not given.strip()):
+        return "missing"  # an empty or blank answer is missing, never "in the wrong format"
     if kind in ("string_too_long", "too_long"):
         return "long"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):

@@ -83,6 +83,7 @@ def booking_from_form(form: dict[str, str]) -> BookingRequest:
     return validate_booking(data)
 
 
-#: Where each API field's error shows on the booking form.
-FORM_FIELD_IDS = {"name": "name", "email": "email", "role": "role", "setting": "setting_name",
-                  "setting.name": "setting_name", "setting.urn": "setting_urn"}
+#: Where each API field's error shows on the booking form, in the form's order (the error
+#: summary lists them so).
+FORM_FIELD_IDS = {"name": "name", "email": "email", "setting": "setting_name", "setting.name": "setting_name",
+                  "setting.urn": "setting_urn", "role": "role"}

@@ -22,11 +22,13 @@ def field_errors(exc: DomainError, *, ids: dict[str, str] | None = None, default
                  organiser: bool = False, only_ids: bool = False) -> dict[str, str]:
     """{field id: message} for a page's error summary and inline errors. `ids` maps the error's
     field names to the form's element ids where they differ; with `only_ids`, a field the form
-    does not show is reported against `default_field`."""
+    does not show is reported against `default_field`. The errors come in the order of `ids`
+    (the form's order), then any others."""
     ids = ids or {}
     if isinstance(exc, InvalidInput):
+        order = {field: n for n, field in enumerate(ids)}
         found: dict[str, str] = {}
-        for field, message in exc.errors.items():
+        for field, message in sorted(exc.errors.items(), key=lambda kv: order.get(kv[0], len(order))):
             found.setdefault(ids.get(field, default_field if only_ids else field), message)
         return found
     message = FOR_ORGANISERS.get(exc.code, exc.message) if organiser else exc.message

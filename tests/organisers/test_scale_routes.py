@@ -7,12 +7,14 @@ The set is small enough for the suite (`generate-scale` at a fiftieth of the cou
 
 import re
 
+from app.attendance.teams_import import preview_report
 from app.scale_data import generate
 from app.tables.attendance import Attendance
 from app.tables.bookings import Booking
 from app.tables.programme import Event, Venue
 from app.tables.questionnaire import Response
 from app.tables.register import Person, Setting
+from tests.attendance import teams_samples
 from tests.organisers.test_accounts import PUBLIC_PATHS, every_route
 
 #: Paths that act rather than show, though they answer GET.
@@ -30,11 +32,14 @@ async def ids_for_paths(now) -> dict[str, str]:
             "response_id": str(response["id"]) if response else "1", "token": booking["checkin_token"] or "x"}
 
 
-async def test_every_organiser_get_route_answers_at_scale(signed_in, now):
+async def test_every_organiser_get_route_answers_at_scale(signed_in, organiser, now):
     report = await generate(settings=50, people=200, bookings=2000, now=now)
     assert report.bookings == 2000 and await Attendance.count() > 1000
     assert await Setting.count() >= 50 and await Person.count() >= 200
     ids = await ids_for_paths(now)
+    ids["preview_id"] = str(await preview_report(int(ids["event_id"]), teams_samples.as_teams_downloads_it(),
+                                                 minimum_minutes=30, organiser=organiser, now=now,
+                                                 config=signed_in.app.state["config"], other_day=True))
     walked = []
     for path, method, _ in every_route(signed_in.app):
         if method != "GET" or PUBLIC_PATHS.search(path) or NOT_PAGES.search(path):

@@ -187,3 +187,14 @@ async def test_which_quadrant_answers_from_the_register_never_for_a_childminder(
     assert "Your quadrant is North East." in (await client.get("/quadrant", params={"district": "Tendring"})).text
     wrong = await client.get("/quadrant", params={"district": "Narnia"})
     assert wrong.status_code == 400 and "govuk-error-summary" in wrong.text
+
+
+async def test_the_booking_form_lists_errors_in_its_own_order_and_calls_an_empty_email_missing(client, now):
+    event_id = await f.event(now=now, capacity=5)
+    page = await client.get(f"/events/{event_id}/book")
+    answer = await client.post(f"/events/{event_id}/book", data={"_csrf_token": csrf_token(page.text), "name": "",
+                                                                "email": "", "setting_name": "", "setting_urn": ""})
+    summary = answer.text[answer.text.index("govuk-error-summary"):answer.text.index("</ul>", answer.text.index("govuk-error-summary"))]
+    assert re.findall(r'href="#(\w+)"', summary) == ["name", "email", "setting_name", "role"]
+    assert "Enter your work email address" in summary and "correct format" not in summary
+    assert 'class="govuk-input govuk-input--error" id="setting_name"' in answer.text
