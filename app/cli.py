@@ -199,6 +199,15 @@ def event_command(args: argparse.Namespace) -> int:
             return 0
         try:
             if args.action == "change":
+                starts = moment(args.starts)
+                if starts is not None and starts < _now() and not args.allow_past:
+                    from app.tables.bookings import ACTIVE_STATUSES, Booking
+
+                    told = await Booking.count().where((Booking.event == args.id) & Booking.status.is_in(
+                        [s.value for s in ACTIVE_STATUSES]))
+                    print(f"Not changed: {long_date(starts)} {starts:%H:%M} is in the past; {told} booker(s) would be "
+                          f"emailed about it. Add --allow-past to move it there on purpose.", file=sys.stderr)
+                    return 1
                 changes = await change_event(args.id, EventChange(
                     starts_at=moment(args.starts), ends_at=moment(args.ends), venue_id=args.venue,
                     join_url=args.join_url), actor="cli", now=_now(), config=config)
@@ -470,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     change.add_argument("--ends", help='London time, "YYYY-MM-DD HH:MM"')
     change.add_argument("--venue", type=int, help="venue id (see: venue list)")
     change.add_argument("--join-url", help="Teams join link (online events)")
+    change.add_argument("--allow-past", action="store_true",
+                        help="move the event to a time already past (refused otherwise: every booker is emailed)")
     cancel = event_sub.add_parser("cancel", help="bookers get a cancellation")
     cancel.add_argument("id", type=int)
     cancel.add_argument("--reason", default="")

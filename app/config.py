@@ -57,6 +57,10 @@ class Config:
     password_profile: str = "rfc_9106_low_memory"
     service_name: str = "Safeguarding forums and training"
     council_name: str = "Essex County Council"
+    #: Who signs certificates (CERTIFICATE_SIGNATORY_NAME, _ROLE); empty, a certificate reads
+    #: "Issued by the Education Safeguarding Team": never a real officer's name by default.
+    certificate_signatory_name: str = ""
+    certificate_signatory_role: str = ""
     booking_support_email: str = "workforcedevelopment@essex.gov.uk"
     #: Where replies go, by what an email is about: bookings, invites and reminders to the booking
     #: help address; the questionnaire and no-show chases to the safeguarding team's mailbox
@@ -171,6 +175,8 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         reminder_days=_int(env, "REMINDER_DAYS", 3),
         questionnaire_reminder_days=_int(env, "QUESTIONNAIRE_REMINDER_DAYS", 7),
         teams_min_minutes=_int(env, "TEAMS_MIN_MINUTES", 30),
+        certificate_signatory_name=env.get("CERTIFICATE_SIGNATORY_NAME", "").strip(),
+        certificate_signatory_role=env.get("CERTIFICATE_SIGNATORY_ROLE", "").strip(),
         offer_hold_hours=_int(env, "OFFER_HOLD_HOURS", 48),
         password_profile=_password_profile(env.get("PASSWORD_PROFILE") or Config.password_profile),
         rate_limits=_flag(env.get("RATE_LIMITS"), True),

@@ -98,6 +98,13 @@ async def test_an_organiser_moves_the_south_forum_and_the_booker_is_emailed(db, 
     refused = support.run_cli(db, "event", "change", str(south), "--starts", "2027-03-10 13:00",
                               "--ends", "2027-03-10 12:00", check=False)
     assert refused.returncode == 1 and "The event must end after it starts" in refused.stderr
+    past = support.run_cli(db, "event", "change", str(south), "--starts", "2020-03-10 13:00",
+                           "--ends", "2020-03-10 15:00", check=False)
+    assert past.returncode == 1 and "is in the past; 1 booker(s) would be emailed" in past.stderr
+    assert "--allow-past" in past.stderr and "pending: 0" in support.run_cli(db, "outbox").stdout
+    moved = support.run_cli(db, "event", "change", str(south), "--starts", "2020-03-10 13:00",
+                            "--ends", "2020-03-10 15:00", "--allow-past").stdout
+    assert moved.strip() and "pending: 1" in support.run_cli(db, "outbox").stdout
     cancelled = support.run_cli(db, "event", "cancel", str(south), "--reason", "Venue unavailable").stdout
     assert "1 booker(s) will be told" in cancelled
     assert "No event with id 999999" in support.run_cli(db, "event", "cancel", "999999", check=False).stderr

@@ -67,6 +67,12 @@ class CertificateView:
     withdrawn_at: dt.datetime | None
     withdrawn_reason: str
     feedback_token: str
+    kind_name: str = ""
+
+    @property
+    def kind_if_not_in_title(self) -> str:
+        """The kind of session ("Prevent awareness"), when the title does not already say it."""
+        return "" if not self.kind_name or self.kind_name.casefold() in self.event_title.casefold() else self.kind_name
 
     @property
     def valid(self) -> bool:
@@ -91,11 +97,15 @@ def duration(minutes: int) -> str:
     return " ".join(parts)
 
 
+#: A certificate's row and the kind of its event ("Safeguarding Forum", "Prevent awareness").
+_COLUMNS = (Certificate.all_columns(), Certificate.booking.event.kind.name.as_alias("kind_name"))
+
+
 def _view(row: dict[str, Any]) -> CertificateView:
     return CertificateView(row["id"], row["booking"], row["code"], row["person_name"], row["setting_name"],
                            row["event_title"], row["starts_at"], row["ends_at"], bool(row["online"]), row["minutes"],
                            row["issue"], row["issued_at"], row["withdrawn_at"], row["withdrawn_reason"],
-                           row["feedback_token"])
+                           row["feedback_token"], row.get("kind_name") or "")
 
 
 async def _snapshot(booking_id: int) -> dict[str, Any] | None:
@@ -217,7 +227,7 @@ async def reissue(booking_id: int, *, actor: str, now: dt.datetime, config: Conf
 
 
 async def certificate_for_booking(booking_id: int) -> CertificateView | None:
-    row = await Certificate.select().where(Certificate.booking == booking_id).first()
+    row = await Certificate.select(*_COLUMNS).where(Certificate.booking == booking_id).first()
     return _view(row) if row else None
 
 
@@ -225,19 +235,19 @@ async def certificate_by_code(code: str) -> CertificateView | None:
     written = normal_code(code)
     if written is None:
         return None
-    row = await Certificate.select().where(Certificate.code == written).first()
+    row = await Certificate.select(*_COLUMNS).where(Certificate.code == written).first()
     return _view(row) if row else None
 
 
 async def certificates_for_event(event_id: int) -> list[CertificateView]:
-    rows = await Certificate.select().where(Certificate.booking.event == event_id).order_by(Certificate.person_name)
+    rows = await Certificate.select(*_COLUMNS).where(Certificate.booking.event == event_id).order_by(Certificate.person_name)
     return [_view(r) for r in rows]
 
 
 async def certificates_for_bookings(booking_ids: list[int]) -> dict[int, CertificateView]:
     out: dict[int, CertificateView] = {}
     for start in range(0, len(booking_ids), 500):
-        for row in await Certificate.select().where(Certificate.booking.is_in(booking_ids[start:start + 500])):
+        for row in await Certificate.select(*_COLUMNS).where(Certificate.booking.is_in(booking_ids[start:start + 500])):
             out[row["booking"]] = _view(row)
     return out
 
@@ -248,7 +258,8 @@ def verify_url(config: Config) -> str:
 
 def _pdf_context(certificate: CertificateView, config: Config) -> dict[str, Any]:
     return {"c": certificate, "attended": certificate.attended, "verify_url": verify_url(config),
-            "council_name": config.council_name}
+            "council_name": config.council_name, "signatory_name": config.certificate_signatory_name,
+            "signatory_role": config.certificate_signatory_role}
 
 
 async def certificate_pdf_apart(certificate: CertificateView, config: Config) -> bytes:

@@ -71,8 +71,12 @@ async def test_attendance_issues_one_certificate_emailed_as_a_pdf_that_states_th
     assert name == f"certificate-{certificate['code']}.pdf"
     text = pdf_text(data)
     for fact in ("Certificate of attendance", "Jo Barclay", "Little Acorns Nursery", "West Safeguarding Forum",
-                 "Time attended: 2 hours 30 minutes (the session's length)", certificate["code"]):
+                 "Time attended: 2 hours 30 minutes (the session's length)", certificate["code"],
+                 "Issued by the Education Safeguarding Team, Essex County Council"):
         assert fact in text, fact
+    # The verification address on one line of the page, never broken across two.
+    lines = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().splitlines()
+    assert any("http://testserver.local/certificates/verify" in line for line in lines)
     assert pypdf.PdfReader(io.BytesIO(data)).trailer["/Root"].get("/MarkInfo", {}).get("/Marked")  # tagged
     body = plain_text(raw)
     assert f"http://testserver.local/feedback/{certificate['feedback_token']}" in body
@@ -167,3 +171,22 @@ async def test_feedback_once_per_booking_summarised_per_event_and_kind_and_expor
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[1][3:6] == ["Very useful", "'=HYPERLINK(\"http://x\")", "The case studies helped"]
     assert (await signed_in.get("/organisers/feedback.xlsx", params={"event": event_id})).status_code == 200
+
+
+async def test_a_certificate_names_its_signatory_from_configuration_and_the_kind_of_session(db, organiser, now, tmp_path):
+    from app.tables.programme import Event
+
+    config = f.CONFIG.with_overrides(certificate_signatory_name="Alex Morgan",
+                                     certificate_signatory_role="Education Safeguarding Manager")
+    event_id, booking_id, _ = await attended_booking(now)
+    await Event.update({Event.kind: await f.kind("prevent"), Event.title: "Prevent session 1"}).where(Event.id == event_id)
+    await mark(booking_id, Outcome.attended, organiser=organiser, now=now, config=config)
+    await deliver_due(FileTransport(tmp_path), config=config, now=lambda: now + dt.timedelta(minutes=1))
+    [raw] = [r["raw"] for r in await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "certificate")]
+    text = pdf_text(pdf_of(raw)[1])
+    assert "Alex Morgan, Education Safeguarding Manager, Essex County Council" in text
+    assert "Issued by the Education Safeguarding Team" not in text
+    from app.tables.programme import EventKind
+
+    kind = (await EventKind.select(EventKind.name).where(EventKind.code == "prevent").first())["name"]
+    assert kind in text
