@@ -3,9 +3,11 @@ with nothing making the page scroll sideways (a wide table scrolls inside its ow
 One database: this tests layout, not data."""
 
 import datetime as dt
+import re
 import secrets
 
 import pytest
+from playwright.async_api import expect
 
 from app.attendance.services import mark
 from app.attendance.teams_import import preview_report
@@ -25,6 +27,8 @@ from app.tables.training import Certificate, RecordLink
 from app.training.record import LINK_LIFETIME, _hash
 from tests import factories as f
 from tests.attendance import teams_samples
+from tests.browser.conftest import screenshot
+from tests.browser.test_booking_journey import assert_accessible
 from tests.browser.test_organiser_workspace import PASSWORD, signed_in_page
 from tests.settings_register.test_import import GIAS, csv_bytes
 from tests.support import app_routes_of_kind
@@ -144,3 +148,31 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         assert await tables.first.get_attribute(attribute) == value
     label = await tables.first.get_attribute("aria-labelledby")
     assert (await page.locator(f"#{label}").inner_text()).startswith("Bookings")
+
+
+async def test_the_home_page_on_a_phone_leads_to_each_journey(browser, server, now):
+    """Issue 20 point 2: from the front door to every public journey by its name, on a phone."""
+    page = await browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True)
+    await page.goto(server.base_url + "/")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await assert_accessible(page, "home on a phone")
+    await screenshot(page, "home-phone")
+    for link, heading in [("Complete the early-years safeguarding questionnaire", "questionnaire"),
+                          ("Get your training record and certificates", "training record"),
+                          ("Check a certificate", "Check a certificate"),
+                          ("Which quadrant am I in?", "Which quadrant am I in?")]:
+        await page.goto(server.base_url + "/")
+        await page.get_by_role("link", name=link).click()
+        await expect(page.locator("h1")).to_contain_text(re.compile(heading, re.I))
+        await assert_accessible(page, link)
+    await page.get_by_label("Or choose your district").select_option("Harlow")
+    await page.get_by_role("button", name="Show my quadrant").click()
+    await expect(page.locator("#quadrant-answer")).to_contain_text("Your quadrant is West.")
+    await page.get_by_role("link", name=re.compile("See the West forums")).click()
+    titles = await page.locator(".app-event a").all_inner_texts()
+    assert any("West" in t for t in titles) and any("Online" in t for t in titles)
+    assert not any(q in t for t in titles for q in ("South", "Mid ", "North East"))
+    await page.goto(server.base_url + "/")
+    await page.get_by_role("link", name="Book a place at a forum or training").click()
+    await page.locator(".app-event a").first.click()
+    await expect(page.get_by_role("button", name=re.compile("Book"))).to_be_visible()
