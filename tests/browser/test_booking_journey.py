@@ -38,17 +38,20 @@ async def delivered(smtp_server, count: int):
 async def test_browse_filter_book_confirm_and_cancel_with_accessible_pages(browser, server, smtp_server):
     page = await browser.new_page()
     await page.goto(server.base_url + "/")
-    await expect(page.locator(".govuk-summary-card")).to_have_count(14)
+    await expect(page.locator(".app-event")).to_have_count(14)
     await assert_accessible(page, "programme")
 
     await page.get_by_label("Quadrant").select_option(label="South")
     await page.get_by_role("button", name="Apply filters").click()
     await expect(page).to_have_url(re.compile(r"quadrant=south"))
-    await expect(page.locator(".govuk-summary-card")).to_have_count(2)
-    await expect(page.get_by_role("heading", name="2 events matching your filters")).to_be_visible()
+    south = page.locator(".app-event", has_text="South Safeguarding Forum")
+    await expect(south).to_have_count(2)  # and the online forums and training, open to every quadrant
+    await expect(page.locator(".app-event", has_text="West Safeguarding Forum")).to_have_count(0)
+    await expect(page.locator(".app-event", has_text="Online Safeguarding Forum")).to_have_count(2)
+    await expect(page.get_by_role("heading", name=re.compile(r"events to come matching your filters"))).to_be_visible()
     await assert_accessible(page, "filtered programme")
 
-    await page.locator(".govuk-summary-card__title a").first.click()
+    await south.first.locator("a").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("South Safeguarding Forum")
     await expect(page.get_by_text("Basildon Lower Academy")).to_be_visible()
     await assert_accessible(page, "event")
@@ -103,15 +106,15 @@ async def test_browse_filter_book_confirm_and_cancel_with_accessible_pages(brows
     assert cancellation["Subject"].startswith("Booking cancelled")
 
     await page.goto(server.base_url + "/?quadrant=south")
-    await expect(page.locator(".govuk-summary-card").first).to_contain_text("40 of 40")
+    await expect(page.locator(".app-event", has_text="South Safeguarding Forum").first).to_contain_text("40 places left")
 
 
 async def test_the_whole_journey_works_without_javascript(browser, server):
     context = await browser.new_context(java_script_enabled=False)
     page = await context.new_page()
     await page.goto(server.base_url + "/?quadrant=online&kind=forum")
-    await expect(page.locator(".govuk-summary-card")).to_have_count(2)
-    await page.locator(".govuk-summary-card__title a").first.click()
+    await expect(page.locator(".app-event")).to_have_count(2)
+    await page.locator(".app-event a").first.click()
     await expect(page.get_by_text("Online (Microsoft Teams)").first).to_be_visible()
     await page.get_by_role("button", name="Book a place").click()
     await fill_booking_form(page, "sam@oak.example.org")

@@ -126,4 +126,5 @@ async def test_book_then_send_a_colleague_instead(browser, server, smtp_server, 
     await page.goto(server.base_url + new_link)
     await expect(page.get_by_text("Sam Patel")).to_be_visible()
     response = await page.goto(f"{server.base_url}/bookings/{made.manage_token}")
-    assert response.status == 404
+    assert response.status == 410  # the old link says who has the place now
+    await expect(page.locator("#passed-on")).to_contain_text("was passed to Sam Patel")
