@@ -39,10 +39,18 @@ async def _organiser_and_ids(url: str) -> tuple[str, dict[str, str]]:
 
     bind_tables(make_engine(url))
     now = dt.datetime.now(dt.timezone.utc)
-    await create_organiser(email="bench@essex.gov.uk", name="Bench", password="correct horse battery", now=now,
-                           role=OrganiserRole.administrator)
+    from app.attendance.teams_import import preview_report
+    from tests.attendance import teams_samples
+
+    organiser = await create_organiser(email="bench@essex.gov.uk", name="Bench", password="correct horse battery",
+                                       now=now, role=OrganiserRole.administrator)
     token = await sign_in(email="bench@essex.gov.uk", password="correct horse battery", now=now)
-    return token, await ids_for_paths(now)
+    ids = await ids_for_paths(now)
+    # A Teams import preview of the event walked (another day's report, on purpose), for its page.
+    ids["preview_id"] = str(await preview_report(int(ids["event_id"]), teams_samples.as_teams_downloads_it(),
+                                                 minimum_minutes=30, organiser=organiser, now=now,
+                                                 config=Config(database_url=url), other_day=True))
+    return token, ids
 
 
 def _pages(url: str, ids: dict[str, str]) -> list[str]:
