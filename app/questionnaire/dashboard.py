@@ -48,18 +48,17 @@ async def dashboard(academic_year: str, now: dt.datetime) -> list[Cell]:
     for row in await Setting.select(Setting.quadrant, Count(alias="n")).where(register).group_by(Setting.quadrant):
         if row["quadrant"]:
             per_quadrant[Quadrant(row["quadrant"])] = row["n"]
-    # Settings whose DSL attended a forum, per quadrant and term: DISTINCT pairs, counted here.
-    booking = Attendance.booking
-    pairs = await Attendance.select(booking.setting.as_alias("setting"), booking.setting.quadrant.as_alias("quadrant"),
-                                    booking.event.term.as_alias("term")).where(
-        (Attendance.outcome == Outcome.attended.value) & (booking.event.academic_year == academic_year)
-        & booking.event.kind.code.is_in(rule["attended_kinds"]) & booking.role.is_in(rule["roles"])
-        & (booking.setting.on_register == True) & booking.setting.quadrant.is_not_null()  # noqa: E712
-    ).distinct()
-    with_dsl: dict[tuple[str, str], int] = {}
-    for p in pairs:
-        key = (p["quadrant"], p["term"])
-        with_dsl[key] = with_dsl.get(key, 0) + 1
+    # Settings whose DSL attended a forum, per quadrant and term: counted in SQL (a dozen rows back,
+    # not a row per setting and term).
+    kinds, roles = list(rule["attended_kinds"]), list(rule["roles"])
+    rows = await Attendance.raw(
+        "SELECT s.quadrant AS quadrant, e.term AS term, COUNT(DISTINCT b.setting) AS n FROM attendance a "
+        "JOIN booking b ON b.id = a.booking JOIN event e ON e.id = b.event JOIN event_kind k ON k.id = e.kind "
+        "JOIN setting s ON s.id = b.setting "
+        f"WHERE a.outcome = {{}} AND e.academic_year = {{}} AND k.code IN ({', '.join(['{}'] * len(kinds))}) "
+        f"AND b.role IN ({', '.join(['{}'] * len(roles))}) AND s.on_register AND s.quadrant IS NOT NULL "
+        "GROUP BY s.quadrant, e.term", Outcome.attended.value, academic_year, *kinds, *roles)
+    with_dsl: dict[tuple[str, str], int] = {(r["quadrant"], r["term"]): r["n"] for r in rows}
     # No-shows at each quadrant's in-person forums, by the forum's quadrant (a West nursery's
     # no-show at the South forum is South's): the one rule (app.attendance.services), counted in
     # SQL per quadrant and term, out of the bookings whose attendance was recorded (an unmarked
