@@ -68,7 +68,8 @@ def seed(demo: bool) -> int:
 
         await ensure_migrated(engine)
         report = await seed_programme(demo=demo, now=dt.datetime.now(dt.timezone.utc))
-        q = await seed_questionnaire()
+        # The demo's questionnaire moves with its events (its year and deadline), as one.
+        q = await seed_questionnaire(shift=dt.timedelta(weeks=report.shift_weeks) if demo else dt.timedelta(0))
         return report.lines() + [f"questionnaire {q.academic_year} version {q.number}: {q.outcome} "
                                  f"({q.questions} questions)"]
 

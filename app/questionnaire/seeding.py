@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.areas import academic_year_of
 from app.db import write_transaction
 from app.tables.questionnaire import Question, QuestionnaireVersion, Response
 
@@ -48,8 +49,15 @@ class Seeded:
     questions: int
 
 
-async def seed_questionnaire(path: Path = QUESTIONNAIRE_FILE, *, now: dt.datetime | None = None) -> Seeded:
+async def seed_questionnaire(path: Path = QUESTIONNAIRE_FILE, *, now: dt.datetime | None = None,
+                             shift: dt.timedelta = dt.timedelta(0)) -> Seeded:
+    """Load the questionnaire's wording as a version of its year. The demo (`shift`, the same
+    whole weeks the demo programme moved) makes it a version of the year the demo events fall in,
+    its deadline moved with them: the demo never says "by 31 May 2024" beside 2026/27."""
     data = load_questionnaire(path)
+    if shift and data.get("deadline"):
+        data = {**data, "deadline": data["deadline"] + shift,
+                "academic_year": academic_year_of(data["deadline"] + shift)}
     code, year, mark = data["code"], data["academic_year"], fingerprint(data)
     now = now or dt.datetime.now(dt.timezone.utc)
     async with write_transaction():
