@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from app.errors import InvalidInput
 from app.tables.bookings import Role
@@ -35,7 +35,8 @@ class BookingRequest(BaseModel):
     role: Role
     setting: SettingIn
     #: If the event is full, join its waiting list instead of being refused.
-    waitlist: bool = False
+    # Strictly a boolean, as the OpenAPI says: 0, 1, "yes" are refused (pydantic's lax mode took them).
+    waitlist: StrictBool = False
 
 
 class InvalidBooking(InvalidInput):

@@ -105,3 +105,15 @@ async def test_a_database_outage_is_logged_without_the_token(db):
         logging.getLogger("app").removeHandler(handler)
     assert answer.status_code == 503
     assert "a-secret-manage-token" not in logged.getvalue() and "/bookings/…" in logged.getvalue()
+
+
+async def test_the_api_takes_waitlist_only_as_a_boolean(client, now):
+    """Issue 22: `"waitlist": 0` was taken where the OpenAPI says boolean."""
+    from tests import factories as f
+
+    event_id = await f.event(now=now, capacity=5)
+    for value in (0, 1, "true", "yes", None):
+        answer = await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(1, waitlist=value))
+        assert answer.status_code == 422, (value, answer.text)
+        assert answer.json()["errors"] == [{"field": "waitlist", "message": "waitlist must be true or false"}]
+    assert (await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(1, waitlist=False))).status_code == 201
