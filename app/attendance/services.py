@@ -258,12 +258,6 @@ async def attendance_counts(event_id: int) -> dict[str, int]:
             "unmarked": counts.get(None, 0)}
 
 
-def _moment(value: dt.datetime | str) -> dt.datetime:
-    """A timestamp from a raw query (SQLite may give the text when it comes through an aggregate)."""
-    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 @dataclass(frozen=True)
 class Unrecorded:
     event_id: int
@@ -280,7 +274,7 @@ async def events_with_attendance_unrecorded(now: dt.datetime, limit: int = 20) -
         "WHERE b.status = {} AND e.ends_at <= {} AND e.status <> {} AND a.booking IS NULL "
         "GROUP BY e.id, e.title, e.starts_at ORDER BY e.starts_at DESC LIMIT {}",
         BookingStatus.confirmed.value, now, EventStatus.cancelled.value, limit)
-    return [Unrecorded(r["event_id"], r["title"], _moment(r["starts_at"]), r["unmarked"]) for r in rows]
+    return [Unrecorded(r["event_id"], r["title"], r["starts_at"], r["unmarked"]) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -61,6 +62,18 @@ async def _calendar_links(booking: BookingView, config: Config) -> dict[str, str
 HONEYPOT = "organisation_website"
 
 
+
+async def _booking_or_passed_on(token: str, now: dt.datetime) -> BookingView | Template:
+    """The booking behind a manage link; for an old link whose place went to a colleague, the
+    page saying who has it now (410); else BookingNotFound (404)."""
+    try:
+        return await get_booking(token, now)
+    except BookingNotFound:
+        passed = await passed_on(token)
+        if passed is None:
+            raise
+        return Template("bookings/passed_on.html", status_code=410, context={"passed": passed})
+
 class BookingPages(Controller):
     include_in_schema = False
 
@@ -118,13 +131,9 @@ class BookingPages(Controller):
 
     @get("/bookings/{token:str}/confirmation", name="booking_confirmation", opt={"limit": "token"})
     async def confirmation(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template:
-        try:
-            booking = await get_booking(token, now)
-        except BookingNotFound:
-            passed = await passed_on(token)
-            if passed is None:
-                raise
-            return Template("bookings/passed_on.html", status_code=410, context={"passed": passed})
+        booking = await _booking_or_passed_on(token, now)
+        if isinstance(booking, Template):
+            return booking
         position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/confirmed.html", context={
             "booking": booking, "manage_url": f"{config.base_url}/bookings/{booking.manage_token}",
@@ -134,13 +143,9 @@ class BookingPages(Controller):
     @get("/bookings/{token:str}", name="manage_booking", opt={"limit": "token"})
     async def manage(self, token: FromPath[str], now: Now, config: ConfigDep,
                      cancelled: FromQuery[bool] = False) -> Template:
-        try:
-            booking = await get_booking(token, now)
-        except BookingNotFound:
-            passed = await passed_on(token)
-            if passed is None:
-                raise
-            return Template("bookings/passed_on.html", status_code=410, context={"passed": passed})
+        booking = await _booking_or_passed_on(token, now)
+        if isinstance(booking, Template):
+            return booking
         position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/manage.html", context={
             "position": position,
