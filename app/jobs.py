@@ -30,6 +30,8 @@ from app.config import Config
 from app.mail import sender as mail_sender
 from app.mail.outbox import outbox_state
 from app.mail.sender import DeliveryReport, Renderer, Transport, by_kind
+from app.organisers.services import end_extra_checks
+from app.organisers.throttle import end_throttles
 from app.questionnaire.reach import queue_reminders as queue_questionnaire_reminders
 from app.retention.services import PurgeReport, purge
 from app.tables.jobs import ScheduledJob
@@ -48,6 +50,7 @@ class JobsReport:
     reminders_queued: int = 0
     questionnaire_reminders: int = 0
     counters_forgotten: int = 0
+    sign_in_throttles_ended: int = 0
     purged: PurgeReport | None = None
 
 
@@ -61,6 +64,8 @@ DUE_EVERY = {
     "reminders": dt.timedelta(seconds=55),
     "questionnaire_reminders": dt.timedelta(hours=1),
     "rate_limit_counters": dt.timedelta(hours=1),
+    # Sign-in refusals and extra checks that have run out: their ends audited within a minute.
+    "sign_in_throttles": dt.timedelta(seconds=55),
     "retention_purge": dt.timedelta(days=1),
 }
 
@@ -112,6 +117,10 @@ async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:
     if await claim("rate_limit_counters", now, DUE_EVERY["rate_limit_counters"]):
         results["counters_forgotten"] = await forget_expired_counters(now)
         await _finished("rate_limit_counters", f"expired counters deleted: {results['counters_forgotten']}")
+    if await claim("sign_in_throttles", now, DUE_EVERY["sign_in_throttles"]):
+        ended = await end_throttles(now) + await end_extra_checks(now)
+        results["sign_in_throttles_ended"] = ended
+        await _finished("sign_in_throttles", f"sign-in refusals and extra checks ended: {ended}")
     if await claim("retention_purge", now, DUE_EVERY["retention_purge"]):
         report = await purge(now=now, mail_dir=config.mail_dir)
         results["purged"] = report

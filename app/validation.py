@@ -75,6 +75,12 @@ def normal_email(value: Any) -> Any:
     return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
 
 
+def canonical_email(value: str) -> str:
+    """The one form an address is stored and counted in (`EmailAddress` without the checks):
+    what every per-address limit and cap compares."""
+    return normal_email(value).lower()
+
+
 #: A work email address, normalised (`normal_email`) before it is checked and in lower case after.
 EmailAddress = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(str.lower),
                          BeforeValidator(normal_email)]

@@ -142,7 +142,8 @@ def _app_for(database_url: str) -> Any:
     if app is None:
         # No pool of its own: the app uses the test's (the `db` fixture's), on the same loop.
         config = Config(database_url=database_url, base_url="http://testserver.local", secret_key="test-secret",
-                        password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False)
+                        password_profile="cheapest", db_pool_size=0, mail_sender_in_process=False,
+                        sign_in_delay_seconds=0.01)
         app = _APPS[database_url] = create_app(config)
     # Counters from zero for every test, on a clock held still: a fixed window that ended during a
     # test (a run at 16:59:59) would count some hits in the next hour's window.

@@ -16,7 +16,15 @@ from pydantic import BaseModel, ConfigDict
 
 from app.audit.services import record
 from app.bookings.notices import queue_notices
-from app.bookings.records import BookingError, BookingNotFound, BookingView, get_booking, new_manage_token
+from app.bookings.records import (
+    BookingError,
+    BookingNotFound,
+    BookingView,
+    TooManyBookings,
+    active_bookings_of,
+    get_booking,
+    new_manage_token,
+)
 from app.bookings.validation import Name
 from app.config import Config
 from app.db import write_transaction
@@ -59,6 +67,13 @@ class ColleagueBooked(BookingError):
     code = "already_booked"
     field = "email"
     message = "Your colleague already has a place at this event"
+
+
+class ColleagueHasTooMany(TooManyBookings):
+    def __init__(self, cap: int):
+        BookingError.__init__(self, f"Your colleague's email address already has {cap} bookings or waiting list "
+                              "places for events still to come. Ask them to cancel one they no longer need, or ask "
+                              "the safeguarding team to book for them")
 
 
 class TooLateToPass(BookingError):
@@ -130,6 +145,10 @@ async def pass_to_colleague(manage_token: str, form: dict[str, str], *, now: dt.
             & (Booking.manage_token == manage_token)).returning(Booking.id)
         if not changed:
             raise BookingNotFound()
+        # The colleague is held to the cap as if they had booked it themselves (counted with this
+        # place, in this transaction: refusing undoes the pass).
+        if await active_bookings_of(email, now) > config.max_active_bookings:
+            raise ColleagueHasTooMany(config.max_active_bookings)
         # The first person's calendar: a CANCEL of their own invite (their UID, the next SEQUENCE).
         await queue_notices("passed_on", [(row["id"], row["event"], row["person_email"])], config=config, now=now,
                             uid=row["calendar_uid"], sequence=row["calendar_sequence"] + 1,

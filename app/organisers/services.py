@@ -1,4 +1,4 @@
-"""Organiser accounts: passwords, sign-in with lock-out, sessions, invitations."""
+"""Organiser accounts: passwords, sign-in (throttled per client, never locked), sessions, invitations."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from app.audit.services import record
 from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError, NotFound
+from app.formats import clock_time, long_date
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
+from app.organisers import throttle
 from app.tables.organisers import Organiser, OrganiserRole, OrganiserSession
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -64,8 +66,8 @@ async def verify_password(hashed: str, password: str) -> bool:
     return await asyncio.get_running_loop().run_in_executor(_HASHING, _verify, hashed, password)
 
 
-MAX_FAILURES = 5
-LOCK_FOR = dt.timedelta(minutes=15)
+EXTRA_CHECK_FOR = dt.timedelta(hours=24)
+SIGN_IN_LINK_VALID_FOR = dt.timedelta(minutes=15)
 SESSION_IDLE = dt.timedelta(hours=4)
 SESSION_MAX = dt.timedelta(hours=12)
 INVITE_VALID_FOR = dt.timedelta(days=7)
@@ -74,16 +76,24 @@ MIN_PASSWORD_LENGTH = 12
 
 
 class SignInRefused(DomainError):
-    """Wrong email or password (deliberately not saying which), or the account is locked."""
+    """Wrong email or password (deliberately not saying which)."""
 
     code = "sign_in_refused"
     status = 401
     field = "email"
+    message = "Enter a correct email address and password"
 
-    def __init__(self, locked: bool = False):
-        super().__init__("Too many attempts: your account is locked for 15 minutes" if locked
-                         else "Enter a correct email address and password")
-        self.locked = locked
+
+class SignInThrottled(SignInRefused):
+    """This client has failed too often: refused until a time it is told (whatever the address,
+    whether or not it has an account)."""
+
+    code = "sign_in_throttled"
+    status = 429
+
+    def __init__(self, until: dt.datetime, now: dt.datetime):
+        super().__init__(f"Too many attempts from this device. Try again after {clock_time(until)}")
+        self.retry_after = max(1, int((until - now).total_seconds()) + 1)
 
 
 class PasswordTooWeak(DomainError):
@@ -194,53 +204,120 @@ async def invitation_exists(token: str, now: dt.datetime) -> bool:
         (Organiser.invite_token_hash == token_hash(token)) & (Organiser.invite_expires_at > now))
 
 
-async def sign_in(*, email: str, password: str, now: dt.datetime, previous: str | None = None) -> str:
-    """A new session token (ending the session `previous` names, if any), or SignInRefused. Five
-    wrong passwords in a row lock the account for 15 minutes; while locked even the right password
-    is refused. Each wrong password is one atomic increment, so N guesses at once count N."""
+async def sign_in(*, email: str, password: str, now: dt.datetime, client: str = "local",
+                  config: Config | None = None, previous: str | None = None) -> str | None:
+    """A new session token (ending the session `previous` names, if any); None when the account
+    needs the emailed one-time link as well, which has just been sent; or SignInRefused.
+
+    A wrong password and an address with no account get the same answer in the same time: the
+    hash always runs and the failure is counted the same (`app.organisers.throttle`). A client
+    refused after too many failures is told when it may try again, before anything is looked up;
+    the owner signs in from another client all the same. `client` is the client's address (the
+    web layer's; "local" for commands and tests), `config` the service's (default: `Config()`)."""
+    config = config or Config()
     email = email.strip().lower()
+    refused_until = await throttle.refused_until(email, client, now)
+    if refused_until is not None:
+        raise SignInThrottled(refused_until, now)
     row = await Organiser.select().where((Organiser.email == email) & (Organiser.active == True)).first()  # noqa: E712
     if row is None or not row["password_hash"]:
-        await asyncio.get_running_loop().run_in_executor(  # as long as a wrong password takes
-            _HASHING, lambda: _verify(_dummy_hash(), password))
-        raise SignInRefused()
-    if row["locked_until"] is not None:
-        if row["locked_until"] > now:
-            raise SignInRefused(locked=True)
-        # The lock has run out: the count starts again (once, whoever gets here first).
-        await Organiser.update({Organiser.failed_sign_ins: 0, Organiser.locked_until: None}).where(
-            (Organiser.id == row["id"]) & (Organiser.locked_until == row["locked_until"]))
-    if not await verify_password(row["password_hash"], password):
-        await _count_failure(row["id"], email, now)
-    token = secrets.token_urlsafe(32)
-    changes = {Organiser.failed_sign_ins: 0, Organiser.locked_until: None, Organiser.last_sign_in_at: now}
+        right = await asyncio.get_running_loop().run_in_executor(  # as long as a wrong password takes
+            _HASHING, lambda: _verify(_dummy_hash(), password)) and False
+    else:
+        right = await verify_password(row["password_hash"], password)
+    if not right:
+        await _count_failure(email, client, row, config, now)
+    await throttle.forget_device(email, client)
+    if row["extra_check_until"] is not None and row["extra_check_until"] > now:
+        await _send_sign_in_link(row, config, now)
+        return None
+    changes: dict = {Organiser.last_sign_in_at: now}
     if HASHER.check_needs_rehash(row["password_hash"]):
         changes[Organiser.password_hash] = await hash_password(password)
+    return await _new_session(row["id"], changes, now, previous)
+
+
+async def _new_session(organiser_id: int, changes: dict, now: dt.datetime, previous: str | None) -> str:
+    token = secrets.token_urlsafe(32)
     async with write_transaction():
-        # Locked meanwhile by wrong guesses running at the same time: refused all the same.
-        locked = await Organiser.select(Organiser.locked_until).where(Organiser.id == row["id"]).first()
-        if locked["locked_until"] is not None and locked["locked_until"] > now:
-            raise SignInRefused(locked=True)
-        await Organiser.update(changes).where(Organiser.id == row["id"])
+        await Organiser.update(changes).where(Organiser.id == organiser_id)
         if previous:  # a new session on every sign-in: the old one's token is worthless
             await OrganiserSession.delete().where(OrganiserSession.token_hash == token_hash(previous))
         await OrganiserSession.insert(OrganiserSession(
-            token_hash=token_hash(token), organiser=row["id"], created_at=now, last_seen_at=now,
+            token_hash=token_hash(token), organiser=organiser_id, created_at=now, last_seen_at=now,
             expires_at=now + SESSION_MAX))
     return token
 
 
-async def _count_failure(organiser_id: int, email: str, now: dt.datetime) -> None:
-    """One more wrong password, counted in the database (an increment, not a read and a write
-    back); the one that reaches MAX_FAILURES locks the account and is audited, once."""
+async def _count_failure(email: str, client: str, row: dict | None, config: Config, now: dt.datetime) -> None:
+    """One more failure, counted the same whether or not `row` (the account) exists; the one
+    that makes the account's 50th in an hour tells its owner and asks for the emailed link."""
+    counted = await throttle.count_failure(email, client, now)
+    if counted.account_alarm and row is not None:
+        until = now + EXTRA_CHECK_FOR
+        async with write_transaction():
+            await Organiser.update({Organiser.extra_check_until: until}).where(Organiser.id == row["id"])
+            await queue_email(compose_email(
+                "organiser_sign_in_alarm", recipient=row["email"], config=config,
+                subject="Many failed sign-ins to your organiser account", name=row["name"],
+                failures=throttle.PER_ACCOUNT.failures, until=f"{clock_time(until)} on {long_date(until)}"),
+                kind="organiser_sign_in_alarm", config=config, now=now)
+            await record("organiser.extra_check_started", "service", organiser=row["email"],
+                         until=until.isoformat(), failures=throttle.PER_ACCOUNT.failures)
+    if counted.blocked_until is not None:
+        raise SignInThrottled(counted.blocked_until, now)
+    if counted.delay_steps:
+        await asyncio.sleep(counted.delay_steps * config.sign_in_delay_seconds)
+    raise SignInRefused()
+
+
+async def _send_sign_in_link(row: dict, config: Config, now: dt.datetime) -> None:
+    token = secrets.token_urlsafe(32)
     async with write_transaction():
-        [counted] = await Organiser.update({Organiser.failed_sign_ins: Organiser.failed_sign_ins + 1}).where(
-            Organiser.id == organiser_id).returning(Organiser.failed_sign_ins)
-        locked = counted["failed_sign_ins"] >= MAX_FAILURES
-        if locked and await Organiser.update({Organiser.locked_until: now + LOCK_FOR}).where(
-                (Organiser.id == organiser_id) & Organiser.locked_until.is_null()).returning(Organiser.id):
-            await record("organiser.locked", email)
-    raise SignInRefused(locked=locked)
+        await Organiser.update({Organiser.sign_in_link_hash: token_hash(token),
+                                Organiser.sign_in_link_expires_at: now + SIGN_IN_LINK_VALID_FOR}).where(
+            Organiser.id == row["id"])
+        await queue_email(compose_email("organiser_sign_in_link", recipient=row["email"], config=config,
+                                        subject="Finish signing in", name=row["name"],
+                                        link=f"{config.base_url}/organisers/sign-in/link/{token}"),
+                          kind="organiser_sign_in_link", config=config, now=now)
+        await record("organiser.sign_in_link_sent", row["email"])
+
+
+async def sign_in_link_valid(token: str, now: dt.datetime) -> bool:
+    return await Organiser.exists().where(
+        (Organiser.sign_in_link_hash == token_hash(token)) & (Organiser.sign_in_link_expires_at > now)
+        & (Organiser.active == True))  # noqa: E712
+
+
+async def finish_sign_in(token: str, *, now: dt.datetime, previous: str | None = None) -> str:
+    """The emailed link's second half of a sign-in (once, within its 15 minutes)."""
+    async with write_transaction():
+        used = await Organiser.update({Organiser.sign_in_link_hash: None, Organiser.sign_in_link_expires_at: None}).where(
+            (Organiser.sign_in_link_hash == token_hash(token)) & (Organiser.sign_in_link_expires_at > now)
+            & (Organiser.active == True)).returning(Organiser.id, Organiser.email)  # noqa: E712
+        if not used:
+            raise InvitationInvalid("This sign-in link has expired or been used")
+        await record("organiser.signed_in_by_link", used[0]["email"])
+    return await _new_session(used[0]["id"], {Organiser.last_sign_in_at: now}, now, previous)
+
+
+async def clear_extra_check(email: str, *, by: OrganiserView | None) -> None:
+    """An administrator ends the extra check early (the owner has been spoken to)."""
+    _must_administer(by)
+    async with write_transaction():
+        target = await _target(email)
+        await Organiser.update({Organiser.extra_check_until: None}).where(Organiser.id == target["id"])
+        await record("organiser.extra_check_cleared", _actor(by), organiser=target["email"])
+
+
+async def end_extra_checks(now: dt.datetime) -> int:
+    """The scheduler's pass: extra checks whose 24 hours are over end, each audited once."""
+    ended = await Organiser.update({Organiser.extra_check_until: None}).where(
+        Organiser.extra_check_until <= now).returning(Organiser.email)
+    for row in ended:
+        await record("organiser.extra_check_ended", "service", organiser=row["email"])
+    return len(ended)
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -274,7 +351,7 @@ async def sign_out(token: str | None) -> None:
 
 async def list_organisers() -> list[dict]:
     rows = await Organiser.select(Organiser.id, Organiser.email, Organiser.name, Organiser.active, Organiser.role,
-                                  Organiser.last_sign_in_at, Organiser.invite_expires_at,
+                                  Organiser.last_sign_in_at, Organiser.invite_expires_at, Organiser.extra_check_until,
                                   Organiser.password_hash).order_by(Organiser.name)
     for row in rows:
         row["joined"] = bool(row.pop("password_hash"))
@@ -325,8 +402,7 @@ async def reactivate_organiser(email: str, *, by: OrganiserView | None) -> None:
     _must_administer(by)
     async with write_transaction():
         target = await _target(email)
-        await Organiser.update({Organiser.active: True, Organiser.failed_sign_ins: 0,
-                                Organiser.locked_until: None}).where(Organiser.id == target["id"])
+        await Organiser.update({Organiser.active: True}).where(Organiser.id == target["id"])
         await record("organiser.reactivated", _actor(by), organiser=target["email"])
 
 
@@ -370,8 +446,7 @@ async def set_password(email: str, password: str) -> None:
     hashed = await hash_password(password)
     async with write_transaction():
         target = await _target(email)
-        await Organiser.update({Organiser.password_hash: hashed, Organiser.failed_sign_ins: 0,
-                                Organiser.locked_until: None}).where(Organiser.id == target["id"])
+        await Organiser.update({Organiser.password_hash: hashed}).where(Organiser.id == target["id"])
         await OrganiserSession.delete().where(OrganiserSession.organiser == target["id"])
         await record("organiser.password_set", "cli", organiser=target["email"])
 
@@ -412,8 +487,7 @@ async def reset_password(token: str, *, password: str, now: dt.datetime) -> None
         if row is None:
             raise InvitationInvalid("This password reset link has expired or been used")
         await Organiser.update({Organiser.password_hash: hashed, Organiser.reset_token_hash: None,
-                                Organiser.reset_expires_at: None, Organiser.failed_sign_ins: 0,
-                                Organiser.locked_until: None}).where(Organiser.id == row["id"])
+                                Organiser.reset_expires_at: None}).where(Organiser.id == row["id"])
         await OrganiserSession.delete().where(OrganiserSession.organiser == row["id"])
         await record("organiser.password_reset", row["email"])
 

@@ -33,8 +33,12 @@ class Organiser(Table):
     password_hash = Text(default="", secret=True)
     role = Varchar(length=20, choices=OrganiserRole, default=OrganiserRole.organiser)
     active = Boolean(default=True)
-    failed_sign_ins = Integer(default=0, help_text="Consecutive failures; reset on success.")
-    locked_until = Timestamptz(null=True, default=None)
+    extra_check_until = Timestamptz(null=True, default=None, help_text=(
+        "Until then a correct password is not enough: an emailed one-time link is needed too "
+        "(set after 50 failed sign-ins in an hour; an administrator can clear it)."))
+    sign_in_link_hash = Varchar(length=64, null=True, default=None, index=True, secret=True,
+                                help_text="SHA-256 of the one-time link that finishes a sign-in.")
+    sign_in_link_expires_at = Timestamptz(null=True, default=None)
     last_sign_in_at = Timestamptz(null=True, default=None)
     invited_by = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
     invite_token_hash = Varchar(length=64, null=True, default=None, unique=True, secret=True)
@@ -58,3 +62,15 @@ class OrganiserSession(Table, tablename="organiser_session"):
     created_at = Timestamptz()
     last_seen_at = Timestamptz()
     expires_at = Timestamptz(index=True)
+
+
+class SignInThrottle(Table, tablename="sign_in_throttle"):
+    """Failed sign-ins counted per (address typed, client), per client and per address typed,
+    in the database so every process sees the same counts (`app.organisers.throttle`). Email
+    addresses are kept as a hash; `key` names the counter."""
+
+    key = Varchar(length=120, unique=True)
+    failures = Integer(default=0)
+    window_started_at = Timestamptz()
+    blocked_until = Timestamptz(null=True, default=None, index=True)
+    client = Varchar(length=64, help_text="The client address counted (for the audit record).")

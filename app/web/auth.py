@@ -17,20 +17,23 @@ from app.errors import DomainError
 from app.organisers.services import (
     InvitationInvalid,
     OrganiserView,
+    SignInThrottled,
     accept_invitation,
+    finish_sign_in,
     invitation_exists,
     organiser_for_session,
     request_password_reset,
     reset_link_valid,
     reset_password,
     sign_in,
+    sign_in_link_valid,
     sign_out,
 )
 from app.validation import normal_email
 from app.web.dependencies import ConfigDep, Now
 from app.web.errors import error_summary, field_errors
 from app.web.forms import ResetRequestForm, SetPasswordForm, SignInForm, read
-from app.web.limits import limit_email
+from app.web.limits import limit_email, limiter_of
 from app.web.templating import FormData
 
 SESSION_COOKIE = "sgb_organiser"
@@ -73,6 +76,12 @@ def _session_cookie(token: str, config: Config) -> dict[str, Any]:
             "secure": config.base_url.startswith("https://"), "max_age": 12 * 3600}
 
 
+def _sign_in_link_ended() -> Template:
+    return Template("errors/message.html", status_code=404, context={
+        "heading": "This sign-in link has expired or been used",
+        "paragraphs": ["Sign in again with your password: we will email you a new link."]})
+
+
 def _reset_link_ended() -> Template:
     return Template("errors/message.html", status_code=404, context={
         "heading": "This password reset link has expired or been used",
@@ -92,14 +101,21 @@ class SignInPages(Controller):
                      request: Request[Any, Any, Any]) -> Template | Redirect:
         try:
             form = read(SignInForm, data)
-            await limit_email(request, "sign_in", normal_email(form.email).lower())
-            token = await sign_in(email=form.email, password=form.password, now=now,
+            token = await sign_in(email=normal_email(form.email), password=form.password, now=now, config=config,
+                                  client=limiter_of(request).client_address(request),
                                   previous=request.cookies.get(session_cookie_name(config)))
         except DomainError as exc:
             errors = field_errors(exc, default_field="email")
-            return Template("organisers/sign_in.html", status_code=400, context={
+            throttled = isinstance(exc, SignInThrottled)
+            return Template("organisers/sign_in.html", status_code=429 if throttled else 400, context={
                 "form": {"email": str(data.get("email", "")).strip()}, "field_errors": errors,
-                "errors": error_summary(errors), "next": _safe_next(data.get("next"))})
+                "errors": error_summary(errors), "next": _safe_next(data.get("next"))},
+                headers={"Retry-After": str(exc.retry_after)} if throttled else None)
+        if token is None:  # the account needs the emailed link too: it has been sent
+            return Template("errors/message.html", context={
+                "heading": "Check your email to finish signing in",
+                "paragraphs": ["Many wrong passwords were tried on this account recently, so signing in also needs a "
+                               "one-time link. We have emailed it to you: it works once, within 15 minutes."]})
         response = Redirect(_safe_next(form.next), status_code=303)
         response.set_cookie(**_session_cookie(token, config))
         return response
@@ -115,12 +131,30 @@ class SignInPages(Controller):
     async def reset_form(self) -> Template:
         return Template("organisers/reset_request.html", context={"form": {}, "field_errors": {}, "sent": False})
 
-    @post("/password-reset", name="organiser_reset_request_submit", opt={"limit": "sign_in"})
+    @get("/sign-in/link/{token:str}", name="organiser_sign_in_link", opt={"limit": "token"})
+    async def link(self, token: FromPath[str], now: Now) -> Template:
+        # A button, not a sign-in on GET: mail scanners follow links, and must not use this one.
+        if not await sign_in_link_valid(token, now):
+            return _sign_in_link_ended()
+        return Template("organisers/sign_in_link.html", context={"action": f"/organisers/sign-in/link/{token}"})
+
+    @post("/sign-in/link/{token:str}", name="organiser_sign_in_link_submit", opt={"limit": "sign_in"})
+    async def link_submit(self, token: FromPath[str], now: Now, config: ConfigDep,
+                          request: Request[Any, Any, Any]) -> Template | Redirect:
+        try:
+            session = await finish_sign_in(token, now=now, previous=request.cookies.get(session_cookie_name(config)))
+        except InvitationInvalid:
+            return _sign_in_link_ended()
+        response = Redirect("/organisers", status_code=303)
+        response.set_cookie(**_session_cookie(session, config))
+        return response
+
+    @post("/password-reset", name="organiser_reset_request_submit", opt={"limit": "password_reset"})
     async def reset_request(self, data: FormData, now: Now, config: ConfigDep,
                             request: Request[Any, Any, Any]) -> Template:
         try:
             form = read(ResetRequestForm, data)
-            await limit_email(request, "sign_in", str(form.email))
+            await limit_email(request, "password_reset", str(form.email))
             await request_password_reset(str(form.email), config=config, now=now)
         except DomainError as exc:
             errors = field_errors(exc, default_field="email")
@@ -138,7 +172,7 @@ class SignInPages(Controller):
             "token": token, "field_errors": {}, "heading": "Choose a new password",
             "action": f"/organisers/password-reset/{token}"})
 
-    @post("/password-reset/{token:str}", name="organiser_reset_submit", opt={"limit": "sign_in"})
+    @post("/password-reset/{token:str}", name="organiser_reset_submit", opt={"limit": "password_reset"})
     async def reset_submit(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
         try:
             form = read(SetPasswordForm, data)
@@ -160,7 +194,7 @@ class SignInPages(Controller):
                 "paragraphs": ["Ask another organiser to invite you again."]})
         return Template("organisers/set_password.html", context={"token": token, "field_errors": {}})
 
-    @post("/invitations/{token:str}", name="organiser_invitation_accept", opt={"limit": "sign_in"})
+    @post("/invitations/{token:str}", name="organiser_invitation_accept", opt={"limit": "password_reset"})
     async def accept(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
         try:
             form = read(SetPasswordForm, data)

@@ -28,6 +28,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from app.config import Config
 from app.db import current_engine, write_transaction
+from app.validation import canonical_email
 from app.tables.limits import RateLimitHit
 
 
@@ -46,8 +47,12 @@ class Limit:
 LIMITS: dict[str, dict[str, Limit]] = {
     # Booking a place (the form and the public API), joining a waiting list, accepting an offer.
     "booking": {"address": Limit(30, 3600), "email": Limit(6, 3600)},
-    # Organiser sign-in (on top of the account lock-out after five wrong passwords).
-    "sign_in": {"address": Limit(20, 900), "email": Limit(10, 900)},
+    # Organiser sign-in, per client address only: a limit per email address would let anyone
+    # keep an organiser out (failures are throttled per client by app.organisers.throttle).
+    "sign_in": {"address": Limit(30, 900)},
+    # Asking for a password reset link (each sends an email), setting a password from a reset
+    # link or an invitation: limits of their own, never counted against signing in.
+    "password_reset": {"address": Limit(20, 3600), "email": Limit(3, 3600)},
     # The setting look-up behind the booking form's autocomplete (one request a keystroke).
     "lookup": {"address": Limit(240, 60)},
     # The questionnaire's links (a setting's secret link, starting and saving answers).
@@ -211,5 +216,6 @@ async def rate_limited(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 
 async def limit_email(connection: ASGIConnection[Any, Any, Any, Any], action: str, email: str) -> None:
-    """Count one hit for an email address (already normalised)."""
-    await limiter_of(connection).check(action, "email", email)
+    """Count one hit for an email address, in the one form the bookings store it
+    (`canonical_email`): a full-width or upper-case copy of an address counts as the address."""
+    await limiter_of(connection).check(action, "email", canonical_email(email))

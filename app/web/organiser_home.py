@@ -16,6 +16,7 @@ from app.organisers.services import (
     end_session,
     invite_organiser,
     list_organisers,
+    clear_extra_check,
     reactivate_organiser,
     sessions_of,
     set_role,
@@ -29,7 +30,8 @@ from app.web.forms import AccountForm, ChangePasswordForm, InviteOrganiserForm, 
 from app.web.templating import FormData
 
 _CHANGED = {"deactivate": "Account deactivated: it can no longer sign in, and its sessions have ended",
-            "reactivate": "Account reactivated", "role": "Role changed"}
+            "reactivate": "Account reactivated", "role": "Role changed",
+            "clear-check": "Extra sign-in check ended: the password alone signs in again"}
 
 
 class OrganiserHome(Controller):
@@ -48,14 +50,14 @@ class OrganiserHome(Controller):
             "assumed": sum(e.capacity_assumed for e in upcoming)})
 
     @get("/accounts", name="organiser_accounts")
-    async def accounts(self, organiser: Organiser, invited: FromQuery[bool] = False,
+    async def accounts(self, organiser: Organiser, now: Now, invited: FromQuery[bool] = False,
                        changed: FromQuery[str | None] = None) -> Template:
         return Template("organisers/accounts.html", context={
             "organiser": organiser, "organisers": await list_organisers(), "form": {}, "field_errors": {},
-            "invited": invited, "changed": _CHANGED.get(changed or "")})
+            "invited": invited, "changed": _CHANGED.get(changed or ""), "now": now})
 
     @post("/accounts/{change:str}", name="organiser_account_change")
-    async def change_account(self, organiser: Organiser, change: FromPath[str], data: FormData) -> Template | Redirect:
+    async def change_account(self, organiser: Organiser, change: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
         """An administrator deactivates (ending every session at once), reactivates, or changes
         the role of an account; refusals (not an administrator, oneself, the last administrator)
         are said on the page."""
@@ -65,6 +67,8 @@ class OrganiserHome(Controller):
                 await deactivate_organiser(str(form.email), by=organiser)
             elif change == "reactivate":
                 await reactivate_organiser(str(form.email), by=organiser)
+            elif change == "clear-check":
+                await clear_extra_check(str(form.email), by=organiser)
             elif change == "role" and form.role is not None:
                 await set_role(str(form.email), form.role, by=organiser)
             else:
@@ -75,7 +79,7 @@ class OrganiserHome(Controller):
             status = exc.status if exc.status in (403, 404) else 400
         return Template("organisers/accounts.html", status_code=status,
                         context={"organiser": organiser, "organisers": await list_organisers(), "form": {},
-                                 "field_errors": {}, "errors": error_summary(errors), "invited": False})
+                                 "field_errors": {}, "errors": error_summary(errors), "invited": False, "now": now})
 
     @get("/account", name="organiser_my_account")
     async def my_account(self, organiser: Organiser, request: Request[Any, Any, Any], config: ConfigDep,
@@ -115,4 +119,4 @@ class OrganiserHome(Controller):
             errors = field_errors(exc, default_field="email")
         return Template("organisers/accounts.html", status_code=400, context={
             "organiser": organiser, "organisers": await list_organisers(), "form": data,
-            "field_errors": errors, "errors": error_summary(errors), "invited": False})
+            "field_errors": errors, "errors": error_summary(errors), "invited": False, "now": now})

@@ -1,6 +1,7 @@
-"""Organiser accounts: sign in and out, lock-out, invitations, and the guard on every route."""
+"""Organiser accounts: sign in and out, throttling, invitations, and the guard on every route."""
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -8,7 +9,8 @@ from litestar.routes import HTTPRoute
 
 from app.config import Config
 from app.main import create_app
-from app.organisers.services import sign_in
+from app.organisers.services import InvitationInvalid, SignInRefused, sign_in
+from app.tables.audit import AuditRecord
 from app.tables.mail import OutboxMessage
 from app.tables.organisers import Organiser
 from app.web.auth import SESSION_COOKIE, organiser_required
@@ -18,7 +20,7 @@ from tests.conftest import ORGANISER_PASSWORD
 #: protected, or it is added here on purpose.
 PUBLIC_PATHS = re.compile(
     r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/api/settings$|^/schema|^/assets"
-    r"|^/organisers/sign-in$|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
+    r"|^/organisers/sign-in$|^/organisers/sign-in/link/|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
     r"|^/privacy$|^/accessibility$|^/quadrant$"  # "Which quadrant am I in?" answers only a quadrant
     r"|^/feedback/|^/my-record(/|$)|^/certificates/verify$"  # a person's own record and feedback, by secret link
@@ -99,17 +101,132 @@ async def test_a_session_works_in_another_app_process(db, organiser, now):
         assert (await second.get("/organisers")).status_code == 200
 
 
-async def test_wrong_passwords_lock_the_account_for_a_while(client, organiser):
-    for _ in range(4):
-        response = await sign_in_through_form(client, organiser.email, "wrong password!!")
-        assert response.status_code == 400 and "Enter a correct email address and password" in response.text
-    locked = await sign_in_through_form(client, organiser.email, "wrong password!!")
-    assert "your account is locked for 15 minutes" in locked.text
+async def test_a_device_that_fails_five_times_is_refused_for_a_while_whether_or_not_the_account_exists(client, organiser):
+    """The fifth failure from one client for one address refuses that client for 15 minutes,
+    with the same words and status for an address that has no account."""
+    for email in (organiser.email, "nobody@essex.gov.uk"):
+        for _ in range(4):
+            response = await sign_in_through_form(client, email, "wrong password!!")
+            assert response.status_code == 400 and "Enter a correct email address and password" in response.text
+        refused = await sign_in_through_form(client, email, "wrong password!!")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 14 * 60
+        assert re.search(r"Too many attempts from this device\. Try again after \d{1,2}(:\d\d)?[ap]m", refused.text)
+        assert "locked" not in refused.text
+    # Even the right password is refused from this client (it is what a guesser would try next).
     still = await sign_in_through_form(client, organiser.email, ORGANISER_PASSWORD)
-    assert still.status_code == 400 and "locked" in still.text
-    await Organiser.update({Organiser.locked_until: dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)}).where(
-        Organiser.id == organiser.id)
+    assert still.status_code == 429
+
+
+async def test_the_owner_signs_in_from_another_client_while_a_stranger_is_refused(organiser, now):
+    from app.organisers.services import SignInThrottled
+
+    for n in range(5):
+        with pytest.raises(SignInRefused):
+            await sign_in(email=organiser.email, password=f"guess {n}", now=now, client="203.0.113.9")
+    with pytest.raises(SignInThrottled):
+        await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now, client="203.0.113.9")
+    assert await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now, client="198.51.100.7")
+    # Fifteen minutes on, the stranger's client may try again.
+    later = now + dt.timedelta(minutes=16)
+    with pytest.raises(SignInRefused) as again:
+        await sign_in(email=organiser.email, password="guess 6", now=later, client="203.0.113.9")
+    assert type(again.value) is SignInRefused
+    actions = [r["action"] for r in await AuditRecord.select(AuditRecord.action).order_by(AuditRecord.id)]
+    assert actions.count("sign_in.throttle_started") == 1 and actions.count("sign_in.throttle_ended") == 1
+
+
+async def test_a_wrong_password_and_an_unknown_address_run_the_same_hash_and_the_same_delays(organiser, now, monkeypatch):
+    """The answer, the work and the waits are the same: the hash runs for an unknown address,
+    both are counted, and the third and fourth failures from a device wait 1 then 2 units."""
+    from app.organisers import services
+
+    config = Config(sign_in_delay_seconds=0.01)
+    hashed, slept = [], []
+    original_verify, original_sleep = services._verify, services.asyncio.sleep
+    monkeypatch.setattr(services, "_verify", lambda h, p: hashed.append(1) or original_verify(h, p))
+
+    async def sleeping(seconds):
+        slept.append(seconds)
+        await original_sleep(0)
+
+    monkeypatch.setattr(services.asyncio, "sleep", sleeping)
+    answers = {}
+    for email in (organiser.email, "nobody@essex.gov.uk"):
+        hashed.clear(), slept.clear()
+        messages = []
+        for n in range(4):
+            with pytest.raises(SignInRefused) as refused:
+                await sign_in(email=email, password=f"guess {n}", now=now, client="203.0.113.9", config=config)
+            messages.append((type(refused.value), refused.value.message))
+        answers[email] = (messages, len(hashed), list(slept))
+    assert answers[organiser.email] == answers["nobody@essex.gov.uk"]
+    assert answers[organiser.email][1] == 4 and answers[organiser.email][2] == [0.01, 0.02]
+
+
+async def test_fifty_failures_in_an_hour_tell_the_owner_and_ask_for_an_emailed_link_as_well(client, organiser, now):
+    """Never a silent lock: the owner is emailed, the right password then sends a one-time link
+    (from any client), the link signs in once, and an administrator can end the check."""
+    from app.organisers.services import clear_extra_check, finish_sign_in
+
+    for n in range(50):
+        with pytest.raises(SignInRefused):
+            await sign_in(email=organiser.email, password=f"guess {n}", now=now, client=f"203.0.113.{n}")
+    alarm = await OutboxMessage.select(OutboxMessage.recipient, OutboxMessage.raw).where(
+        OutboxMessage.kind == "organiser_sign_in_alarm")
+    assert [m["recipient"] for m in alarm] == [organiser.email]
+    assert await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now, client="198.51.100.7") is None
+    [link_mail] = await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "organiser_sign_in_link")
+    link = re.search(r"https?://[^/\s]+(/organisers/sign-in/link/[\w-]+)", _plain(link_mail["raw"])).group(1)
+    page = await client.get(link)
+    assert page.status_code == 200 and "Finish signing in" in page.text
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    done = await client.post(link, data={"_csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and (await client.get("/organisers")).status_code == 200
+    with pytest.raises(InvitationInvalid):  # once only
+        await finish_sign_in(link.rsplit("/", 1)[1], now=now)
+    await clear_extra_check(organiser.email, by=None)
+    assert await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now, client="198.51.100.7")
+    actions = {r["action"] for r in await AuditRecord.select(AuditRecord.action)}
+    assert {"organiser.extra_check_started", "organiser.sign_in_link_sent", "organiser.signed_in_by_link",
+            "organiser.extra_check_cleared"} <= actions
+
+
+async def test_the_extra_check_ends_by_itself_after_a_day(organiser, now):
+    from app.jobs import run_timed_jobs
+
+    for n in range(50):
+        with pytest.raises(SignInRefused):
+            await sign_in(email=organiser.email, password=f"guess {n}", now=now, client=f"203.0.113.{n}")
+    assert await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now, client="198.51.100.7") is None
+    report = await run_timed_jobs(config=Config(), now=now + dt.timedelta(hours=25))
+    assert report.sign_in_throttles_ended >= 1
+    assert await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now + dt.timedelta(hours=25),
+                         client="198.51.100.7")
+    assert await AuditRecord.count().where(AuditRecord.action == "organiser.extra_check_ended") == 1
+
+
+async def test_reset_requests_have_their_own_limit_and_never_keep_the_owner_from_signing_in(client, organiser):
+    page = await client.get("/organisers/password-reset")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    answers = [await client.post("/organisers/password-reset", data={"email": organiser.email, "_csrf_token": csrf})
+               for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert (await sign_in_through_form(client, organiser.email, ORGANISER_PASSWORD)).status_code == 303
+
+
+async def test_the_reset_page_answers_the_same_whether_or_not_an_account_exists(client, organiser):
+    page = await client.get("/organisers/password-reset")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    known = await client.post("/organisers/password-reset", data={"email": organiser.email, "_csrf_token": csrf})
+    unknown = await client.post("/organisers/password-reset", data={"email": "nobody@essex.gov.uk", "_csrf_token": csrf})
+    assert known.status_code == unknown.status_code == 200 and known.text == unknown.text
+
+
+def _plain(raw: str) -> str:
+    import email as email_lib
+    from email import policy
+
+    return email_lib.message_from_string(raw, policy=policy.default).get_body(("plain",)).get_content()
 
 
 async def test_an_unknown_email_gets_the_same_answer(client, organiser):
@@ -181,25 +298,27 @@ async def test_the_organiser_api_needs_a_session_and_a_csrf_token(signed_in, cli
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_signed_in"
 
 
-async def test_twenty_wrong_passwords_at_once_count_twenty_and_lock_the_account(organiser, now):
-    """An attacker sending guesses in parallel: every guess checked is counted (an atomic
-    increment; one read after the lock was set is refused uncounted), the account is locked once
-    (one audit record), and then even the right password is refused."""
+async def test_twenty_wrong_passwords_at_once_from_one_client_are_all_counted_and_refuse_it_once(organiser, now):
+    """Guesses sent in parallel: every one is counted (atomic increments), the refusal starts
+    once (one audit record), the right password is refused from that client and taken from
+    another."""
     import asyncio
 
-    from app.organisers.services import SignInRefused
-    from app.tables.audit import AuditRecord
+    from app.organisers.services import SignInThrottled
+    from app.tables.organisers import SignInThrottle
 
-    results = await asyncio.gather(*(sign_in(email=organiser.email, password=f"guess number {n}", now=now)
-                                     for n in range(20)), return_exceptions=True)
+    results = await asyncio.gather(*(sign_in(email=organiser.email, password=f"guess number {n}", now=now,
+                                             client="203.0.113.9") for n in range(20)), return_exceptions=True)
     assert all(isinstance(r, SignInRefused) for r in results)
-    row = await Organiser.select(Organiser.failed_sign_ins, Organiser.locked_until).where(
-        Organiser.id == organiser.id).first()
-    assert 5 <= row["failed_sign_ins"] <= 20 and row["locked_until"] > now
-    assert await AuditRecord.count().where(AuditRecord.action == "organiser.locked") == 1
-    with pytest.raises(SignInRefused) as refused:
-        await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now)
-    assert refused.value.locked
+    assert sum(isinstance(r, SignInThrottled) for r in results) >= 15
+    [device] = await SignInThrottle.select(SignInThrottle.failures).where(SignInThrottle.key.like("device:%"))
+    assert device["failures"] == 20
+    started = await AuditRecord.select(AuditRecord.detail).where(AuditRecord.action == "sign_in.throttle_started")
+    scopes = sorted((json.loads(r["detail"]) if isinstance(r["detail"], str) else r["detail"])["scope"] for r in started)
+    assert scopes == ["client", "device"]  # the fifth failure refused the device, the twentieth the client
+    with pytest.raises(SignInThrottled):
+        await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now, client="203.0.113.9")
+    assert await sign_in(email=organiser.email, password=ORGANISER_PASSWORD, now=now, client="198.51.100.7")
 
 
 async def test_password_hashing_runs_off_the_event_loop(organiser, now, monkeypatch):

@@ -154,3 +154,29 @@ async def test_asking_for_a_record_link_is_limited_per_address(db, client, now):
                                                        "_csrf_token": csrf(form.text)})).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
     assert await OutboxMessage.count().where(OutboxMessage.kind == "training_record") == 3
+
+
+async def test_a_place_passed_to_a_colleague_counts_against_their_cap(db, now):
+    """The colleague is held to `MAX_ACTIVE_BOOKINGS` as if they had booked: at the cap the pass
+    is refused, nothing changes and no email is queued; their own next booking is then theirs."""
+    from app.bookings.colleague import ColleagueHasTooMany, pass_to_colleague
+
+    cap = f.CONFIG.max_active_bookings
+    for n in range(cap):
+        held = await f.event(now=now, title=f"Forum {n}")
+        await book_place(held, f.request(n, email="ｓａｍ@oak.example.org"), source=BookingSource.web,
+                         actor="public", now=now, config=f.CONFIG)
+    event_id = await f.event(now=now, title="One more forum")
+    made = await book_place(event_id, f.request(99, email="jo@oak.example.org"), source=BookingSource.web,
+                            actor="public", now=now, config=f.CONFIG)
+    queued = await OutboxMessage.count()
+    try:
+        await pass_to_colleague(made.manage_token, {"name": "Sam Patel", "email": "SAM@oak.example.org",
+                                                    "role": "dsl"}, now=now, config=f.CONFIG)
+        raise AssertionError("passed past the cap")
+    except ColleagueHasTooMany as refused:
+        assert f"already has {cap} bookings" in refused.message
+    row = await Booking.select(Booking.manage_token, Booking.person.email.as_alias("email")).where(
+        Booking.id == made.id).first()
+    assert row == {"manage_token": made.manage_token, "email": "jo@oak.example.org"}
+    assert await OutboxMessage.count() == queued
