@@ -48,6 +48,9 @@ class Config:
     reminder_days: int = 3
     #: Questionnaire reminders go to settings not yet submitted this many days before the deadline.
     questionnaire_reminder_days: int = 7
+    #: Attendance (taps, QR, walk-ins) can be recorded from this many minutes before the start;
+    #: imports and "mark everyone left as absent" only once the event has ended.
+    checkin_opens_before_minutes: int = 60
     #: Minutes in a Teams meeting (rejoins summed) that count as attended.
     teams_min_minutes: int = 30
     #: Hours a waiting-list offer holds a place.
@@ -181,6 +184,7 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         certificate_signatory_name=env.get("CERTIFICATE_SIGNATORY_NAME", "").strip(),
         certificate_signatory_role=env.get("CERTIFICATE_SIGNATORY_ROLE", "").strip(),
         offer_hold_hours=_int(env, "OFFER_HOLD_HOURS", 48),
+        checkin_opens_before_minutes=_int(env, "CHECKIN_OPENS_BEFORE", 60, minimum=0),
         password_profile=_password_profile(env.get("PASSWORD_PROFILE") or Config.password_profile),
         rate_limits=_flag(env.get("RATE_LIMITS"), True),
         redis_url=env.get("REDIS_URL", ""),

@@ -19,11 +19,33 @@ from app.bookings.validation import BookingRequest
 from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError
+from app.formats import clock_time, long_date
 from app.organisers.services import OrganiserView
 from app.programme.services import EventView, get_event
 from app.tables.attendance import Attendance, MarkSource, Outcome
 from app.tables.bookings import Booking, BookingSource, BookingStatus
 from app.tables.programme import EventStatus
+
+
+class TooEarlyToRecord(DomainError):
+    """Attendance recorded before it can have happened (nothing is recorded)."""
+
+    code = "too_early"
+    status = 409
+
+
+def refuse_before_check_in_opens(starts_at: dt.datetime, now: dt.datetime, config: Config) -> None:
+    """Taps, QR and walk-ins: from `CHECKIN_OPENS_BEFORE` minutes before the start."""
+    opens = starts_at - dt.timedelta(minutes=config.checkin_opens_before_minutes)
+    if now < opens:
+        raise TooEarlyToRecord(f"Attendance can be recorded from {clock_time(opens)} on {long_date(opens)}, "
+                               f"{config.checkin_opens_before_minutes} minutes before the event starts")
+
+
+def refuse_before_the_end(ends_at: dt.datetime, now: dt.datetime, what: str) -> None:
+    """Imports and "mark everyone left as absent": once the event has ended."""
+    if now < ends_at:
+        raise TooEarlyToRecord(f"{what} once the event has ended, at {clock_time(ends_at)} on {long_date(ends_at)}")
 
 
 class NotAttendable(DomainError):
@@ -171,12 +193,17 @@ async def record_mark(booking_id: int, outcome: Outcome, *, organiser: Organiser
                       event_id: int | None = None) -> str | None:
     """`mark` inside the caller's write transaction. Attended issues the booking's certificate
     (once); a correction to absent withdraws it."""
-    booking = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person).where(
-        Booking.id == booking_id).first()
+    booking = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person,
+                                   Booking.event.starts_at.as_alias("starts_at"),
+                                   Booking.event.ends_at.as_alias("ends_at")).where(Booking.id == booking_id).first()
     if booking is None or booking["status"] != BookingStatus.confirmed.value or (
             event_id is not None and booking["event"] != event_id):
         raise NotAttendable()
     previous = await Attendance.select(Attendance.outcome).where(Attendance.booking == booking_id).first()
+    if source is MarkSource.teams:
+        refuse_before_the_end(booking["ends_at"], now, "A Teams report can be imported")
+    elif previous is None:  # a first mark; a correction may be made any time after one
+        refuse_before_check_in_opens(booking["starts_at"], now, config)
     values = {"outcome": outcome.value, "source": source.value, "minutes_present": minutes_present,
               "recorded_by": organiser.id, "recorded_at": now}
     if previous is None:
@@ -213,8 +240,12 @@ async def admit_walk_in(event_id: int, request: BookingRequest, *, organiser: Or
 
 async def mark_rest_absent(event_id: int, *, organiser: OrganiserView, now: dt.datetime,
                            source: MarkSource = MarkSource.register) -> int:
-    """Everyone confirmed and not yet marked becomes absent: a few statements however long the
-    register, one audit record per booking as for a mark made one by one. Returns how many."""
+    """Everyone confirmed and not yet marked becomes absent (once the event has ended): a few
+    statements however long the register, one audit record per booking as for a mark made one by
+    one. Returns how many."""
+    event = await get_event(event_id, now)
+    refuse_before_the_end(event.ends_at, now, "A Teams report can be imported" if source is MarkSource.teams
+                          else "Everyone left can be marked absent")
     async with write_transaction():
         unmarked = await Booking.select(Booking.id, Booking.person).where(
             (Booking.event == event_id) & (Booking.status == BookingStatus.confirmed.value)

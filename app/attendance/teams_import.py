@@ -23,7 +23,7 @@ from typing import Any
 import anyio.to_thread
 
 from app.areas import local
-from app.attendance.services import RegisterRow, mark, record_mark, register
+from app.attendance.services import RegisterRow, mark, record_mark, refuse_before_the_end, register
 from app.attendance.teams_report import Participant, TeamsReport, normalise_name, parse_report
 from app.audit.services import record
 from app.config import Config
@@ -137,8 +137,9 @@ async def preview_report(event_id: int, data: bytes, *, minimum_minutes: int, or
                          now: dt.datetime, config: Config, other_day: bool = False) -> int:
     """Read and match a Teams report (in a worker thread: a large one is seconds of CPU) and keep
     what it would mark as a preview. Records no mark. Returns the preview's id."""
-    report = await anyio.to_thread.run_sync(parse_report, data)
     event, rows, _ = await register(event_id, now)
+    refuse_before_the_end(event.ends_at, now, "A Teams report can be imported")
+    report = await anyio.to_thread.run_sync(parse_report, data)
     event_day = local(event.starts_at).date()
     meeting_day = local(report.started_at).date() if report.started_at else None
     if meeting_day and meeting_day != event_day and not other_day:

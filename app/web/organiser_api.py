@@ -15,7 +15,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath
 from pydantic import BaseModel, ConfigDict
 
-from app.attendance.services import NotAttendable, mark, register
+from app.attendance.services import NotAttendable, TooEarlyToRecord, mark, register
 from app.errors import DomainError, InvalidInput
 from app.tables.attendance import Outcome
 from app.validation import Messages, validate
@@ -88,7 +88,7 @@ class OrganiserApi(Controller):
                 minutes_present=r.minutes_present) for r in rows])
 
     @post("/bookings/{booking_id:int}/attendance", summary="Mark attended or absent (organisers only)", status_code=200,
-          operation_class=_MarkOperation, responses=problems(*EVERY, 401, 403, 404, 413, 415, 422))
+          operation_class=_MarkOperation, responses=problems(*EVERY, 401, 403, 404, 409, 413, 415, 422))
     async def mark_attendance(self, organiser: Organiser, booking_id: FromPath[int], request: Request[Any, Any, Any],
                               now: Now, config: ConfigDep) -> Response[Any]:
         try:
@@ -104,5 +104,7 @@ class OrganiserApi(Controller):
             was = await mark(booking_id, outcome, organiser=organiser, now=now, config=config)
         except NotAttendable:
             return problem(404, "not_found", "No confirmed booking with that id")
+        except TooEarlyToRecord as exc:  # before the door opens: nothing recorded
+            return problem_for(exc)
         outcome = outcome.value
         return Response({"booking_id": booking_id, "attendance": outcome, "was": was})

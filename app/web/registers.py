@@ -4,6 +4,7 @@ marking attendance (also by QR code), walk-ins, no-shows and chases, and the aud
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from app.attendance.chase import chase_no_shows
 from app.attendance.exports import built_apart, register_csv, register_xlsx
 from app.attendance.services import (
     NotAttendable,
+    TooEarlyToRecord,
     admit_walk_in,
     attendance_counts,
     booking_for_checkin,
@@ -134,7 +136,7 @@ class RegisterPages(Controller):
             message = "The event is full: to admit this person anyway, confirm the override below"
             return _person_form(organiser, event, counts, data, {"override": message},
                                 walk_in=walk_in, status_code=409, show_override=True)
-        except BookingError as exc:
+        except (BookingError, TooEarlyToRecord) as exc:
             errors = field_errors(exc, ids=FORM_FIELD_IDS, default_field="name", organiser=True)
             return _person_form(organiser, event, counts, data, errors, walk_in=walk_in, status_code=409)
         target = "attendance" if walk_in else ""
@@ -176,15 +178,7 @@ class RegisterPages(Controller):
     @get("/events/{event_id:int}/attendance", name="organiser_attendance")
     async def attendance(self, organiser: Organiser, event_id: FromPath[int], now: Now,
                          q: FromQuery[str | None] = None, page: FromQuery[int | None] = None) -> Template:
-        event, rows, counts = await register(event_id, now)
-        confirmed = [r for r in rows if r.status == BookingStatus.confirmed.value]
-        if q:
-            term = q.strip().lower()
-            confirmed = [r for r in confirmed if term in r.name.lower() or term in r.setting.lower()]
-        shown = paginate(confirmed, page, path=f"/organisers/events/{event_id}/attendance", params={"q": q or ""})
-        return Template("organisers/attendance.html", context={
-            "organiser": organiser, "event": event, "rows": shown.items, "shown": shown, "counts": counts,
-            "q": q or "", "outcomes": OUTCOME_LABELS, "outcome_tags": OUTCOME_TAGS})
+        return await _attendance_page(organiser, event_id, now, q=q, page=page)
 
     @post("/events/{event_id:int}/attendance/{booking_id:int}", name="organiser_mark")
     async def mark_one(self, organiser: Organiser, event_id: FromPath[int], booking_id: FromPath[int], data: FormData,
@@ -199,6 +193,10 @@ class RegisterPages(Controller):
             await mark(booking_id, Outcome(outcome), organiser=organiser, now=now, config=config, event_id=event_id)
         except NotAttendable:
             raise NotFoundException() from None
+        except TooEarlyToRecord as exc:
+            if _wants_json(request):
+                return Response({"detail": exc.message}, status_code=409)
+            return await _attendance_page(organiser, event_id, now, q=form.q, page=form.page, refused=exc)
         if _wants_json(request):
             person = await Booking.select(Booking.person.name.as_alias("name")).where(Booking.id == booking_id).first()
             counts = await attendance_counts(event_id)
@@ -213,8 +211,11 @@ class RegisterPages(Controller):
         return Redirect(f"{back}#booking-{booking_id}", status_code=303)
 
     @post("/events/{event_id:int}/attendance/rest-absent", name="organiser_mark_rest_absent")
-    async def rest_absent(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Redirect:
-        await mark_rest_absent(event_id, organiser=organiser, now=now)
+    async def rest_absent(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Template | Redirect:
+        try:
+            await mark_rest_absent(event_id, organiser=organiser, now=now)
+        except TooEarlyToRecord as exc:
+            return await _attendance_page(organiser, event_id, now, refused=exc)
         return Redirect(f"/organisers/events/{event_id}/attendance", status_code=303)
 
     @get("/check-in/{token:str}", name="organiser_check_in")
@@ -237,6 +238,8 @@ class RegisterPages(Controller):
             done, problem = True, ""
         except NotAttendable:
             done, problem = False, "This booking is not confirmed, so it cannot be marked"
+        except TooEarlyToRecord as exc:
+            done, problem = False, exc.message
         return Template("organisers/check_in.html", status_code=200 if done else 409, context={
             "organiser": organiser, "row": row, "event": event, "token": token, "roles": ROLE_LABELS,
             "done": done, "problem": problem})
@@ -331,6 +334,8 @@ class TeamsImportPages(Controller):
             except OtherDay as exc:
                 errors["report"] = exc.message
                 other_day = True
+            except TooEarlyToRecord as exc:
+                errors["report"] = exc.message
             except (ValueError, UnicodeDecodeError):
                 errors["report"] = NotATeamsReport.message
             else:
@@ -377,3 +382,18 @@ class TeamsImportPages(Controller):
                 choices.append((int(value), int(minutes) if minutes.isascii() and minutes.isdigit() else 0))
         await resolve(event_id, choices, minimum_minutes=minimum, organiser=organiser, now=now, config=config)
         return Redirect(f"/organisers/events/{event_id}/attendance", status_code=303)
+
+
+async def _attendance_page(organiser: OrganiserView, event_id: int, now: dt.datetime, *, q: str | None = None,
+                           page: int | None = None, refused: DomainError | None = None) -> Template:
+    """The attendance page; with `refused`, its message in an error summary (409: nothing recorded)."""
+    event, rows, counts = await register(event_id, now)
+    confirmed = [r for r in rows if r.status == BookingStatus.confirmed.value]
+    if q:
+        term = q.strip().lower()
+        confirmed = [r for r in confirmed if term in r.name.lower() or term in r.setting.lower()]
+    shown = paginate(confirmed, page, path=f"/organisers/events/{event_id}/attendance", params={"q": q or ""})
+    errors = [{"text": refused.message, "href": "#attendance-list"}] if refused else None
+    return Template("organisers/attendance.html", status_code=409 if refused else 200, context={
+        "organiser": organiser, "event": event, "rows": shown.items, "shown": shown, "counts": counts,
+        "q": q or "", "outcomes": OUTCOME_LABELS, "outcome_tags": OUTCOME_TAGS, "errors": errors})

@@ -108,6 +108,7 @@ async def test_marking_attendance_with_one_tap_and_correcting_it(signed_in, now,
     a = await book(signed_in, event_id, 1)
     b = await book(signed_in, event_id, 2)
     await book(signed_in, event_id, 3)
+    await end_event(event_id, now)  # marked at the door and after; everyone left absent once it is over
     page = await signed_in.get(f"/organisers/events/{event_id}/attendance")
     a_id, b_id = await booking_id(a["reference"]), await booking_id(b["reference"])
     done = await signed_in.post(f"/organisers/events/{event_id}/attendance/{a_id}", follow_redirects=False,
@@ -154,7 +155,7 @@ async def test_walk_ins_are_attended_and_over_capacity_only_with_a_recorded_over
 
 
 async def test_scanning_the_qr_code_checks_someone_in(signed_in, now, client):
-    event_id = await f.event(now=now)
+    event_id = await f.event(now=now, starts_in=dt.timedelta(minutes=20))  # check-in is open
     booked = await book(signed_in, event_id, 1)
     checkin = (await Booking.select(Booking.checkin_token).where(Booking.reference == booked["reference"]).first())["checkin_token"]
     page = await signed_in.get(f"/organisers/check-in/{checkin}")
@@ -166,8 +167,9 @@ async def test_scanning_the_qr_code_checks_someone_in(signed_in, now, client):
     assert (await signed_in.get("/organisers/check-in/not-a-token")).status_code == 404
 
 
-#: The sample report's meeting (teams_samples): 16 March 2027, 17:58 London time.
-REPORT_DAY = dt.datetime(2027, 3, 16, 18, 0, tzinfo=dt.timezone.utc)
+#: The sample report's meeting (teams_samples): 16 March 2026, 17:58 London time (a past day: imports
+#: are taken only once an event has ended).
+REPORT_DAY = dt.datetime(2026, 3, 16, 18, 0, tzinfo=dt.timezone.utc)
 
 
 async def on_the_report_day(event_id):
@@ -184,11 +186,11 @@ async def upload_report(client, event_id, content, **fields):
 
 async def test_a_teams_report_is_previewed_then_confirmed_once_by_email_upn_and_name(signed_in, now):
     event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
-    await on_the_report_day(event_id)
     jo = await book(signed_in, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
     sam = await book(signed_in, event_id, "sam", name="Sam Patel", email="sam.patel@oak.example.org")
     alex = await book(signed_in, event_id, "alex", name="Alex Jones", email="alex.jones@pine.example.org")
     pat = await book(signed_in, event_id, "pat", name="Pat Smith", email="pat.smith@ash.example.org")
+    await on_the_report_day(event_id)  # booked before, imported after
     uploaded = await upload_report(signed_in, event_id, teams_samples.as_teams_downloads_it())
     assert uploaded.status_code == 303, uploaded.text
     preview_path = uploaded.headers["location"]
@@ -202,7 +204,7 @@ async def test_a_teams_report_is_previewed_then_confirmed_once_by_email_upn_and_
     # The team's own row (role Organizer) is recognised, not listed as not matched.
     assert "Chris Organiser" in preview.text[preview.text.index('id="team-rows"'):]
     assert "Chris Organiser" not in preview.text[preview.text.index('id="not-matched"'):preview.text.index('id="team-rows"')]
-    assert "Tuesday 16 March 2027" in preview.text
+    assert "Monday 16 March 2026" in preview.text
     confirmed = await signed_in.post(preview_path, data={"_csrf_token": token(preview.text)})
     assert confirmed.status_code == 200 and "Teams report imported" in confirmed.text
     marks = {r["booking"]: r for r in await Attendance.select()}
@@ -227,23 +229,23 @@ async def test_a_teams_report_is_previewed_then_confirmed_once_by_email_upn_and_
 
 async def test_a_report_of_another_day_is_refused_naming_both_dates_unless_meant(signed_in, now):
     event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
-    await Event.update({Event.starts_at: REPORT_DAY + dt.timedelta(days=270),
-                        Event.ends_at: REPORT_DAY + dt.timedelta(days=270, hours=1)}).where(Event.id == event_id)
     await book(signed_in, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
+    await Event.update({Event.starts_at: REPORT_DAY + dt.timedelta(days=200),
+                        Event.ends_at: REPORT_DAY + dt.timedelta(days=200, hours=1)}).where(Event.id == event_id)
     refused = await upload_report(signed_in, event_id, teams_samples.as_teams_downloads_it())
     assert refused.status_code == 400 and "govuk-error-summary" in refused.text
-    assert "a meeting on Tuesday 16 March 2027" in refused.text and "this event is on Saturday 11 December 2027" in refused.text
+    assert "a meeting on Monday 16 March 2026" in refused.text and "this event is on Friday 2 October 2026" in refused.text
     assert 'name="other_day"' in refused.text and await TeamsImportPreview.count() == 0
     meant = await upload_report(signed_in, event_id, teams_samples.as_teams_downloads_it(), other_day="yes")
     assert meant.status_code == 303
     preview = await signed_in.get(meant.headers["location"])
     assert "Not this event's day: imported on purpose." in preview.text
-    # The date 16/03/27 reads one way only; 03/04/27 could be 3 April or 4 March, so it is shown as read.
+    # The date 16/03/26 reads one way only; 03/04/26 could be 3 April or 4 March, so it is shown as read.
     assert "read day first" not in preview.text
-    ambiguous = teams_samples.as_teams_downloads_it([[c.replace("16/03/27", "03/04/27") for c in row]
+    ambiguous = teams_samples.as_teams_downloads_it([[c.replace("16/03/26", "03/04/26") for c in row]
                                                      for row in teams_samples.ROWS])
     shown = await signed_in.get((await upload_report(signed_in, event_id, ambiguous, other_day="yes")).headers["location"])
-    assert "Saturday 3 April 2027" in shown.text and "the file says “03/04/27, 17:58:12”, read day first" in shown.text
+    assert "Friday 3 April 2026" in shown.text and "the file says “03/04/26, 17:58:12”, read day first" in shown.text
     assert await Attendance.count() == 0
 
 
@@ -251,8 +253,8 @@ async def test_a_preview_is_refused_if_the_marks_changed_and_expires_after_an_ho
     from app.retention.services import purge
 
     event_id = await f.event(now=now, quadrant=None, title="Online Safeguarding Forum")
-    await on_the_report_day(event_id)
     jo = await book(signed_in, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
+    await on_the_report_day(event_id)
     uploaded = await upload_report(signed_in, event_id, teams_samples.as_teams_downloads_it())
     preview = await signed_in.get(uploaded.headers["location"])
     page = await signed_in.get(f"/organisers/events/{event_id}/attendance")
@@ -273,6 +275,7 @@ async def test_no_shows_are_chased_once_with_the_next_forum_and_repeats_show_up(
     for event_id in (first, second):
         await book(signed_in, event_id, 1)
         await book(signed_in, event_id, 2)
+        await end_event(event_id, now)
     page = await signed_in.get(f"/organisers/events/{first}/attendance")
     for event_id in (first, second):
         came_id = (await Booking.select(Booking.id).where(
@@ -319,7 +322,7 @@ async def test_the_audit_trail_per_event_and_per_person(signed_in, now, organise
 
 
 async def test_a_broken_or_oversized_teams_report_is_a_400_naming_the_line(signed_in, now):
-    event_id = await f.event(now=now, quadrant=None)
+    event_id = await f.event(now=now, quadrant=None, starts_in=-dt.timedelta(days=1))
     page = await signed_in.get(f"/organisers/events/{event_id}/teams-import/")
 
     async def upload(content: bytes):
@@ -458,3 +461,45 @@ async def signed_in_organiser_id():
     from app.tables.organisers import Organiser
 
     return (await Organiser.select(Organiser.id).first())["id"]
+
+
+async def test_attendance_is_refused_before_it_can_have_happened_and_nothing_is_recorded(signed_in, now):
+    """Taps, QR and walk-ins from an hour before the start; imports and "everyone left absent"
+    only after the end; each refusal says when, and records nothing (no mark, no certificate)."""
+    event_id = await f.event(now=now, starts_in=dt.timedelta(days=30), quadrant=None)
+    booked = await book(signed_in, event_id, 1)
+    b_id = await booking_id(booked["reference"])
+    page = await signed_in.get(f"/organisers/events/{event_id}/attendance")
+    tap = await signed_in.post(f"/organisers/events/{event_id}/attendance/{b_id}",
+                               data={"outcome": "attended", "_csrf_token": token(page.text)})
+    assert tap.status_code == 409 and "Attendance can be recorded from" in tap.text
+    assert "60 minutes before the event starts" in tap.text and "govuk-error-summary" in tap.text
+    api = await signed_in.post(f"/api/organiser/bookings/{b_id}/attendance", json={"outcome": "attended"},
+                               headers={"X-CSRFToken": signed_in.cookies.get("csrftoken")})
+    assert api.status_code == 409 and api.json()["code"] == "too_early"
+    checkin = (await Booking.select(Booking.checkin_token).where(Booking.id == b_id).first())["checkin_token"]
+    qr = await signed_in.post(f"/organisers/check-in/{checkin}", data={"_csrf_token": token(page.text)})
+    assert qr.status_code == 409 and "Attendance can be recorded from" in qr.text
+    rest = await signed_in.post(f"/organisers/events/{event_id}/attendance/rest-absent",
+                                data={"_csrf_token": token(page.text)})
+    assert rest.status_code == 409 and "Everyone left can be marked absent once the event has ended" in rest.text
+    report = await upload_report(signed_in, event_id, teams_samples.as_teams_downloads_it(), other_day="yes")
+    assert report.status_code == 400 and "A Teams report can be imported once the event has ended" in report.text
+    walk_in = await signed_in.get(f"/organisers/events/{event_id}/bookings/new", params={"walk_in": "true"})
+    refused = await signed_in.post(f"/organisers/events/{event_id}/bookings/new", data={
+        "name": "Walk In", "email": "walk@in.example.org", "setting_name": "Oak", "role": "dsl", "walk_in": "true",
+        "_csrf_token": token(walk_in.text)})
+    assert refused.status_code == 409 and "Attendance can be recorded from" in refused.text
+    assert await Attendance.count() == 0 and await TeamsImportPreview.count() == 0
+    assert await Booking.count() == 1 and await OutboxMessage.count().where(OutboxMessage.kind == "certificate") == 0
+    # An hour before the start the door opens; a correction is taken any time after a mark.
+    await Event.update({Event.starts_at: now + dt.timedelta(minutes=59),
+                        Event.ends_at: now + dt.timedelta(hours=3)}).where(Event.id == event_id)
+    assert (await signed_in.post(f"/organisers/events/{event_id}/attendance/{b_id}", follow_redirects=False,
+                                 data={"outcome": "attended", "_csrf_token": token(page.text)})).status_code == 303
+    await Event.update({Event.starts_at: now + dt.timedelta(days=2),
+                        Event.ends_at: now + dt.timedelta(days=2, hours=2)}).where(Event.id == event_id)
+    corrected = await signed_in.post(f"/organisers/events/{event_id}/attendance/{b_id}", follow_redirects=False,
+                                     data={"outcome": "absent", "_csrf_token": token(page.text)})
+    assert corrected.status_code == 303
+    assert (await Attendance.select(Attendance.outcome).first())["outcome"] == "absent"

@@ -18,7 +18,7 @@ from tests.attendance import teams_samples as samples
 def test_each_shape_of_report_reads_the_same(encode):
     report = parse_report(encode())
     assert report.title == "Online Safeguarding Forum"
-    assert report.started_at == dt.datetime(2027, 3, 16, 17, 58, 12, tzinfo=LONDON)
+    assert report.started_at == dt.datetime(2026, 3, 16, 17, 58, 12, tzinfo=LONDON)
     by_name = {p.name: p for p in report.participants}
     assert set(by_name) == {"Barclay, Jo", "Sam Patel (EXT)", "Alex Jones", "Morgan Lee", "Chris Organiser"}
     jo = by_name["Barclay, Jo"]
@@ -56,11 +56,11 @@ def test_someone_with_an_empty_email_in_one_section_is_one_participant():
     # Jo's Email cell is empty in the participants section and filled in the activities.
     participants = [["2. Participants"],
                     ["Name", "First join", "Last leave", "In-meeting duration", "Email", "Participant ID (UPN)", "Role"],
-                    ["Barclay, Jo", "16/03/27, 17:59:02", "16/03/27, 19:30:00", "1h 25m 58s", "", "", "Attendee"], []]
+                    ["Barclay, Jo", "16/03/26, 17:59:02", "16/03/26, 19:30:00", "1h 25m 58s", "", "", "Attendee"], []]
     activities = [["3. In-Meeting activities"], ["Name", "Join time", "Leave time", "Duration", "Email", "Role"],
-                  ["Barclay, Jo", "16/03/27, 17:59:02", "16/03/27, 18:40:00", "40m 58s",
+                  ["Barclay, Jo", "16/03/26, 17:59:02", "16/03/26, 18:40:00", "40m 58s",
                    "jo.barclay@acorns.example.org", "Attendee"],
-                  ["Jo Barclay", "16/03/27, 18:45:00", "16/03/27, 19:30:00", "45m 0s", "", "Attendee"]]
+                  ["Jo Barclay", "16/03/26, 18:45:00", "16/03/26, 19:30:00", "45m 0s", "", "Attendee"]]
     report = parse_report(samples.as_teams_downloads_it(samples.SUMMARY + participants + activities))
     [jo] = report.participants
     assert (jo.email, jo.minutes, jo.joins) == ("jo.barclay@acorns.example.org", 85, 2)
@@ -69,9 +69,9 @@ def test_someone_with_an_empty_email_in_one_section_is_one_participant():
 def test_minutes_present_never_exceed_the_meeting_two_devices_at_once_count_once():
     activities = [["3. In-Meeting activities"], ["Name", "Join time", "Leave time", "Duration", "Email", "Role"],
                   # on a laptop and a phone at the same time, then the laptop again
-                  ["Sam Patel", "16/03/27, 17:58:12", "16/03/27, 19:31:40", "1h 33m 28s", "sam@oak.example.org", "Attendee"],
-                  ["Sam Patel", "16/03/27, 18:00:00", "16/03/27, 19:00:00", "1h 0m 0s", "sam@oak.example.org", "Attendee"],
-                  ["Sam Patel", "16/03/27, 19:10:00", "16/03/27, 19:31:40", "21m 40s", "sam@oak.example.org", "Attendee"]]
+                  ["Sam Patel", "16/03/26, 17:58:12", "16/03/26, 19:31:40", "1h 33m 28s", "sam@oak.example.org", "Attendee"],
+                  ["Sam Patel", "16/03/26, 18:00:00", "16/03/26, 19:00:00", "1h 0m 0s", "sam@oak.example.org", "Attendee"],
+                  ["Sam Patel", "16/03/26, 19:10:00", "16/03/26, 19:31:40", "21m 40s", "sam@oak.example.org", "Attendee"]]
     [sam] = parse_report(samples.as_csv(samples.SUMMARY + activities)).participants
     assert sam.minutes == 93  # the meeting lasted 1h 33m 28s
     # Durations without join and leave times are summed, and still capped at the meeting's length.

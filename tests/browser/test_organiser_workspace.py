@@ -97,6 +97,9 @@ async def test_marking_attendance_on_a_tablet(browser, server, now):
     event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/spring/mid").first())["id"]
     for n, setting in [(1, "Oak Primary"), (2, "Little Acorns Nursery"), (3, "Ash Tree Pre-school"), (4, "Elm Academy")]:
         book(server, event_id, n, setting={"name": setting, "urn": None})
+    # The door: half an hour before the start (check-in opens an hour before).
+    await Event.update({Event.starts_at: now + dt.timedelta(minutes=30),
+                        Event.ends_at: now + dt.timedelta(hours=3)}).where(Event.id == event_id)
     await page.goto(f"{server.base_url}/organisers/events/{event_id}/attendance")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 820
     await assert_accessible(page, "attendance on a tablet")
@@ -142,18 +145,21 @@ async def test_importing_a_teams_report_in_the_browser(browser, server, now, tmp
     book(server, event_id, "jo", name="Jo Barclay", email="jo.barclay@acorns.example.org")
     book(server, event_id, "pat", name="Pat Smith", email="pat.smith@ash.example.org")
     report = tmp_path / "Online Safeguarding Forum - Attendance report.csv"
-    other_day = [[c.replace("16/03/27", "19/03/27") for c in row] for row in teams_samples.ROWS]
+    other_day = [[c.replace("16/03/26", "19/03/26") for c in row] for row in teams_samples.ROWS]
     report.write_bytes(teams_samples.as_teams_downloads_it(other_day))
+    start = (await Event.select(Event.starts_at).where(Event.id == event_id).first())["starts_at"]
+    await Event.update({Event.starts_at: start.replace(year=2026, month=10, day=2),  # over: imports are taken
+                        Event.ends_at: start.replace(year=2026, month=10, day=2) + dt.timedelta(hours=2)}).where(
+        Event.id == event_id)
     await page.goto(f"{server.base_url}/organisers/events/{event_id}/teams-import/")
     await page.get_by_label("Attendance report file").set_input_files(str(report))
     await page.get_by_role("button", name="Preview the import").click()
-    await expect(page.locator(".govuk-error-summary")).to_contain_text("a meeting on Friday 19 March 2027")
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("a meeting on Thursday 19 March 2026")
     await expect(page.locator(".govuk-error-summary")).to_contain_text("this event is on")
     await assert_accessible(page, "teams import of another day refused")
     report.write_bytes(teams_samples.as_teams_downloads_it())  # the meeting of the event's own day
-    start = (await Event.select(Event.starts_at).where(Event.id == event_id).first())["starts_at"]
-    await Event.update({Event.starts_at: start.replace(year=2027, month=3, day=16),
-                        Event.ends_at: start.replace(year=2027, month=3, day=16) + dt.timedelta(hours=2)}).where(
+    await Event.update({Event.starts_at: start.replace(year=2026, month=3, day=16),
+                        Event.ends_at: start.replace(year=2026, month=3, day=16) + dt.timedelta(hours=2)}).where(
         Event.id == event_id)
     await page.get_by_label("Attendance report file").set_input_files(str(report))
     await page.get_by_role("button", name="Preview the import").click()

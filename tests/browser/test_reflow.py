@@ -74,11 +74,13 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
     booking = await Booking.select(Booking.person, Booking.checkin_token).where(Booking.id == made.id).first()
     questionnaire = await send_questionnaire(setting, "dsl@oak.example.org", actor="test", now=now, config=config)
     response_id = (await Response.select(Response.id).first())["id"]
-    record, invite, reset = (secrets.token_urlsafe(16) for _ in range(3))
+    record, invite, reset, link = (secrets.token_urlsafe(16) for _ in range(4))
     await RecordLink.insert(RecordLink(email="sam.patel@oak.example.org", token_hash=_hash(record), created_at=now,
                                        expires_at=now + LINK_LIFETIME))
     await Organiser.update({Organiser.reset_token_hash: token_hash(reset),
-                            Organiser.reset_expires_at: now + dt.timedelta(hours=1)}).where(Organiser.id == organiser.id)
+                            Organiser.reset_expires_at: now + dt.timedelta(hours=1),
+                            Organiser.sign_in_link_hash: token_hash(link),
+                            Organiser.sign_in_link_expires_at: now + dt.timedelta(minutes=15)}).where(Organiser.id == organiser.id)
     await Organiser.insert(Organiser(email="new@essex.gov.uk", name="New Organiser", invite_token_hash=token_hash(invite),
                                      created_at=now))
     preview = await preview_report(past, teams_samples.as_teams_downloads_it(), minimum_minutes=30, organiser=organiser,
@@ -130,6 +132,7 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "/organisers/password-reset/{token:str}": [f"/organisers/password-reset/{reset}"],
         "/organisers/invitations/{token:str}": [f"/organisers/invitations/{invite}"],
         "/organisers/sign-in": ["/organisers/sign-in"],
+        "/organisers/sign-in/link/{token:str}": [f"/organisers/sign-in/link/{link}"],
     }
     assert set(walk) == app_routes_of_kind("page") - NOT_PAGES, "a page the walk does not visit (or no longer exists)"
     wide = {}

@@ -280,7 +280,7 @@ async def test_an_organiser_invites_another_who_sets_a_password(signed_in, now):
 async def test_the_organiser_api_needs_a_session_and_a_csrf_token(signed_in, client, now):
     from tests import factories as f
 
-    event_id = await f.event(now=now)
+    event_id = await f.event(now=now, starts_in=dt.timedelta(minutes=10))
     booked = (await signed_in.post(f"/api/events/{event_id}/bookings", json=f.api_body(1))).json()
     register = await signed_in.get(f"/api/organiser/events/{event_id}/register")
     assert register.status_code == 200
