@@ -46,3 +46,4 @@ bench: setup
 	bash tests/prepare_machine.sh
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python -m tests.bench.wrk_bench
+	$(BIN)/python -m tests.bench.upload_stall

@@ -16,6 +16,7 @@ it, and not marked already, are marked absent (an organiser's match by hand corr
 from __future__ import annotations
 
 import datetime as dt
+import json
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,9 +147,21 @@ async def preview_report(event_id: int, data: bytes, *, minimum_minutes: int, or
         raise OtherDay(f"This report is of a meeting on {long_date(report.started_at)}, but this event is on "
                        f"{long_date(event.starts_at)}. Upload the report of this event's meeting, or tick that "
                        f"you are importing another day's report on purpose")
-    result = await anyio.to_thread.run_sync(match, report.participants, rows, minimum_minutes, _longest(report))
     team_addresses = {config.organiser_mailbox.lower(), config.booking_support_email.lower()} | {
         r["email"].lower() for r in await Organiser.select(Organiser.email)}
+    other = bool(meeting_day and meeting_day != event_day)
+    # Matching, the plan and its JSON are seconds of CPU for a large report: a worker thread.
+    plan = await anyio.to_thread.run_sync(_plan, report, rows, minimum_minutes, team_addresses, other)
+    rows_made = await TeamsImportPreview.insert(TeamsImportPreview(
+        event=event_id, uploaded_by=organiser.id, created_at=now, expires_at=now + PREVIEW_LIFETIME,
+        marks_seen=await _marks_seen(event_id), plan=plan)).returning(TeamsImportPreview.id)
+    return rows_made[0]["id"]
+
+
+def _plan(report: TeamsReport, rows: list[RegisterRow], minimum_minutes: int, team_addresses: set[str],
+          other_day: bool) -> str:
+    """What confirming would mark, as the preview's JSON (run in a worker thread)."""
+    result = match(report.participants, rows, minimum_minutes, _longest(report))
     team, unmatched = [], []
     for p in result.unmatched:
         (team if p.addresses & team_addresses or p.role.lower() == "organizer" else unmatched).append(p)
@@ -161,20 +174,16 @@ async def preview_report(event_id: int, data: bytes, *, minimum_minutes: int, or
     marks += [{"booking": r.booking_id, "name": r.name, "setting": r.setting, "minutes": None, "outcome": "absent",
                "how": "not in the report", "in_teams_as": [], "was": None, "was_source": None}
               for r in result.unmatched_bookings if r.outcome is None]
-    plan = {"title": report.title, "minimum": minimum_minutes,
-            "meeting_at": report.started_at.isoformat() if report.started_at else None,
-            "meeting_text": report.started_text, "ambiguous": ambiguous_date(report.started_text),
-            "other_day": bool(meeting_day and meeting_day != event_day),
-            "marks": marks,
-            "unmatched": [{"name": p.name, "address": p.email or p.upn, "minutes": p.minutes, "role": p.role}
-                          for p in unmatched],
-            "team": [p.name for p in team],
-            "unmatched_bookings": [{"booking": r.booking_id, "name": r.name, "setting": r.setting, "email": r.email}
-                                   for r in result.unmatched_bookings]}
-    rows_made = await TeamsImportPreview.insert(TeamsImportPreview(
-        event=event_id, uploaded_by=organiser.id, created_at=now, expires_at=now + PREVIEW_LIFETIME,
-        marks_seen=await _marks_seen(event_id), plan=plan)).returning(TeamsImportPreview.id)
-    return rows_made[0]["id"]
+    return json.dumps({
+        "title": report.title, "minimum": minimum_minutes,
+        "meeting_at": report.started_at.isoformat() if report.started_at else None,
+        "meeting_text": report.started_text, "ambiguous": ambiguous_date(report.started_text),
+        "other_day": other_day, "marks": marks,
+        "unmatched": [{"name": p.name, "address": p.email or p.upn, "minutes": p.minutes, "role": p.role}
+                      for p in unmatched],
+        "team": [p.name for p in team],
+        "unmatched_bookings": [{"booking": r.booking_id, "name": r.name, "setting": r.setting, "email": r.email}
+                               for r in result.unmatched_bookings]})
 
 
 @dataclass
