@@ -122,6 +122,15 @@ def _field_problems(extra: Any) -> list[FieldProblem]:
             for item in items if isinstance(item, dict)]
 
 
+#: Litestar words a validation error "Validation failed for GET /path?query": the address (and
+#: any token or personal data in its query) is never repeated back or logged.
+_FOR_ADDRESS = re.compile(r" for [A-Z]+ \S+$")
+
+
+def _detail(exc: HTTPException) -> str:
+    return _FOR_ADDRESS.sub("", str(exc.detail))
+
+
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     headers = dict(exc.headers or {})
     if "allow" in {k.lower() for k in headers}:  # HEAD is answered wherever GET is (ServiceApp)
@@ -129,13 +138,13 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         methods = [m.strip() for m in headers.pop(allow).split(",")]
         headers["Allow"] = ", ".join(sorted({*methods, *(["HEAD"] if "GET" in methods else [])}))
     if _is_api(request):
-        response: Response[Any] = problem(exc.status_code, _CODES.get(exc.status_code, "error"), str(exc.detail),
+        response: Response[Any] = problem(exc.status_code, _CODES.get(exc.status_code, "error"), _detail(exc),
                                           _field_problems(getattr(exc, "extra", None)))
     elif exc.status_code == 403:
         response = _message_page(403, "Your form has expired",
                                  "Go back, reload the page and try again. Nothing was saved.")
     else:
-        response = _message_page(exc.status_code, "Sorry, there is a problem", str(exc.detail))
+        response = _message_page(exc.status_code, "Sorry, there is a problem", _detail(exc))
     response.headers.update(headers)
     return response
 
@@ -206,9 +215,18 @@ async def ids_in_range(connection: Any, _: Any) -> None:
 
 class ServiceApp(Litestar):
     """The Litestar app, answering HEAD wherever it answers GET (as GET, without the body):
-    Litestar's GET routes answer HEAD with 405."""
+    Litestar's GET routes answer HEAD with 405. Its request log sits outside everything
+    Litestar does, exception handlers included, so it records the status actually sent (a CSRF
+    refusal or a body too large is answered by the handler around the middleware stack)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._logged = request_log(self._answer)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._logged(scope, receive, send)
+
+    async def _answer(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await super().__call__(scope, receive, send)
             return
@@ -220,7 +238,7 @@ class ServiceApp(Litestar):
                     message = {**message, "body": b""}
                 await outer(message)
 
-            scope, send = {**scope, "method": "GET"}, without_body
+            scope["method"], send = "GET", without_body  # in place: the log reads the route from it
         if CACHED_PATHS.match(scope["path"]):
             await with_etags(scope, send, lambda sending: super(ServiceApp, self).__call__(scope, receive, sending))
         else:
@@ -284,7 +302,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
         route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, QuestionnairePages,
                         InformationPages, TrainingPages, Operations,
                         workspace, assets],
-        middleware=[request_log, *([prometheus_config().middleware] if config.metrics else [])],
+        middleware=[*([prometheus_config().middleware] if config.metrics else [])],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),
                       "config": Provide(provide_config, sync_to_thread=False)},
         template_config=template_config(config),

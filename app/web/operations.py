@@ -76,13 +76,14 @@ def request_log(app: ASGIApp) -> ASGIApp:
                                                   (b"x-request-id", request_id.encode())]}
             await send(message)
 
+        method = scope["method"]  # before a HEAD is answered as a GET
         try:
             await app(scope, receive, sending)
         finally:
             route = scope.get("path_template") or "(no route)"
             took = round((time.perf_counter() - started) * 1000, 1)
-            log.info("%s %s %s %s ms", scope["method"], route, status[0], took,
-                     extra={"method": scope["method"], "route": route, "status": status[0], "duration_ms": took})
+            log.info("%s %s %s %s ms", method, route, status[0], took,
+                     extra={"method": method, "route": route, "status": status[0], "duration_ms": took})
             REQUEST_ID.reset(token)
 
     return middleware

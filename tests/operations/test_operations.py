@@ -182,3 +182,37 @@ def test_probes_and_scrapes_are_never_rate_limited(db):
     probes = {path: handler.opt.get("limit") for path, _, handler in every_route(app)
               if path in ("/healthz", "/readyz", "/metrics")}
     assert probes == {"/healthz": None, "/readyz": None, "/metrics": None}
+
+
+def test_the_request_log_records_the_status_sent_and_no_error_repeats_the_address(db):
+    """A refusal outside the route (CSRF 403, a body too large 413, a wrong type 415, a limit
+    429, a validation 400) is logged with the status the client got, never as a 500; and no
+    error detail repeats the request's address or its query."""
+    from litestar.testing import TestClient
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestContext())
+    handler.setFormatter(JsonLines())
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("app.requests").setLevel(logging.INFO)
+    try:
+        app = create_app(Config(database_url=db, secret_key="x", mail_sender_in_process=False,
+                                password_profile="cheapest", db_pool_size=0))
+        with TestClient(app) as client:
+            answers = [client.post("/organisers/sign-in", data={"email": "a@b.example.org"}),
+                       client.post("/api/events/1/bookings", content=b"x" * 3_000_000,
+                                   headers={"content-type": "application/json"}),
+                       client.post("/api/events/1/bookings", content=b"<a/>", headers={"content-type": "application/xml"}),
+                       client.get("/api/events?quadrant=nowhere&secret=s3cr3t-in-query")]
+            verify = [client.get("/certificates/verify?code=ABCD-EFGH") for _ in range(61)]
+            answers.append(verify[-1])
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert [a.status_code for a in answers] == [403, 413, 415, 400, 429]
+    logged = [json.loads(line) for line in stream.getvalue().splitlines()]
+    statuses = [line["status"] for line in logged if line["logger"] == "app.requests"]
+    assert statuses[:4] == [403, 413, 415, 400] and statuses[-1] == 429 and 500 not in statuses
+    assert all("x-request-id" in a.headers for a in answers)
+    assert "s3cr3t-in-query" not in answers[3].text and "/api/events" not in answers[3].json()["detail"]
+    assert "s3cr3t-in-query" not in stream.getvalue()
