@@ -53,7 +53,9 @@ _str = Schema(type=OpenAPIType.STRING)
 _HIDDEN = UNPRINTABLE_ECMA
 TEXT_PATTERN = f"^ *[^\\s{_HIDDEN}][^{_HIDDEN}]*$"
 #: Addresses at names reserved for special use cannot receive email (email-validator refuses them).
-EMAIL_PATTERN = rf"^(?!.*[.@]({'|'.join(SPECIAL_USE_DOMAIN_NAMES)})$)[^\s@]+@[^\s@]+$"
+EMAIL_PATTERN = (rf"^(?!.*[.@]({'|'.join(SPECIAL_USE_DOMAIN_NAMES)})$)"
+                 r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                 r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$")
 #: A manage token as the service makes them (URL-safe base64).
 TOKEN = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,100}$", description="The secret in the manage link")]
 
