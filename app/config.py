@@ -91,6 +91,8 @@ class Config:
     #: The outbox's oldest waiting message older than this is logged as a warning (an SMTP
     #: outage shows in logs and metrics, never in readiness).
     outbox_warn_minutes: int = 15
+    #: Seconds a request's body may take to arrive (app.web.slow_clients); 0: no limit.
+    body_read_timeout_seconds: int = 30
     #: The delay before answering a device's third failed sign-in (doubling for the fourth);
     #: the fifth refuses that device for 15 minutes (app.organisers.throttle).
     sign_in_delay_seconds: float = 1.0
@@ -196,6 +198,7 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         metrics_token=metrics_token,
         outbox_warn_minutes=_int(env, "OUTBOX_WARN_MINUTES", 15, minimum=1),
         sign_in_delay_seconds=_int(env, "SIGN_IN_DELAY_MS", 1000, minimum=0) / 1000,
+        body_read_timeout_seconds=_int(env, "BODY_READ_TIMEOUT", 30, minimum=0),
     )
     _check(config)
     return config

@@ -57,6 +57,7 @@ from app.web.headers import security_headers
 from app.web.information import InformationPages
 from app.web.limits import Limiter, RateLimited, rate_limited
 from app.web.operations import Operations, prometheus_config, request_log
+from app.web.slow_clients import body_read_timeout
 from app.web.organiser_api import OrganiserApi
 from app.web.organiser_home import OrganiserHome
 from app.web.page_cache import (
@@ -112,7 +113,8 @@ def _not_signed_in(request: Request[Any, Any, Any], exc: NotAuthorizedException)
     return sign_in_redirect(target)
 
 
-_CODES = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed", 413: "body_too_large"}
+_CODES = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed", 408: "request_timeout",
+          413: "body_too_large"}
 
 
 def _field_problems(extra: Any) -> list[FieldProblem]:
@@ -302,7 +304,8 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
         route_handlers=[ProgrammePages, BookingPages, FeedController, ApiController, SignInPages, QuestionnairePages,
                         InformationPages, TrainingPages, Operations,
                         workspace, assets],
-        middleware=[*([prometheus_config().middleware] if config.metrics else [])],
+        middleware=[body_read_timeout(config.body_read_timeout_seconds),
+                    *([prometheus_config().middleware] if config.metrics else [])],
         dependencies={"now": Provide(provide_now, sync_to_thread=False),
                       "config": Provide(provide_config, sync_to_thread=False)},
         template_config=template_config(config),

@@ -117,3 +117,39 @@ async def test_the_api_takes_waitlist_only_as_a_boolean(client, now):
         assert answer.status_code == 422, (value, answer.text)
         assert answer.json()["errors"] == [{"field": "waitlist", "message": "waitlist must be true or false"}]
     assert (await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(1, waitlist=False))).status_code == 201
+
+
+async def test_a_body_that_trickles_in_too_slowly_is_refused_with_a_408(db):
+    """uvicorn has no body-read timeout: the service's own middleware ends a request whose body
+    has not arrived in BODY_READ_TIMEOUT seconds, saving nothing."""
+    import asyncio
+    import time as clock
+
+    from app.config import Config
+    from app.main import create_app
+    from app.tables.bookings import Booking
+
+    app = create_app(Config(database_url=db, secret_key="x", password_profile="cheapest", db_pool_size=0,
+                            mail_sender_in_process=False, body_read_timeout_seconds=1))
+    sent: list[dict] = []
+    parts = [{"type": "http.request", "body": b'{"name": "Jo', "more_body": True}]
+
+    async def receive():
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(3600)  # the rest never comes
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/events/1/bookings", "raw_path": b"/api/events/1/bookings", "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                                          (b"content-length", b"500")],
+             "client": ("203.0.113.9", 5000), "server": ("testserver", 80), "state": {}}
+    started = clock.monotonic()
+    await asyncio.wait_for(app(scope, receive, send), timeout=10)
+    took = clock.monotonic() - started
+    [start] = [m for m in sent if m["type"] == "http.response.start"]
+    assert start["status"] == 408 and 0.9 <= took < 5
+    assert await Booking.count() == 0
