@@ -51,11 +51,17 @@ def is_outage(exc: BaseException) -> bool:
     answer is 503, try again later), rather than that a query is wrong (a 500)."""
     import asyncpg
 
-    if isinstance(exc, (OSError, asyncio.TimeoutError, asyncpg.exceptions.CannotConnectNowError,
-                        asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.ConnectionDoesNotExistError,
-                        asyncpg.exceptions.ConnectionFailureError, asyncpg.exceptions.AdminShutdownError,
-                        asyncpg.exceptions.CrashShutdownError, asyncpg.exceptions.InterfaceError)):
+    if isinstance(exc, (OSError, asyncio.TimeoutError, ConnectionError,
+                        # SQLSTATE classes 08 (connection), 57 (shutdown, cannot connect now) and 53
+                        # (too many connections, disk full), whatever the subclass
+                        asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                        asyncpg.exceptions.InsufficientResourcesError,
+                        # the driver's own: a connection closed under it, or handed out by the pool
+                        # mid-restart ("cannot switch to state 12; another operation is in progress")
+                        asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError)):
         return True
+    if exc.__cause__ is not None and exc.__cause__ is not exc:
+        return is_outage(exc.__cause__)
     if isinstance(exc, sqlite3.OperationalError):
         return any(words in str(exc).lower() for words in _SQLITE_OUTAGE)
     return False

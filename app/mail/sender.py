@@ -19,6 +19,7 @@ from pathlib import Path
 import aiosmtplib
 
 from app.config import Config
+from app.db import is_outage
 from app.mail.outbox import Claimed, Outcome, claim_due, settle, woken_when_queued
 
 log = logging.getLogger("app.mail")
@@ -122,6 +123,7 @@ async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
     `render` first (without one they wait)."""
     sender = sender or sender_name()
     report = DeliveryReport()
+    await _settle_what_was_delivered(sender, report)
     while True:
         claimed = await claim_due(sender=sender, now=now(), limit=batch)
         if not claimed:
@@ -152,10 +154,33 @@ async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
             error = f"{type(exc).__name__}: {exc}"
             done = {o.message.id for o in outcomes}
             outcomes += [Outcome(m, error) for m in claimed if m.id not in done]
-        for outcome, status in zip(outcomes, await settle(outcomes, sender=sender, now=now())):
+        handed_over = now()
+        try:
+            statuses = await settle(outcomes, sender=sender, now=handed_over)
+        except Exception as exc:
+            if is_outage(exc):  # handed to SMTP but not recorded: kept, recorded once it is back
+                _UNSETTLED.setdefault(sender, []).append((outcomes, handed_over))
+            raise
+        for outcome, status in zip(outcomes, statuses):
             _count(report, status, outcome.error)
         if any(o.error for o in outcomes):
             return report  # the server is struggling: leave the rest for the next pass
+
+
+#: Batches this process handed to the SMTP server but could not record (the database went away
+#: between the two), by sender. Recorded first on the next pass, before anything is claimed: so
+#: they are not sent again when their claim would have lapsed, nor left waiting on it. Only a
+#: sender killed between SMTP and recording can send a batch twice (README, "Email").
+_UNSETTLED: dict[str, list[tuple[list[Outcome], dt.datetime]]] = {}
+
+
+async def _settle_what_was_delivered(sender: str, report: DeliveryReport) -> None:
+    waiting = _UNSETTLED.get(sender, [])
+    while waiting:
+        outcomes, handed_over = waiting[0]
+        for outcome, status in zip(outcomes, await settle(outcomes, sender=sender, now=handed_over)):
+            _count(report, status, outcome.error)
+        waiting.pop(0)
 
 
 def _count(report: DeliveryReport, outcome: str, error: str | None) -> None:

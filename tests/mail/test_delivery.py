@@ -346,3 +346,33 @@ async def test_an_eml_file_is_named_without_the_address_even_one_with_a_slash(db
     [written] = list(tmp_path.glob("*.eml"))
     assert "barclay" not in written.name and "jo/barclay@school.example.org" in written.read_text()
     assert (await OutboxMessage.select(OutboxMessage.status).first())["status"] == "sent"
+
+
+async def test_a_batch_delivered_while_the_database_went_away_is_recorded_once_it_is_back(
+        db, now, smtp_server, mail_config, monkeypatch):
+    """Issue 22 point 8: the sender handed a batch to SMTP and could not record it (the database
+    went away). It keeps what it knows and records it on its next pass, before claiming more:
+    nothing is delivered twice, nothing waits for the claim's lease to lapse."""
+    import pytest
+
+    from app.mail import sender as mail_sender
+
+    event_id = await f.event(now=now, capacity=10)
+    for n in range(4):
+        await book(event_id, n, mail_config, now)
+    real_settle = mail_sender.settle
+
+    async def database_gone(*args, **kwargs):
+        raise ConnectionRefusedError("the database went away")
+
+    monkeypatch.setattr(mail_sender, "settle", database_gone)
+    with pytest.raises(ConnectionRefusedError):
+        await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
+    assert len(smtp_server.parsed()) == 4
+    assert (await count_by_status())["sending"] == 4
+    monkeypatch.setattr(mail_sender, "settle", real_settle)
+    back = await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now + dt.timedelta(seconds=5))
+    assert back.sent == 4
+    ids = [m["Message-ID"] for m in smtp_server.parsed()]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 4, "failed": 0, "skipped": 0}

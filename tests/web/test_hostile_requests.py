@@ -1,6 +1,7 @@
 """Requests an attacker or a broken client sends, each answered with a clear 4xx (or a 503 when
 the database is away), never a 500; and what a person not confirmed can download."""
 
+import datetime as dt
 import pytest
 from tests.support import app_client
 from piccolo.engine.sqlite import SQLiteEngine
@@ -153,3 +154,81 @@ async def test_a_body_that_trickles_in_too_slowly_is_refused_with_a_408(db):
     [start] = [m for m in sent if m["type"] == "http.response.start"]
     assert start["status"] == 408 and 0.9 <= took < 5
     assert await Booking.count() == 0
+
+
+def test_whatever_the_driver_raises_while_the_database_restarts_is_an_outage():
+    """Issue 22 point 7: each of these answered 500 or could (seen during restarts)."""
+    import sqlite3
+
+    import asyncpg
+
+    from app.db import is_outage
+
+    seen = [asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation is in progress"),
+            asyncpg.exceptions.InterfaceError("connection is closed"),
+            asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+            asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"),
+            asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+            asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+            asyncpg.exceptions.DiskFullError("could not extend file"),
+            ConnectionResetError(), sqlite3.OperationalError("database or disk is full")]
+    assert all(is_outage(e) for e in seen)
+    wrapped = RuntimeError("query failed")
+    wrapped.__cause__ = seen[0]
+    assert is_outage(wrapped)
+    assert not is_outage(asyncpg.exceptions.UniqueViolationError("duplicate key"))
+    assert not is_outage(sqlite3.OperationalError("no such column: x"))
+
+
+async def test_a_full_sqlite_database_answers_503_loses_nothing_and_serves_again(tmp_path, monkeypatch):
+    """The same SQLITE_FULL a full disk gives (`PRAGMA max_page_count` on every connection the
+    app opens): bookings answer 503 with Retry-After, every 201 before stays, and once there is
+    room again the service books without a restart."""
+    from app.config import Config
+    from app.db import _SQLiteEngine, bind_tables, make_engine, sqlite_path, sqlite_writer
+    from app.main import create_app
+    from app.tables.bookings import Booking
+    from tests import factories as f
+    from tests.support import app_client, new_database
+
+    url = new_database("sqlite", tmp_path)
+    bind_tables(make_engine(url))
+    now = dt.datetime.now(dt.timezone.utc)
+    event_id = await f.event(now=now, capacity=5000)
+    room = {"pages": 0}
+    opened = _SQLiteEngine.get_connection
+
+    async def limited(self):
+        connection = await opened(self)
+        if room["pages"]:
+            await connection.execute(f"PRAGMA max_page_count = {room['pages']}")
+        return connection
+
+    monkeypatch.setattr(_SQLiteEngine, "get_connection", limited)
+    writer = sqlite_writer(sqlite_path(url))
+    [(pages,)] = writer.execute("PRAGMA page_count").fetchall()
+    room["pages"] = pages + 2
+    writer.execute(f"PRAGMA max_page_count = {room['pages']}")
+    app = create_app(Config(database_url=url, secret_key="x", password_profile="cheapest", db_pool_size=0,
+                            mail_sender_in_process=False, rate_limits=False))
+    statuses, made = [], []
+    async with app_client(app) as client:
+        for n in range(400):
+            answer = await client.post(f"/api/events/{event_id}/bookings", json=f.api_body(n, name="x" * 180))
+            statuses.append(answer.status_code)
+            if answer.status_code == 201:
+                made.append(answer.json()["reference"])
+            else:
+                assert answer.status_code == 503 and answer.headers["retry-after"], answer.text
+                break
+        assert statuses[-1] == 503 and 500 not in statuses
+        room["pages"] = 100_000
+        writer.execute("PRAGMA max_page_count = 100000")
+        again = await client.post(f"/api/events/{event_id}/bookings", json=f.api_body("after"))
+        assert again.status_code == 201
+    stored = set(await Booking.select(Booking.reference).output(as_list=True))
+    assert set(made) <= stored and len(stored) == len(made) + 1 and len(made) >= 1
+    from app.tables.programme import Event
+
+    [counter] = await Event.select(Event.places_taken).where(Event.id == event_id).output(as_list=True)
+    assert counter == len(stored)  # the refused booking left no half-taken place
