@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, TypeVar
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import (
     SQLiteEngine,
     SQLiteTransaction,
@@ -110,6 +110,59 @@ class _SQLiteEngine(SQLiteEngine):
             return await cursor.fetchall()  # RETURNING works: SQLite is 3.35 or newer here
 
 
+class _PostgresTransaction(PostgresTransaction):
+    """Piccolo's PostgreSQL transaction, made safe for a database that goes away mid-transaction.
+    Piccolo's own, when its rollback fails on a dead connection, neither releases the connection
+    to the pool nor resets its current-transaction context: a web request's task then ends, but a
+    long-lived task (the sender, the scheduler) goes on using the dead transaction for good ("connection
+    has been released back to the pool"), and each time a pool slot leaks. Here the connection
+    goes back and the context is reset whatever happens; the first error is the one raised."""
+
+    async def __aenter__(self) -> "_PostgresTransaction":
+        if self._parent is not None:
+            return self._parent  # type: ignore[return-value]
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._give_back()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    try:
+                        await self.rollback()
+                    except Exception:  # noqa: BLE001 - a dead connection: the server rolled it back
+                        self.connection.terminate()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            await self._give_back()
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+    async def _give_back(self) -> None:
+        try:
+            if self.engine.pool:
+                await self.engine.pool.release(self.connection)
+            else:
+                await self.connection.close()
+        except Exception:  # noqa: BLE001 - a broken connection is dropped, not returned
+            self.connection.terminate()
+            if self.engine.pool:
+                try:
+                    await self.engine.pool.release(self.connection)
+                except Exception:  # noqa: BLE001
+                    pass
+
+
 class _ImmediateTransaction(SQLiteTransaction):
     """Piccolo's SQLite transaction, closing its connection if BEGIN itself fails (otherwise the
     aiosqlite thread is left running and keeps the process from exiting)."""
@@ -172,7 +225,7 @@ async def write_transaction(engine: Engine | None = None) -> AsyncIterator[None]
                 async with _ImmediateTransaction(engine=engine, transaction_type=TransactionType.immediate):
                     yield
         else:
-            async with engine.transaction():
+            async with _PostgresTransaction(engine=engine):
                 yield
     finally:
         _after_commit.reset(token)

@@ -236,6 +236,15 @@ async def claim_due(*, sender: str, now: dt.datetime, limit: int = 50) -> list[C
                            r["details"]) for r in rows), key=lambda c: c.id)
 
 
+async def release_claims(ids: list[int], *, sender: str) -> int:
+    """Give back messages this sender claimed and never handed to the mail server."""
+    released = await OutboxMessage.update({OutboxMessage.status: MessageStatus.pending.value,
+                                           OutboxMessage.claimed_by: "", OutboxMessage.claimed_at: None}).where(
+        OutboxMessage.id.is_in(ids) & (OutboxMessage.claimed_by == sender)
+        & (OutboxMessage.status == MessageStatus.sending.value)).returning(OutboxMessage.id)
+    return len(released)
+
+
 @dataclass(frozen=True)
 class Outcome:
     message: Claimed

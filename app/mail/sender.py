@@ -20,7 +20,7 @@ import aiosmtplib
 
 from app.config import Config
 from app.db import is_outage
-from app.mail.outbox import Claimed, Outcome, claim_due, settle, woken_when_queued
+from app.mail.outbox import Claimed, Outcome, claim_due, release_claims, settle, woken_when_queued
 
 log = logging.getLogger("app.mail")
 
@@ -128,6 +128,7 @@ async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
         claimed = await claim_due(sender=sender, now=now(), limit=batch)
         if not claimed:
             return report
+        _IN_FLIGHT[sender] = [m.id for m in claimed]
         if render is not None and any(m.to_render for m in claimed):
             ready = await render(claimed, sender, now())
             report.skipped += len(claimed) - len(ready)
@@ -160,7 +161,9 @@ async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
         except Exception as exc:
             if is_outage(exc):  # handed to SMTP but not recorded: kept, recorded once it is back
                 _UNSETTLED.setdefault(sender, []).append((outcomes, handed_over))
+                _IN_FLIGHT.pop(sender, None)
             raise
+        _IN_FLIGHT.pop(sender, None)
         for outcome, status in zip(outcomes, statuses):
             _count(report, status, outcome.error)
         if any(o.error for o in outcomes):
@@ -174,7 +177,17 @@ async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
 _UNSETTLED: dict[str, list[tuple[list[Outcome], dt.datetime]]] = {}
 
 
+#: The batch this process has claimed and not yet settled, by sender. A pass that failed after
+#: claiming and before handing anything to SMTP (the database went away while rendering) leaves
+#: it here: the next pass gives it back at once rather than after the claim's lease.
+_IN_FLIGHT: dict[str, list[int]] = {}
+
+
 async def _settle_what_was_delivered(sender: str, report: DeliveryReport) -> None:
+    stranded = _IN_FLIGHT.get(sender)
+    if stranded:
+        await release_claims(stranded, sender=sender)
+        _IN_FLIGHT.pop(sender, None)
     waiting = _UNSETTLED.get(sender, [])
     while waiting:
         outcomes, handed_over = waiting[0]
