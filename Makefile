@@ -47,3 +47,4 @@ bench: setup
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python -m tests.bench.wrk_bench
 	$(BIN)/python -m tests.bench.upload_stall
+	$(BIN)/python -m tests.bench.soak --seconds 300
