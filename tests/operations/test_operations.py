@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import contextlib
 import io
 import json
 import logging
@@ -87,9 +88,9 @@ async def test_a_scrape_after_bookings_deliveries_and_jobs(metrics_client, db, n
     assert 'http_requests_total{app_name="safeguarding_bookings",method="GET",path="/healthz"' not in text
 
 
-def test_log_lines_are_json_with_the_request_id_and_nothing_personal(db):
-    from litestar.testing import TestClient
-
+@contextlib.contextmanager
+def json_log():
+    """What the service logs meanwhile, as its JSON lines (with the request context)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(RequestContext())
@@ -97,6 +98,15 @@ def test_log_lines_are_json_with_the_request_id_and_nothing_personal(db):
     logging.getLogger().addHandler(handler)
     logging.getLogger("app.requests").setLevel(logging.INFO)
     try:
+        yield stream
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+def test_log_lines_are_json_with_the_request_id_and_nothing_personal(db):
+    from litestar.testing import TestClient
+
+    with json_log() as stream:
         app = create_app(Config(database_url=db, secret_key="x", mail_sender_in_process=False,
                                 password_profile="cheapest", db_pool_size=0))
         with TestClient(app) as client:
@@ -104,8 +114,6 @@ def test_log_lines_are_json_with_the_request_id_and_nothing_personal(db):
             answered = client.get(f"/bookings/{token}", headers={"X-Request-ID": "probe-1234abcd"})
             client.get("/healthz")
             logging.getLogger("app").warning("could not send to jo.barclay@school.example.org: %s", token)
-    finally:
-        logging.getLogger().removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     [request] = [line for line in lines if line["logger"] == "app.requests"]
     assert answered.headers["x-request-id"] == "probe-1234abcd" == request["request_id"]
@@ -190,13 +198,7 @@ def test_the_request_log_records_the_status_sent_and_no_error_repeats_the_addres
     error detail repeats the request's address or its query."""
     from litestar.testing import TestClient
 
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RequestContext())
-    handler.setFormatter(JsonLines())
-    logging.getLogger().addHandler(handler)
-    logging.getLogger("app.requests").setLevel(logging.INFO)
-    try:
+    with json_log() as stream:
         app = create_app(Config(database_url=db, secret_key="x", mail_sender_in_process=False,
                                 password_profile="cheapest", db_pool_size=0))
         with TestClient(app) as client:
@@ -207,8 +209,6 @@ def test_the_request_log_records_the_status_sent_and_no_error_repeats_the_addres
                        client.get("/api/events?quadrant=nowhere&secret=s3cr3t-in-query")]
             verify = [client.get("/certificates/verify?code=ABCD-EFGH") for _ in range(61)]
             answers.append(verify[-1])
-    finally:
-        logging.getLogger().removeHandler(handler)
     assert [a.status_code for a in answers] == [403, 413, 415, 400, 429]
     logged = [json.loads(line) for line in stream.getvalue().splitlines()]
     statuses = [line["status"] for line in logged if line["logger"] == "app.requests"]
