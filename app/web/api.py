@@ -54,8 +54,7 @@ _HIDDEN = UNPRINTABLE_ECMA
 TEXT_PATTERN = f"^ *[^\\s{_HIDDEN}][^{_HIDDEN}]*$"
 #: Addresses at names reserved for special use cannot receive email (email-validator refuses them).
 EMAIL_PATTERN = (rf"^(?!.*[.@]({'|'.join(SPECIAL_USE_DOMAIN_NAMES)})$)"
-                 r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                 r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$")
+                 r"[^\s@]+@([^\s@.]+\.)+[^\s@.0-9][^\s@.]*$")  # a dotted domain, its last part not a number
 #: A manage token as the service makes them (URL-safe base64).
 TOKEN = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,100}$", description="The secret in the manage link")]
 
