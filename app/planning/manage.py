@@ -41,6 +41,8 @@ class EventDetails:
     capacity: int
     booking_opens_at: dt.datetime | None
     booking_closes_at: dt.datetime | None
+    #: What attendees of this event must know, e.g. "Please note change of venue." (this event only).
+    note: str = ""
 
     @property
     def online(self) -> bool:
@@ -66,7 +68,7 @@ async def _insert_event(details: EventDetails, starts: dt.datetime, day: dt.date
         title=details.title, kind=details.kind_id, quadrant=details.quadrant, online=details.online,
         academic_year=academic_year_of(day), term=term_of(day).value, starts_at=starts,
         ends_at=_utc(details.ends_at), venue=None if details.online else details.venue_id,
-        join_url=details.join_url if details.online else "", capacity=details.capacity,
+        join_url=details.join_url if details.online else "", note=details.note, capacity=details.capacity,
         booking_opens_at=_utc(details.booking_opens_at), booking_closes_at=_utc(details.booking_closes_at),
         created_at=now, updated_at=now,
     )).returning(Event.id)
@@ -115,7 +117,7 @@ async def update_event(event_id: int, details: EventDetails, *, actor: str, now:
                                      field="where")
         await _apply_capacity(event_id, details.capacity, actor=actor, now=now, config=config)
         await Event.update({
-            Event.title: details.title, Event.kind: details.kind_id,
+            Event.title: details.title, Event.kind: details.kind_id, Event.note: details.note,
             Event.booking_opens_at: _utc(details.booking_opens_at),
             Event.booking_closes_at: _utc(details.booking_closes_at), Event.updated_at: now,
         }).where(Event.id == event_id)

@@ -92,14 +92,9 @@ async def seed_programme(*, demo: bool, now: dt.datetime, path: Path = PROGRAMME
     venue_ids = {
         venue["key"]: await _find_or_insert(
             report, "venues", (Venue.name == venue["name"]) & (Venue.postcode == venue["postcode"]),
-            Venue(name=venue["name"], address=venue["address"], postcode=venue["postcode"],
-                  note=venue.get("note", "")))
+            Venue(name=venue["name"], address=venue["address"], postcode=venue["postcode"]))
         for venue in data["venues"]
     }
-    for venue in data["venues"]:  # a note the programme gives reaches a venue seeded before notes were kept
-        if venue.get("note"):
-            await Venue.update({Venue.note: venue["note"]}).where(
-                (Venue.id == venue_ids[venue["key"]]) & (Venue.note == ""))
 
     shift = dt.timedelta(0)
     if demo:
@@ -129,6 +124,7 @@ async def seed_programme(*, demo: bool, now: dt.datetime, path: Path = PROGRAMME
             starts_at=_local_moment(day, event["start"]).astimezone(dt.timezone.utc),
             ends_at=_local_moment(day, event["end"]).astimezone(dt.timezone.utc),
             venue=venue_ids[event["venue"]] if event.get("venue") else None,
+            note=event.get("note", ""),
             capacity=capacity,
             capacity_assumed=True,
             is_demo=demo,

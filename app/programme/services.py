@@ -95,15 +95,15 @@ _EVENT_COLUMNS = (
     Event.venue.name.as_alias("venue_name"),
     Event.venue.address.as_alias("venue_address"),
     Event.venue.postcode.as_alias("venue_postcode"),
-    Event.venue.note.as_alias("venue_note"),
 )
 
 
 def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
     venue = None
     if row["venue"] is not None:
+        # The event's note (a change of venue for these dates) is shown with the venue.
         venue = VenueView(row["venue"], row["venue_name"], row["venue_address"], row["venue_postcode"],
-                          row["venue_note"] or "")
+                          row["note"] or "")
     return EventView(
         id=row["id"],
         title=row["title"],

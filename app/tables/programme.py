@@ -30,8 +30,6 @@ class Venue(Table):
     name = Varchar(length=200, help_text="What attendees look for on arrival, e.g. the building and room.")
     address = Text(help_text="Street address and town, without the postcode.")
     postcode = Varchar(length=10)
-    note = Text(default="", help_text="What attendees must know, as the programme says it: "
-                                      "\"Please note change of venue.\"")
     created_at = Timestamptz()
 
     @classmethod
@@ -73,6 +71,9 @@ class Event(Table):
     ends_at = Timestamptz()
     venue = ForeignKey(Venue, null=True, on_delete=OnDelete.restrict)
     join_url = Text(default="", help_text="Teams join link: only ever sent to confirmed bookers.")
+    note = Text(default="", help_text="What attendees of this event must know, as the programme says it, e.g. "
+                                      "\"Please note change of venue.\" (a note on the event, never the venue: "
+                                      "it concerns these dates only).")
     capacity = Integer(help_text="Places available; never exceeded.")
     capacity_assumed = Boolean(default=False, help_text="Capacity is our assumption, not from the source documents.")
     places_taken = Integer(default=0)

@@ -239,6 +239,9 @@ class EventForm(Form):
     where: Annotated[Literal["south", "west", "mid", "north_east", "online"], BeforeValidator(_blank_is_missing)]
     venue: Annotated[int | None, BeforeValidator(_blank_is_missing)] = None
     join_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    #: What attendees of this event must know ("Please note change of venue."): on the event's
+    #: page, its emails and its invite, for this event only.
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(printable)] = ""
     date: GovDate
     start_time: Clock
     end_time: Clock
@@ -251,6 +254,7 @@ class EventForm(Form):
         "where": {"missing": "Select a quadrant, or online", "invalid": "Select a quadrant, or online"},
         "venue": {"invalid": "Select the venue"},
         "join_url": {"long": "Enter the Teams link starting https://"},
+        "note": {"long": "The note must be 300 characters or fewer", "invalid": "The note must be plain text"},
         "date": {"missing": "Enter the date of the event",
                  "invalid": "The date of the event must be a real date, like 13 3 2027"},
         "start_time": {"missing": _TIME.format("start time"), "invalid": _TIME.format("start time")},
@@ -296,7 +300,8 @@ class EventForm(Form):
             closes_at = None  # booking closes at the start anyway
         return EventDetails(
             title=self.title, kind_id=self.kind, quadrant=None if online else self.where,
-            venue_id=None if online else self.venue, join_url=self.join_url if online else "", starts_at=starts_at,
+            venue_id=None if online else self.venue, join_url=self.join_url if online else "", note=self.note,
+            starts_at=starts_at,
             ends_at=dt.datetime.combine(self.date, self.end_time, tzinfo=LONDON), capacity=self.capacity,
             booking_opens_at=dt.datetime.combine(self.opens, dt.time(0, 0), tzinfo=LONDON) if self.opens else None,
             booking_closes_at=closes_at)

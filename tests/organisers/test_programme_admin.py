@@ -157,3 +157,24 @@ async def test_booking_windows_set_by_an_organiser_open_and_close_booking(signed
     assert (await signed_in.get(f"/api/events/{closed_id}")).json()["unbookable_reason"] == "closed"
     refused = await signed_in.post(f"/api/events/{closed_id}/bookings", json=f.api_body(1))
     assert refused.status_code == 409 and refused.json()["code"] == "booking_closed"
+
+
+async def test_an_organiser_writes_a_note_on_one_event_and_it_stays_on_that_event(signed_in, now):
+    """A change of venue is a note on the events it concerns: written on the event form, shown
+    with the venue on that event's page, kept through an edit, never on the venue's other events."""
+    await seed_programme(demo=True, now=now)
+    page = await signed_in.get("/organisers/events/new")
+    made = []
+    for note in ("Please note change of venue: the Blue Room this term.", ""):
+        response = await signed_in.post("/organisers/events/new", follow_redirects=False,
+                                        data={**event_form(note=note), "_csrf_token": token(page.text)})
+        assert response.status_code == 303
+        made.append(int(re.search(r"/organisers/events/(\d+)", response.headers["location"]).group(1)))
+    noted, plain = made
+    assert "the Blue Room this term" in (await signed_in.get(f"/events/{noted}")).text
+    assert "the Blue Room this term" not in (await signed_in.get(f"/events/{plain}")).text
+    edit = await signed_in.get(f"/organisers/events/{noted}/edit")
+    assert "the Blue Room this term" in edit.text
+    too_long = await signed_in.post("/organisers/events/new", data={**event_form(note="x" * 301),
+                                                                   "_csrf_token": token(page.text)})
+    assert too_long.status_code == 400 and "300 characters or fewer" in too_long.text

@@ -12,7 +12,7 @@ from app.mail.sender import FileTransport
 from app.programme.seeding import seed_programme
 from app.tables.bookings import Booking
 from app.tables.mail import OutboxMessage
-from app.tables.programme import Event, Venue
+from app.tables.programme import Event
 from tests import factories as f
 from tests.attendance.test_registers_and_attendance import book, end_event, token
 from tests.questionnaire.test_evidence import forum, person, setting, went
@@ -82,12 +82,19 @@ async def test_the_dsl_on_record_is_set_and_corrected_by_an_organiser_with_clear
     assert contact.status_code == 400 and 'href="#contact_email"' in contact.text
 
 
-async def test_the_south_venue_note_reaches_the_page_and_the_invite_and_assumed_capacities_are_flagged(
+async def test_the_south_change_of_venue_is_a_note_on_its_two_forums_reaching_page_and_invite(
         signed_in, now, tmp_path):
+    """The briefing's "Please note change of venue" is on the South row of the 2023/24 programme:
+    a note on those two forums, not on the venue (an event there next year carries none)."""
     await seed_programme(demo=True, now=now)
-    south = await Event.select(Event.id).where(Event.venue.note != "").first()
-    assert (await Venue.select(Venue.note).where(Venue.note != "").first())["note"] == "Please note change of venue."
+    noted = await Event.select(Event.id, Event.seed_key).where(Event.note == "Please note change of venue.")
+    assert sorted(r["seed_key"] for r in noted) == ["demo:forum/spring/south", "demo:forum/summer/south"]
+    south = noted[0]
     assert "Please note change of venue." in (await signed_in.get(f"/events/{south['id']}")).text
+    venue = (await Event.select(Event.venue).where(Event.id == south["id"]).first())["venue"]
+    later = await f.event(now=now, starts_in=dt.timedelta(days=400), quadrant="south")
+    await Event.update({Event.venue: venue}).where(Event.id == later)
+    assert "Please note change of venue." not in (await signed_in.get(f"/events/{later}")).text
     await book(signed_in, south["id"], 1)
     await deliver_due(FileTransport(tmp_path), config=f.CONFIG, now=lambda: now + dt.timedelta(minutes=1))
     [raw] = [r["raw"] for r in await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "confirmation")]
