@@ -78,3 +78,23 @@ async def test_the_demo_programme_is_in_the_future_with_weekdays_and_times_kept(
         assert (a.weekday(), a.time()) == (b.weekday(), b.time())
         assert row["ends_at"].astimezone(LONDON).time() == original["ends_at"].astimezone(LONDON).time()
         assert row["academic_year"] == "2026/27"
+
+
+async def test_each_kind_is_described_in_the_briefings_own_words(client, now):
+    """HSB's audience and five topics, Prevent's six objectives and why the sessions exist, as
+    section 7 of the briefing gives them (bullets as a list), and no made-up forum blurb."""
+    import re
+
+    from app.tables.programme import Event
+
+    await seed_programme(demo=True, now=now)
+    pages = {}
+    for code in ("hsb", "prevent", "forum"):
+        event = await Event.select(Event.id).where(Event.kind.code == code).first()
+        pages[code] = (await client.get(f"/events/{event['id']}")).text
+    hsb, prevent, forum = pages["hsb"], pages["prevent"], pages["forum"]
+    assert "The training is relevant to Headteachers, DSLs and DDSLs, and will cover:" in hsb
+    assert len(re.findall(r"<li>", hsb[hsb.index("will cover:"):hsb.index("will cover:") + 2000])) >= 5
+    assert "<li>to ensure DSLs are aware of the CHANNEL panel.</li>" in prevent
+    assert "We are still awaiting the replacement for the WRAP (Workshop to Raise Awareness of Prevent) training" in prevent
+    assert "a chance to meet other DSLs" not in forum and "updates on statutory guidance" not in forum
