@@ -68,6 +68,9 @@ class CertificateView:
     withdrawn_reason: str
     feedback_token: str
     kind_name: str = ""
+    #: The event's own text, as it stands: what it covered, who led it.
+    agenda: str = ""
+    trainer: str = ""
 
     @property
     def kind_if_not_in_title(self) -> str:
@@ -98,14 +101,18 @@ def duration(minutes: int) -> str:
 
 
 #: A certificate's row and the kind of its event ("Safeguarding Forum", "Prevent awareness").
-_COLUMNS = (Certificate.all_columns(), Certificate.booking.event.kind.name.as_alias("kind_name"))
+_COLUMNS = (Certificate.all_columns(), Certificate.booking.event.kind.name.as_alias("kind_name"),
+            Certificate.booking.event.agenda.as_alias("agenda"),
+            Certificate.booking.event.trainer_name.as_alias("trainer_name"),
+            Certificate.booking.event.trainer_role.as_alias("trainer_role"))
 
 
 def _view(row: dict[str, Any]) -> CertificateView:
     return CertificateView(row["id"], row["booking"], row["code"], row["person_name"], row["setting_name"],
                            row["event_title"], row["starts_at"], row["ends_at"], bool(row["online"]), row["minutes"],
                            row["issue"], row["issued_at"], row["withdrawn_at"], row["withdrawn_reason"],
-                           row["feedback_token"], row.get("kind_name") or "")
+                           row["feedback_token"], row.get("kind_name") or "", row.get("agenda") or "",
+                           ", ".join(p for p in (row.get("trainer_name"), row.get("trainer_role")) if p))
 
 
 async def _snapshot(booking_id: int) -> dict[str, Any] | None:

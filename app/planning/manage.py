@@ -43,6 +43,9 @@ class EventDetails:
     booking_closes_at: dt.datetime | None
     #: What attendees of this event must know, e.g. "Please note change of venue." (this event only).
     note: str = ""
+    agenda: str = ""
+    trainer_name: str = ""
+    trainer_role: str = ""
 
     @property
     def online(self) -> bool:
@@ -69,6 +72,7 @@ async def _insert_event(details: EventDetails, starts: dt.datetime, day: dt.date
         academic_year=academic_year_of(day), term=term_of(day).value, starts_at=starts,
         ends_at=_utc(details.ends_at), venue=None if details.online else details.venue_id,
         join_url=details.join_url if details.online else "", note=details.note, capacity=details.capacity,
+        agenda=details.agenda, trainer_name=details.trainer_name, trainer_role=details.trainer_role,
         booking_opens_at=_utc(details.booking_opens_at), booking_closes_at=_utc(details.booking_closes_at),
         created_at=now, updated_at=now,
     )).returning(Event.id)
@@ -118,6 +122,8 @@ async def update_event(event_id: int, details: EventDetails, *, actor: str, now:
         await _apply_capacity(event_id, details.capacity, actor=actor, now=now, config=config)
         await Event.update({
             Event.title: details.title, Event.kind: details.kind_id, Event.note: details.note,
+            Event.agenda: details.agenda, Event.trainer_name: details.trainer_name,
+            Event.trainer_role: details.trainer_role,
             Event.booking_opens_at: _utc(details.booking_opens_at),
             Event.booking_closes_at: _utc(details.booking_closes_at), Event.updated_at: now,
         }).where(Event.id == event_id)

@@ -37,6 +37,9 @@ def calendar_item(event: EventView, *, uid: str, sequence: int, config: Config, 
         how = f"Venue: {location}" + (f"\n{event.venue.note}" if event.venue.note else "")
     description = "\n\n".join([
         f"{event.kind_name}, run by the Education Safeguarding Team, {config.council_name}.",
+        *([f"Covered: {event.agenda}"] if event.agenda else []),
+        # The trainer's role only: a calendar object is shared and delegated, so it names nobody.
+        *([f"Led by the {event.trainer_role}."] if event.trainer_role else []),
         how,
         f"Help with booking: {config.booking_support_email}",
     ] + ([DECLINING] if booked else []))

@@ -52,6 +52,15 @@ class EventView:
     booking_closes_at: dt.datetime | None = None
     #: The capacity is an assumption (the source documents give none) until an organiser sets it.
     capacity_assumed: bool = False
+    #: What this session covers, as its programme says; who leads it, and their role (the invite
+    #: gives the role only: a calendar object carries no personal data).
+    agenda: str = ""
+    trainer_name: str = ""
+    trainer_role: str = ""
+
+    @property
+    def trainer(self) -> str:
+        return ", ".join(p for p in (self.trainer_name, self.trainer_role) if p)
 
     @property
     def where(self) -> str:
@@ -124,6 +133,9 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         booking_opens_at=row["booking_opens_at"],
         booking_closes_at=row["booking_closes_at"],
         capacity_assumed=bool(row["capacity_assumed"]),
+        agenda=row.get("agenda") or "",
+        trainer_name=row.get("trainer_name") or "",
+        trainer_role=row.get("trainer_role") or "",
         availability=availability(
             status=row["status"], capacity=row["capacity"], places_taken=row["places_taken"],
             starts_at=row["starts_at"], booking_opens_at=row["booking_opens_at"],

@@ -74,6 +74,11 @@ class Event(Table):
     note = Text(default="", help_text="What attendees of this event must know, as the programme says it, e.g. "
                                       "\"Please note change of venue.\" (a note on the event, never the venue: "
                                       "it concerns these dates only).")
+    agenda = Text(default="", help_text="What this session covers, as its programme says (\"Covered: …\" on "
+                                        "the page, the invite and the certificate).")
+    trainer_name = Varchar(length=200, default="", help_text="Who leads it: on the page and the certificate, "
+                                                             "never in a calendar object.")
+    trainer_role = Varchar(length=200, default="", help_text="The trainer's role: the invite gives this only.")
     capacity = Integer(help_text="Places available; never exceeded.")
     capacity_assumed = Boolean(default=False, help_text="Capacity is our assumption, not from the source documents.")
     places_taken = Integer(default=0)

@@ -242,6 +242,10 @@ class EventForm(Form):
     #: What attendees of this event must know ("Please note change of venue."): on the event's
     #: page, its emails and its invite, for this event only.
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(printable)] = ""
+    #: What the session covers ("Covered: …" on its page, invite and certificate); who leads it.
+    agenda: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(printable)] = ""
+    trainer_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(printable)] = ""
+    trainer_role: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(printable)] = ""
     date: GovDate
     start_time: Clock
     end_time: Clock
@@ -255,6 +259,10 @@ class EventForm(Form):
         "venue": {"invalid": "Select the venue"},
         "join_url": {"long": "Enter the Teams link starting https://"},
         "note": {"long": "The note must be 300 characters or fewer", "invalid": "The note must be plain text"},
+        "agenda": {"long": "What the session covers must be 1000 characters or fewer",
+                   "invalid": "What the session covers must be plain text"},
+        "trainer_name": {"long": "The trainer's name must be 200 characters or fewer", "invalid": "Enter the trainer's name as plain text"},
+        "trainer_role": {"long": "The trainer's role must be 200 characters or fewer", "invalid": "Enter the trainer's role as plain text"},
         "date": {"missing": "Enter the date of the event",
                  "invalid": "The date of the event must be a real date, like 13 3 2027"},
         "start_time": {"missing": _TIME.format("start time"), "invalid": _TIME.format("start time")},
@@ -301,6 +309,7 @@ class EventForm(Form):
         return EventDetails(
             title=self.title, kind_id=self.kind, quadrant=None if online else self.where,
             venue_id=None if online else self.venue, join_url=self.join_url if online else "", note=self.note,
+            agenda=self.agenda, trainer_name=self.trainer_name, trainer_role=self.trainer_role,
             starts_at=starts_at,
             ends_at=dt.datetime.combine(self.date, self.end_time, tzinfo=LONDON), capacity=self.capacity,
             booking_opens_at=dt.datetime.combine(self.opens, dt.time(0, 0), tzinfo=LONDON) if self.opens else None,

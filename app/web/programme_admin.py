@@ -154,6 +154,7 @@ def form_from_event(event: Any, join_url: str) -> dict[str, str]:
     form = {"title": event.title, "kind": str(event.kind_id), "where": event.quadrant.value if event.quadrant else "online",
             "venue": str(event.venue.id) if event.venue else "", "join_url": join_url,
             "note": event.venue.note if event.venue else "",
+            "agenda": event.agenda, "trainer_name": event.trainer_name, "trainer_role": event.trainer_role,
             "date-day": str(start.day), "date-month": str(start.month), "date-year": str(start.year),
             "start_time": f"{start:%H:%M}", "end_time": f"{end:%H:%M}", "capacity": str(event.availability.capacity)}
     for prefix, moment in (("opens", event.booking_opens_at), ("closes", event.booking_closes_at)):

@@ -166,15 +166,19 @@ async def test_an_organiser_writes_a_note_on_one_event_and_it_stays_on_that_even
     page = await signed_in.get("/organisers/events/new")
     made = []
     for note in ("Please note change of venue: the Blue Room this term.", ""):
+        extra = {"agenda": "Online safety <and> filtering.", "trainer_name": "Sam Patel",
+                 "trainer_role": "Online Safety Adviser"} if note else {}
         response = await signed_in.post("/organisers/events/new", follow_redirects=False,
-                                        data={**event_form(note=note), "_csrf_token": token(page.text)})
+                                        data={**event_form(note=note, **extra), "_csrf_token": token(page.text)})
         assert response.status_code == 303
         made.append(int(re.search(r"/organisers/events/(\d+)", response.headers["location"]).group(1)))
     noted, plain = made
-    assert "the Blue Room this term" in (await signed_in.get(f"/events/{noted}")).text
+    shown = (await signed_in.get(f"/events/{noted}")).text
+    assert "the Blue Room this term" in shown and "Online safety &lt;and&gt; filtering." in shown
+    assert "Sam Patel, Online Safety Adviser" in shown
     assert "the Blue Room this term" not in (await signed_in.get(f"/events/{plain}")).text
     edit = await signed_in.get(f"/organisers/events/{noted}/edit")
-    assert "the Blue Room this term" in edit.text
+    assert "the Blue Room this term" in edit.text and 'value="Online Safety Adviser"' in edit.text
     too_long = await signed_in.post("/organisers/events/new", data={**event_form(note="x" * 301),
                                                                    "_csrf_token": token(page.text)})
     assert too_long.status_code == 400 and "300 characters or fewer" in too_long.text

@@ -190,3 +190,45 @@ async def test_a_certificate_names_its_signatory_from_configuration_and_the_kind
 
     kind = (await EventKind.select(EventKind.name).where(EventKind.code == "prevent").first())["name"]
     assert kind in text
+
+
+async def test_a_prevent_session_says_who_leads_it_and_a_forum_what_it_covers(db, organiser, now, tmp_path):
+    """Issue 21 point 4: the 2023/24 Prevent sessions' trainer (name and role) on the page and the
+    certificate, the role only in the invite (a calendar object names nobody); a forum's agenda as
+    "Covered: …" on its page, its invite and its certificate."""
+    from app.programme.seeding import seed_programme
+    from app.tables.programme import Event
+    from tests.support import app_client, calendar_parts
+    from tests.conftest import _app_for
+
+    await seed_programme(demo=True, now=now)
+    prevent = (await Event.select(Event.id).where(Event.seed_key == "demo:prevent/spring").first())["id"]
+    forum = (await Event.select(Event.id).where(Event.seed_key == "demo:forum/summer/west").first())["id"]
+    async with app_client(_app_for(db)) as client:
+        prevent_page = (await client.get(f"/events/{prevent}")).text
+        forum_page = (await client.get(f"/events/{forum}")).text
+    assert "David Layton-Scott, DfE Regional Prevent Coordinator, East of England" in prevent_page
+    assert "feedback on the findings of the Early Years Safeguarding Questionnaire" in forum_page
+    made = {}
+    for event_id in (prevent, forum):
+        starts = (await Event.select(Event.starts_at).where(Event.id == event_id).first())["starts_at"]
+        booked = await book_place(event_id, f.request(event_id, email=f"jo{event_id}@oak.example.org"),
+                                  source=BookingSource.web, actor="public", now=min(now, starts - dt.timedelta(days=1)),
+                                  config=f.CONFIG)
+        made[event_id] = booked.id
+    invites = {}
+    for raw in await sent(tmp_path, now, "confirmation"):
+        message = message_from_string(raw, policy=policy.default)
+        invites[message["To"]] = calendar_parts(message)[0][1].decode().replace("\r\n ", "")
+    prevent_invite, forum_invite = invites[f"jo{prevent}@oak.example.org"], invites[f"jo{forum}@oak.example.org"]
+    assert "DfE Regional Prevent Coordinator\\, East of England" in prevent_invite
+    assert "Layton-Scott" not in prevent_invite
+    assert "Covered: The updated Working together to safeguard children (DfE)" in forum_invite
+    for event_id in (prevent, forum):  # the sessions are over: attendance is recorded
+        await Event.update({Event.starts_at: now - dt.timedelta(hours=3), Event.ends_at: now - dt.timedelta(hours=1)}).where(
+            Event.id == event_id)
+        await mark(made[event_id], Outcome.attended, organiser=organiser, now=now, config=f.CONFIG)
+    texts = [pdf_text(pdf_of(raw)[1]) for raw in await sent(tmp_path, now, "certificate")]
+    assert any("Led by David Layton-Scott, DfE Regional Prevent Coordinator, East of England." in t for t in texts)
+    assert any("Covered: The updated Working together to safeguard children (DfE); feedback on the findings" in t
+               for t in texts)
