@@ -128,3 +128,41 @@ async def test_book_then_send_a_colleague_instead(browser, server, smtp_server, 
     response = await page.goto(f"{server.base_url}/bookings/{made.manage_token}")
     assert response.status == 410  # the old link says who has the place now
     await expect(page.locator("#passed-on")).to_contain_text("was passed to Sam Patel")
+
+
+async def test_book_a_prevent_session_and_read_its_description_invite_and_certificate(browser, server, smtp_server, now):
+    """Issue 21: a DSL on a phone books the Prevent session, reading the briefing's objectives and
+    who leads it; the invite gives the trainer's role only; the certificate names the trainer."""
+    import io
+
+    import pypdf
+
+    from tests.browser.test_booking_journey import fill_booking_form
+    from tests.support import calendar_parts
+
+    event_id = (await Event.select(Event.id).where(Event.seed_key == "demo:prevent/spring").first())["id"]
+    page = await browser.new_page(viewport={"width": 390, "height": 844})
+    await page.goto(f"{server.base_url}/events/{event_id}")
+    await expect(page.get_by_text("to ensure DSLs are aware of the CHANNEL panel.")).to_be_visible()
+    await expect(page.locator("#trainer")).to_contain_text("David Layton-Scott, DfE Regional Prevent Coordinator")
+    await expect(page.get_by_text("We are still awaiting the replacement for the WRAP")).to_be_visible()
+    await assert_accessible(page, "the Prevent session's page")
+    await page.get_by_role("button", name="Book a place").click()
+    await fill_booking_form(page, "jo.barclay@acorns.example.org")
+    await page.get_by_role("button", name="Book place").click()
+    await expect(page.locator(".govuk-panel__title")).to_contain_text("Booking confirmed")
+    confirmation = await email_with(smtp_server, "Booking confirmed")
+    invite = calendar_parts(confirmation)[0][1].decode().replace("\r\n ", "")
+    assert "Led by the DfE Regional Prevent Coordinator\\, East of England." in invite
+    assert "Layton-Scott" not in invite
+    # The session over, the organiser records attendance; the certificate names the trainer.
+    await Event.update({Event.starts_at: now - dt.timedelta(hours=3), Event.ends_at: now - dt.timedelta(hours=1)}).where(
+        Event.id == event_id)
+    organiser = await signed_in_page(browser, server, now)
+    await organiser.goto(f"{server.base_url}/organisers/events/{event_id}/attendance")
+    await organiser.get_by_role("button", name="Attended: Jo Barclay").click()
+    await expect(organiser.locator("#attendance-status")).to_have_text("Jo Barclay: Attended")
+    certificate = await email_with(smtp_server, "Your certificate of attendance")
+    [pdf] = [p for p in certificate.iter_attachments() if p.get_content_type() == "application/pdf"]
+    text = " ".join(pypdf.PdfReader(io.BytesIO(pdf.get_content())).pages[0].extract_text().split())
+    assert "Led by David Layton-Scott, DfE Regional Prevent Coordinator, East of England." in text
