@@ -4,12 +4,25 @@ the notice states what the code does."""
 
 from __future__ import annotations
 
-from litestar import Controller, get
+import tomllib
+from functools import lru_cache
+
+from litestar import Controller, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.response import Template
 
+from app.config import PROJECT_ROOT
+from app.pdf import pdf_apart
+
 from app.retention.services import MAIL_AFTER, PEOPLE_AFTER
+from app.web.dependencies import ConfigDep
 from app.web.limits import LIMITS
+
+
+@lru_cache(maxsize=1)
+def cp_file_review_record() -> dict:
+    """The briefing's CP file review record template (seeds/cp_file_review_record.toml)."""
+    return tomllib.loads((PROJECT_ROOT / "seeds" / "cp_file_review_record.toml").read_text())
 
 
 class InformationPages(Controller):
@@ -26,3 +39,10 @@ class InformationPages(Controller):
     @get("/accessibility", name="accessibility")
     async def accessibility(self) -> Template:
         return Template("information/accessibility.html")
+
+    @get("/documents/cp-file-review-record.pdf", name="cp_file_review_record")
+    async def cp_file_review(self, config: ConfigDep) -> Response[bytes]:
+        """A blank form (no data about any child is taken or kept here), linked under question 17."""
+        pdf = await pdf_apart("cp_file_review.html", t=cp_file_review_record(), council_name=config.council_name)
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": 'inline; filename="child-protection-file-review-record.pdf"'})

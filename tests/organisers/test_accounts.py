@@ -23,6 +23,7 @@ PUBLIC_PATHS = re.compile(
     r"|^/organisers/sign-in$|^/organisers/sign-in/link/|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
     r"|^/privacy$|^/accessibility$|^/quadrant$"  # "Which quadrant am I in?" answers only a quadrant
+    r"|^/documents/cp-file-review-record\.pdf$"  # a blank form from the briefing
     r"|^/feedback/|^/my-record(/|$)|^/certificates/verify$"  # a person's own record and feedback, by secret link
     r"|^/healthz$|^/readyz$|^/metrics$"  # probes; /metrics needs its own bearer token (tests/operations)
 )

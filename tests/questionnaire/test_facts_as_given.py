@@ -130,3 +130,33 @@ async def test_questionnaire_and_chase_replies_go_to_the_safeguarding_mailbox(si
     [raw] = [r["raw"] for r in await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "questionnaire")]
     assert message_from_string(raw, policy=policy.default)["Reply-To"] == f.CONFIG.organiser_mailbox
     assert await Booking.count() == 0
+
+
+async def test_question_17_links_the_briefings_cp_file_review_record_a_blank_form(signed_in, now):
+    """Issue 21 point 7: the template that goes with Q15-Q17, its fields as the documents give
+    them, apart from the guidance list; nothing about any child is asked or stored."""
+    import io
+    import re
+
+    import pypdf
+
+    from app.config import PROJECT_ROOT
+    from app.questionnaire.seeding import seed_questionnaire
+    from app.web.information import cp_file_review_record
+    from tests.questionnaire.test_evidence import setting
+    from tests.questionnaire.test_questionnaire_pages import send_link
+
+    source = " ".join((PROJECT_ROOT.parent / "shared" / "source-documents").glob("*.txt").__next__().read_text().split())
+    template = cp_file_review_record()
+    for text in (template["title"], template["introduction"], *template["fields"]):
+        assert " ".join(text.split()) in source, text
+    pdf = await signed_in.get("/documents/cp-file-review-record.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = " ".join(pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+    assert "Child Protection File – review record" in text and "Date next review is due" in text
+    await seed_questionnaire()
+    link = await send_link(signed_in, await setting("Oak Nursery"))
+    page = (await signed_in.get(f"{link}/questions/17")).text
+    assert re.search(r'id="related-template">Related template from the briefing: <a[^>]+cp-file-review-record\.pdf', page)
+    guidance = page[page.index("Framework and guidance"):page.index("related-template")] if "Framework and guidance" in page else ""
+    assert "review record" not in guidance  # apart from the guidance list
