@@ -34,7 +34,7 @@ def calendar_item(event: EventView, *, uid: str, sequence: int, config: Config, 
     else:
         assert event.venue is not None
         location = f"{event.venue.name}, {event.venue.address}, {event.venue.postcode}"
-        how = f"Venue: {location}" + (f"\n{event.venue.note}" if event.venue.note else "")
+        how = f"Venue: {location}" + (f"\n{event.note}" if event.note else "")
     description = "\n\n".join([
         f"{event.kind_name}, run by the Education Safeguarding Team, {config.council_name}.",
         *([f"Covered: {event.agenda}"] if event.agenda else []),

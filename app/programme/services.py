@@ -24,7 +24,6 @@ class VenueView:
     name: str
     address: str
     postcode: str
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,8 @@ class EventView:
     agenda: str = ""
     trainer_name: str = ""
     trainer_role: str = ""
+    #: A note for these dates only (the briefing's "Please note change of venue").
+    note: str = ""
 
     @property
     def trainer(self) -> str:
@@ -110,9 +111,7 @@ _EVENT_COLUMNS = (
 def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
     venue = None
     if row["venue"] is not None:
-        # The event's note (a change of venue for these dates) is shown with the venue.
-        venue = VenueView(row["venue"], row["venue_name"], row["venue_address"], row["venue_postcode"],
-                          row["note"] or "")
+        venue = VenueView(row["venue"], row["venue_name"], row["venue_address"], row["venue_postcode"])
     return EventView(
         id=row["id"],
         title=row["title"],
@@ -133,9 +132,10 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         booking_opens_at=row["booking_opens_at"],
         booking_closes_at=row["booking_closes_at"],
         capacity_assumed=bool(row["capacity_assumed"]),
-        agenda=row.get("agenda") or "",
-        trainer_name=row.get("trainer_name") or "",
-        trainer_role=row.get("trainer_role") or "",
+        agenda=row["agenda"] or "",
+        trainer_name=row["trainer_name"] or "",
+        trainer_role=row["trainer_role"] or "",
+        note=row["note"] or "",
         availability=availability(
             status=row["status"], capacity=row["capacity"], places_taken=row["places_taken"],
             starts_at=row["starts_at"], booking_opens_at=row["booking_opens_at"],

@@ -153,7 +153,7 @@ def form_from_event(event: Any, join_url: str) -> dict[str, str]:
     start, end = event.local_start, event.local_end
     form = {"title": event.title, "kind": str(event.kind_id), "where": event.quadrant.value if event.quadrant else "online",
             "venue": str(event.venue.id) if event.venue else "", "join_url": join_url,
-            "note": event.venue.note if event.venue else "",
+            "note": event.note,
             "agenda": event.agenda, "trainer_name": event.trainer_name, "trainer_role": event.trainer_role,
             "date-day": str(start.day), "date-month": str(start.month), "date-year": str(start.year),
             "start_time": f"{start:%H:%M}", "end_time": f"{end:%H:%M}", "capacity": str(event.availability.capacity)}
