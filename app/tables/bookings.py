@@ -39,6 +39,27 @@ ROLE_LABELS = {
 }
 
 
+class LeadAnswer(str, enum.Enum):
+    """Whether the booker is the setting's Lead Practitioner / DSL, its deputy, or neither: asked
+    apart from the job, since a nursery's manager is often its Lead Practitioner (issue 21)."""
+
+    dsl = "dsl"
+    deputy = "deputy"
+    neither = "neither"
+
+    @classmethod
+    def from_role(cls, role: "Role") -> "LeadAnswer":
+        """What a role says when the question was not answered (the API, bookings from before)."""
+        return {Role.dsl: cls.dsl, Role.deputy_dsl: cls.deputy}.get(role, cls.neither)
+
+
+LEAD_ANSWER_LABELS = {
+    LeadAnswer.dsl: "Yes, I am its Lead Practitioner / DSL",
+    LeadAnswer.deputy: "I am its deputy Lead Practitioner / DSL",
+    LeadAnswer.neither: "Neither",
+}
+
+
 class BookingStatus(str, enum.Enum):
     confirmed = "confirmed"
     waitlisted = "waitlisted"
@@ -70,6 +91,10 @@ class Booking(Table):
     person = ForeignKey(Person, null=False, on_delete=OnDelete.restrict)
     setting = ForeignKey(Setting, null=False, on_delete=OnDelete.restrict)
     role = Varchar(length=30, choices=Role)
+    lead = Varchar(length=10, choices=LeadAnswer, default=LeadAnswer.neither,
+                   help_text="The setting's Lead Practitioner / DSL, its deputy, or neither, as the booker said "
+                             "(a childminder is their own Lead Practitioner). Q13 counts it only when no DSL is "
+                             "on record.")
     name_given = Varchar(length=200, default="", help_text="The name as the booker gave it: a booking never renames"
                                                          " the person, whose record keeps its own.")
     status = Varchar(length=20, choices=BookingStatus)

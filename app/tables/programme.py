@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 
 from piccolo.columns import (
+    JSON,
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     OnDelete,
@@ -93,3 +95,24 @@ class Event(Table):
     @classmethod
     def get_readable(cls) -> Readable:
         return Readable(template="%s", columns=[cls.title])
+
+
+class Notice(Table):
+    """A dated notice from the briefing for one quadrant's settings (the Multi-Agency Case Audit
+    nomination windows): shown on that quadrant's event pages, in its forum reminders and on the
+    home page from `opens_on` to `closes_on` (local dates, both included). Seeded from
+    seeds/notices.toml and edited by organisers each year. Not a nomination form: a case is a
+    child's data and goes to the partnership by its own route."""
+
+    code = Varchar(length=60, unique=True, help_text="Seeding key, e.g. maca-2024-north-east.")
+    quadrant = Varchar(length=20, choices=Quadrant)
+    title = Varchar(length=200)
+    opens_on = Date()
+    closes_on = Date()
+    summary = Text(default="", help_text="What the notice is about, as the briefing says it.")
+    criteria = JSON(default=[], help_text="The criteria, a line each.")
+    rule = Text(default="", help_text="e.g. the line-manager approval rule.")
+    contact = Text(default="", help_text="Who to contact: a shared address, no named officer by default.")
+    note = Text(default="", help_text="A note for this window only, e.g. that its deadline has passed.")
+    is_demo = Boolean(default=False)
+    updated_at = Timestamptz()

@@ -54,6 +54,7 @@ class Question(Table):
     follow_up = Text(default="")
     framework = Text(default="", help_text="Early Years Statutory Framework reference (Accompanying Notes).")
     guidance = JSON(default=[], help_text="Guidance, model policies and websites (titles).")
+    guidance_note = Text(default="", help_text="The Notes' own sentence before the guidance names.")
     kind = Varchar(length=10, choices=QuestionKind, default=QuestionKind.yes_no)
     not_applicable = Boolean(default=False, help_text="The first wording's rule: the setting could answer "
                                                        "'not applicable' (kept for the responses that did)")
@@ -104,3 +105,13 @@ class TrainingDeclaration(Table, tablename="training_declaration"):
     provider = Varchar(length=200)
     completed_on = Date()
     created_at = Timestamptz()
+
+
+class GuidanceLink(Table, tablename="guidance_link"):
+    """A web address an organiser gave for a guidance name or key document: the documents carry
+    none, and none is invented. Without one, the name shows as plain text."""
+
+    name = Varchar(length=300, unique=True, help_text="The guidance name as the questionnaire gives it.")
+    url = Varchar(length=500)
+    edition = Varchar(length=100, default="", help_text="The dated edition the address is of, e.g. 'September 2023'.")
+    updated_at = Timestamptz()

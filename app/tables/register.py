@@ -59,6 +59,13 @@ class LeadRole(str, enum.Enum):
     deputy_dsl = "deputy_dsl"
 
 
+class LeadSource(str, enum.Enum):
+    #: Set by an organiser: wins over what the setting said.
+    organiser = "organiser"
+    #: Given on a submitted questionnaire (Q4, Q5): shown as "as the setting said".
+    questionnaire = "questionnaire"
+
+
 class SettingLead(Table, tablename="setting_lead"):
     """Who a setting's DSL (Lead Practitioner) or a deputy is or was: a fact about the setting,
     set by organisers (or given on the questionnaire, Q4 and Q5). Q13 counts the forum attendance
@@ -71,5 +78,7 @@ class SettingLead(Table, tablename="setting_lead"):
     email = Varchar(length=254, index=True, help_text="Work email, lower-cased.")
     since = Date(null=True, default=None, help_text="In the role from (empty: not known).")
     until = Date(null=True, default=None, help_text="In the role until (empty: still is).")
+    source = Varchar(length=20, choices=LeadSource, default=LeadSource.organiser,
+                     help_text="Who said so: an organiser's entry wins over the setting's questionnaire.")
     created_at = Timestamptz()
     updated_at = Timestamptz()

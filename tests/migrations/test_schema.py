@@ -18,7 +18,7 @@ def test_the_migrations_build_the_recorded_schema(database_url):
     engine = "sqlite" if database_url.startswith("sqlite") else "postgres"
     recorded = json.loads((HERE / f"schema.{engine}.json").read_text())
     built = json.loads(json.dumps(schema(database_url)))
-    assert len(recorded["tables"]) == 24 and len(recorded["indexes"]) > 20
+    assert len(recorded["tables"]) == 26 and len(recorded["indexes"]) > 20
     assert built["tables"].keys() == recorded["tables"].keys()
     for table in recorded["tables"]:
         assert built["tables"][table] == recorded["tables"][table], table
