@@ -29,6 +29,7 @@ def _question(q: dict[str, Any]) -> dict[str, Any]:
             "kind": q.get("kind") or ("items" if items else "yes_no"),
             "not_applicable": bool(q.get("not_applicable", False)), "follow_up": q.get("follow_up", ""),
             "framework": q.get("framework", ""), "guidance": list(q.get("guidance", [])),
+            "guidance_note": q.get("guidance_note", ""),
             "section": q.get("section", ""), "applies": dict(q.get("applies", {}))}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
@@ -25,6 +26,7 @@ from app.questionnaire.dashboard import (
 )
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.findings import findings, findings_table
+from app.questionnaire.guidance import addresses, guidance_names, save_address
 from app.questionnaire.reach import find_for_start, found_but_not_early_years, request_link, send_in_bulk
 from app.questionnaire.seeding import version_for
 from app.questionnaire.services import (
@@ -110,7 +112,7 @@ async def _question_page(token: str, response: ResponseView, questions: list[dic
     if page.question is None:
         return Template("questionnaire/about.html", status_code=status_code, context=context)
     q = page.question
-    context.update(q=q, question=next(x for x in questions if x["number"] == q.number),
+    context.update(q=q, question=next(x for x in questions if x["number"] == q.number), links=await addresses(),
                    old_rule=refers_to_old_rule(stored, q, facts), lead_only=q.lead_only(facts))
     if q.number == 13:
         evidence, suggestion, upcoming = await q13_prefill(response, now)
@@ -140,7 +142,8 @@ class QuestionnairePages(Controller):
             "q": query, "found": found, "searched": bool(query),
             "not_early_years": await found_but_not_early_years(query) if query and not found else None,
             "too_short": bool(query) and len(query) < 3, "team_mailbox": config.reply_to_safeguarding or config.organiser_mailbox,
-            "deadline": version["deadline"] if version else None})
+            "deadline": version["deadline"] if version else None,
+            "key_documents": await key_documents(version["id"] if version else None), "links": await addresses()})
 
     @post("/start", name="questionnaire_start_send", opt={"limit": "questionnaire_start"})
     async def start_send(self, request: Request, data: FormData, now: Now, config: ConfigDep) -> Template:
@@ -267,7 +270,8 @@ class QuestionnairePages(Controller):
     async def copy_pdf(self, token: FromPath[str], now: Now, config: ConfigDep) -> Response[bytes]:
         response, questions = await _open(token, now)
         pdf = await pdf_apart("questionnaire.html", response=response, rows=action_plan(response.answers, questions),
-                              council_name=config.council_name, key_documents=await key_documents(response.version_id))
+                              council_name=config.council_name, key_documents=await key_documents(response.version_id),
+                              links=await addresses())
         name = f"questionnaire-{response.academic_year.replace('/', '-')}.pdf"
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -283,6 +287,19 @@ class QuestionnairePages(Controller):
                 token, response, questions, rows=action_plan(response.answers, questions), can_reopen=False,
                 errors=error_summary({"reopen": exc.message}), field_errors={"reopen": exc.message}))
         return Redirect(f"/questionnaire/{token}", status_code=303)
+
+
+async def _guidance_page(organiser: Any, *, saved: str | None = None, failed: str = "", form: Any = None,
+                         errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    names = await guidance_names()
+    at = names.index(failed) if failed in names else 0
+    # Each name's form has its own field ids: the error summary links to the one at fault.
+    summary = {f"{key}-{at}": message for key, message in (errors or {}).items()}
+    if "name" in (errors or {}):
+        summary = {"names": errors["name"]}
+    return Template("organisers/guidance.html", status_code=status_code, context={
+        "organiser": organiser, "names": names, "links": await addresses(), "saved": saved if saved in names else None,
+        "failed": failed, "form": form or {}, "field_errors": errors or {}, "errors": error_summary(summary)})
 
 
 def _check_page(token: str, response: ResponseView, questions: list[dict[str, Any]], errors: dict[str, str],
@@ -317,6 +334,19 @@ class QuestionnaireAdmin(Controller):
             "responses": shown.items, "differing": await differing_from_record(year, now),
             "deadline": version["deadline"] if version else None, "version": version, "quadrants": QUADRANT_LABELS,
             "quadrant_label": lambda q: QUADRANT_LABELS[Quadrant(q)] if q else "None"})
+
+    @get("/questionnaire/guidance", name="organiser_guidance")
+    async def guidance(self, organiser: Organiser, saved: FromQuery[str | None] = None) -> Template:
+        return await _guidance_page(organiser, saved=saved)
+
+    @post("/questionnaire/guidance", name="organiser_guidance_save")
+    async def guidance_save(self, organiser: Organiser, data: FormData, now: Now) -> Template | Redirect:
+        name = _choose(data, "name")
+        try:
+            await save_address(name, _choose(data, "url"), _choose(data, "edition"), actor=organiser.email, now=now)
+        except InvalidInput as exc:
+            return await _guidance_page(organiser, failed=name, form=data, errors=exc.errors, status_code=400)
+        return Redirect(f"/organisers/questionnaire/guidance?saved={quote(name)}#saved", status_code=303)
 
     @get("/questionnaire/responses/{response_id:int}", name="organiser_response")
     async def read(self, organiser: Organiser, response_id: FromPath[int]) -> Template:

@@ -123,6 +123,7 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "/organisers/people/{person_id:int}/record": [f"/organisers/people/{booking['person']}/record"],
         "/organisers/questionnaire": ["/organisers/questionnaire"],
         "/organisers/questionnaire/findings": ["/organisers/questionnaire/findings"],
+        "/organisers/questionnaire/guidance": ["/organisers/questionnaire/guidance"],
         "/organisers/questionnaire/responses/{response_id:int}": [f"/organisers/questionnaire/responses/{response_id}"],
         "/organisers/service": ["/organisers/service"], "/organisers/settings": ["/organisers/settings"],
         "/organisers/settings/{setting_id:int}": [f"/organisers/settings/{setting}"],

@@ -51,7 +51,7 @@ def test_q10_takes_any_of_its_options_with_other_and_a_compliant_answer():
                         "q10-compliant": "yes"}, q10, EVERYONE)
     assert answer == {"compliant": "yes", "choices": ["a", "b", "d"], "other": "Online course from our agency"}
     assert given(answer, Q[10]) == (
-        "Yes (a. Delivered in-house by the Lead Practitioner / DSL using ECC Education Safeguarding Team level 2 "
+        "Yes (a. Delivered in-house by the Lead Practitioner/ DSL using ECC Education Safeguarding Team level 2 "
         "presentations; b. All staff attend a course with an external provider; d. Other: Online course from our agency)")
     not_yet = clean_one({"q10-choices": ["d"], "q10-compliant": "no", "q10-action_points": "Find a course"},
                         q10, EVERYONE)
