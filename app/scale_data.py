@@ -15,7 +15,7 @@ from app.db import write_transaction
 from app.questionnaire.answers import clean, shape
 from app.questionnaire.seeding import list_questions, seed_questionnaire
 from app.tables.attendance import Attendance, MarkSource, Outcome
-from app.tables.bookings import Booking, BookingStatus
+from app.tables.bookings import Booking, BookingStatus, LeadAnswer, Role
 from app.tables.organisers import Organiser
 from app.tables.programme import Event, EventKind, Venue
 from app.tables.questionnaire import Response, ResponseStatus
@@ -98,6 +98,7 @@ async def generate(*, settings: int = 2500, people: int = 10000, bookings: int =
             continue
         per_event[event_id].add(person)
         booking_rows.append(Booking(event=event_id, person=person, setting=works_at[person], role=role_of[person],
+                                    lead=LeadAnswer.from_role(Role(role_of[person])).value,
                                     status=BookingStatus.confirmed.value, reference=f"G{tag[:2]}{len(booking_rows):07d}".upper(),
                                     manage_token=secrets.token_urlsafe(24), calendar_uid=secrets.token_hex(12),
                                     checkin_token=secrets.token_urlsafe(18), source="api"))

@@ -73,7 +73,7 @@ async def many_bookings(event_ids: list[int], count: int, *, now: dt.datetime,
     [place] = await Setting.insert(Setting(name=setting, name_key=setting.lower(), created_at=now)).returning(Setting.id)
     people = await Person.insert(*[Person(name=f"Person {n:03d}", email=f"person{n:03d}@school.example.org",
                                           created_at=now, updated_at=now) for n in range(count)]).returning(Person.id)
-    rows = [Booking(event=event_id, person=p["id"], setting=place["id"], role=Role.dsl.value, status="confirmed",
+    rows = [Booking(event=event_id, person=p["id"], setting=place["id"], role=Role.dsl.value, lead="dsl", status="confirmed",
                     reference=f"T{event_id:03d}{i:05d}", manage_token=secrets.token_urlsafe(24),
                     calendar_uid=secrets.token_hex(12), checkin_token=secrets.token_urlsafe(18), source="organiser",
                     created_at=now, updated_at=now)

@@ -31,7 +31,7 @@ from app.db import write_transaction
 from app.errors import InvalidInput
 from app.programme.services import get_event
 from app.register.services import upsert_person
-from app.tables.bookings import ACTIVE_STATUSES, Booking, BookingStatus, Role
+from app.tables.bookings import ACTIVE_STATUSES, Booking, BookingStatus, LeadAnswer, Role
 from app.validation import EmailAddress, Messages, validate
 
 
@@ -137,6 +137,8 @@ async def pass_to_colleague(manage_token: str, form: dict[str, str], *, now: dt.
         new_token = new_manage_token()
         changed = await Booking.update({
             Booking.person: person_id, Booking.name_given: colleague.name, Booking.role: colleague.role.value,
+            # Their colleague's answer is not theirs: what their role says (the form asks the role).
+            Booking.lead: LeadAnswer.from_role(colleague.role).value,
             Booking.manage_token: new_token, Booking.passed_from_token_hash: token_digest(manage_token),
             Booking.calendar_uid: f"{uuid.uuid4()}@safeguarding-bookings",
             Booking.calendar_sequence: 0, Booking.checkin_token: secrets.token_urlsafe(24),

@@ -34,7 +34,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from app.bookings.places import has_place, take_place_sql
-from app.bookings.records import ACTIVE_HELD, active_bookings_of
+from app.bookings.records import ACTIVE_HELD, LEAD_OF_SETTING, active_bookings_of
 from app.db import current_engine, sqlite_in_one_hop
 from app.mail.outbox import wake_senders
 from app.tables.bookings import Booking
@@ -45,9 +45,10 @@ log = logging.getLogger("app.bookings")
 #: {urn} or {name_key}, {cap} (absent: no cap), …) and what an earlier statement returned:
 #: {person} and {booking}.
 _BOOKING = (
-    "INSERT INTO booking (event, person, setting, role, name_given, status, reference, manage_token, calendar_uid,"
-    " calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
-    " SELECT {event}, {person}, COALESCE(s.merged_into, s.id), {role}, {name}, 'confirmed', {reference},"
+    "INSERT INTO booking (event, person, setting, role, lead, name_given, status, reference, manage_token,"
+    " calendar_uid, calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
+    " SELECT {event}, {person}, COALESCE(s.merged_into, s.id), {role}, " + LEAD_OF_SETTING % "{lead}" + ","
+    " {name}, 'confirmed', {reference},"
     " {manage_token}, {calendar_uid}, 0, {source}, {checkin_token}, false, '', {now}, {now}"
     " FROM setting s WHERE %s"
     # The cap, counted before the row is added (so fewer than the cap, not at most it). Exact on

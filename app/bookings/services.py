@@ -27,6 +27,7 @@ from app.bookings.records import (
     BookingView,
     EventAlreadyStarted,
     EventFull,
+    LEAD_OF_SETTING,
     TooManyBookings,
     active_bookings_of,
     get_booking,
@@ -48,6 +49,7 @@ from app.tables.bookings import (
     Booking,
     BookingSource,
     BookingStatus,
+    LeadAnswer,
     Role,
 )
 from app.tables.programme import EventStatus
@@ -89,20 +91,22 @@ class BookingMade:
     setting_name: str
     setting_urn: str | None
     created_at: dt.datetime
+    lead: LeadAnswer = LeadAnswer.neither
 
 
 #: The booking row, its setting found in the same statement (by URN, else by name; a merged
 #: setting's bookings go to the one it was merged into).
 _INSERT_BOOKING = (
-    "INSERT INTO booking (event, person, setting, role, name_given, status, reference, manage_token, calendar_uid,"
-    " calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
-    " SELECT {}, {}, COALESCE(s.merged_into, s.id), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, '', {}, {}"
+    "INSERT INTO booking (event, person, setting, role, lead, name_given, status, reference, manage_token,"
+    " calendar_uid, calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
+    " SELECT {}, {}, COALESCE(s.merged_into, s.id), {}, " + LEAD_OF_SETTING % "{}" + ", {}, {}, {}, {}, {}, 0, {}, {},"
+    " {}, '', {}, {}"
     " FROM setting s WHERE %s ORDER BY s.on_register DESC, s.id LIMIT 1 RETURNING id")
 
 
 async def _insert_booking(made: BookingMade, *, person_id: int, status: BookingStatus, source: BookingSource,
                           checkin_token: str, over_capacity: bool, now: dt.datetime) -> int:
-    values = [made.event_id, person_id, made.role.value, made.person_name, status.value, made.reference, made.manage_token,
+    values = [made.event_id, person_id, made.role.value, made.lead.value, made.person_name, status.value, made.reference, made.manage_token,
               made.calendar_uid, source.value, checkin_token, over_capacity, now, now]
     where = ("s.urn = {}", made.setting_urn) if made.setting_urn else ("s.name_key = {}", name_key(made.setting_name))
     rows = await Booking.raw(_INSERT_BOOKING % where[0], *values, where[1])
@@ -111,7 +115,8 @@ async def _insert_booking(made: BookingMade, *, person_id: int, status: BookingS
     # A setting not on file yet (rare): add it, then the booking.
     setting_id = await find_or_add_setting(name=made.setting_name, urn=made.setting_urn)
     inserted = await Booking.insert(Booking(
-        event=made.event_id, person=person_id, setting=setting_id, role=made.role.value, name_given=made.person_name,
+        event=made.event_id, person=person_id, setting=setting_id, role=made.role.value, lead=made.lead.value,
+        name_given=made.person_name,
         status=status.value,
         reference=made.reference, manage_token=made.manage_token, calendar_uid=made.calendar_uid,
         checkin_token=checkin_token, source=source.value, created_at=now, updated_at=now,
@@ -152,12 +157,12 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
     made = BookingMade(
         id=0, event_id=event_id, reference=new_reference(), manage_token=new_manage_token(),
         calendar_uid=f"{uuid.uuid4()}@safeguarding-bookings", status=BookingStatus.confirmed, role=request.role,
-        person_name=request.name, email=str(request.email).lower(), setting_name=request.setting.name,
+        lead=request.lead_answer, person_name=request.name, email=str(request.email).lower(), setting_name=request.setting.name,
         setting_urn=request.setting.urn, created_at=now)
     holds_place = not (walk_in and over_capacity)  # a walk-in admitted over capacity holds no place
     if not walk_in and then is None:
         values = {"name": made.person_name, "email": made.email, "now": now, "event": event_id,
-                  "role": made.role.value, "reference": made.reference, "manage_token": made.manage_token,
+                  "role": made.role.value, "lead": made.lead.value, "reference": made.reference, "manage_token": made.manage_token,
                   "calendar_uid": made.calendar_uid, "source": source.value,
                   "checkin_token": secrets.token_urlsafe(24), "message_id": new_message_id(config), "actor": actor,
                   "detail": json.dumps({"reference": made.reference, "role": made.role.value, "over_capacity": False}),

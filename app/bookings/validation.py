@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from app.errors import InvalidInput
-from app.tables.bookings import Role
+from app.tables.bookings import LeadAnswer, Role
 from app.validation import EmailAddress, Messages, printable, validate
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(printable)]
@@ -33,10 +33,18 @@ class BookingRequest(BaseModel):
     name: Name
     email: EmailAddress
     role: Role
+    #: Whether the booker is the setting's Lead Practitioner / DSL, its deputy, or neither, asked
+    #: apart from the job (a nursery's manager is often its Lead Practitioner). Not given: what the
+    #: role says (dsl, deputy_dsl; otherwise neither). A childminder is their own Lead Practitioner.
+    lead: LeadAnswer | None = None
     setting: SettingIn
     #: If the event is full, join its waiting list instead of being refused.
     # Strictly a boolean, as the OpenAPI says: 0, 1, "yes" are refused (pydantic's lax mode took them).
     waitlist: StrictBool = False
+
+    @property
+    def lead_answer(self) -> LeadAnswer:
+        return self.lead or LeadAnswer.from_role(self.role)
 
 
 class InvalidBooking(InvalidInput):
@@ -44,6 +52,8 @@ class InvalidBooking(InvalidInput):
 
     message = "The booking has invalid fields"
 
+
+LEAD_MISSING = "Select whether you are this setting's Lead Practitioner / DSL, its deputy, or neither"
 
 _MESSAGES: Messages = {
     "name": {"missing": "Enter your full name", "long": "Full name must be 200 characters or fewer"},
@@ -53,6 +63,7 @@ _MESSAGES: Messages = {
         "long": "Email address must be 254 characters or fewer",
     },
     "role": {"missing": "Select your role", "invalid": "Select your role"},
+    "lead": {"missing": LEAD_MISSING, "invalid": LEAD_MISSING},
     "setting": {"missing": "Enter the name of your school or setting", "invalid": "Enter the name of your school or setting"},
     "setting.name": {
         "missing": "Enter the name of your school or setting",
@@ -79,12 +90,24 @@ def booking_from_form(form: dict[str, str]) -> BookingRequest:
     }
     if form.get("role"):
         data["role"] = form["role"]
+    if form.get("lead"):
+        data["lead"] = form["lead"]
     if form.get("waitlist") == "true":
         data["waitlist"] = True
-    return validate_booking(data)
+    # The form asks it of everyone: the role alone says it only for a DSL or a deputy.
+    unanswered = not form.get("lead") and form.get("role") not in (Role.dsl.value, Role.deputy_dsl.value)
+    try:
+        request = validate_booking(data)
+    except InvalidBooking as exc:
+        if unanswered and "lead" not in exc.errors:
+            exc.errors["lead"] = LEAD_MISSING
+        raise
+    if unanswered:
+        raise InvalidBooking({"lead": LEAD_MISSING})
+    return request
 
 
 #: Where each API field's error shows on the booking form, in the form's order (the error
 #: summary lists them so).
 FORM_FIELD_IDS = {"name": "name", "email": "email", "setting": "setting_name", "setting.name": "setting_name",
-                  "setting.urn": "setting_urn", "role": "role"}
+                  "setting.urn": "setting_urn", "role": "role", "lead": "lead"}

@@ -50,14 +50,14 @@ async def dashboard(academic_year: str, now: dt.datetime) -> list[Cell]:
             per_quadrant[Quadrant(row["quadrant"])] = row["n"]
     # Settings whose DSL attended a forum, per quadrant and term: counted in SQL (a dozen rows back,
     # not a row per setting and term).
-    kinds, roles = list(rule["attended_kinds"]), list(rule["roles"])
+    kinds, leads = list(rule["attended_kinds"]), list(rule["lead"])
     rows = await Attendance.raw(
         "SELECT s.quadrant AS quadrant, e.term AS term, COUNT(DISTINCT b.setting) AS n FROM attendance a "
         "JOIN booking b ON b.id = a.booking JOIN event e ON e.id = b.event JOIN event_kind k ON k.id = e.kind "
         "JOIN setting s ON s.id = b.setting "
         f"WHERE a.outcome = {{}} AND e.academic_year = {{}} AND k.code IN ({', '.join(['{}'] * len(kinds))}) "
-        f"AND b.role IN ({', '.join(['{}'] * len(roles))}) AND s.on_register AND s.quadrant IS NOT NULL "
-        "GROUP BY s.quadrant, e.term", Outcome.attended.value, academic_year, *kinds, *roles)
+        f"AND b.lead IN ({', '.join(['{}'] * len(leads))}) AND s.on_register AND s.quadrant IS NOT NULL "
+        "GROUP BY s.quadrant, e.term", Outcome.attended.value, academic_year, *kinds, *leads)
     with_dsl: dict[tuple[str, str], int] = {(r["quadrant"], r["term"]): r["n"] for r in rows}
     # No-shows at each quadrant's in-person forums, by the forum's quadrant (a West nursery's
     # no-show at the South forum is South's): the one rule (app.attendance.services), counted in

@@ -52,6 +52,8 @@ class Attended:
     starts_at: dt.datetime
     title: str
     email: str = ""
+    #: What the booker said: the setting's Lead Practitioner / DSL ("dsl"), its deputy, or neither.
+    lead: str = "neither"
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class Lead:
     email: str
     since: dt.date | None
     until: dt.date | None
+    #: "organiser" (set by an organiser: wins) or "questionnaire" (as the setting said).
+    source: str = "organiser"
 
     def held_on(self, day: dt.date) -> bool:
         return (self.since is None or self.since <= day) and (self.until is None or day <= self.until)
@@ -127,10 +131,18 @@ class Q13Evidence:
     setting_id: int
     academic_year: str
     terms: list[TermEvidence]
-    #: Whose attendance counts: the DSL on record for the setting ("on record"), or, with none on
-    #: record, the people who booked for it as DSL ("as booked").
+    #: Whose attendance counts: the DSL on record set by an organiser ("on record"), else the one
+    #: the setting's questionnaire named ("as the setting said"), else whoever said when booking
+    #: that they are its Lead Practitioner / DSL ("as booked").
     basis: str = "as booked"
     leads: list[Lead] = field(default_factory=list)
+    #: With no DSL on record: the people who said, booking for the setting, that they are its DSL
+    #: (either one's attendance counts; two or more are flagged for organisers to set who is).
+    said_dsl: list[str] = field(default_factory=list)
+
+    @property
+    def several_said_dsl(self) -> bool:
+        return self.basis == "as booked" and len(self.said_dsl) > 1
 
     @property
     def judged(self) -> list[TermEvidence]:
@@ -150,16 +162,27 @@ class Q13Evidence:
 
     @property
     def basis_fact(self) -> str:
-        dsls = [lead for lead in self.leads if lead.role == "dsl"]
-        if dsls:
-            names = ", ".join(sorted({lead.name for lead in dsls}))
+        counted = [lead for lead in self.leads if lead.role == "dsl" and self.basis == _BASIS[lead.source]]
+        names = ", ".join(sorted({lead.name for lead in counted}))
+        if self.basis == "on record":
             return f"Counted: forum attendance of the setting's DSL / Lead Practitioner on record ({names})"
-        return ("No DSL / Lead Practitioner is on record for this setting: counted is the attendance of "
-                "people who booked for it as DSL")
+        if self.basis == "as the setting said":
+            return (f"Counted: forum attendance of the DSL / Lead Practitioner as the setting said on its "
+                    f"questionnaire ({names})")
+        fact = ("No DSL / Lead Practitioner is on record for this setting: counted is the attendance of "
+                "people who said, when booking, that they are its Lead Practitioner / DSL")
+        if self.several_said_dsl:
+            fact += (f". {len(self.said_dsl)} people said so ({', '.join(self.said_dsl)}): either one's attendance "
+                     "counts; an organiser can set who the DSL is")
+        return fact
 
     @property
     def facts(self) -> list[str]:
         return [t.fact for t in self.terms] + [self.basis_fact]
+
+
+#: A lead's source, as the basis it gives Q13.
+_BASIS = {"organiser": "on record", "questionnaire": "as the setting said"}
 
 
 async def year_forums(academic_year: str) -> list[Forum]:
@@ -179,7 +202,7 @@ async def year_forums(academic_year: str) -> list[Forum]:
 _EVENTS = ("SELECT e.id, k.code AS kind, e.term, e.academic_year, e.starts_at, e.title"
            " FROM event e JOIN event_kind k ON k.id = e.kind WHERE k.code IN (%s)%s")
 _ATTENDED = (
-    "SELECT b.event, b.setting, b.person, p.name, b.name_given, b.role, p.email"
+    "SELECT b.event, b.setting, b.person, p.name, b.name_given, b.role, b.lead, p.email"
     " FROM event e JOIN event_kind k ON k.id = e.kind JOIN booking b ON b.event = e.id"
     " JOIN attendance a ON a.booking = b.id JOIN person p ON p.id = b.person"
     " WHERE k.code IN (%s)%s AND a.outcome = {}")
@@ -205,16 +228,18 @@ async def attended(academic_year: str | None, kinds: list[str], setting_ids: lis
     for r in rows:
         e = events[r["event"]]
         out.append(Attended(r["setting"], r["person"], r["name_given"] or r["name"], r["role"], e["kind"],
-                            Term(e["term"]), e["academic_year"], e["starts_at"], e["title"], r["email"]))
+                            Term(e["term"]), e["academic_year"], e["starts_at"], e["title"], r["email"],
+                            r["lead"]))
     return out
 
 
 async def leads_of(setting_ids: list[int] | None) -> list[Lead]:
     query = SettingLead.select(SettingLead.setting, SettingLead.role, SettingLead.name, SettingLead.email,
-                               SettingLead.since, SettingLead.until).order_by(SettingLead.id)
+                               SettingLead.since, SettingLead.until, SettingLead.source).order_by(SettingLead.id)
     if setting_ids is not None:
         query = query.where(SettingLead.setting.is_in(setting_ids or [-1]))
-    return [Lead(r["setting"], r["role"], r["name"], r["email"], r["since"], r["until"]) for r in await query]
+    return [Lead(r["setting"], r["role"], r["name"], r["email"], r["since"], r["until"], r["source"])
+            for r in await query]
 
 
 def q13_from(records: list[Attended], settings: dict[int, str | None], academic_year: str,
@@ -222,9 +247,11 @@ def q13_from(records: list[Attended], settings: dict[int, str | None], academic_
     """Pure: each setting's term-by-term Q13 evidence. `settings` maps a setting to its quadrant.
 
     Whose attendance counts: the DSL on record for the setting while they held the role (any
-    setting they booked for, any role they ticked); with no DSL on record, whoever booked for the
-    setting as DSL. A term is judged only once every forum open to the setting that term has
-    ended; attendance at any forum that term counts at once."""
+    setting they booked for, any role they ticked), an organiser's entry before the one the
+    setting's questionnaire gave; with neither, whoever said when booking for the setting that
+    they are its Lead Practitioner / DSL (whatever their job). A term is judged only once every
+    forum open to the setting that term has ended; attendance at any forum that term counts at
+    once."""
     rule = rules()[13]
     by_setting: dict[int, list[Attended]] = defaultdict(list)
     by_email: dict[str, list[Attended]] = defaultdict(list)
@@ -240,17 +267,23 @@ def q13_from(records: list[Attended], settings: dict[int, str | None], academic_
         own = leads_by_setting.get(sid, [])
         dsl: list[Attended] = []
         deputies: list[Attended] = []
-        if any(lead.role == "dsl" for lead in own):
+        basis = next((_BASIS[source] for source in ("organiser", "questionnaire")
+                      if any(lead.role == "dsl" and lead.source == source for lead in own)), "as booked")
+        said: list[str] = []
+        if basis != "as booked":
             for lead in own:
+                if lead.role == "dsl" and _BASIS[lead.source] != basis:
+                    continue  # the setting's word, where an organiser set the DSL
                 for a in by_email.get(lead.email.lower(), []):
                     if lead.held_on(local(a.starts_at).date()):
                         (dsl if lead.role == "dsl" else deputies).append(a)
         else:
             for a in by_setting.get(sid, []):
-                if a.role in rule["roles"]:
+                if a.lead in rule["lead"]:
                     dsl.append(a)
-                elif a.role in rule.get("shown_separately", []):
+                elif a.lead in rule.get("shown_separately", []):
                     deputies.append(a)
+            said = sorted({a.person_name for a in dsl})
         terms = []
         for term in TERM_ORDER:
             open_forums = [f for f in forums if f.term is term and f.open_to(quadrant)]
@@ -267,7 +300,7 @@ def q13_from(records: list[Attended], settings: dict[int, str | None], academic_
                 state = TermState.upcoming
             terms.append(TermEvidence(term, term_label(term, academic_year), state, open_forums, term_dsl,
                                       term_deputies))
-        out[sid] = Q13Evidence(sid, academic_year, terms, "on record" if own else "as booked", own)
+        out[sid] = Q13Evidence(sid, academic_year, terms, basis, own, said)
     return out
 
 

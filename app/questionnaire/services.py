@@ -49,7 +49,7 @@ from app.tables.questionnaire import (
     ResponseStatus,
     TrainingDeclaration,
 )
-from app.tables.register import Setting, SettingType
+from app.tables.register import LeadSource, Setting, SettingType
 from app.validation import Messages, validate, work_email
 
 
@@ -222,7 +222,8 @@ async def submit_response(token: str, *, now: dt.datetime, config: Config | None
             if entry.get("compliant") == "yes":
                 await record_lead(response.setting_id, role=role, name=entry["lead_name"],
                                   email=work_email(entry["lead_email"]) or "", since=None,
-                                  actor=f"questionnaire: {response.setting_name}", now=now)
+                                  actor=f"questionnaire: {response.setting_name}", now=now,
+                                  source=LeadSource.questionnaire)
         if config is not None:
             row = await Response.select(Response.respondent_email).where(Response.id == response.id).first()
             await queue_copy(await response_for_token(token), row["respondent_email"], now=now, config=config,

@@ -11,7 +11,7 @@ from app.db import write_transaction
 from app.errors import DomainError, NotFound
 from app.tables.bookings import Booking
 from app.tables.questionnaire import Response, TrainingDeclaration
-from app.tables.register import LeadRole, Person, Setting, SettingLead, SettingType
+from app.tables.register import LeadRole, LeadSource, Person, Setting, SettingLead, SettingType
 
 
 def name_key(name: str) -> str:
@@ -132,10 +132,12 @@ async def quadrants_at_postcode(postcode: str) -> set[str]:
 
 
 async def record_lead(setting_id: int, *, role: str, name: str, email: str, since: dt.date | None, actor: str,
-                      now: dt.datetime) -> int:
-    """Record who a setting's DSL (or a deputy) is. A new DSL ends the current one's time in the
-    role the day before (or today, when no start date is given); the same person again is
-    updated, not added twice. Returns the row's id."""
+                      now: dt.datetime, source: LeadSource = LeadSource.organiser) -> int:
+    """Record who a setting's DSL (or a deputy) is, as an organiser set it or as the setting's
+    questionnaire said (`source`: an organiser's entry wins for Q13, and the setting's word never
+    ends it). A new DSL ends the current one's time in the role, of the same source, the day
+    before (or today, when no start date is given); the same person again is updated, not added
+    twice. Returns the row's id."""
     email = email.lower()
     today = local(now).date()
     async with write_transaction():
@@ -149,14 +151,16 @@ async def record_lead(setting_id: int, *, role: str, name: str, email: str, sinc
                 SettingLead.id == same["id"])
             lead_id = same["id"]
         else:
-            if role == LeadRole.dsl.value:  # one DSL at a time; deputies can be several
+            if role == LeadRole.dsl.value:  # one DSL at a time (of each source); deputies can be several
                 ended = (since - dt.timedelta(days=1)) if since else today
                 await SettingLead.update({SettingLead.until: ended, SettingLead.updated_at: now}).where(
-                    (SettingLead.setting == setting_id) & (SettingLead.role == role) & SettingLead.until.is_null())
+                    (SettingLead.setting == setting_id) & (SettingLead.role == role) & SettingLead.until.is_null()
+                    & (SettingLead.source == source.value))
             lead_id = (await SettingLead.insert(SettingLead(
-                setting=setting_id, role=role, name=name, email=email, since=since, until=None,
+                setting=setting_id, role=role, name=name, email=email, since=since, until=None, source=source.value,
                 created_at=now, updated_at=now)).returning(SettingLead.id))[0]["id"]
-        await record("setting.lead_recorded", actor, setting_id=setting_id, role=role, lead_id=lead_id)
+        await record("setting.lead_recorded", actor, setting_id=setting_id, role=role, lead_id=lead_id,
+                     source=source.value)
     return lead_id
 
 

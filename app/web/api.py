@@ -28,7 +28,7 @@ from app.bookings.waiting_list import accept_offer
 from app.errors import DomainError
 from app.programme.services import get_event, list_events
 from app.register.services import find_public_settings
-from app.tables.bookings import BookingSource, Role
+from app.tables.bookings import BookingSource, LeadAnswer, Role
 from app.validation import UNPRINTABLE_ECMA
 from app.web.api_schemas import (
     EVERY,
@@ -72,6 +72,9 @@ class _BookingOperation(Operation):
                 "email": Schema(type=OpenAPIType.STRING, format="email", max_length=254, pattern=EMAIL_PATTERN,
                                 description="Work email (not at a reserved name such as .test or .invalid)"),
                 "role": Schema(type=OpenAPIType.STRING, enum=[r.value for r in Role]),
+                "lead": Schema(type=OpenAPIType.STRING, enum=[a.value for a in LeadAnswer],
+                               description="Whether the booker is the setting's Lead Practitioner / DSL, its deputy, "
+                                           "or neither (apart from the role). Left out: what the role says."),
                 "waitlist": Schema(type=OpenAPIType.BOOLEAN, description="If full, join the waiting list (201, status waitlisted)"),
                 "setting": Schema(type=OpenAPIType.OBJECT, required=["name"], additional_properties=False, properties={
                     "name": Schema(type=OpenAPIType.STRING, max_length=200, pattern=TEXT_PATTERN),

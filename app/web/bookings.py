@@ -30,7 +30,8 @@ from app.config import Config
 from app.formats import long_date
 from app.programme.availability import Unbookable
 from app.programme.services import EventView, get_event
-from app.tables.bookings import ROLE_LABELS, BookingSource, BookingStatus
+from app.tables.bookings import LEAD_ANSWER_LABELS, ROLE_LABELS, BookingSource, BookingStatus
+from app.web.forms import radio_items
 from app.web.dependencies import ConfigDep, Now
 from app.web.errors import error_summary, field_errors
 from app.web.limits import limit_email
@@ -39,13 +40,10 @@ from app.web.templating import FormData
 
 def _form_page(event: EventView, form: dict[str, str], field_errors: dict[str, str],
                status_code: int = 200) -> Template:
-    role_items = [
-        {"value": role.value, "text": label, "checked": form.get("role") == role.value}
-        for role, label in ROLE_LABELS.items()
-    ]
     return Template("bookings/form.html", status_code=status_code, context={
         "event": event, "form": form, "field_errors": field_errors,
-        "errors": error_summary(field_errors), "role_items": role_items,
+        "errors": error_summary(field_errors), "role_items": radio_items(ROLE_LABELS, form.get("role")),
+        "lead_items": radio_items(LEAD_ANSWER_LABELS, form.get("lead")),
         "demo_data": event.is_demo, "honeypot": HONEYPOT,
     })
 

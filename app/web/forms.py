@@ -321,3 +321,9 @@ class RecordLinkForm(Form):
 
     email: Email
     messages: ClassVar[Messages] = {"email": {**EMAIL_MESSAGES, "missing": "Enter your work email address"}}
+
+
+def radio_items(labels: Any, selected: str | None) -> list[dict[str, Any]]:
+    """GOV.UK radios' items from {enum member: label}, the one chosen checked."""
+    return [{"value": member.value, "text": label, "checked": selected == member.value}
+            for member, label in labels.items()]

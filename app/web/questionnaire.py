@@ -381,7 +381,8 @@ class QuestionnaireAdmin(Controller):
             e = evidence[s["id"]]
             rows.append([safe_cell(v) for v in (
                 s["name"], s["urn"] or "", s["quadrant"] or "", year,
-                "DSL on record" if e.basis == "on record" else "Booked as DSL",
+                {"on record": "DSL on record", "as the setting said": "DSL as the setting said"}.get(
+                    e.basis, "Several said they are the DSL" if e.several_said_dsl else "Said when booking"),
                 *(states[t.state.value] for t in e.terms),
                 "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
                 " | ".join(e.facts))])

@@ -44,21 +44,17 @@ from app.errors import DomainError, InvalidInput, NotFound
 from app.organisers.services import OrganiserView
 from app.programme.services import get_event
 from app.tables.attendance import MarkSource, Outcome
-from app.tables.bookings import ROLE_LABELS, ROLE_SHORT, Booking, BookingSource, BookingStatus
+from app.tables.bookings import LEAD_ANSWER_LABELS, ROLE_LABELS, ROLE_SHORT, Booking, BookingSource, BookingStatus
 from app.tables.register import Person
 from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
-from app.web.forms import CancelBookingForm, ChaseForm, MarkForm, TeamsMinimumForm, read
+from app.web.forms import CancelBookingForm, ChaseForm, MarkForm, TeamsMinimumForm, radio_items, read
 from app.web.paging import paginate
 from app.web.templating import FormData
 
 OUTCOME_LABELS = {Outcome.attended.value: "Attended", Outcome.absent.value: "Absent", None: "Not marked"}
 #: Each mark as a tag: in words first, its colour only repeating them.
 OUTCOME_TAGS = {Outcome.attended.value: "govuk-tag--green", Outcome.absent.value: "govuk-tag--red", None: "govuk-tag--grey"}
-
-
-def _role_items(selected: str | None) -> list[dict[str, Any]]:
-    return [{"value": r.value, "text": label, "checked": selected == r.value} for r, label in ROLE_LABELS.items()]
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -296,7 +292,8 @@ def _person_form(organiser: OrganiserView, event: Any, counts: Any, form: dict[s
                  walk_in: bool, status_code: int = 200, show_override: bool = False) -> Template:
     return Template("organisers/person_form.html", status_code=status_code, context={
         "organiser": organiser, "event": event, "counts": counts, "form": form, "field_errors": errors,
-        "errors": error_summary(errors), "walk_in": walk_in, "role_items": _role_items(form.get("role")),
+        "errors": error_summary(errors), "walk_in": walk_in, "role_items": radio_items(ROLE_LABELS, form.get("role")),
+        "lead_items": radio_items(LEAD_ANSWER_LABELS, form.get("lead")),
         "show_override": show_override or (walk_in and counts.places_left == 0)})
 
 

@@ -9,7 +9,7 @@ from app.planning.manage import EventDetails, create_event
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.register.services import record_lead
 from app.tables.attendance import Attendance
-from app.tables.bookings import Booking
+from app.tables.bookings import Booking, LeadAnswer, Role
 from app.tables.programme import Event
 from app.tables.questionnaire import TrainingDeclaration
 from app.tables.register import Person, Setting
@@ -35,10 +35,13 @@ async def forum(day: dt.date, kind: str = "forum", title: str = "West Safeguardi
         booking_opens_at=None, booking_closes_at=None), actor="test", now=start)
 
 
-async def went(event_id: int, person_id: int, setting_id: int, role: str = "dsl", outcome: str | None = "attended") -> None:
-    """A booking for a past event, and (unless outcome is None) the organiser's mark."""
+async def went(event_id: int, person_id: int, setting_id: int, role: str = "dsl", outcome: str | None = "attended",
+               lead: str | None = None) -> None:
+    """A booking for a past event, and (unless outcome is None) the organiser's mark. `lead`: what
+    the booker said of being the setting's Lead Practitioner / DSL (not given: what the role says)."""
     rows = await Booking.insert(Booking(
         event=event_id, person=person_id, setting=setting_id, role=role, status="confirmed",
+        lead=lead or LeadAnswer.from_role(Role(role)).value,
         reference=secrets.token_hex(4).upper()[:9], manage_token=secrets.token_urlsafe(16),
         calendar_uid=secrets.token_hex(8))).returning(Booking.id)
     if outcome:

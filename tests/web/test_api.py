@@ -125,5 +125,5 @@ async def test_openapi_documents_the_api(client):
             "/api/bookings/{manage_token}", "/api/bookings/{manage_token}/cancel"} <= set(schema["paths"])
     body = schema["paths"]["/api/events/{event_id}/bookings"]["post"]["requestBody"]
     props = body["content"]["application/json"]["schema"]["properties"]
-    assert set(props) == {"name", "email", "role", "setting", "waitlist"}
+    assert set(props) == {"name", "email", "role", "lead", "setting", "waitlist"}
     assert (await client.get("/schema")).status_code == 200

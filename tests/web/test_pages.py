@@ -195,6 +195,6 @@ async def test_the_booking_form_lists_errors_in_its_own_order_and_calls_an_empty
     answer = await client.post(f"/events/{event_id}/book", data={"_csrf_token": csrf_token(page.text), "name": "",
                                                                 "email": "", "setting_name": "", "setting_urn": ""})
     summary = answer.text[answer.text.index("govuk-error-summary"):answer.text.index("</ul>", answer.text.index("govuk-error-summary"))]
-    assert re.findall(r'href="#(\w+)"', summary) == ["name", "email", "setting_name", "role"]
+    assert re.findall(r'href="#(\w+)"', summary) == ["name", "email", "setting_name", "role", "lead"]
     assert "Enter your work email address" in summary and "correct format" not in summary
     assert 'class="govuk-input govuk-input--error" id="setting_name"' in answer.text
