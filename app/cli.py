@@ -64,14 +64,18 @@ def seed(demo: bool) -> int:
     engine = _engine()
 
     async def run() -> list[str]:
+        from app.programme.dated_notices import seed_notices
         from app.questionnaire.seeding import seed_questionnaire
 
         await ensure_migrated(engine)
         report = await seed_programme(demo=demo, now=dt.datetime.now(dt.timezone.utc))
-        # The demo's questionnaire moves with its events (its year and deadline), as one.
-        q = await seed_questionnaire(shift=dt.timedelta(weeks=report.shift_weeks) if demo else dt.timedelta(0))
+        # The demo's questionnaire and dated notices move with its events, as one: every date the
+        # demo moves moves by the same whole weeks.
+        shift = dt.timedelta(weeks=report.shift_weeks) if demo else dt.timedelta(0)
+        q = await seed_questionnaire(shift=shift)
+        added, unchanged = await seed_notices(demo=demo, shift=shift)
         return report.lines() + [f"questionnaire {q.academic_year} version {q.number}: {q.outcome} "
-                                 f"({q.questions} questions)"]
+                                 f"({q.questions} questions)", f"dated notices: {added} added, {unchanged} unchanged"]
 
     try:
         lines = asyncio.run(run())

@@ -11,7 +11,7 @@ from app.tables.jobs import ScheduledJob
 from app.tables.limits import RateLimitHit
 from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.organisers import Organiser, OrganiserSession, SignInThrottle
-from app.tables.programme import Event, EventKind, Notice, Venue
+from app.tables.programme import DatedNotice, Event, EventKind, Venue
 from app.tables.questionnaire import GuidanceLink, Question, QuestionnaireVersion, Response, TrainingDeclaration
 from app.tables.register import Person, Setting, SettingLead
 from app.tables.training import Certificate, Feedback, RecordLink
@@ -22,7 +22,7 @@ APP_CONFIG = AppConfig(
     table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
                    DeliveryAttempt, Organiser, OrganiserSession, Attendance, QuestionnaireVersion, Question, Response,
                    TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead, Certificate, Feedback, RecordLink,
-                   TeamsImportPreview, SignInThrottle, GuidanceLink, Notice],
+                   TeamsImportPreview, SignInThrottle, GuidanceLink, DatedNotice],
     migration_dependencies=[],
     commands=[],
 )

@@ -28,7 +28,7 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Notice", tablename="notice", schema=None, columns=None
+        class_name="DatedNotice", tablename="dated_notice", schema=None, columns=None
     )
 
     manager.add_column(
@@ -119,8 +119,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="code",
         db_column_name="code",
         column_class_name="Varchar",
@@ -141,8 +141,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="quadrant",
         db_column_name="quadrant",
         column_class_name="Varchar",
@@ -171,8 +171,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="title",
         db_column_name="title",
         column_class_name="Varchar",
@@ -193,8 +193,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="opens_on",
         db_column_name="opens_on",
         column_class_name="Date",
@@ -214,8 +214,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="closes_on",
         db_column_name="closes_on",
         column_class_name="Date",
@@ -235,8 +235,29 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
+        column_name="shown_until",
+        db_column_name="shown_until",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="summary",
         db_column_name="summary",
         column_class_name="Text",
@@ -256,8 +277,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="criteria",
         db_column_name="criteria",
         column_class_name="JSON",
@@ -277,8 +298,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="rule",
         db_column_name="rule",
         column_class_name="Text",
@@ -298,8 +319,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="contact",
         db_column_name="contact",
         column_class_name="Text",
@@ -319,8 +340,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="note",
         db_column_name="note",
         column_class_name="Text",
@@ -340,8 +361,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="is_demo",
         db_column_name="is_demo",
         column_class_name="Boolean",
@@ -361,8 +382,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Notice",
-        tablename="notice",
+        table_class_name="DatedNotice",
+        tablename="dated_notice",
         column_name="updated_at",
         db_column_name="updated_at",
         column_class_name="Timestamptz",

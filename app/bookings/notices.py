@@ -10,6 +10,7 @@ from typing import Any
 from app.bookings.records import BookingView, bookings_by_id
 from app.calendar.ics import CalendarEvent, Invitee, invite
 from app.config import Config
+from app.areas import local
 from app.formats import clock_time, long_date, qr_png, time_range
 from app.mail.compose import Email, compose_email
 from app.mail.outbox import (
@@ -23,6 +24,7 @@ from app.mail.outbox import (
 )
 from app.mail.sender import Renderer
 from app.programme.calendar import calendar_item
+from app.programme.dated_notices import NoticeView, shown_notices
 from app.programme.services import get_join_url
 from app.tables.bookings import BookingStatus
 
@@ -132,8 +134,9 @@ APPLIES_WHILE: dict[str, frozenset[BookingStatus]] = {
 
 
 def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, config: Config, now: dt.datetime,
-                 join_url: str, checkin_token: str | None) -> Email:
-    """A booker's email of `kind`, made from the booking as it is now (pure)."""
+                 join_url: str, checkin_token: str | None, dated_notices: list[NoticeView] = ()) -> Email:
+    """A booker's email of `kind`, made from the booking as it is now (pure). A reminder carries
+    the briefing's dated notices shown that day to the event's quadrant (`dated_notices`)."""
     if kind == "confirmation":
         return confirmation_email(booking, config=config, now=now, join_url=join_url, checkin_token=checkin_token)
     if kind == "update":
@@ -155,7 +158,8 @@ def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, co
                        "passed_on", config=config, now=now, join_url="", colleague=details["colleague"])
     if kind == "reminder":
         return compose(booking, f"Reminder: {_title_and_date(booking)}", "reminder", config=config, now=now,
-                       join_url=join_url, with_invite=False)
+                       join_url=join_url, with_invite=False, dated_notices=list(dated_notices),
+                       today=local(now).date())
     subjects = {"waitlisted": "You are on the waiting list", "offer": "A place is free for you: accept it",
                 "offer_expired": "The place we held for you has been offered to someone else"}
     extra: dict[str, object] = {"position": details.get("position", 0)}
@@ -176,6 +180,7 @@ def booking_renderer(config: Config) -> Renderer:
         wanted = [m.booking_id for m in claimed if m.to_render and m.booking_id is not None]
         bookings = await bookings_by_id(wanted, now)
         join_urls: dict[int, str] = {}
+        quadrant_notices: dict[str, list[NoticeView]] = {}
         ready: list[Claimed] = []
         made: list[Made] = []
         for message in claimed:
@@ -198,8 +203,14 @@ def booking_renderer(config: Config) -> Renderer:
                 if event_id not in join_urls:
                     join_urls[event_id] = await get_join_url(event_id)
                 join_url = join_urls[event_id]
+            shown: list[NoticeView] = []
+            quadrant = booking.event.quadrant
+            if message.kind == "reminder" and quadrant is not None and booking.event.kind_code == "forum":
+                if quadrant.value not in quadrant_notices:  # once per quadrant a batch
+                    quadrant_notices[quadrant.value] = await shown_notices(now, quadrant)
+                shown = quadrant_notices[quadrant.value]
             email = notice_email(message.kind, booking, message.facts, config=config, now=now, join_url=join_url,
-                                 checkin_token=checkin_token)
+                                 checkin_token=checkin_token, dated_notices=shown)
             kept, sendable = rendered_message(message, email, config=config, now=now)
             made.append(kept)
             ready.append(sendable)

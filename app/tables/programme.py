@@ -97,10 +97,11 @@ class Event(Table):
         return Readable(template="%s", columns=[cls.title])
 
 
-class Notice(Table):
+class DatedNotice(Table, tablename="dated_notice"):
     """A dated notice from the briefing for one quadrant's settings (the Multi-Agency Case Audit
     nomination windows): shown on that quadrant's event pages, in its forum reminders and on the
-    home page from `opens_on` to `closes_on` (local dates, both included). Seeded from
+    home page from `opens_on` to `closes_on`, or to `shown_until` when later (local dates, both
+    included), with `note` once the window has closed. Seeded from
     seeds/notices.toml and edited by organisers each year. Not a nomination form: a case is a
     child's data and goes to the partnership by its own route."""
 
@@ -109,6 +110,7 @@ class Notice(Table):
     title = Varchar(length=200)
     opens_on = Date()
     closes_on = Date()
+    shown_until = Date(null=True, default=None, help_text="Still shown after closing, until then (with the note).")
     summary = Text(default="", help_text="What the notice is about, as the briefing says it.")
     criteria = JSON(default=[], help_text="The criteria, a line each.")
     rule = Text(default="", help_text="e.g. the line-manager approval rule.")

@@ -6,7 +6,8 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app.areas import QUADRANT_LABELS, Quadrant, Term
+from app.areas import QUADRANT_LABELS, Quadrant, Term, local
+from app.programme.dated_notices import shown_notices
 from app.programme.services import EventFilters, EventView, get_event, list_events, list_kinds
 from app.register.importer import district_quadrants_by_name
 from app.register.services import find_public_settings, quadrants_at_postcode
@@ -79,6 +80,7 @@ class ProgrammePages(Controller):
             "kind_options": _options([(k["code"], k["name"]) for k in kinds], kind),
             "term_options": _options([(t.value, t.label) for t in Term], term),
             "feeds": feed_links(config, kinds),
+            "notices": await shown_notices(now), "today": local(now).date(),
         })
 
     @get("/quadrant", name="which_quadrant", opt={"limit": "lookup"})
@@ -119,4 +121,6 @@ class ProgrammePages(Controller):
     @get("/events/{event_id:int}", name="event", cache=PAGE_SECONDS, cache_control=REVALIDATE)
     async def event(self, event_id: FromPath[int], now: Now) -> Template:
         event = await get_event(event_id, now)
-        return Template("programme/event.html", context={"event": event, "demo_data": event.is_demo})
+        notices = await shown_notices(now, event.quadrant) if event.quadrant else []
+        return Template("programme/event.html", context={"event": event, "demo_data": event.is_demo,
+                                                         "notices": notices, "today": local(now).date()})

@@ -1,4 +1,5 @@
-"""Organiser pages for the programme: add, edit and cancel events; add and correct venues."""
+"""Organiser pages for the programme: add, edit and cancel events; add and correct venues; the
+briefing's dated notices (MACA nomination windows) for each year."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app.areas import LONDON, QUADRANT_LABELS
+from app.areas import LONDON, QUADRANT_LABELS, local
 from app.config import Config
 from app.errors import DomainError
 from app.organisers.services import OrganiserView
@@ -22,6 +24,7 @@ from app.planning.manage import (
     save_venue,
     update_event,
 )
+from app.programme.dated_notices import NoticeNotFound, get_notice, list_notices, save_notice
 from app.programme.services import get_event, get_join_url
 from app.tables.programme import Venue
 from app.web.dependencies import ConfigDep, Now, Organiser
@@ -114,10 +117,41 @@ class ProgrammeAdmin(Controller):
     async def venue_edit(self, organiser: Organiser, venue_id: FromPath[int]) -> Template:
         venue = await Venue.select().where(Venue.id == venue_id).first()
         if venue is None:
-            from litestar.exceptions import NotFoundException
-
             raise NotFoundException()
         return _venue_form(organiser, venue_id, {k: str(v) for k, v in venue.items()}, {})
+
+    @get("/notices", name="organiser_notices")
+    async def notices(self, organiser: Organiser, now: Now) -> Template:
+        return Template("organisers/notices.html", context={
+            "organiser": organiser, "notices": await list_notices(), "today": local(now).date()})
+
+    @get("/notices/new", name="organiser_notice_new")
+    async def notice_new(self, organiser: Organiser) -> Template:
+        return _notice_form(organiser, None, {}, {})
+
+    @get("/notices/{notice_id:int}/edit", name="organiser_notice_edit")
+    async def notice_edit(self, organiser: Organiser, notice_id: FromPath[int]) -> Template:
+        try:
+            n = await get_notice(notice_id)
+        except NoticeNotFound:
+            raise NotFoundException() from None
+        form = {"quadrant": n.quadrant.value, "title": n.title, "opens_on": n.opens_on.isoformat(),
+                "closes_on": n.closes_on.isoformat(), "shown_until": n.shown_until.isoformat() if n.shown_until else "",
+                "summary": n.summary, "criteria": "\n".join(n.criteria), "rule": n.rule, "contact": n.contact,
+                "note": n.note}
+        return _notice_form(organiser, notice_id, form, {})
+
+    @post(["/notices/new", "/notices/{notice_id:int}/edit"], name="organiser_notice_save")
+    async def notice_save(self, organiser: Organiser, data: FormData, now: Now,
+                          notice_id: FromPath[int | None] = None) -> Template | Redirect:
+        form = {k: v for k, v in data.items() if isinstance(v, str)}
+        try:
+            await save_notice(notice_id, form, actor=organiser.email, now=now)
+        except NoticeNotFound:
+            raise NotFoundException() from None
+        except DomainError as exc:
+            return _notice_form(organiser, notice_id, form, field_errors(exc, default_field="title"), 400)
+        return Redirect("/organisers/notices", status_code=303)
 
     @post("/venues/new", name="organiser_venue_create")
     async def venue_create(self, organiser: Organiser, data: FormData, now: Now,
@@ -128,6 +162,19 @@ class ProgrammeAdmin(Controller):
     async def venue_update(self, organiser: Organiser, venue_id: FromPath[int], data: FormData, now: Now,
                            config: ConfigDep) -> Template | Redirect:
         return await _save_venue(organiser, venue_id, data, now, config)
+
+
+#: The notice form's fields in its order, for the error summary.
+_NOTICE_FIELDS = ["quadrant", "title", "opens_on", "closes_on", "shown_until", "summary", "criteria", "rule",
+                  "contact", "note"]
+
+
+def _notice_form(organiser: OrganiserView, notice_id: int | None, form: dict[str, str], errors: dict[str, str],
+                 status_code: int = 200) -> Template:
+    ordered = {f: errors[f] for f in _NOTICE_FIELDS if f in errors}
+    return Template("organisers/notice_form.html", status_code=status_code, context={
+        "organiser": organiser, "notice_id": notice_id, "form": form, "field_errors": ordered,
+        "errors": error_summary(ordered), "quadrants": QUADRANT_LABELS})
 
 
 def _venue_form(organiser: OrganiserView, venue_id: int | None, form: dict[str, str], errors: dict[str, str],

@@ -14,6 +14,7 @@ from app.attendance.teams_import import preview_report
 from app.bookings.services import book_place
 from app.config import Config
 from app.organisers.services import organiser_for_session, sign_in, token_hash
+from app.programme.dated_notices import save_notice
 from app.questionnaire.seeding import seed_questionnaire
 from app.questionnaire.services import send_questionnaire
 from app.register.importer import import_settings
@@ -85,6 +86,16 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
                                      created_at=now))
     preview = await preview_report(past, teams_samples.as_teams_downloads_it(), minimum_minutes=30, organiser=organiser,
                                    now=now, config=config, other_day=True)
+    # A MACA window open today for the West: on its event page, the home page and the organisers' list.
+    notice = await save_notice(None, {
+        "quadrant": "west", "title": "Multi-Agency Case Audit (MACA) nominations",
+        "opens_on": (now.date() - dt.timedelta(days=1)).isoformat(),
+        "closes_on": (now.date() + dt.timedelta(days=20)).isoformat(),
+        "summary": "MACAs involve a range of agencies coming together to consider the effectiveness of Multi-Agency "
+                   "working.", "criteria": "The child(ren) involved being under the age of 18 at the time of "
+                   "engagement with services.\nAvailability of the professional network involved.",
+        "rule": "Please note that all nominations must have line manager approval before submitting to PSAS.",
+        "contact": "Professional Standards & Audit Service (PSAS): MultiAgency.Audits@essex.gov.uk"}, actor="test", now=now)
     q = f"/questionnaire/{questionnaire}"
     walk = {
         "/": ["/", "/?when=past", "/?quadrant=west"], "/quadrant": ["/quadrant", "/quadrant?q=Oak+Primary", "/quadrant?q=zz"],
@@ -124,6 +135,8 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "/organisers/questionnaire": ["/organisers/questionnaire"],
         "/organisers/questionnaire/findings": ["/organisers/questionnaire/findings"],
         "/organisers/questionnaire/guidance": ["/organisers/questionnaire/guidance"],
+        "/organisers/notices": ["/organisers/notices"], "/organisers/notices/new": ["/organisers/notices/new"],
+        "/organisers/notices/{notice_id:int}/edit": [f"/organisers/notices/{notice}/edit"],
         "/organisers/questionnaire/responses/{response_id:int}": [f"/organisers/questionnaire/responses/{response_id}"],
         "/organisers/service": ["/organisers/service"], "/organisers/settings": ["/organisers/settings"],
         "/organisers/settings/{setting_id:int}": [f"/organisers/settings/{setting}"],

@@ -8,10 +8,11 @@ The set is small enough for the suite (`generate-scale` at a fiftieth of the cou
 import re
 
 from app.attendance.teams_import import preview_report
+from app.programme.dated_notices import seed_notices
 from app.scale_data import generate
 from app.tables.attendance import Attendance
 from app.tables.bookings import Booking
-from app.tables.programme import Event, Venue
+from app.tables.programme import DatedNotice, Event, Venue
 from app.tables.questionnaire import Response
 from app.tables.register import Person, Setting
 from tests.attendance import teams_samples
@@ -36,7 +37,9 @@ async def test_every_organiser_get_route_answers_at_scale(signed_in, organiser, 
     report = await generate(settings=50, people=200, bookings=2000, now=now)
     assert report.bookings == 2000 and await Attendance.count() > 1000
     assert await Setting.count() >= 50 and await Person.count() >= 200
+    await seed_notices()
     ids = await ids_for_paths(now)
+    ids["notice_id"] = str((await DatedNotice.select(DatedNotice.id).first())["id"])
     ids["preview_id"] = str(await preview_report(int(ids["event_id"]), teams_samples.as_teams_downloads_it(),
                                                  minimum_minutes=30, organiser=organiser, now=now,
                                                  config=signed_in.app.state["config"], other_day=True))
