@@ -170,3 +170,31 @@ async def test_changed_wording_makes_a_new_version_and_a_submitted_response_keep
     # Sending Oak a new link keeps its version.
     again = await issue_link(oak, "Oak Nursery", "oak@example.org", actor="jo", now=MAY_2024, config=f.CONFIG)
     assert (await response_for_token(again)).version_number == 1
+
+
+async def test_q10_through_its_page_keeps_every_route_ticked_with_other_and_compliant(db, signed_in):
+    """Issue 21 point 2 on both databases: settings mix routes, so Q10 keeps each ticked, Other's
+    words, a Compliant answer and the Action Plan's columns; the organiser reads them back."""
+    await seed_questionnaire()
+    nursery = await register("Little Acorns Nursery", kind="nursery", quadrant="west")
+    token = await issue_link(nursery, "Little Acorns Nursery", "office@acorns.example.org", actor="jo",
+                             now=MAY_2024, config=f.CONFIG)
+    await submit_answers(token, answered_form(**{"q4-lead_name": "Sam Patel", "q4-lead_email": "sam@acorns.example.org",
+                                                 "q5-lead_name": "Kim Lee", "q5-lead_email": "kim@acorns.example.org",
+                                                 "q13-note": "As recorded"}), now=MAY_2024)
+    await Response.update({Response.status: "draft"}).where(Response.setting == nursery)
+    page = await signed_in.get(f"/questionnaire/{token}/questions/10")
+    assert page.text.count('name="q10-choices"') == 4 and 'type="checkbox"' in page.text
+    seen = re.search(r'name="seen-10" value="([^"]*)"', page.text).group(1)
+    saved = await signed_in.post(f"/questionnaire/{token}/questions/10", follow_redirects=False, data={
+        "_csrf_token": csrf(page.text), "seen-10": seen, "q10-choices": ["a", "b", "d"],
+        "q10-other": "An online course from our county's provider", "q10-compliant": "no",
+        "q10-action_points": "New starters to do the online course", "q10-when_who": "June, the manager",
+        "action": "continue"})
+    assert saved.status_code == 303, saved.text[:500]
+    kept = (await response_for_token(token)).answers["10"]
+    assert kept["choices"] == ["a", "b", "d"] and kept["other"] == "An online course from our county's provider"
+    assert kept["compliant"] == "no" and kept["when_who"] == "June, the manager"
+    response_id = (await Response.select(Response.id).where(Response.setting == nursery).first())["id"]
+    shown = (await signed_in.get(f"/organisers/questionnaire/responses/{response_id}")).text
+    assert "b. All staff attend a course with an external provider; d. Other: An online course" in shown.replace("&#39;", "'")
