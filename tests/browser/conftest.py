@@ -170,6 +170,7 @@ async def axe_violations(page: Page) -> list[dict]:
     # Evaluated by the test harness, not added as an inline <script> (which the policy blocks).
     # resultTypes: only violations are listed in full (axe's documented speed-up: a quarter less
     # time a page; passes are not reported here anyway).
+    await page.wait_for_load_state("load")  # a page still arriving has no document for axe to read
     await page.evaluate(AXE_SOURCE)
     result = await page.evaluate(
         """async () => await axe.run(document, {runOnly: {type: 'tag',
