@@ -74,6 +74,8 @@ async def test_every_organiser_page_passes_axe(browser, server, now):
         "audit trail": f"/organisers/audit?event={event_id}", "jobs and email": "/organisers/service",
         "feedback": "/organisers/feedback", "training record": f"/organisers/people/{row['person']}/record",
         "certificates": f"/organisers/events/{event_id}/certificates",
+        "dated notices": "/organisers/notices", "new notice": "/organisers/notices/new",
+        "guidance links": "/organisers/questionnaire/guidance",
     }
     for name, path in pages.items():
         response = await page.goto(server.base_url + path)
@@ -88,6 +90,10 @@ async def test_every_organiser_page_passes_axe(browser, server, now):
     await page.get_by_role("button", name="Send invitation").click()
     await expect(page.locator(".govuk-error-summary")).to_contain_text("Enter their full name")
     await assert_accessible(page, "invite with errors")
+    await page.goto(server.base_url + "/organisers/notices/new")
+    await page.get_by_role("button", name="Save notice").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the quadrant the notice is for")
+    await assert_accessible(page, "new notice with errors")
 
 
 async def test_marking_attendance_on_a_tablet(browser, server, now):
