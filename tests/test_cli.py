@@ -34,7 +34,7 @@ def test_migrate_then_seed_twice(empty_database_url):
     support.run_cli(empty_database_url, "migrate")
     assert "0 migration(s) pending" in support.run_cli(empty_database_url, "status").stdout
     first = support.run_cli(empty_database_url, "seed", "--demo").stdout
-    assert "events: 14 added, 0 already there" in first
+    assert "events: 14 added, 0 already there" in first and "dated notices: 4 added, 0 unchanged" in first
     # The demo's questionnaire moves with its events: its year, and its deadline (31 May 2024 on).
     import datetime as dt
     import re
@@ -48,6 +48,7 @@ def test_migrate_then_seed_twice(empty_database_url):
     assert "events: 0 added, 14 already there" in second
     assert "kinds: 0 added, 3 already there" in second and "venues: 0 added, 4 already there" in second
     assert f"questionnaire {year} version 1: unchanged (20 questions)" in second
+    assert "dated notices: 0 added, 4 unchanged" in second
     plain = support.run_cli(empty_database_url, "seed").stdout
     assert "questionnaire 2023/24 version 1: created (20 questions)" in plain  # the real one keeps its dates
 
