@@ -3,7 +3,8 @@
 `code` is the machine code the API answers with (agreed with its users: keep them stable);
 `field` names the form field or JSON member at fault, where one is; the message is the sentence a
 person reads, in the GOV.UK style ("Enter …", "Choose …"). The web layer maps these once to a
-GOV.UK error summary (`app.web.errors.summary_for`) and once to the API's JSON problem.
+GOV.UK error summary (`app.web.errors.field_errors`) and once to the API's JSON problem
+(`app.web.errors.problem_for`).
 """
 
 from __future__ import annotations

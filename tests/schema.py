@@ -3,8 +3,8 @@ their columns (type, nullability, default, primary key), indexes (columns, uniqu
 WHERE), foreign keys (target and ON DELETE), checks and triggers. Order-insensitive: a column added
 by a later migration and the same column in a CREATE TABLE compare equal.
 
-`python -m tests.schema URL` prints it as JSON; `tests/migrations/schema.json` holds the schema
-the migrations must build (update it in the same commit as a new migration).
+`python -m tests.schema URL` prints it as JSON; `tests/migrations/schema.<engine>.json` holds the
+schema the migrations must build on each engine (update both in the same commit as a new migration).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ _BUILDER: ProcessPoolExecutor | None = None
 async def built_apart(build: Callable[..., R], *args: object) -> R:
     """Run a workbook builder in a separate process (one per app process, started when first
     needed). A worker thread is not enough: openpyxl holds the interpreter lock for long stretches,
-    and a small API call made while a county-wide workbook was built waited up to 0.8 s."""
+    and a small API call made while a county-wide workbook was built waited for most of it."""
     global _BUILDER
     if _BUILDER is None:
         _BUILDER = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
