@@ -360,3 +360,12 @@ def app_routes_of_kind(kind: str) -> set[str]:
     return {route.path for route in app.routes for handler in getattr(route, "route_handlers", [])
             if "GET" in (handler.http_methods or ()) and not route.path.startswith(("/api", "/assets", "/schema", "/calendar"))
             and route.path.rsplit(".", 1)[-1] not in downloads}
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the (first) form on a page, as a browser would post it back."""
+    import re
+
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert match, "the form carries a CSRF token"
+    return match.group(1)

@@ -18,10 +18,7 @@ from app.tables.programme import Event
 from tests import factories as f
 from tests.attendance import teams_samples
 from tests.conftest import ORGANISER_PASSWORD
-
-
-def token(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+from tests.support import csrf_token as token
 
 
 async def book(client, event_id, n, **overrides):

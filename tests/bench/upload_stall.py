@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 import statistics
 import tempfile
 import time
@@ -29,7 +28,7 @@ from app.tables.bookings import BookingSource
 from app.tables.programme import Event
 from app.web.auth import SESSION_COOKIE
 from tests import factories as f
-from tests.support import app_client, new_database
+from tests.support import app_client, csrf_token, new_database
 
 PASSWORD = "correct horse battery staple"
 
@@ -92,7 +91,7 @@ async def main() -> None:
         async with app_client(create_app(config)) as client:
             client.cookies.set(SESSION_COOKIE, await sign_in(email="bench@essex.gov.uk", password=PASSWORD, now=now))
             form = await client.get(f"/organisers/events/{event_id}/teams-import/")
-            csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+            csrf = csrf_token(form.text)
             figures = {}
             for phase in ("idle", "upload"):
                 canary, done = Canary(), asyncio.Event()

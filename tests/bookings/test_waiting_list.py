@@ -11,6 +11,7 @@ from app.programme.services import get_event
 from app.tables.mail import OutboxMessage
 from app.tables.programme import Event
 from tests import factories as f
+from tests.support import csrf_token
 
 
 async def full_event(client, now, capacity=1):
@@ -100,7 +101,7 @@ async def test_joining_the_waiting_list_through_the_pages(client, now):
     assert f'href="/events/{event_id}/book?waitlist=true"' in event_page.text
     form = await client.get(f"/events/{event_id}/book", params={"waitlist": "true"})
     assert "Join the waiting list" in form.text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+    token = csrf_token(form.text)
     done = await client.post(f"/events/{event_id}/book", data={
         "name": "Jo", "email": "jo@acorns.example.org", "setting_name": "Acorns", "role": "dsl", "waitlist": "true",
         "_csrf_token": token})

@@ -15,6 +15,7 @@ from app.tables.mail import OutboxMessage
 from app.tables.organisers import Organiser
 from app.web.auth import SESSION_COOKIE, organiser_required
 from tests.conftest import ORGANISER_PASSWORD
+from tests.support import csrf_token
 
 #: The service's throttle, with its delays in hundredths of a second (the rule is the same).
 FAST = Config(sign_in_delay_seconds=0.01)
@@ -34,7 +35,7 @@ PUBLIC_PATHS = re.compile(
 
 async def sign_in_through_form(client, email, password, next_path="/organisers"):
     page = await client.get("/organisers/sign-in", params={"next": next_path})
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     return await client.post("/organisers/sign-in", follow_redirects=False,
                              data={"email": email, "password": password, "next": next_path, "_csrf_token": token})
 
@@ -88,7 +89,7 @@ async def test_signing_in_and_out(client, organiser):
     assert f"{SESSION_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
     home = await client.get("/organisers")
     assert home.status_code == 200 and "Signed in as Jo Barclay" in home.text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', home.text).group(1)
+    token = csrf_token(home.text)
     out = await client.post("/organisers/sign-out", data={"_csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303
     assert (await client.get("/organisers", follow_redirects=False)).status_code == 303
@@ -183,7 +184,7 @@ async def test_fifty_failures_in_an_hour_tell_the_owner_and_ask_for_an_emailed_l
     link = re.search(r"https?://[^/\s]+(/organisers/sign-in/link/[\w-]+)", _plain(link_mail["raw"])).group(1)
     page = await client.get(link)
     assert page.status_code == 200 and "Finish signing in" in page.text
-    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    csrf = csrf_token(page.text)
     done = await client.post(link, data={"_csrf_token": csrf}, follow_redirects=False)
     assert done.status_code == 303 and (await client.get("/organisers")).status_code == 200
     with pytest.raises(InvitationInvalid):  # once only
@@ -211,7 +212,7 @@ async def test_the_extra_check_ends_by_itself_after_a_day(organiser, now):
 
 async def test_reset_requests_have_their_own_limit_and_never_keep_the_owner_from_signing_in(client, organiser):
     page = await client.get("/organisers/password-reset")
-    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    csrf = csrf_token(page.text)
     answers = [await client.post("/organisers/password-reset", data={"email": organiser.email, "_csrf_token": csrf})
                for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
@@ -220,7 +221,7 @@ async def test_reset_requests_have_their_own_limit_and_never_keep_the_owner_from
 
 async def test_the_reset_page_answers_the_same_whether_or_not_an_account_exists(client, organiser):
     page = await client.get("/organisers/password-reset")
-    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    csrf = csrf_token(page.text)
     known = await client.post("/organisers/password-reset", data={"email": organiser.email, "_csrf_token": csrf})
     unknown = await client.post("/organisers/password-reset", data={"email": "nobody@essex.gov.uk", "_csrf_token": csrf})
     assert known.status_code == unknown.status_code == 200 and known.text == unknown.text
@@ -253,7 +254,7 @@ async def test_after_sign_in_you_return_where_you_were_going_but_never_off_site(
 
 async def test_an_organiser_invites_another_who_sets_a_password(signed_in, now):
     page = await signed_in.get("/organisers/accounts")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     bad = await signed_in.post("/organisers/accounts", data={"name": "", "email": "nope", "_csrf_token": token})
     assert bad.status_code == 400 and "Enter their full name" in bad.text
     sent = await signed_in.post("/organisers/accounts", follow_redirects=False,
@@ -270,7 +271,7 @@ async def test_an_organiser_invites_another_who_sets_a_password(signed_in, now):
     signed_in.cookies.delete(SESSION_COOKIE)
     form = await signed_in.get(link)
     assert "Set your password" in form.text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+    token = csrf_token(form.text)
     short = await signed_in.post(link, data={"password": "short", "confirm_password": "short", "_csrf_token": token})
     assert short.status_code == 400 and "12 characters or more" in short.text
     good = "four random words here"

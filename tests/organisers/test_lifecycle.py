@@ -5,7 +5,7 @@ equivalents. Every change is in the audit trail."""
 import datetime as dt
 import re
 
-from tests.support import app_client
+from tests.support import app_client, csrf_token as csrf
 
 from app.config import Config
 from app.main import create_app
@@ -16,10 +16,6 @@ from app.tables.organisers import Organiser, OrganiserRole
 from app.web.auth import SESSION_COOKIE
 from tests import support
 from tests.conftest import ORGANISER_PASSWORD
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
 
 
 async def post(client, path: str, data: dict, page: str = "/organisers/account"):

@@ -10,10 +10,7 @@ from app.tables.mail import OutboxMessage
 from app.tables.programme import Event, Venue
 from tests import factories as f
 from tests import support
-
-
-def token(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+from tests.support import csrf_token as token
 
 
 #: 10 November next year: always ahead, always GMT, always the autumn term.

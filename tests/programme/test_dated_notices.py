@@ -23,6 +23,7 @@ from app.tables.programme import DatedNotice, Event
 from app.web.page_cache import STORE, page_store
 from tests import factories as f
 from tests import support
+from tests.support import csrf_token
 
 TITLE = "Multi-Agency Case Audit (MACA) nominations: North East settings"
 
@@ -97,7 +98,7 @@ async def test_organisers_add_next_years_window_and_correct_one_with_clear_error
     listed = await signed_in.get("/organisers/notices")
     assert listed.status_code == 200 and listed.text.count("/edit\">Change") == 4
     form = await signed_in.get("/organisers/notices/new")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+    token = csrf_token(form.text)
     bad = await signed_in.post("/organisers/notices/new", data={
         "_csrf_token": token, "quadrant": "", "title": "", "opens_on": "2025-02-30", "closes_on": "2025-02-01"})
     assert bad.status_code == 400 and await DatedNotice.count() == 4

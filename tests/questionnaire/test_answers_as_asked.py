@@ -15,16 +15,12 @@ from app.questionnaire.services import issue_link, response_for_token
 from app.tables.questionnaire import QuestionnaireVersion, Response
 from tests import factories as f
 from tests.questionnaire.test_reach import MAY_2024, register
-from tests.support import answered_form, submit_answers
+from tests.support import answered_form, csrf_token as csrf, submit_answers
 
 QUESTIONS = load_questionnaire()["questions"]
 Q = {q["number"]: q for q in QUESTIONS}
 EVERYONE = {"has_deputy": "yes", "has_staff": "yes"}
 ALONE = {"has_deputy": "no", "has_staff": "no"}
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
 
 
 def test_a_question_with_items_is_compliant_only_when_every_item_that_applies_is_yes():

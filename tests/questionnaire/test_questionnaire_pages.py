@@ -16,11 +16,7 @@ from app.tables.questionnaire import Response, TrainingDeclaration
 from app.tables.register import Setting
 from tests import factories as f
 from tests.questionnaire.test_evidence import forum, person, setting, went
-from tests.support import answered_form
-
-
-def token(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+from tests.support import answered_form, csrf_token as token
 
 
 async def send_link(signed_in, setting_id: int) -> str:

@@ -17,7 +17,7 @@ from app.tables.mail import OutboxMessage
 from app.tables.questionnaire import Response
 from app.tables.register import Setting
 from tests import factories as f
-from tests.support import answered_form, submit_answers
+from tests.support import answered_form, csrf_token as csrf, submit_answers
 from tests.unit.test_checkin_qr import read_png
 
 MAY_2024 = dt.datetime(2024, 5, 26, 10, tzinfo=dt.timezone.utc)
@@ -33,10 +33,6 @@ async def register(name: str, kind: str = "nursery", quadrant: str = "west", ema
 async def sent_to() -> list[tuple[str, str]]:
     return [(r["kind"], r["recipient"]) for r in await OutboxMessage.select(
         OutboxMessage.kind, OutboxMessage.recipient).order_by(OutboxMessage.id)]
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
 
 
 async def test_a_setting_finds_itself_and_its_link_goes_only_to_the_address_on_the_register(client):

@@ -14,11 +14,7 @@ from app.tables.mail import OutboxMessage
 from app.tables.questionnaire import QuestionnaireVersion, Response
 from tests import factories as f
 from tests.questionnaire.test_reach import MAY_2024, register
-from tests.support import answered_form, fill_questionnaire
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+from tests.support import answered_form, csrf_token as csrf, fill_questionnaire
 
 
 async def start(name: str = "Little Acorns Nursery", kind: str = "nursery") -> tuple[int, str]:

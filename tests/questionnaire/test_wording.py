@@ -123,10 +123,7 @@ from app.tables.audit import AuditRecord  # noqa: E402
 from app.tables.questionnaire import GuidanceLink  # noqa: E402
 from tests import factories as f  # noqa: E402
 from tests.questionnaire.test_reach import MAY_2024, register  # noqa: E402
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+from tests.support import csrf_token as csrf  # noqa: E402
 
 
 async def test_guidance_shows_as_the_notes_give_it_and_becomes_a_link_once_an_organiser_gives_one(db, signed_in):

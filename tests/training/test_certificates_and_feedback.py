@@ -22,13 +22,9 @@ from app.tables.bookings import Booking, BookingSource
 from app.tables.mail import OutboxMessage
 from app.tables.training import Certificate, Feedback
 from tests import factories as f
-from tests.support import plain_text
+from tests.support import csrf_token as csrf, plain_text
 
 CODE = re.compile(rf"^[{ALPHABET}]{{4}}(-[{ALPHABET}]{{4}}){{3}}$")
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
 
 
 async def attended_booking(now: dt.datetime, *, online: bool = False, name: str = "Jo Barclay",

@@ -8,7 +8,7 @@ import re
 import types
 
 import pytest
-from tests.support import app_client
+from tests.support import app_client, csrf_token, redis_reachable
 
 from app.bookings.services import EventFull, TooManyBookings, book_place
 from app.config import Config
@@ -19,12 +19,11 @@ from app.tables.register import Person
 from app.web.limits import LIMITS, DatabaseCounter, Limiter, MemoryCounter, RedisCounter
 from tests import factories as f
 from tests.conftest import ORGANISER_PASSWORD
-from tests.support import redis_reachable
 
 
 async def csrf(client, path: str) -> str:
     page = await client.get(path)
-    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    return csrf_token(page.text)
 
 
 async def test_two_hundred_bookings_from_one_address_meet_429s(client, now):

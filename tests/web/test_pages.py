@@ -5,12 +5,7 @@ import re
 
 from app.programme.seeding import seed_programme
 from tests import factories as f
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert match, "the form carries a CSRF token"
-    return match.group(1)
+from tests.support import csrf_token
 
 
 def form_fields(**overrides: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ never stored and never a 500 (PostgreSQL cannot hold a NUL: it answered 500)."""
 from app.tables.bookings import Booking
 from app.tables.register import Person
 from tests import factories as f
+from tests.support import csrf_token
 
 
 async def test_a_nul_in_a_booking_is_refused_by_field_and_nothing_is_saved(client, now):
@@ -28,7 +29,7 @@ async def test_control_characters_in_the_address_or_a_filter_are_a_400(client, n
 async def test_the_booking_form_explains_the_refusal(client, now):
     event_id = await f.event(now=now)
     page = await client.get(f"/events/{event_id}/book")
-    token = __import__("re").search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     response = await client.post(f"/events/{event_id}/book", data={
         "_csrf_token": token, "name": "Jo\x00 Bloggs", "email": "jo@school.example.org", "role": "dsl",
         "setting_name": "Oak Primary", "setting_urn": ""})
