@@ -232,17 +232,23 @@ def event_command(args: argparse.Namespace) -> int:
 
 
 def venue_command(args: argparse.Namespace) -> int:
-    from app.tables.programme import Venue
+    """List venues, or add one through the same rule as the organisers' page (audited, "cli")."""
+    from app.planning.manage import list_venues, save_venue
 
-    async def go() -> None:
+    async def go() -> int:
         if args.action == "add":
-            rows = await Venue.insert(Venue(name=args.name, address=args.address, postcode=args.postcode)).returning(Venue.id)
-            print(f"Venue #{rows[0]['id']} added")
-        for v in await Venue.select().order_by(Venue.id):
+            fields = {"name": args.name.strip(), "address": args.address.strip(), "postcode": args.postcode.strip()}
+            missing = [name for name, value in fields.items() if not value]
+            if missing:
+                print(f"Not added: give the venue's {' and '.join(missing)}", file=sys.stderr)
+                return 1
+            venue_id = await save_venue(None, **fields, actor="cli", now=_now(), config=get_config())
+            print(f"Venue #{venue_id} added")
+        for v in await list_venues():
             print(f"#{v['id']:<4} {v['name']}, {v['address']}, {v['postcode']}")
+        return 0
 
-    _run(go)
-    return 0
+    return _run(go)
 
 
 def organiser_command(args: argparse.Namespace) -> int:

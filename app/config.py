@@ -98,6 +98,11 @@ class Config:
     sign_in_delay_seconds: float = 1.0
 
     @property
+    def safeguarding_mailbox(self) -> str:
+        """Where replies about safeguarding go, and the address pages give for the team."""
+        return self.reply_to_safeguarding or self.organiser_mailbox
+
+    @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://"))
 

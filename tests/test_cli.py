@@ -85,6 +85,7 @@ def test_a_small_connection_pool_is_accepted(tmp_path):
 async def test_an_organiser_moves_the_south_forum_and_the_booker_is_emailed(db, now, tmp_path):
     """The briefing's own case, from the command line: the South forum changes venue."""
     from app.bookings.services import book_place
+    from app.tables.audit import AuditRecord
     from app.tables.bookings import BookingSource
     from app.tables.programme import Event
     from tests import factories as f
@@ -98,6 +99,9 @@ async def test_an_organiser_moves_the_south_forum_and_the_booker_is_emailed(db, 
     venues = support.run_cli(db, "venue", "add", "--name", "Basildon Lower Academy, Hall",
                              "--address", "Timberlog Close, Basildon, Essex", "--postcode", "SS14 1UX").stdout
     new_venue = re.search(r"Venue #(\d+) added", venues).group(1)
+    assert await AuditRecord.count().where((AuditRecord.action == "venue.created") & (AuditRecord.actor == "cli")) == 1
+    blank = support.run_cli(db, "venue", "add", "--name", " ", "--address", "x", "--postcode", "SS14 1UX", check=False)
+    assert blank.returncode == 1 and "give the venue's name" in blank.stderr
     changed = support.run_cli(db, "event", "change", str(south), "--venue", new_venue).stdout
     assert "The venue is now Basildon Lower Academy, Hall" in changed
     assert "pending: 2" in support.run_cli(db, "outbox").stdout

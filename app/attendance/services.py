@@ -59,13 +59,8 @@ def is_no_show(*, status: str, outcome: str | None, ended: bool) -> bool:
     """The no-show rule, its one home (with `no_show_condition`, the same rule in SQL): a
     confirmed booking for an event that is over, marked absent (one by one, by "mark everyone
     left as absent", or by a Teams report it is missing from). A booking nobody marked is "not
-    recorded" (`is_not_recorded`): counted apart, never chased."""
+    recorded" (`not_recorded_condition`): counted apart, never chased."""
     return ended and status == BookingStatus.confirmed.value and outcome == Outcome.absent.value
-
-
-def is_not_recorded(*, status: str, outcome: str | None, ended: bool) -> bool:
-    """A confirmed booking for an event that is over with no attendance mark at all."""
-    return ended and status == BookingStatus.confirmed.value and outcome is None
 
 
 def no_show_condition(now: dt.datetime) -> Combinable:
@@ -76,7 +71,7 @@ def no_show_condition(now: dt.datetime) -> Combinable:
 
 
 def not_recorded_condition(now: dt.datetime) -> Combinable:
-    """`is_not_recorded` as a WHERE clause on Booking."""
+    """Confirmed bookings for ended events with no attendance mark at all, as a WHERE clause."""
     return ((Booking.status == BookingStatus.confirmed.value) & (Booking.event.ends_at <= now)
             & WhereRaw("NOT EXISTS (SELECT 1 FROM attendance a WHERE a.booking = booking.id)"))
 

@@ -123,13 +123,6 @@ _BOOKING_COLUMNS = (
 )
 
 
-async def get_booking_by_id(booking_id: int, now: dt.datetime) -> BookingView:
-    row = await Booking.select(Booking.manage_token).where(Booking.id == booking_id).first()
-    if row is None:
-        raise BookingNotFound()
-    return await get_booking(row["manage_token"], now)
-
-
 async def get_booking(manage_token: str, now: dt.datetime) -> BookingView:
     row = await Booking.select(*_BOOKING_COLUMNS).where(Booking.manage_token == manage_token).first()
     if row is None:

@@ -54,7 +54,7 @@ SAFEGUARDING_KINDS = frozenset({"certificate", "training_record", "questionnaire
 def reply_to_for(kind: str, config: Config) -> str:
     """Where a reply to an email of this kind goes (configurable, see Config.reply_to_*)."""
     if kind in SAFEGUARDING_KINDS:
-        return config.reply_to_safeguarding or config.organiser_mailbox
+        return config.safeguarding_mailbox
     return config.reply_to_bookings
 
 

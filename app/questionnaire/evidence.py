@@ -1,7 +1,7 @@
 """The evidence the service holds for questionnaire questions, from seeds/evidence_rules.toml.
 
 One evaluator reads the rules: which kinds of event attended, or of training declared, count
-for which question, for which roles, over what period. Only recorded attendance counts. The
+for which question, for which roles. Only recorded attendance counts. The
 words are facts, true whenever they are read ("Spring 2024: no attendance by the DSL recorded at
 the forums open to this setting (…)"), never judgements: the team judges.
 """
@@ -366,10 +366,3 @@ async def training_evidence(question: int, setting_id: int) -> TrainingEvidence:
             if d["role"] in rule["roles"]:
                 keep(TrainingFact(d["person_name"], d["role"], d["completed_on"], f"declared: {d['course']}, {d['provider']}"))
     return TrainingEvidence(question, rule["label"], dict(sorted(latest.items())), rule.get("valid_for_years"))
-
-
-def group_by_setting(records: list[Attended]) -> dict[int, list[Attended]]:
-    grouped: dict[int, list[Attended]] = defaultdict(list)
-    for r in records:
-        grouped[r.setting_id].append(r)
-    return grouped

@@ -309,10 +309,6 @@ async def declare_training(token: str, form: dict[str, str], *, now: dt.datetime
 QUESTIONNAIRE_FOR = (SettingType.nursery.value, SettingType.childminder.value)
 
 
-def is_for(setting_type: str) -> bool:
-    return setting_type in QUESTIONNAIRE_FOR
-
-
 async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
     """Per quadrant: early-years settings on the register (those the questionnaire is for), how
     many have no email address on the register, and questionnaires sent, started and submitted."""

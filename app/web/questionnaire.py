@@ -141,7 +141,7 @@ class QuestionnairePages(Controller):
         return Template("questionnaire/start.html", context={
             "q": query, "found": found, "searched": bool(query),
             "not_early_years": await found_but_not_early_years(query) if query and not found else None,
-            "too_short": bool(query) and len(query) < 3, "team_mailbox": config.reply_to_safeguarding or config.organiser_mailbox,
+            "too_short": bool(query) and len(query) < 3, "team_mailbox": config.safeguarding_mailbox,
             "deadline": version["deadline"] if version else None,
             "key_documents": await key_documents(version["id"] if version else None), "links": await addresses()})
 
@@ -158,7 +158,7 @@ class QuestionnairePages(Controller):
         if outcome is None:
             raise NotFoundException()
         return Template("questionnaire/start_sent.html", context={
-            "outcome": outcome, "team_mailbox": config.reply_to_safeguarding or config.organiser_mailbox})
+            "outcome": outcome, "team_mailbox": config.safeguarding_mailbox})
 
     @get("/start/qr.png", name="questionnaire_start_qr", cache_control=CacheControlHeader(max_age=86400, public=True))
     async def start_qr(self, config: ConfigDep) -> Response[bytes]:
