@@ -181,7 +181,7 @@ def outbox(status: str | None, retry_failed: bool) -> int:
 def event_command(args: argparse.Namespace) -> int:
     from app.areas import LONDON
     from app.formats import long_date, time_range
-    from app.planning.events import (
+    from app.event_changes.events import (
         EventChange,
         EventChangeRefused,
         cancel_event,
@@ -233,7 +233,7 @@ def event_command(args: argparse.Namespace) -> int:
 
 def venue_command(args: argparse.Namespace) -> int:
     """List venues, or add one through the same rule as the organisers' page (audited, "cli")."""
-    from app.planning.manage import list_venues, save_venue
+    from app.event_changes.manage import list_venues, save_venue
 
     async def go() -> int:
         if args.action == "add":
@@ -380,7 +380,7 @@ def jobs_command() -> int:
 def settings_import(path: str) -> int:
     from pathlib import Path
 
-    from app.register.importer import UnreadableFile, import_settings
+    from app.settings_register.importer import UnreadableFile, import_settings
 
     async def go() -> int:
         try:

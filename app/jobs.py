@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter
 
-from app.attendance.certificates import KIND as CERTIFICATE
-from app.attendance.certificates import certificate_renderer
+from app.certificates.services import KIND as CERTIFICATE
+from app.certificates.services import certificate_renderer
 from app.bookings.notices import booking_renderer
 from app.bookings.reminders import queue_due_reminders
 from app.bookings.waiting_list import expire_offers

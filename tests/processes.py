@@ -20,7 +20,7 @@ from pathlib import Path
 
 #: What every command imports sooner or later: imported once, in the fork server.
 PRELOAD = ["tests.processes", "app.cli", "app.main", "app.programme.seeding", "app.questionnaire.seeding",
-           "app.register.importer", "app.backup", "app.retention.services", "app.pdf", "weasyprint",
+           "app.settings_register.importer", "app.backup", "app.retention.services", "app.pdf", "weasyprint",
            "piccolo.apps.migrations.commands.forwards", "uvicorn", "uvicorn.main", "uvloop", "httptools"]
 
 _context: ForkServerContext | None = None

@@ -4,7 +4,7 @@ slice is full or not."""
 import pytest
 
 from app.db import read_in_slices
-from app.register.services import name_key
+from app.settings_register.services import name_key
 from app.tables.register import Setting
 
 

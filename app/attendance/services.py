@@ -12,7 +12,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 from piccolo.query import Select
 
-from app.attendance.certificates import apply_attended, apply_not_attended
+from app.certificates.services import apply_attended, apply_not_attended
 from app.audit.services import record, record_many
 from app.bookings.services import BookingMade, book_place
 from app.bookings.validation import BookingRequest

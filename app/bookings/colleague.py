@@ -30,7 +30,7 @@ from app.config import Config
 from app.db import write_transaction
 from app.errors import InvalidInput
 from app.programme.services import get_event
-from app.register.services import upsert_person
+from app.settings_register.services import upsert_person
 from app.tables.bookings import ACTIVE_STATUSES, Booking, BookingStatus, LeadAnswer, Role
 from app.validation import EmailAddress, Messages, validate
 

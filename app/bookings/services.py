@@ -43,7 +43,7 @@ from app.mail.outbox import new_message_id
 from app.metrics import booking_made, booking_refused
 from app.programme.availability import Unbookable
 from app.programme.services import EventView, get_event
-from app.register.services import find_or_add_setting, name_key, upsert_person
+from app.settings_register.services import find_or_add_setting, name_key, upsert_person
 from app.tables.bookings import (
     PLACE_HOLDING_STATUSES,
     Booking,

@@ -21,7 +21,7 @@ from pydantic import (
 
 from app.areas import QUADRANT_LABELS, academic_year_of, local
 from app.attendance.chase import next_forum
-from app.attendance.exports import Table
+from app.spreadsheets import Table
 from app.audit.services import record
 from app.config import Config
 from app.db import read_in_slices, write_transaction
@@ -41,7 +41,7 @@ from app.questionnaire.answers import (
 from app.questionnaire.evidence import Q13Evidence, q13_evidence, term_label
 from app.questionnaire.seeding import list_questions, version_for
 from app.questionnaire.steps import lead_problems
-from app.register.services import record_lead
+from app.settings_register.services import record_lead
 from app.tables.questionnaire import (
     DeclarationKind,
     QuestionnaireVersion,

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from app.attendance.certificates import withdraw_for_people
+from app.certificates.services import withdraw_for_people
 from app.audit.services import record
 from app.bookings.services import cancel_booking
 from app.config import Config

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from app.areas import academic_year_of, local, term_of
-from app.attendance.certificates import CertificateView, certificates_for_bookings
+from app.certificates.services import CertificateView, certificates_for_bookings
 from app.audit.services import record
 from app.config import Config
 from app.db import write_transaction

@@ -27,7 +27,7 @@ from app.bookings.validation import InvalidBooking, validate_booking
 from app.bookings.waiting_list import accept_offer
 from app.errors import DomainError
 from app.programme.services import get_event, list_events
-from app.register.services import find_public_settings
+from app.settings_register.services import find_public_settings
 from app.tables.bookings import BookingSource, LeadAnswer, Role
 from app.validation import UNPRINTABLE_ECMA
 from app.web.api_schemas import (

@@ -14,7 +14,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from app.areas import LONDON
-from app.attendance.exports import table_csv
+from app.spreadsheets import table_csv
 from app.audit.services import audit_trail, count_audit_trail
 from app.jobs import job_runs
 from app.mail.outbox import outbox_state

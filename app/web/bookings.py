@@ -10,7 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.attendance.certificates import certificate_for_booking
+from app.certificates.services import certificate_for_booking
 from app.bookings.colleague import passed_on
 from app.bookings.notices import booking_calendar_item, booking_invite
 from app.bookings.records import BookingNotFound

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Response
 from litestar.exceptions import NotFoundException
 
-from app.attendance.exports import Table, built_apart, table_file
+from app.spreadsheets import Table, built_apart, table_file
 
 MEDIA_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from app.areas import LONDON, Quadrant
-from app.planning.manage import EventDetails
+from app.event_changes.manage import EventDetails
 from app.tables.organisers import OrganiserRole
 from app.validation import EmailAddress, Messages, printable, printable_lines, validate
 

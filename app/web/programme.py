@@ -9,8 +9,8 @@ from litestar.response import Template
 from app.areas import QUADRANT_LABELS, Quadrant, Term, local
 from app.programme.dated_notices import shown_notices
 from app.programme.services import EventFilters, EventView, get_event, list_events, list_kinds
-from app.register.importer import district_quadrants_by_name
-from app.register.services import find_public_settings, quadrants_at_postcode
+from app.settings_register.importer import district_quadrants_by_name
+from app.settings_register.services import find_public_settings, quadrants_at_postcode
 from app.web.dependencies import ConfigDep, Now
 from app.web.errors import error_summary
 from app.web.feeds import feed_links

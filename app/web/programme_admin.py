@@ -15,8 +15,8 @@ from app.areas import LONDON, QUADRANT_LABELS, local
 from app.config import Config
 from app.errors import DomainError
 from app.organisers.services import OrganiserView
-from app.planning.events import cancel_event
-from app.planning.manage import (
+from app.event_changes.events import cancel_event
+from app.event_changes.manage import (
     EventDetails,
     create_event,
     list_kind_options,

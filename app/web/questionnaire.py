@@ -13,17 +13,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
-from app.attendance.exports import Table, safe_cell
+from app.attendance.figures import latest_year_with_attendance, no_show_rates
+from app.spreadsheets import Table, safe_cell
 from app.errors import InvalidInput
 from app.formats import qr_png
 from app.pdf import pdf_apart
 from app.questionnaire.answers import facts_of, fingerprint, problems
-from app.questionnaire.dashboard import (
-    chart_rows,
-    dashboard,
-    latest_year_with_attendance,
-    no_show_rates,
-)
+from app.questionnaire.dashboard import chart_rows, dashboard
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.findings import findings, findings_table
 from app.questionnaire.guidance import addresses, guidance_names, save_address

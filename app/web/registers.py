@@ -15,7 +15,8 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.attendance.chase import chase_no_shows
-from app.attendance.exports import built_apart, register_csv, register_xlsx
+from app.attendance.exports import register_csv, register_xlsx
+from app.spreadsheets import built_apart
 from app.attendance.services import (
     NotAttendable,
     TooEarlyToRecord,

@@ -17,7 +17,7 @@ from app.organisers.services import OrganiserView
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.questionnaire.seeding import list_questions
 from app.questionnaire.services import chosen_year
-from app.register.services import (
+from app.settings_register.services import (
     MergeRefused,
     end_lead,
     leads_for,

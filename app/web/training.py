@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.attendance.certificates import (
+from app.certificates.services import (
     NotCertifiable,
     certificate_by_code,
     certificate_for_booking,
@@ -17,7 +17,7 @@ from app.attendance.certificates import (
     certificates_for_event,
     reissue,
 )
-from app.attendance.exports import Table
+from app.spreadsheets import Table
 from app.bookings.colleague import pass_to_colleague
 from app.bookings.records import BookingError, get_booking
 from app.errors import InvalidInput

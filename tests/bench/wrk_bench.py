@@ -131,7 +131,7 @@ def open_event(url: str) -> int:
     import datetime as dt
 
     from app.db import bind_tables, make_engine
-    from app.register.services import name_key
+    from app.settings_register.services import name_key
     from app.tables.programme import Event
     from app.tables.register import Setting
 

@@ -83,7 +83,7 @@ async def test_an_offer_not_taken_in_time_passes_to_the_next_person(client, now)
 
 
 async def test_raising_the_capacity_offers_the_new_places(client, now):
-    from app.planning.manage import set_capacity
+    from app.event_changes.manage import set_capacity
 
     event_id, _ = await full_event(client, now)
     waiting = [await join(client, event_id, n) for n in range(3)]

@@ -17,7 +17,7 @@ from app.organisers.services import organiser_for_session, sign_in, token_hash
 from app.programme.dated_notices import save_notice
 from app.questionnaire.seeding import seed_questionnaire
 from app.questionnaire.services import send_questionnaire
-from app.register.importer import import_settings
+from app.settings_register.importer import import_settings
 from app.tables.attendance import Outcome
 from app.tables.bookings import Booking, BookingSource
 from app.tables.organisers import Organiser

@@ -9,7 +9,7 @@ from playwright.async_api import expect
 from app.config import Config
 from app.questionnaire.seeding import seed_questionnaire
 from app.questionnaire.services import send_questionnaire
-from app.register.importer import import_settings
+from app.settings_register.importer import import_settings
 from app.tables.programme import Event
 from app.tables.register import Setting
 from tests.browser.conftest import screenshot

@@ -12,7 +12,7 @@ from app.config import PROJECT_ROOT
 from app.jobs import deliver_due
 from app.mail.outbox import count_by_status, retry_failed
 from app.mail.sender import FileTransport, SmtpTransport
-from app.planning.events import EventChange, cancel_event, change_event
+from app.event_changes.events import EventChange, cancel_event, change_event
 from app.programme.services import get_event
 from app.tables.bookings import BookingSource
 from app.tables.mail import DeliveryAttempt, OutboxMessage

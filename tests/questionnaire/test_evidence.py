@@ -5,9 +5,9 @@ import secrets
 
 from app.areas import LONDON, Term
 from app.organisers.services import create_organiser
-from app.planning.manage import EventDetails, create_event
+from app.event_changes.manage import EventDetails, create_event
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
-from app.register.services import record_lead
+from app.settings_register.services import record_lead
 from app.tables.attendance import Attendance
 from app.tables.bookings import Booking, LeadAnswer, Role
 from app.tables.programme import Event

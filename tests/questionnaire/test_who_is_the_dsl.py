@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 from app.questionnaire.evidence import q13_evidence
-from app.register.services import record_lead
+from app.settings_register.services import record_lead
 from app.tables.bookings import Booking
 from app.tables.register import LeadSource, Setting
 from tests import factories as f

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from app.register.importer import import_settings
+from app.settings_register.importer import import_settings
 from app.tables.register import Setting
 
 

@@ -11,7 +11,7 @@ from email import message_from_string, policy
 
 import pypdf
 
-from app.attendance.certificates import ALPHABET, normal_code
+from app.certificates.services import ALPHABET, normal_code
 from app.attendance.services import mark
 from app.bookings.services import book_place
 from app.jobs import deliver_due

@@ -4,7 +4,7 @@ import asyncio
 
 import icalendar
 
-from app.planning.events import EventChange, change_event
+from app.event_changes.events import EventChange, change_event
 from app.programme.seeding import seed_programme
 from app.tables.programme import Event
 from tests import factories as f

@@ -15,7 +15,7 @@ from app.bookings.waiting_list import offer_places
 from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError, NotFound
-from app.planning.events import EventChange, EventChangeRefused, apply_change
+from app.event_changes.events import EventChange, EventChangeRefused, apply_change
 from app.programme.services import get_event
 from app.tables.programme import Event, EventKind, EventStatus, Venue
 

@@ -11,9 +11,9 @@ from app.bookings.records import EventFull
 from app.bookings.services import book_place
 from app.errors import DomainError, NotFound
 from app.organisers.services import create_organiser
-from app.planning import manage
-from app.planning.events import EventChangeRefused, cancel_event
-from app.planning.manage import (
+from app.event_changes import manage
+from app.event_changes.events import EventChangeRefused, cancel_event
+from app.event_changes.manage import (
     CapacityBelowPlacesTaken,
     EventDetails,
     create_event,
@@ -21,7 +21,7 @@ from app.planning.manage import (
     update_event,
 )
 from app.questionnaire import services as questionnaire
-from app.register.services import MergeRefused, merge_setting
+from app.settings_register.services import MergeRefused, merge_setting
 from app.tables.attendance import Attendance
 from app.tables.audit import AuditRecord
 from app.tables.bookings import Booking, BookingSource
@@ -93,7 +93,7 @@ async def test_a_change_that_fails_half_way_leaves_every_row_as_it_was(db, now, 
         raise RuntimeError("the mail queue is unavailable")
 
     # The renamed title and new capacity are written before bookers are told; telling them fails.
-    monkeypatch.setattr("app.planning.events.queue_notices", broken)
+    monkeypatch.setattr("app.event_changes.events.queue_notices", broken)
     with pytest.raises(RuntimeError):
         await update_event(event_id, await details_of(event_id, title="Renamed", capacity=20,
                                                       starts_at=now + dt.timedelta(days=21),

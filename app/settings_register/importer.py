@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.areas import Quadrant
-from app.register.services import name_key
+from app.settings_register.services import name_key
 from app.tables.register import Setting, SettingType
 from app.validation import work_email
 

@@ -1,1 +1,0 @@
-"""Planning the programme: adding, changing and cancelling events and venues, telling bookers."""
