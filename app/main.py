@@ -25,7 +25,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 
-from app.bookings.records import BookingNotFound
 from app.config import Config, get_config
 from app.db import (
     bind_tables,
@@ -35,10 +34,10 @@ from app.db import (
     make_engine,
     pooled,
 )
+from app.errors import DomainError, NotFound
 from app.jobs import run_sender
 from app.logs import configure as configure_logging
 from app.organisers.services import prepare_hashing, use_password_profile
-from app.programme.services import EventNotFound
 from app.validation import has_unprintable
 from app.web.api import ApiController
 from app.web.api_schemas import FieldProblem
@@ -51,7 +50,7 @@ from app.web.auth import (
 )
 from app.web.bookings import BookingPages
 from app.web.dependencies import ConfigDep
-from app.web.errors import problem
+from app.web.errors import problem, problem_for
 from app.web.feeds import FeedController
 from app.web.headers import security_headers
 from app.web.information import InformationPages
@@ -104,6 +103,17 @@ def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     return _message_page(404, "Page not found",
                          "If you typed the web address, check it is correct.",
                          "If you followed a link to your booking, check you used the whole link from your email.")
+
+
+def _refused(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """Every domain refusal a handler did not turn into its own page, mapped once as the API maps
+    it: a not-found of any kind is the 404 page; any other refusal says its own words, with its
+    status, and that nothing was saved (a refused operation writes nothing)."""
+    if isinstance(exc, NotFound):
+        return _not_found(request, exc)
+    if _is_api(request):
+        return problem_for(exc)
+    return _message_page(exc.status, "Sorry, that could not be done", exc.message, "Nothing was saved.")
 
 
 def _not_signed_in(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
@@ -318,7 +328,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
         openapi_config=OpenAPIConfig(title="Safeguarding forums and training bookings", version="1.0.0",
                                      path="/schema"),
         exception_handlers={
-            NotFoundException: _not_found, EventNotFound: _not_found, BookingNotFound: _not_found,
+            NotFoundException: _not_found, DomainError: _refused,
             NotAuthorizedException: _not_signed_in, RateLimited: _rate_limited,
             HTTPException: _http_error, Exception: _server_error,
         },

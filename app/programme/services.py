@@ -171,7 +171,7 @@ async def list_events(filters: EventFilters, now: dt.datetime) -> list[EventView
 async def get_event(event_id: int, now: dt.datetime) -> EventView:
     row = await Event.select(*_EVENT_COLUMNS).where(Event.id == event_id).first()
     if row is None:
-        raise EventNotFound(event_id)
+        raise EventNotFound()
     return _view(row, now)
 
 

@@ -27,7 +27,6 @@ from app.questionnaire.reach import find_for_start, found_but_not_early_years, r
 from app.questionnaire.seeding import version_for
 from app.questionnaire.services import (
     AnswersIncomplete,
-    ResponseNotFound,
     ResponseView,
     action_plan,
     answers_table,
@@ -73,10 +72,7 @@ from app.web.templating import FormData
 async def _open(token: str, now: dt.datetime) -> tuple[ResponseView, list[dict[str, Any]]]:
     """The response behind a secret link (404 if none), on the latest wording of its year while
     it is not submitted, and its questions."""
-    try:
-        response = await response_for_token(token)
-    except ResponseNotFound:
-        raise NotFoundException() from None
+    response = await response_for_token(token)  # ResponseNotFound: the 404 page
     version = await adopt_latest_version(response.id, response.version_id, response.academic_year, response.status)
     if version != response.version_id:
         response = await response_for_token(token)
@@ -229,8 +225,6 @@ class QuestionnairePages(Controller):
         back = data.get("back") if data.get("back") in ("6", "7") else "6"
         try:
             await declare_training(token, data, now=now)
-        except ResponseNotFound:
-            raise NotFoundException() from None
         except AnswersIncomplete as exc:
             errors = field_errors(exc, ids={"completed": "completed-day"})
             return Template("questionnaire/training.html", status_code=400, context=_base(
@@ -346,10 +340,7 @@ class QuestionnaireAdmin(Controller):
 
     @get("/questionnaire/responses/{response_id:int}", name="organiser_response")
     async def read(self, organiser: Organiser, response_id: FromPath[int]) -> Template:
-        try:
-            response = await response_by_id(response_id)
-        except ResponseNotFound:
-            raise NotFoundException() from None
+        response = await response_by_id(response_id)  # ResponseNotFound: the 404 page, as every not-found
         return Template("organisers/response.html", context={
             "organiser": organiser, "response": response, "questions": await response.questions()})
 
