@@ -178,8 +178,11 @@ def config_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Conf
         smtp_password=env.get("SMTP_PASSWORD", ""),
         smtp_starttls=_flag(env.get("SMTP_STARTTLS"), True),
         smtp_tls=_flag(env.get("SMTP_TLS"), False),
-        mail_from=env.get("MAIL_FROM") or Config.mail_from,
-        organiser_mailbox=env.get("ORGANISER_MAILBOX") or Config.organiser_mailbox,
+        mail_from=_address(env, "MAIL_FROM", Config.mail_from),
+        organiser_mailbox=_address(env, "ORGANISER_MAILBOX", Config.organiser_mailbox),
+        council_name=_name(env, "COUNCIL_NAME", Config.council_name),
+        service_name=_name(env, "SERVICE_NAME", Config.service_name),
+        booking_support_email=_address(env, "SUPPORT_EMAIL", Config.booking_support_email),
         reply_to_bookings=_address(env, "REPLY_TO_BOOKINGS", Config.reply_to_bookings),
         reply_to_safeguarding=_address(env, "REPLY_TO_SAFEGUARDING",
                                        env.get("ORGANISER_MAILBOX") or Config.organiser_mailbox),
@@ -261,9 +264,21 @@ def effective(config: Config) -> list[tuple[str, str]]:
 
 
 def _address(env: dict[str, str] | os._Environ[str], name: str, default: str) -> str:
+    """One email address, checked as the booking form checks one (email-validator, through
+    app.validation), not by a pattern of its own."""
+    from app.validation import work_email
+
     value = env.get(name, "").strip() or default
-    if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", value):
+    if work_email(value) != value.lower():  # None, or it read an address out of "Name <address>"
         raise UnsafeConfig(f"{name} must be one email address, like team@example.gov.uk, not {value!r}")
+    return value
+
+
+def _name(env: dict[str, str] | os._Environ[str], name: str, default: str) -> str:
+    """A name shown on every page and email: one line of ordinary text, 100 characters at most."""
+    value = env.get(name, "").strip() or default
+    if len(value) > 100 or any(ord(c) < 32 or c in "<>" for c in value):
+        raise UnsafeConfig(f"{name} must be one line of text, 100 characters or fewer, without < or >")
     return value
 
 

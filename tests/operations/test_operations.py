@@ -123,6 +123,14 @@ def test_log_lines_are_json_with_the_request_id_and_nothing_personal(db):
     assert scrub("to jo@x.org, token " + token) == "to [email], token [token]"
 
 
+def test_the_councils_names_and_support_address_come_from_the_environment():
+    config = config_from_env({"COUNCIL_NAME": "Hertfordshire County Council", "SERVICE_NAME": "DSL forums",
+                              "SUPPORT_EMAIL": "cpd.bookings@hertfordshire.gov.uk"})
+    assert (config.council_name, config.service_name, config.booking_support_email) == (
+        "Hertfordshire County Council", "DSL forums", "cpd.bookings@hertfordshire.gov.uk")
+    assert config_from_env({}).council_name == "Essex County Council"
+
+
 @pytest.mark.parametrize(("setting", "value", "says"), [
     ("PORT", "http", "PORT must be a whole number"),
     ("SMTP_PORT", "70000", "SMTP_PORT must be a port number"),
@@ -134,6 +142,11 @@ def test_log_lines_are_json_with_the_request_id_and_nothing_personal(db):
     ("REDIS_URL", "localhost:6379", "REDIS_URL must start with"),
     ("TRUSTED_PROXIES", "10.0.0.0/33", "TRUSTED_PROXIES must list"),
     ("REPLY_TO_BOOKINGS", "two@a.org,three@b.org", "REPLY_TO_BOOKINGS must be one email address"),
+    ("MAIL_FROM", "Safeguarding <team@example.gov.uk>", "MAIL_FROM must be one email address"),
+    ("ORGANISER_MAILBOX", "team@localhost", "ORGANISER_MAILBOX must be one email address"),
+    ("SUPPORT_EMAIL", "help", "SUPPORT_EMAIL must be one email address"),
+    ("COUNCIL_NAME", "<b>Essex</b>", "COUNCIL_NAME must be one line of text"),
+    ("SERVICE_NAME", "x" * 101, "SERVICE_NAME must be one line of text"),
 ])
 def test_every_setting_is_checked_with_one_line_naming_it(setting, value, says):
     with pytest.raises(UnsafeConfig) as refused:
