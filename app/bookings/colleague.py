@@ -23,6 +23,7 @@ from app.bookings.records import (
     TooManyBookings,
     active_bookings_of,
     get_booking,
+    has_started,
     new_manage_token,
 )
 from app.bookings.validation import Name
@@ -126,7 +127,7 @@ async def pass_to_colleague(manage_token: str, form: dict[str, str], *, now: dt.
         if row["status"] != BookingStatus.confirmed.value:
             raise NotConfirmed()
         event = await get_event(row["event"], now)
-        if now >= event.starts_at:
+        if has_started(event.starts_at, now):
             raise TooLateToPass()
         if email == row["person_email"]:
             raise SamePerson({"email": "Enter your colleague's work email address, not your own"})

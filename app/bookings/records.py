@@ -113,6 +113,23 @@ class BookingView:
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    def has_started(self, now: dt.datetime) -> bool:
+        """The event has begun: the booking is attendance history from then on."""
+        return has_started(self.event.starts_at, now)
+
+    def can_cancel(self, now: dt.datetime) -> bool:
+        """The one rule for cancelling (pages, the API and `cancel_booking`): an active booking
+        for an event that has not started."""
+        return self.active and not self.has_started(now)
+
+    def can_pass_on(self, now: dt.datetime) -> bool:
+        """The one rule for sending a colleague instead: a confirmed place, the event not begun."""
+        return self.status is BookingStatus.confirmed and not self.has_started(now)
+
+
+def has_started(starts_at: dt.datetime, now: dt.datetime) -> bool:
+    return now >= starts_at
+
 
 _BOOKING_COLUMNS = (
     Booking.all_columns(),

@@ -31,6 +31,7 @@ from app.bookings.records import (
     TooManyBookings,
     active_bookings_of,
     get_booking,
+    has_started,
     is_duplicate_active_booking,
     new_manage_token,
     new_reference,
@@ -259,7 +260,7 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
             raise BookingNotFound()
         if row["status"] != BookingStatus.cancelled.value:
             event = await get_event(row["event"], now)
-            if now >= event.starts_at:
+            if has_started(event.starts_at, now):
                 raise EventAlreadyStarted()
             # Guarded on the status read above: of two concurrent cancellations only one
             # changes the row (PostgreSQL re-checks the WHERE after the row lock), so only one

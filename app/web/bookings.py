@@ -148,8 +148,8 @@ class BookingPages(Controller):
         return Template("bookings/manage.html", context={
             "position": position,
             "booking": booking, "role_label": ROLE_LABELS[booking.role],
-            "can_cancel": now < booking.event.starts_at, "just_cancelled": cancelled,
-            "certificate": await certificate_for_booking(booking.id) if now >= booking.event.starts_at else None,
+            "not_started": not booking.has_started(now), "just_cancelled": cancelled,
+            "certificate": await certificate_for_booking(booking.id) if booking.has_started(now) else None,
             "demo_data": booking.event.is_demo, **await _calendar_links(booking, config),
         })
 
@@ -168,7 +168,7 @@ class BookingPages(Controller):
     @get("/bookings/{token:str}/cancel", name="cancel_booking_form", opt={"limit": "token"})
     async def cancel_form(self, token: FromPath[str], now: Now) -> Template | Redirect:
         booking = await get_booking(token, now)
-        if not booking.active or now >= booking.event.starts_at:
+        if not booking.can_cancel(now):
             return Redirect(f"/bookings/{token}", status_code=303)
         return Template("bookings/cancel.html", context={"booking": booking, "demo_data": booking.event.is_demo})
 
@@ -176,9 +176,7 @@ class BookingPages(Controller):
     async def cancel(self, token: FromPath[str], now: Now, config: ConfigDep) -> Redirect | Template:
         try:
             await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, config=config)
-        except EventAlreadyStarted:
+        except EventAlreadyStarted as exc:  # worded by the refusal itself
             return Template("errors/message.html", status_code=409, context={
-                "heading": "This event has already started",
-                "paragraphs": ["Bookings cannot be cancelled once the event has started."],
-            })
+                "heading": "This event has already started", "paragraphs": [exc.message + "."]})
         return Redirect(f"/bookings/{token}?cancelled=true", status_code=303)

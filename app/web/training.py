@@ -24,7 +24,7 @@ from app.errors import InvalidInput
 from app.pdf import pdf_apart
 from app.programme.services import get_event
 from app.questionnaire.services import chosen_year
-from app.tables.bookings import ROLE_LABELS, BookingStatus
+from app.tables.bookings import ROLE_LABELS
 from app.tables.register import Person
 from app.training.feedback import (
     FEEDBACK_HEADER,
@@ -84,7 +84,7 @@ class TrainingPages(Controller):
     @get("/bookings/{token:str}/colleague", name="colleague_form", opt={"limit": "token"})
     async def colleague_form(self, token: FromPath[str], now: Now) -> Template | Redirect:
         booking = await get_booking(token, now)
-        if booking.status is not BookingStatus.confirmed or now >= booking.event.starts_at:
+        if not booking.can_pass_on(now):
             return Redirect(f"/bookings/{token}", status_code=303)
         return _colleague_page(booking, {}, {})
 
