@@ -9,7 +9,7 @@ import re
 
 from app.attendance.teams_import import preview_report
 from app.programme.dated_notices import seed_notices
-from app.scale_data import generate
+from tests.scale_data import generate
 from app.tables.attendance import Attendance
 from app.tables.bookings import Booking
 from app.tables.programme import DatedNotice, Event, Venue
