@@ -1,14 +1,37 @@
-"""Attendance figures for the dashboard: no-show rates per kind of session, and the latest year
-with attendance recorded. Counted in SQL, whatever the number of bookings."""
+"""Attendance figures for the dashboard: no-shows at each quadrant's in-person forums, no-show
+rates per kind of session, and the latest year with attendance recorded. Counted in SQL,
+whatever the number of bookings."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from piccolo.query.functions.aggregate import Count
+
+from app.attendance.services import marked_condition, no_show_condition
 from app.tables.attendance import Outcome
 from app.tables.bookings import Booking, BookingStatus
 from app.tables.programme import Event
+
+#: (quadrant, term) -> a count.
+ByQuadrantTerm = dict[tuple[str, str], int]
+
+
+async def in_person_no_shows(academic_year: str, kinds: list[str],
+                             now: dt.datetime) -> tuple[ByQuadrantTerm, ByQuadrantTerm]:
+    """Bookings whose attendance was recorded, and of them the no-shows, at each quadrant's
+    in-person events of these kinds, by the event's quadrant (a West nursery's no-show at the
+    South forum is South's) and term: the one rule (app.attendance.services) in SQL. An unmarked
+    register is "not recorded", never a row of no-shows."""
+    of_year = ((Booking.event.academic_year == academic_year) & Booking.event.quadrant.is_not_null()
+               & Booking.event.kind.code.is_in(kinds) & (Booking.event.online == False))  # noqa: E712
+    key = (Booking.event.quadrant.as_alias("quadrant"), Booking.event.term.as_alias("term"), Count(alias="n"))
+    recorded = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(*key).where(
+        of_year & marked_condition(now)).group_by(Booking.event.quadrant, Booking.event.term)}
+    missed = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(*key).where(
+        of_year & no_show_condition(now)).group_by(Booking.event.quadrant, Booking.event.term)}
+    return recorded, missed
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,9 @@ from dataclasses import dataclass
 from piccolo.query.functions.aggregate import Count
 
 from app.areas import QUADRANT_LABELS, Quadrant, Term, local
-from app.attendance.services import (
-    marked_condition,
-    no_show_condition,
-)
+from app.attendance.figures import in_person_no_shows
 from app.questionnaire.evidence import TERM_ORDER, rules
 from app.tables.attendance import Attendance, Outcome
-from app.tables.bookings import Booking
 from app.tables.programme import Event
 from app.tables.register import Setting
 
@@ -59,17 +55,7 @@ async def dashboard(academic_year: str, now: dt.datetime) -> list[Cell]:
         f"AND b.lead IN ({', '.join(['{}'] * len(leads))}) AND s.on_register AND s.quadrant IS NOT NULL "
         "GROUP BY s.quadrant, e.term", Outcome.attended.value, academic_year, *kinds, *leads)
     with_dsl: dict[tuple[str, str], int] = {(r["quadrant"], r["term"]): r["n"] for r in rows}
-    # No-shows at each quadrant's in-person forums, by the forum's quadrant (a West nursery's
-    # no-show at the South forum is South's): the one rule (app.attendance.services), counted in
-    # SQL per quadrant and term, out of the bookings whose attendance was recorded (an unmarked
-    # register is "not recorded", never a row of no-shows).
-    of_year = ((Booking.event.academic_year == academic_year) & Booking.event.quadrant.is_not_null()
-               & Booking.event.kind.code.is_in(rule["attended_kinds"]) & (Booking.event.online == False))  # noqa: E712
-    key = (Booking.event.quadrant.as_alias("quadrant"), Booking.event.term.as_alias("term"), Count(alias="n"))
-    confirmed = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(*key).where(
-        of_year & marked_condition(now)).group_by(Booking.event.quadrant, Booking.event.term)}
-    missed = {(r["quadrant"], r["term"]): r["n"] for r in await Booking.select(*key).where(
-        of_year & no_show_condition(now)).group_by(Booking.event.quadrant, Booking.event.term)}
+    confirmed, missed = await in_person_no_shows(academic_year, rule["attended_kinds"], now)
     begun = {r["term"] for r in await Event.select(Event.term).where(
         (Event.academic_year == academic_year) & Event.kind.code.is_in(rule["attended_kinds"])
         & (Event.starts_at <= now)).distinct()}
