@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 LONDON = ZoneInfo("Europe/London")
 
 
-class Quadrant(str, enum.Enum):
+class Quadrant(enum.StrEnum):
     south = "south"
     west = "west"
     mid = "mid"
@@ -28,7 +28,7 @@ QUADRANT_LABELS = {
 }
 
 
-class Term(str, enum.Enum):
+class Term(enum.StrEnum):
     autumn = "autumn"
     spring = "spring"
     summer = "summer"

@@ -23,7 +23,7 @@ from app.formats import clock_time, long_date
 from app.organisers.services import OrganiserView
 from app.programme.services import EventView, get_event
 from app.tables.attendance import Attendance, MarkSource, Outcome
-from app.tables.bookings import Booking, BookingSource, BookingStatus
+from app.tables.bookings import Booking, BookingSource, BookingStatus, Role
 from app.tables.programme import EventStatus
 
 
@@ -91,15 +91,15 @@ class RegisterRow:
     name: str
     email: str
     setting: str
-    role: str
-    status: str
-    source: str
+    role: Role
+    status: BookingStatus
+    source: BookingSource
     booked_at: dt.datetime
     over_capacity: bool
-    outcome: str | None
+    outcome: Outcome | None
     marked_by: str | None
     marked_at: dt.datetime | None
-    mark_source: str | None
+    mark_source: MarkSource | None
     minutes_present: int | None
     chased_at: dt.datetime | None
     cancel_reason: str
@@ -145,10 +145,11 @@ def _rows(bookings: list[dict], marks: dict[int, dict]) -> list[RegisterRow]:
         mark = marks.get(b["id"], {})
         out.append(RegisterRow(
             booking_id=b["id"], person_id=b["person_id"], setting_id=b["setting_id"], reference=b["reference"],
-            name=b["name"], email=b["email"], setting=b["setting"], role=b["role"], status=b["status"],
-            source=b["source"], booked_at=b["created_at"], over_capacity=bool(b["over_capacity"]),
-            outcome=mark.get("outcome"), marked_by=mark.get("recorded_by_name"), marked_at=mark.get("recorded_at"),
-            mark_source=mark.get("source"), minutes_present=mark.get("minutes_present"),
+            name=b["name"], email=b["email"], setting=b["setting"], role=Role(b["role"]),
+            status=BookingStatus(b["status"]), source=BookingSource(b["source"]), booked_at=b["created_at"],
+            over_capacity=bool(b["over_capacity"]), outcome=Outcome(mark["outcome"]) if mark else None,
+            marked_by=mark.get("recorded_by_name"), marked_at=mark.get("recorded_at"),
+            mark_source=MarkSource(mark["source"]) if mark else None, minutes_present=mark.get("minutes_present"),
             chased_at=b["chased_at"], cancel_reason=b["cancel_reason"],
         ))
     return out

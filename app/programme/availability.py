@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from app.tables.programme import EventStatus
 
 
-class Unbookable(str, enum.Enum):
+class Unbookable(enum.StrEnum):
     """Why an event cannot be booked. The values are the API's error codes' detail."""
 
     cancelled = "cancelled"

@@ -9,7 +9,7 @@ from typing import Any
 from app.areas import QUADRANT_LABELS, Quadrant, Term, local
 from app.errors import NotFound
 from app.programme.availability import Availability, availability
-from app.tables.programme import Event, EventKind
+from app.tables.programme import Event, EventKind, EventStatus
 
 
 class EventNotFound(NotFound):
@@ -43,7 +43,7 @@ class EventView:
     starts_at: dt.datetime
     ends_at: dt.datetime
     venue: VenueView | None
-    status: str
+    status: EventStatus
     is_demo: bool
     sequence: int
     availability: Availability
@@ -126,7 +126,7 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
         venue=venue,
-        status=row["status"],
+        status=EventStatus(row["status"]),
         is_demo=bool(row["is_demo"]),
         sequence=row["sequence"],
         booking_opens_at=row["booking_opens_at"],

@@ -89,7 +89,7 @@ class Lead:
         return (self.since is None or self.since <= day) and (self.until is None or day <= self.until)
 
 
-class TermState(str, enum.Enum):
+class TermState(enum.StrEnum):
     #: The DSL attended a forum that term.
     attended = "attended"
     #: Every forum open to the setting that term has ended, and the DSL attended none.

@@ -12,12 +12,12 @@ from app.tables.organisers import Organiser
 from app.tables.programme import Event
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     attended = "attended"
     absent = "absent"
 
 
-class MarkSource(str, enum.Enum):
+class MarkSource(enum.StrEnum):
     register = "register"
     qr = "qr"
     teams = "teams"

@@ -20,7 +20,7 @@ from app.tables.programme import Event
 from app.tables.register import Person, Setting
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     dsl = "dsl"
     deputy_dsl = "deputy_dsl"
     headteacher_manager = "headteacher_manager"
@@ -39,7 +39,7 @@ ROLE_LABELS = {
 }
 
 
-class LeadAnswer(str, enum.Enum):
+class LeadAnswer(enum.StrEnum):
     """Whether the booker is the setting's Lead Practitioner / DSL, its deputy, or neither: asked
     apart from the job, since a nursery's manager is often its Lead Practitioner (issue 21)."""
 
@@ -60,7 +60,7 @@ LEAD_ANSWER_LABELS = {
 }
 
 
-class BookingStatus(str, enum.Enum):
+class BookingStatus(enum.StrEnum):
     confirmed = "confirmed"
     waitlisted = "waitlisted"
     offered = "offered"
@@ -73,7 +73,7 @@ ACTIVE_STATUSES = (BookingStatus.confirmed, BookingStatus.waitlisted, BookingSta
 PLACE_HOLDING_STATUSES = (BookingStatus.confirmed, BookingStatus.offered)
 
 
-class BookingSource(str, enum.Enum):
+class BookingSource(enum.StrEnum):
     web = "web"
     api = "api"
     organiser = "organiser"

@@ -11,7 +11,7 @@ from app.tables.bookings import Booking
 from app.tables.programme import Event
 
 
-class MessageStatus(str, enum.Enum):
+class MessageStatus(enum.StrEnum):
     pending = "pending"
     sending = "sending"
     sent = "sent"

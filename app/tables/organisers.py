@@ -17,7 +17,7 @@ from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
 
-class OrganiserRole(str, enum.Enum):
+class OrganiserRole(enum.StrEnum):
     #: Manages organiser accounts (invite, deactivate, roles) as well as everything else.
     administrator = "administrator"
     #: Runs events, registers, attendance and the questionnaire.

@@ -21,7 +21,7 @@ from piccolo.table import Table
 from app.areas import Quadrant, Term
 
 
-class EventStatus(str, enum.Enum):
+class EventStatus(enum.StrEnum):
     scheduled = "scheduled"
     cancelled = "cancelled"
 

@@ -34,7 +34,7 @@ class QuestionnaireVersion(Table, tablename="questionnaire_version"):
     created_at = Timestamptz()
 
 
-class QuestionKind(str, enum.Enum):
+class QuestionKind(enum.StrEnum):
     yes_no = "yes_no"
     items = "items"
     #: Any of the options (Q10), with Compliant Y/N.
@@ -63,7 +63,7 @@ class Question(Table):
                                         "(app.questionnaire.answers: needs, items, follow_up, names_deputy)")
 
 
-class ResponseStatus(str, enum.Enum):
+class ResponseStatus(enum.StrEnum):
     sent = "sent"
     draft = "draft"
     submitted = "submitted"
@@ -89,7 +89,7 @@ class Response(Table, tablename="questionnaire_response"):
                                                                   "to change an answer")
 
 
-class DeclarationKind(str, enum.Enum):
+class DeclarationKind(enum.StrEnum):
     level3 = "level3"
     prevent = "prevent"
 

@@ -11,7 +11,7 @@ from piccolo.table import Table
 from app.areas import Quadrant
 
 
-class SettingType(str, enum.Enum):
+class SettingType(enum.StrEnum):
     school = "school"
     college = "college"
     nursery = "nursery"
@@ -54,12 +54,12 @@ class Person(Table):
         return Readable(template="%s", columns=[cls.name])
 
 
-class LeadRole(str, enum.Enum):
+class LeadRole(enum.StrEnum):
     dsl = "dsl"
     deputy_dsl = "deputy_dsl"
 
 
-class LeadSource(str, enum.Enum):
+class LeadSource(enum.StrEnum):
     #: Set by an organiser: wins over what the setting said.
     organiser = "organiser"
     #: Given on a submitted questionnaire (Q4, Q5): shown as "as the setting said".

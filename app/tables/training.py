@@ -33,7 +33,7 @@ class Certificate(Table):
     feedback_token = Varchar(length=64, unique=True, secret=True, help_text="Secret in the feedback link")
 
 
-class Usefulness(str, enum.Enum):
+class Usefulness(enum.StrEnum):
     very = "very"
     quite = "quite"
     little = "little"

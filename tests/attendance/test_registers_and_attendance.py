@@ -46,7 +46,11 @@ async def test_the_register_counts_and_lists_bookings(signed_in, now):
     assert counts["Capacity"] == "5" and counts["Booked"] == "1" and counts["Places left"] == "4"
     assert counts["Waiting list"] == "0" and counts["No-shows"] == "After the event"
     assert "person2@school.example.org" in page.text and ">Deputy</td>" in page.text  # short role names: a row each line
-    assert "Cancelled" in page.text
+    assert "Cancelled" in page.text and ">Confirmed</td>" in page.text and "Status." not in page.text
+    exported = list(csv.reader(io.StringIO((await signed_in.get(
+        f"/organisers/events/{event_id}/register.csv")).content.decode("utf-8-sig"))))
+    status = exported[0].index("Status")
+    assert sorted(row[status] for row in exported[1:]) == ["cancelled", "confirmed"]  # words, never enum names
 
 
 async def test_the_sign_in_sheet_has_a_line_to_sign_for_each_person(signed_in, now):
