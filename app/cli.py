@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -150,8 +151,15 @@ def send_mail(once: bool) -> int:
                 print(f"  {error}")
             return
         stop = asyncio.Event()
+        # A service manager stops a worker with SIGTERM: the batch in hand is sent and recorded
+        # before the worker leaves, so a stop never strands claims (which would go again, twice,
+        # once their lease ran out).
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
         print(f"Sending email via {config.smtp_host or config.mail_dir} (Ctrl+C to stop)")
         await run_sender(config, now=_now, stop=stop)
+        print("Sender stopped: every batch it claimed is recorded")
 
     try:
         _run(go)

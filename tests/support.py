@@ -250,7 +250,8 @@ def utc(*args: int) -> dt.datetime:
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on a loopback port, keeping what it receives."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, *, seconds_a_message: float = 0):
+        """`seconds_a_message`: a slow server, which takes that long to accept each message."""
         from aiosmtpd.controller import Controller
 
         self.port = port or free_port()
@@ -259,6 +260,8 @@ class SmtpSink:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):  # noqa: ANN001 - aiosmtpd's API
+                if seconds_a_message:
+                    await asyncio.sleep(seconds_a_message)
                 sink.messages.append({"from": envelope.mail_from, "rcpt": list(envelope.rcpt_tos),
                                       "data": envelope.content})
                 return "250 Message accepted for delivery"

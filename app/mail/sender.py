@@ -116,15 +116,17 @@ def by_kind(renderers: dict[str, Renderer], default: Renderer) -> Renderer:
 
 
 async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
-                      sender: str | None = None, batch: int = 50, render: Renderer | None = None) -> DeliveryReport:
+                      sender: str | None = None, batch: int = 50, render: Renderer | None = None,
+                      stop: asyncio.Event | None = None) -> DeliveryReport:
     """Send everything due, batch by batch: one connection and one settling transaction per
     batch. A sender that dies between sending and settling leaves its claims to expire, and the
     batch goes again (at least once, never lost). Messages queued to be rendered are rendered by
-    `render` first (without one they wait)."""
+    `render` first (without one they wait). Once `stop` is set no further batch is claimed (the
+    one in hand is finished and recorded)."""
     sender = sender or sender_name()
     report = DeliveryReport()
     await _settle_what_was_delivered(sender, report)
-    while True:
+    while stop is None or not stop.is_set():
         claimed = await claim_due(sender=sender, now=now(), limit=batch)
         if not claimed:
             return report
@@ -168,6 +170,7 @@ async def deliver_due(transport: Transport, *, now: Callable[[], dt.datetime],
             _count(report, status, outcome.error)
         if any(o.error for o in outcomes):
             return report  # the server is struggling: leave the rest for the next pass
+    return report
 
 
 #: Batches this process handed to the SMTP server but could not record (the database went away
@@ -227,7 +230,7 @@ async def _deliver_until(config: Config, *, now: Callable[[], dt.datetime], stop
         try:
             if also is not None:
                 await also()
-            report = await deliver_due(transport, now=now, sender=sender, render=render)
+            report = await deliver_due(transport, now=now, sender=sender, render=render, stop=stop)
             if report.sent or report.retrying or report.failed:
                 log.info("Email: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
             for error in report.errors[:3]:

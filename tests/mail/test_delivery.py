@@ -378,3 +378,34 @@ async def test_a_batch_delivered_while_the_database_went_away_is_recorded_once_i
     ids = [m["Message-ID"] for m in smtp_server.parsed()]
     assert len(ids) == 4 and len(set(ids)) == 4
     assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 4, "failed": 0, "skipped": 0}
+
+
+async def test_a_sender_stopped_mid_batch_records_the_batch_it_holds_and_claims_no_more(db, now, mail_config):
+    """`systemctl stop` sends SIGTERM: the worker finishes the batch in hand (sent and recorded,
+    so nothing goes twice when a claim's lease would have run out) and claims nothing more."""
+    slow = SmtpSink(seconds_a_message=0.03).start()
+    try:
+        event_id = await f.event(now=now, capacity=200)
+        for n in range(80):  # a batch of 50, and 30 for the next
+            await book(event_id, n, mail_config, now)
+        env = {**os.environ, "DATABASE_URL": db, **slow.settings_env(), "PORT": "1"}
+        worker = AppProcess(["send-mail"], env, cwd=PROJECT_ROOT, merge_output=True)
+        try:
+            deadline = asyncio.get_running_loop().time() + 30
+            while not slow.messages and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+            assert slow.messages, "the worker sent nothing"
+            worker.terminate()  # SIGTERM, mid-batch: one message of 50 accepted so far
+            code = await asyncio.to_thread(worker.wait, 30)
+            output = worker.output()[0]
+        finally:
+            worker.kill()
+            worker.remove_files()
+        assert code == 0, output
+        assert "Sender stopped" in output
+        counts = await count_by_status()
+        assert counts["sending"] == 0, (counts, output)
+        assert counts["sent"] == len(slow.messages) == 50, (counts, len(slow.messages))
+        assert counts["pending"] == 30
+    finally:
+        slow.stop()
