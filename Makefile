@@ -5,6 +5,13 @@ BIN := $(VENV)/bin
 
 .PHONY: setup run test bench lock system-packages
 
+# Python keeps what it compiles, in the venv (never beside the sources), even where the machine
+# says otherwise (PYTHONDONTWRITEBYTECODE=1 here): without it every process of the suite (its
+# workers, each server and command it starts) compiled every module it imported afresh, an
+# eighth of the suite's CPU.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
+
 # Debian packages the app needs at run time: Pango (with its fonts) for WeasyPrint's PDFs.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 

@@ -1,7 +1,7 @@
 """The API answers as its OpenAPI document says, tried by schemathesis with all its checks
 (server errors, undocumented status codes, response bodies against their schemas, valid data
 refused, methods not allowed, and the rest of schemathesis's registry): on the demo programme,
-200 generated requests an operation on SQLite and 25 on PostgreSQL, derandomised (the same cases
+100 generated requests an operation on SQLite and 25 on PostgreSQL, derandomised (the same cases
 every run, so a failure is reproduced by running it again)."""
 
 import asyncio
@@ -15,7 +15,7 @@ from app.config import Config
 from app.main import create_app
 from app.programme.seeding import seed_programme
 
-EXAMPLES = {"sqlite": 200, "postgres": 25}
+EXAMPLES = {"sqlite": 100, "postgres": 25}
 SEED = 20261202
 
 
