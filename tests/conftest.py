@@ -74,6 +74,7 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     for name, url in urls.items():
         if name.endswith("postgres"):
             support.drop_postgres_database(url)
+    support.drop_migrated_templates()
 
 
 @pytest.fixture(params=ENGINES)

@@ -7,6 +7,7 @@ import datetime as dt
 import email
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -73,14 +74,22 @@ def redis_reachable() -> str | None:
     return None
 
 
-def create_postgres_database() -> str:
+def create_postgres_database(template: str | None = None) -> str:
+    """A new, empty PostgreSQL database (or a copy of `template`, a database nobody is connected to)."""
     import asyncpg
 
     name = f"sgb_test_{uuid.uuid4().hex[:12]}"
 
     async def create() -> None:
         conn = await asyncpg.connect(PG_ADMIN_URL)
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        for _ in range(50):  # the template's last session may still be closing (a migrate just ended)
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+                break
+            except asyncpg.ObjectInUseError:
+                await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"template database {template} stayed in use")
         await conn.close()
 
     asyncio.run(create())
@@ -129,14 +138,37 @@ def run_app(args: list[str], env: dict[str, str], *, check: bool = True, input: 
     return result
 
 
+#: A database migrated by `python -m app migrate` once per engine and test process, copied for
+#: every fresh database after the first (the migrations took 3 s a time on SQLite; the tests of
+#: migrating itself run `migrate` on their own databases).
+_MIGRATED: dict[str, str] = {}
+
+
 def new_database(engine_name: str, tmp_dir: Path) -> str:
     """A fresh, migrated database of the given kind; returns its URL."""
+    if engine_name not in _MIGRATED:
+        if engine_name == "sqlite":
+            template = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sgb-migrated-')) / 'migrated.sqlite'}"
+        else:
+            template = create_postgres_database()
+        run_cli(template, "migrate")
+        _MIGRATED[engine_name] = template
+    template = _MIGRATED[engine_name]
     if engine_name == "sqlite":
         url = f"sqlite:///{tmp_dir / f'test-{uuid.uuid4().hex[:8]}.sqlite'}"
-    else:
-        url = create_postgres_database()
-    run_cli(url, "migrate")
-    return url
+        with sqlite3.connect(template.removeprefix("sqlite:///")) as source, \
+                sqlite3.connect(url.removeprefix("sqlite:///")) as copy:
+            source.backup(copy)
+        return url
+    return create_postgres_database(template=template.rsplit("/", 1)[1])
+
+
+def drop_migrated_templates() -> None:
+    """At the end of the run: the PostgreSQL templates (a SQLite one is a temporary file)."""
+    for engine_name, url in list(_MIGRATED.items()):
+        if engine_name == "postgres":
+            drop_postgres_database(url)
+        _MIGRATED.pop(engine_name)
 
 
 async def empty_database(url: str) -> None:
@@ -291,6 +323,14 @@ class SmtpSink:
 
         return [email.message_from_bytes(m["data"], policy=email.policy.default) for m in self.messages]
 
+    def message_ids(self) -> list[str]:
+        """Each message's Message-ID, from its headers alone (parsing a thousand whole messages
+        took seconds)."""
+        from email.parser import BytesHeaderParser
+
+        parser = BytesHeaderParser()
+        return [parser.parsebytes(m["data"])["Message-ID"] for m in self.messages]
+
     def wait_for(self, count: int, timeout: float = 30) -> list["email.message.EmailMessage"]:
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
@@ -382,3 +422,48 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
     assert match, "the form carries a CSRF token"
     return match.group(1)
+
+
+class Answer:
+    """An HTTP answer as a burst test reads it: the status and the JSON body."""
+
+    def __init__(self, status_code: int, body: bytes):
+        self.status_code = status_code
+        self.content = body
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.content)
+
+
+async def post_on_new_connection(base_url: str, path: str, body: object = None) -> Answer:
+    """POST (JSON) on a connection of its own, closed after the answer: what a burst of separate
+    clients sends. Plain HTTP/1.1 on asyncio streams: httpx's pool, with hundreds of connections
+    open at once, spent more CPU choosing a connection than the server spent answering."""
+    import json
+
+    host, port = base_url.removeprefix("http://").split(":")
+    payload = b"" if body is None else json.dumps(body).encode()
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write((f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode() + payload)
+        await writer.drain()
+        raw = await reader.read()  # to the end: the server closes the connection after answering
+    finally:
+        writer.close()
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in header_lines)}
+    if headers.get("transfer-encoding") == "chunked":
+        body_bytes = b""
+        while rest:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                break
+            body_bytes, rest = body_bytes + rest[:size], rest[size + 2:]
+    else:
+        body_bytes = rest[:int(headers.get("content-length", len(rest)))]
+    return Answer(int(status_line.split()[1]), body_bytes)

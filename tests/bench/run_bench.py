@@ -134,7 +134,7 @@ async def bench_sender(engine: str, url: str, count: int = 1000) -> list[str]:
         sink.stop()
         if url.startswith("postgresql"):
             await engine_.close_connection_pool()
-    ids = {m["Message-ID"] for m in sink.parsed()}
+    ids = set(sink.message_ids())
     return [
         f"{engine:8} queue {count} confirmations (booking + email in one transaction, sequential): "
         f"{count / queued:7.1f} bookings/s",

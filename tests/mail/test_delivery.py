@@ -221,7 +221,7 @@ async def test_two_senders_in_separate_processes_never_send_the_same_message(db,
     codes = [await asyncio.to_thread(s.wait, 120) for s in senders]
     outputs = [s.output()[0] for s in senders]
     assert codes == [0, 0], outputs
-    ids = [m["Message-ID"] for m in smtp_server.parsed()]
+    ids = smtp_server.message_ids()
     assert len(ids) == 120 and len(set(ids)) == 120
     assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 120, "failed": 0, "skipped": 0}
     assert await DeliveryAttempt.count() == 120  # one attempt per message, none repeated
@@ -375,7 +375,7 @@ async def test_a_batch_delivered_while_the_database_went_away_is_recorded_once_i
     monkeypatch.setattr(mail_sender, "settle", real_settle)
     back = await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now + dt.timedelta(seconds=5))
     assert back.sent == 4
-    ids = [m["Message-ID"] for m in smtp_server.parsed()]
+    ids = smtp_server.message_ids()
     assert len(ids) == 4 and len(set(ids)) == 4
     assert await count_by_status() == {"pending": 0, "sending": 0, "sent": 4, "failed": 0, "skipped": 0}
 

@@ -142,7 +142,7 @@ async def test_a_postgresql_restart_under_load_costs_no_error_no_lost_booking_an
     assert statuses.count(201) == len(made) >= 50, statuses
     stored = set(await Booking.select(Booking.reference).where(Booking.event == event_id).output(as_list=True))
     assert set(made) <= stored
-    ids = [m["Message-ID"] for m in smtp_server.parsed()]
+    ids = smtp_server.message_ids()
     assert len(ids) == len(set(ids)), "a message was delivered twice"
     assert len(ids) >= len(made) and delivered_in < 60, (len(ids), len(made), sender_log[-3000:])
     assert await OutboxMessage.count().where(OutboxMessage.status == "sending") == 0
