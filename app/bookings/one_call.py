@@ -15,18 +15,15 @@ is written unless all of them are. Capacity still answers first: when the bookin
 another reason (a second active booking, the cap), the event is read, and if it has no place left
 the answer is the one everyone gets, no_place.
 
-On PostgreSQL the function is named after a hash of its text, so changed SQL makes a new function
-and no two versions of the code disagree; it is created when first needed (any process may race
-to create it: one wins, the others find it)."""
+On PostgreSQL the statements are the body of the function `sgb_take_booking`, which a migration
+creates (and a later migration replaces when the statements change: tests/migrations checks that
+the newest migration's text is `function_sql()`); nothing is created at run time."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import re
 import sqlite3
-from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -39,7 +36,6 @@ from app.db import current_engine, sqlite_in_one_hop
 from app.mail.outbox import wake_senders
 from app.tables.bookings import Booking
 
-log = logging.getLogger("app.bookings")
 
 #: The booking's statements in order. Markers: the values given ({name}, {email}, {now}, {event},
 #: {urn} or {name_key}, {cap} (absent: no cap), …) and what an earlier statement returned:
@@ -48,13 +44,13 @@ _BOOKING = (
     "INSERT INTO booking (event, person, setting, role, lead, name_given, status, reference, manage_token,"
     " calendar_uid, calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
     " SELECT {event}, {person}, COALESCE(s.merged_into, s.id), {role}, " + LEAD_OF_SETTING % "{lead}" + ","
-    " {name}, 'confirmed', {reference},"
-    " {manage_token}, {calendar_uid}, 0, {source}, {checkin_token}, false, '', {now}, {now}"
+    " {name}, {status}, {reference},"
+    " {manage_token}, {calendar_uid}, 0, {source}, {checkin_token}, {over_capacity}, '', {now}, {now}"
     " FROM setting s WHERE %s"
     # The cap, counted before the row is added (so fewer than the cap, not at most it). Exact on
     # both engines: SQLite has one writer; on PostgreSQL the person statement above waited for
     # any other booking by this address to finish, and this statement sees what it committed.
-    " AND ({cap} IS NULL OR (" + ACTIVE_HELD + ") < {cap})"
+    " AND (CAST({cap} AS INTEGER) IS NULL OR (" + ACTIVE_HELD + ") < CAST({cap} AS INTEGER))"
     " ORDER BY s.on_register DESC, s.id LIMIT 1 RETURNING id")
 
 STATEMENTS = {
@@ -145,7 +141,8 @@ def _on_sqlite(connection: sqlite3.Connection, values: dict[str, Any]) -> int:
 # PostgreSQL: the statements as the body of a function, called in one round trip.
 
 _PG_MARKERS = {"now": "v_now", "person": "v_person", "booking": "v_booking",
-               "event": "(p->>'event')::integer", "cap": "(p->>'cap')::integer", "detail": "(p->>'detail')::json"}
+               "event": "(p->>'event')::integer", "cap": "(p->>'cap')::integer", "detail": "(p->>'detail')::json",
+               "over_capacity": "(p->>'over_capacity')::boolean"}
 
 _PG_BODY = """
 DECLARE
@@ -178,42 +175,19 @@ def _pg_text(statement: str) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: _PG_MARKERS.get(m[1], f"(p->>'{m[1]}')"), statement)
 
 
-@lru_cache(maxsize=1)
-def _function() -> tuple[str, str]:
-    """(name, CREATE statement) for the function as this code writes it."""
+#: The function's name: fixed, so a migration can create and later replace it.
+FUNCTION = "sgb_take_booking"
+
+
+def function_sql() -> str:
+    """The CREATE statement of the function, as the statements above write it today."""
     body = _PG_BODY.format(**{key: _pg_text(statement) for key, statement in STATEMENTS.items()})
-    name = "sgb_book_" + hashlib.sha256(body.encode()).hexdigest()[:12]
-    return name, f"CREATE FUNCTION {name}(p jsonb) RETURNS integer LANGUAGE plpgsql AS $fn${body}$fn$"
+    return f"CREATE OR REPLACE FUNCTION {FUNCTION}(p jsonb) RETURNS integer LANGUAGE plpgsql AS $fn${body}$fn$"
 
 
-_ready: set[str] = set()
-_unavailable: set[str] = set()
-
-
-async def _ensure(name: str, create: str) -> bool:
-    if name in _ready:
-        return True
-    if name in _unavailable:  # not allowed to create it: asked once per process, not per booking
-        return False
+async def _on_postgres(values: dict[str, Any]) -> int:
     try:
-        if not await Booking.raw("SELECT 1 AS found FROM pg_proc WHERE proname = {}", name):
-            await Booking.raw(create)
-    except Exception as exc:  # noqa: BLE001 - made by another process meanwhile, or not allowed
-        if not await Booking.raw("SELECT 1 AS found FROM pg_proc WHERE proname = {}", name):
-            log.warning("booking in one call unavailable (%s): booking in one transaction instead",
-                        type(exc).__name__)
-            _unavailable.add(name)
-            return False
-    _ready.add(name)
-    return True
-
-
-async def _on_postgres(values: dict[str, Any]) -> int | None:
-    name, create = _function()
-    if not await _ensure(name, create):
-        return None
-    try:
-        [row] = await Booking.raw(f"SELECT {name}({{}}::jsonb) AS booking", json.dumps(values, default=str))
+        [row] = await Booking.raw(f"SELECT {FUNCTION}({{}}::jsonb) AS booking", json.dumps(values, default=str))
     except Exception as exc:
         text = str(exc)
         if text.startswith("sgb:"):

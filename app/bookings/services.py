@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 from app.audit.services import record
 from app.bookings.notices import queue_confirmation, queue_notices
-from app.bookings.one_call import Refused, book_in_one_call
-from app.bookings.places import release_place, take_place
+from app.bookings.one_call import STATEMENTS, Refused, book_in_one_call
+from app.bookings.places import bind, release_place, take_place
 from app.bookings.records import (
     AlreadyBooked,
     BookingClosed,
@@ -27,7 +27,6 @@ from app.bookings.records import (
     BookingView,
     EventAlreadyStarted,
     EventFull,
-    LEAD_OF_SETTING,
     TooManyBookings,
     active_bookings_of,
     get_booking,
@@ -95,34 +94,23 @@ class BookingMade:
     lead: LeadAnswer = LeadAnswer.neither
 
 
-#: The booking row, its setting found in the same statement (by URN, else by name; a merged
-#: setting's bookings go to the one it was merged into).
-_INSERT_BOOKING = (
-    "INSERT INTO booking (event, person, setting, role, lead, name_given, status, reference, manage_token,"
-    " calendar_uid, calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
-    " SELECT {}, {}, COALESCE(s.merged_into, s.id), {}, " + LEAD_OF_SETTING % "{}" + ", {}, {}, {}, {}, {}, 0, {}, {},"
-    " {}, '', {}, {}"
-    " FROM setting s WHERE %s ORDER BY s.on_register DESC, s.id LIMIT 1 RETURNING id")
-
-
 async def _insert_booking(made: BookingMade, *, person_id: int, status: BookingStatus, source: BookingSource,
                           checkin_token: str, over_capacity: bool, now: dt.datetime) -> int:
-    values = [made.event_id, person_id, made.role.value, made.lead.value, made.person_name, status.value, made.reference, made.manage_token,
-              made.calendar_uid, source.value, checkin_token, over_capacity, now, now]
-    where = ("s.urn = {}", made.setting_urn) if made.setting_urn else ("s.name_key = {}", name_key(made.setting_name))
-    rows = await Booking.raw(_INSERT_BOOKING % where[0], *values, where[1])
-    if rows:
-        return rows[0]["id"]
-    # A setting not on file yet (rare): add it, then the booking.
-    setting_id = await find_or_add_setting(name=made.setting_name, urn=made.setting_urn)
-    inserted = await Booking.insert(Booking(
-        event=made.event_id, person=person_id, setting=setting_id, role=made.role.value, lead=made.lead.value,
-        name_given=made.person_name,
-        status=status.value,
-        reference=made.reference, manage_token=made.manage_token, calendar_uid=made.calendar_uid,
-        checkin_token=checkin_token, source=source.value, created_at=now, updated_at=now,
-        over_capacity=over_capacity)).returning(Booking.id)
-    return inserted[0]["id"]
+    """The booking row, by the statement the booking in one go runs (its setting found in it, by
+    URN, else by name; a merged setting's bookings go to the one it was merged into), inside the
+    caller's transaction; the cap is the caller's to count."""
+    where = {"urn": made.setting_urn} if made.setting_urn else {"name_key": name_key(made.setting_name)}
+    statement = STATEMENTS["booking_by_urn" if made.setting_urn else "booking_by_name"]
+    values = {"event": made.event_id, "person": person_id, "role": made.role.value, "lead": made.lead.value,
+              "name": made.person_name, "status": status.value, "reference": made.reference,
+              "manage_token": made.manage_token, "calendar_uid": made.calendar_uid, "source": source.value,
+              "checkin_token": checkin_token, "over_capacity": over_capacity, "now": now, "cap": None, **where}
+    sql, args = bind(statement, **values)
+    rows = await Booking.raw(sql, *args)
+    if not rows:  # a setting not on file yet (rare): add it, then the booking by the same statement
+        await find_or_add_setting(name=made.setting_name, urn=made.setting_urn)
+        rows = await Booking.raw(sql, *args)
+    return rows[0]["id"]
 
 
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
@@ -163,7 +151,7 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
     holds_place = not (walk_in and over_capacity)  # a walk-in admitted over capacity holds no place
     if not walk_in and then is None:
         values = {"name": made.person_name, "email": made.email, "now": now, "event": event_id,
-                  "role": made.role.value, "lead": made.lead.value, "reference": made.reference, "manage_token": made.manage_token,
+                  "status": BookingStatus.confirmed.value, "over_capacity": False, "role": made.role.value, "lead": made.lead.value, "reference": made.reference, "manage_token": made.manage_token,
                   "calendar_uid": made.calendar_uid, "source": source.value,
                   "checkin_token": secrets.token_urlsafe(24), "message_id": new_message_id(config), "actor": actor,
                   "detail": json.dumps({"reference": made.reference, "role": made.role.value, "over_capacity": False}),
