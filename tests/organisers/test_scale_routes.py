@@ -28,18 +28,19 @@ async def ids_for_paths(now) -> dict[str, str]:
         Booking.event == event["id"]).first()
     venue = await Venue.select(Venue.id).first()
     response = await Response.select(Response.id).first()
+    await seed_notices()  # the briefing's dated notices, for their pages (the county-scale bench walks them too)
+    notice = await DatedNotice.select(DatedNotice.id).first()
     return {"event_id": str(event["id"]), "booking_id": str(booking["id"]), "person_id": str(booking["person"]),
             "setting_id": str(booking["setting"]), "venue_id": str(venue["id"]),
-            "response_id": str(response["id"]) if response else "1", "token": booking["checkin_token"] or "x"}
+            "response_id": str(response["id"]) if response else "1", "token": booking["checkin_token"] or "x",
+            "notice_id": str(notice["id"])}
 
 
 async def test_every_organiser_get_route_answers_at_scale(signed_in, organiser, now):
     report = await generate(settings=50, people=200, bookings=2000, now=now)
     assert report.bookings == 2000 and await Attendance.count() > 1000
     assert await Setting.count() >= 50 and await Person.count() >= 200
-    await seed_notices()
     ids = await ids_for_paths(now)
-    ids["notice_id"] = str((await DatedNotice.select(DatedNotice.id).first())["id"])
     ids["preview_id"] = str(await preview_report(int(ids["event_id"]), teams_samples.as_teams_downloads_it(),
                                                  minimum_minutes=30, organiser=organiser, now=now,
                                                  config=signed_in.app.state["config"], other_day=True))
