@@ -92,10 +92,13 @@ def new_manage_token() -> str:
 
 
 @dataclass(frozen=True)
-class BookingView:
+class BookingFacts:
+    """What every view of a booking holds: who booked, for which setting, its links and state."""
+
     id: int
     reference: str
     manage_token: str
+    calendar_uid: str
     status: BookingStatus
     role: Role
     person_name: str
@@ -103,8 +106,13 @@ class BookingView:
     setting_name: str
     setting_urn: str | None
     created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class BookingView(BookingFacts):
+    """A booking read back with its event (pages, the API, the manage link)."""
+
     cancelled_at: dt.datetime | None
-    calendar_uid: str
     calendar_sequence: int
     event: EventView
     offer_expires_at: dt.datetime | None = None

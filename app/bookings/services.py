@@ -23,6 +23,7 @@ from app.bookings.records import (
     AlreadyBooked,
     BookingClosed,
     BookingError,
+    BookingFacts,
     BookingNotFound,
     BookingView,
     EventAlreadyStarted,
@@ -75,22 +76,11 @@ class _NoPlace(Exception):
 
 
 @dataclass(frozen=True)
-class BookingMade:
+class BookingMade(BookingFacts):
     """A booking as the transaction that made it returned it: what the 201 answer, the
     confirmation page and a walk-in need, without reading it back."""
 
-    id: int
     event_id: int
-    reference: str
-    manage_token: str
-    calendar_uid: str
-    status: BookingStatus
-    role: Role
-    person_name: str
-    email: str
-    setting_name: str
-    setting_urn: str | None
-    created_at: dt.datetime
     lead: LeadAnswer = LeadAnswer.neither
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from app.areas import Term, forum_open_to, local
 from app.formats import long_date
+from app.spreadsheets import Table, safe_cell
 from app.tables.attendance import Attendance, Outcome
 from app.tables.programme import Event, EventStatus
 from app.tables.questionnaire import TrainingDeclaration
@@ -366,3 +367,27 @@ async def training_evidence(question: int, setting_id: int) -> TrainingEvidence:
             if d["role"] in rule["roles"]:
                 keep(TrainingFact(d["person_name"], d["role"], d["completed_on"], f"declared: {d['course']}, {d['provider']}"))
     return TrainingEvidence(question, rule["label"], dict(sorted(latest.items())), rule.get("valid_for_years"))
+
+
+async def q13_table(academic_year: str, now: dt.datetime) -> Table:
+    """Every setting's Q13 evidence for the year, a row each, as the organisers' export gives it
+    (CSV or Excel): who counts, each term's state, deputies apart, what the record suggests."""
+    year = academic_year
+    settings = await Setting.select(Setting.id, Setting.name, Setting.urn, Setting.quadrant).where(
+        Setting.merged_into.is_null()).order_by(Setting.name)
+    header = ["Setting", "URN", "Quadrant", "Academic year", "Whose attendance counts", "Autumn", "Spring",
+              "Summer", "Deputies attended in", "Record suggests", "Facts"]
+    states = {"attended": "DSL attended", "not_attended": "No DSL attendance recorded",
+              "upcoming": "Not judged yet (forums to come)", "no_forum": "No forum open to the setting"}
+    evidence = await q13_evidence(None, year, now)  # one set of queries: sliced, SQLite took 5 times longer
+    rows = []
+    for s in settings:
+        e = evidence[s["id"]]
+        rows.append([safe_cell(v) for v in (
+            s["name"], s["urn"] or "", s["quadrant"] or "", year,
+            {"on record": "DSL on record", "as the setting said": "DSL as the setting said"}.get(
+                e.basis, "Several said they are the DSL" if e.several_said_dsl else "Said when booking"),
+            *(states[t.state.value] for t in e.terms),
+            "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
+            " | ".join(e.facts))])
+    return Table(header, rows)

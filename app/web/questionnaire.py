@@ -14,13 +14,13 @@ from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
 from app.attendance.figures import latest_year_with_attendance, no_show_rates
-from app.spreadsheets import Table, safe_cell
+from app.spreadsheets import Table
 from app.errors import InvalidInput
 from app.formats import qr_png
 from app.pdf import pdf_apart
 from app.questionnaire.answers import facts_of, fingerprint, problems
 from app.questionnaire.dashboard import chart_rows, dashboard
-from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
+from app.questionnaire.evidence import q13_evidence, q13_table, term_label, training_evidence
 from app.questionnaire.findings import findings, findings_table
 from app.questionnaire.guidance import addresses, guidance_names, save_address
 from app.questionnaire.reach import find_for_start, found_but_not_early_years, request_link, send_in_bulk
@@ -356,24 +356,7 @@ class QuestionnaireAdmin(Controller):
                          year: FromQuery[str | None] = None) -> Response[bytes]:
         fmt = request.url.path.rsplit(".", 1)[-1]
         year = chosen_year(year, now)
-        settings = await Setting.select(Setting.id, Setting.name, Setting.urn, Setting.quadrant).where(
-            Setting.merged_into.is_null()).order_by(Setting.name)
-        header = ["Setting", "URN", "Quadrant", "Academic year", "Whose attendance counts", "Autumn", "Spring",
-                  "Summer", "Deputies attended in", "Record suggests", "Facts"]
-        states = {"attended": "DSL attended", "not_attended": "No DSL attendance recorded",
-                  "upcoming": "Not judged yet (forums to come)", "no_forum": "No forum open to the setting"}
-        evidence = await q13_evidence(None, year, now)  # one set of queries: sliced, SQLite took 5 times longer
-        rows = []
-        for s in settings:
-            e = evidence[s["id"]]
-            rows.append([safe_cell(v) for v in (
-                s["name"], s["urn"] or "", s["quadrant"] or "", year,
-                {"on record": "DSL on record", "as the setting said": "DSL as the setting said"}.get(
-                    e.basis, "Several said they are the DSL" if e.several_said_dsl else "Said when booking"),
-                *(states[t.state.value] for t in e.terms),
-                "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
-                " | ".join(e.facts))])
-        return await table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, Table(header, rows))
+        return await table_download(f"q13-evidence-{year.replace('/', '-')}", fmt, await q13_table(year, now))
 
     @get("/questionnaire/findings", name="organiser_findings")
     async def findings_page(self, organiser: Organiser, now: Now, year: FromQuery[str | None] = None) -> Template:

@@ -6,29 +6,24 @@ from __future__ import annotations
 import datetime as dt
 
 from litestar import Controller, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
-from app.attendance.services import setting_bookings, tally_people
 from app.errors import InvalidInput
 from app.organisers.services import OrganiserView
-from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
-from app.questionnaire.seeding import list_questions
+from app.setting_overview import setting_overview
+from app.questionnaire.evidence import term_label
 from app.questionnaire.services import chosen_year
 from app.settings_register.services import (
     MergeRefused,
     end_lead,
-    leads_for,
     merge_setting,
     record_lead,
     search_settings,
     set_contact_email,
 )
-from app.tables.bookings import ROLE_LABELS, Role
-from app.tables.questionnaire import Response
-from app.tables.register import Setting
+from app.tables.bookings import ROLE_LABELS
 from app.web.dependencies import Now, Organiser
 from app.web.errors import error_summary, field_errors
 from app.web.forms import ContactEmailForm, LeadForm, MergeForm, read
@@ -108,34 +103,17 @@ async def _setting_page(organiser: OrganiserView, setting_id: int, now: dt.datet
                         lead_form: dict | None = None, lead_errors: dict[str, str] | None = None,
                         contact_form: dict | None = None, contact_errors: dict[str, str] | None = None,
                         status_code: int = 200) -> Template:
-    """The setting page's context, built in one place for showing it and for a form's errors."""
-    setting = await Setting.select().where(Setting.id == setting_id).first()
-    if setting is None:
-        raise NotFoundException()
-    year = chosen_year(year, now)
-    bookings = await setting_bookings(setting_id, now)
-    people = tally_people(bookings, {r.value: label for r, label in ROLE_LABELS.items()})
-    no_shows = sum(b.no_show for b in bookings)
-    dsl_email = next((b.email for b in bookings if b.role == Role.dsl.value), "")
-    response = await Response.select(Response.id, Response.status, Response.respondent_email, Response.answers,
-                                     Response.version).where(
-        (Response.setting == setting_id) & (Response.academic_year == year)).output(load_json=True).first()
-    questions = await list_questions(response["version"]) if response else []
-    merge_targets = [] if setting["on_register"] else [
-        s for s in await search_settings(setting["name"].split()[0] if setting["name"] else "", limit=20)
-        if s["on_register"] and s["id"] != setting_id]
+    """The setting page, shown or with a form's errors: the facts from one call, rendered."""
+    overview = await setting_overview(setting_id, chosen_year(year, now), now)  # a 404 for no such setting
     lead_errors, contact_errors = lead_errors or {}, contact_errors or {}
-    leads = await leads_for(setting_id)
-    current_dsl = next((lead["email"] for lead in leads if lead["role"] == "dsl" and lead["until"] is None), "")
-    dsl_email = current_dsl or setting["contact_email"] or dsl_email
     return Template("organisers/setting.html", status_code=status_code, context={
         "errors": error_summary({**lead_errors, **contact_errors}), "lead_form": lead_form or {},
         "lead_errors": lead_errors, "contact_form": contact_form or {}, "contact_errors": contact_errors,
-        "leads": await leads_for(setting_id), "saved": saved, "lead_roles": LEAD_ROLES,
-        "organiser": organiser, "setting": setting, "year": year, "bookings": bookings, "people": people,
-        "no_shows": no_shows, "q13": (await q13_evidence([setting_id], year, now))[setting_id],
-        "q6": await training_evidence(6, setting_id), "q7": await training_evidence(7, setting_id),
-        "today": now.date(), "response": response, "dsl_email": dsl_email, "sent": sent, "send_error": send_error,
-        "roles": ROLE_LABELS, "term_label": term_label, "quadrant_label": quadrant_label,
-        "merge_targets": merge_targets, "questions": questions})
+        "leads": overview.leads, "saved": saved, "lead_roles": LEAD_ROLES,
+        "organiser": organiser, "setting": overview.setting, "year": overview.academic_year,
+        "bookings": overview.bookings, "people": overview.people, "no_shows": overview.no_shows,
+        "q13": overview.q13, "q6": overview.q6, "q7": overview.q7,
+        "today": now.date(), "response": overview.response, "dsl_email": overview.dsl_email, "sent": sent,
+        "send_error": send_error, "roles": ROLE_LABELS, "term_label": term_label, "quadrant_label": quadrant_label,
+        "merge_targets": overview.merge_targets, "questions": overview.questions})
 

@@ -1,0 +1,74 @@
+"""Everything the service knows about one setting, gathered for the organisers' setting page in
+one call: its bookings and the people who made them, its Lead Practitioner / DSL and deputies on
+record (read once), the year's questionnaire response, its Q13, Q6 and Q7 evidence, and the
+settings it could be merged into. Above the domains it reads (attendance, the questionnaire, the
+register), below the web layer, which only renders it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from app.attendance.services import PersonTally, SettingBooking, setting_bookings, tally_people
+from app.errors import NotFound
+from app.questionnaire.evidence import Q13Evidence, TrainingEvidence, q13_evidence, training_evidence
+from app.questionnaire.seeding import list_questions
+from app.settings_register.services import leads_for, search_settings
+from app.tables.bookings import ROLE_LABELS, Role
+from app.tables.questionnaire import Response
+from app.tables.register import Setting
+
+
+class SettingNotFound(NotFound):
+    """No setting has that id."""
+
+    code = "setting_not_found"
+    message = "There is no setting with that number"
+
+
+@dataclass(frozen=True)
+class SettingOverview:
+    setting: dict[str, Any]
+    academic_year: str
+    bookings: list[SettingBooking]
+    people: dict[int, PersonTally]
+    no_shows: int
+    #: Leads on record (current and past), newest first.
+    leads: list[dict[str, Any]]
+    #: Where the questionnaire goes: the DSL on record, else the setting's contact, else whoever
+    #: booked as its DSL.
+    dsl_email: str
+    response: dict[str, Any] | None
+    questions: list[Any]
+    q13: Q13Evidence
+    q6: TrainingEvidence
+    q7: TrainingEvidence
+    #: Settings on the register a setting added by a booking could be merged into.
+    merge_targets: list[dict[str, Any]]
+
+
+async def setting_overview(setting_id: int, academic_year: str, now: dt.datetime) -> SettingOverview:
+    """The setting page's facts for the academic year; SettingNotFound (a 404) for no such setting."""
+    setting = await Setting.select().where(Setting.id == setting_id).first()
+    if setting is None:
+        raise SettingNotFound()
+    bookings = await setting_bookings(setting_id, now)
+    leads = await leads_for(setting_id)
+    on_record = next((lead["email"] for lead in leads if lead["role"] == "dsl" and lead["until"] is None), "")
+    booked_as_dsl = next((b.email for b in bookings if b.role == Role.dsl.value), "")
+    response = await Response.select(Response.id, Response.status, Response.respondent_email, Response.answers,
+                                     Response.version).where(
+        (Response.setting == setting_id) & (Response.academic_year == academic_year)).output(load_json=True).first()
+    merge_targets = [] if setting["on_register"] else [
+        s for s in await search_settings(setting["name"].split()[0] if setting["name"] else "", limit=20)
+        if s["on_register"] and s["id"] != setting_id]
+    return SettingOverview(
+        setting=setting, academic_year=academic_year, bookings=bookings,
+        people=tally_people(bookings, {r.value: label for r, label in ROLE_LABELS.items()}),
+        no_shows=sum(b.no_show for b in bookings), leads=leads,
+        dsl_email=on_record or setting["contact_email"] or booked_as_dsl,
+        response=response, questions=await list_questions(response["version"]) if response else [],
+        q13=(await q13_evidence([setting_id], academic_year, now))[setting_id],
+        q6=await training_evidence(6, setting_id), q7=await training_evidence(7, setting_id),
+        merge_targets=merge_targets)
