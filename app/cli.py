@@ -555,7 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = get_config()  # every setting checked before any command runs
     except UnsafeConfig as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # one line for each bad setting
+            print(f"Configuration error: {line}", file=sys.stderr)
         return 2
     configure_logging(config.log_format, config.log_level)
     if args.command == "check":

@@ -321,7 +321,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
         template_config=template_config(config),
         # The public API has no cookies, so no CSRF; the organiser API (/api/organiser, cookie
         # sessions) is not excluded: its unsafe requests need the X-CSRFToken header.
-        csrf_config=CSRFConfig(secret=config.secret_key,
+        csrf_config=CSRFConfig(secret=config.secret_key.get_secret_value(),
                                cookie_name="__Host-csrftoken" if config.base_url.startswith("https://") else "csrftoken",
                                cookie_secure=config.base_url.startswith("https://"),
                                cookie_samesite="lax", exclude=[r"^/api/(events|bookings|settings)(/|\?|$)", r"^/schema"]),

@@ -45,7 +45,7 @@ class SmtpTransport:
         await client.connect()
         try:
             if s.smtp_username:
-                await client.login(s.smtp_username, s.smtp_password)
+                await client.login(s.smtp_username, s.smtp_password.get_secret_value())
             yield _SmtpSession(client, s.mail_from)
         finally:
             try:

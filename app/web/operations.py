@@ -158,7 +158,7 @@ class Operations(Controller):
         if not config.metrics:
             raise NotFoundException()
         given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {config.metrics_token}".encode()):
+        if not hmac.compare_digest(given.encode(), f"Bearer {config.metrics_token.get_secret_value()}".encode()):
             return Response(b"Unauthorized\n", status_code=401, media_type="text/plain",
                             headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         registry = REGISTRY

@@ -154,6 +154,24 @@ def test_every_setting_is_checked_with_one_line_naming_it(setting, value, says):
     assert str(refused.value).startswith(says) and "\n" not in str(refused.value)
 
 
+def test_every_bad_setting_gets_its_own_line_and_code_reads_no_environment(monkeypatch):
+    """Issue 23, point 5: declared once (pydantic-settings), refused a line a setting, secrets
+    never shown; `Config(...)` in code is what it is given, whatever the environment says."""
+    with pytest.raises(UnsafeConfig) as refused:
+        config_from_env({"PORT": "http", "OFFER_HOLD_HOURS": "0", "MAIL_FROM": "team@localhost",
+                         "SIGN_IN_DELAY_MS": "soon"})
+    lines = str(refused.value).splitlines()
+    assert sorted(line.split()[0] for line in lines) == ["MAIL_FROM", "OFFER_HOLD_HOURS", "PORT", "SIGN_IN_DELAY_MS"]
+    assert "OFFER_HOLD_HOURS must be 1 or more, not 0" in lines
+    assert config_from_env({"SIGN_IN_DELAY_MS": "250"}).sign_in_delay_seconds == 0.25
+    monkeypatch.setenv("PORT", "1234")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert Config().port == 8000 and Config().secret_key.get_secret_value() == ""
+    config = config_from_env({"SECRET_KEY": "a-secret-that-stays-hidden", "SMTP_PASSWORD": "mail-secret"})
+    assert "a-secret-that-stays-hidden" not in repr(config) and "mail-secret" not in str(config)
+    assert config.secret_key.get_secret_value() == "a-secret-that-stays-hidden"
+
+
 def test_check_prints_the_configuration_with_secrets_hidden(tmp_path):
     url = support.new_database("sqlite", tmp_path)
     shown = support.run_cli(url, "check", env={"SECRET_KEY": "s3cret-key-value", "SMTP_PASSWORD": "mail-pass-value",
