@@ -7,8 +7,7 @@ BIN := $(VENV)/bin
 
 # Python keeps what it compiles, in the venv (never beside the sources), even where the machine
 # says otherwise (PYTHONDONTWRITEBYTECODE=1 here): without it every process of the suite (its
-# workers, each server and command it starts) compiled every module it imported afresh, an
-# eighth of the suite's CPU.
+# workers, each server and command it starts) compiled every module it imported afresh.
 unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
 

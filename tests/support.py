@@ -139,8 +139,8 @@ def run_app(args: list[str], env: dict[str, str], *, check: bool = True, input: 
 
 
 #: A database migrated by `python -m app migrate` once per engine and test process, copied for
-#: every fresh database after the first (the migrations took 3 s a time on SQLite; the tests of
-#: migrating itself run `migrate` on their own databases).
+#: every fresh database after the first (running every migration again is slow on SQLite; the
+#: tests of migrating itself run `migrate` on their own databases).
 _MIGRATED: dict[str, str] = {}
 
 
@@ -259,7 +259,7 @@ class RunningServer:
                                   cwd=PROJECT_ROOT, merge_output=True)
         deadline = time.monotonic() + 60
         # One client for the whole wait: each `httpx.get` makes a client, and with it a TLS
-        # context from the CA bundle (20 ms of CPU, taken from the server that is starting).
+        # context read from the CA bundle, CPU taken from the server that is starting.
         with httpx.Client(timeout=2) as http:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
@@ -324,8 +324,8 @@ class SmtpSink:
         return [email.message_from_bytes(m["data"], policy=email.policy.default) for m in self.messages]
 
     def message_ids(self) -> list[str]:
-        """Each message's Message-ID, from its headers alone (parsing a thousand whole messages
-        took seconds)."""
+        """Each message's Message-ID, from its headers alone (a whole message is much slower to
+        parse, and a load test receives thousands)."""
         from email.parser import BytesHeaderParser
 
         parser = BytesHeaderParser()
