@@ -4,7 +4,7 @@ queued in the outbox inside the transaction of the change that causes it."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.bookings.records import BookingView, bookings_by_id
@@ -13,16 +13,8 @@ from app.config import Config
 from app.areas import local
 from app.formats import clock_time, long_date, qr_png, time_range
 from app.mail.compose import Email, compose_email
-from app.mail.outbox import (
-    Claimed,
-    Made,
-    ToRender,
-    queue_to_render,
-    rendered_message,
-    skip,
-    store_rendered,
-)
-from app.mail.sender import Renderer
+from app.mail.outbox import Claimed, ToRender, queue_to_render
+from app.mail.sender import Renderer, Skip, renderer_from
 from app.programme.calendar import calendar_item
 from app.programme.dated_notices import NoticeView, shown_notices
 from app.programme.services import get_join_url
@@ -173,50 +165,40 @@ def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, co
 def booking_renderer(config: Config) -> Renderer:
     """The sender's renderer for bookers' emails queued as (kind, booking, details): each is made
     from the booking as it is when its turn comes. One that no longer applies (`APPLIES_WHILE`)
-    is skipped, and the Teams link goes only to a booking confirmed at that moment. The bytes are
-    kept before they are sent, so a retry sends the same message with the same Message-ID."""
+    is skipped, and the Teams link goes only to a booking confirmed at that moment."""
 
-    async def render_due(claimed: list[Claimed], sender: str, now: dt.datetime) -> list[Claimed]:
-        wanted = [m.booking_id for m in claimed if m.to_render and m.booking_id is not None]
-        bookings = await bookings_by_id(wanted, now)
-        join_urls: dict[int, str] = {}
-        quadrant_notices: dict[str, list[NoticeView]] = {}
-        ready: list[Claimed] = []
-        made: list[Made] = []
-        for message in claimed:
-            if not message.to_render:
-                ready.append(message)
-                continue
-            if message.kind not in APPLIES_WHILE or message.booking_id not in bookings:
-                await skip(message.id, sender=sender, reason=f"nothing renders this {message.kind!r} message")
-                continue
-            booking, checkin_token = bookings[message.booking_id]
-            if booking.status not in APPLIES_WHILE[message.kind]:
-                await skip(message.id, sender=sender, reason=f"the booking is {booking.status.value}")
-                continue
-            if message.kind == "reminder" and now >= booking.event.starts_at:
-                await skip(message.id, sender=sender, reason="the event has started")
-                continue
-            join_url = ""
-            if booking.status is BookingStatus.confirmed and booking.event.online:
-                event_id = booking.event.id
-                if event_id not in join_urls:
-                    join_urls[event_id] = await get_join_url(event_id)
-                join_url = join_urls[event_id]
-            shown: list[NoticeView] = []
-            quadrant = booking.event.quadrant
-            if message.kind == "reminder" and quadrant is not None and booking.event.kind_code == "forum":
-                if quadrant.value not in quadrant_notices:  # once per quadrant a batch
-                    quadrant_notices[quadrant.value] = await shown_notices(now, quadrant)
-                shown = quadrant_notices[quadrant.value]
-            email = notice_email(message.kind, booking, message.facts, config=config, now=now, join_url=join_url,
-                                 checkin_token=checkin_token, dated_notices=shown)
-            kept, sendable = rendered_message(message, email, config=config, now=now)
-            made.append(kept)
-            ready.append(sendable)
-        await store_rendered(made)
-        return ready
+    @dataclass
+    class Batch:
+        bookings: dict[int, tuple[BookingView, str]]
+        join_urls: dict[int, str]
+        quadrant_notices: dict[str, list[NoticeView]]
 
-    return render_due
+    async def prepare(booking_ids: list[int], now: dt.datetime) -> Batch:
+        return Batch(await bookings_by_id(booking_ids, now), {}, {})
+
+    async def make(message: Claimed, batch: Batch, now: dt.datetime) -> Email | Skip:
+        if message.kind not in APPLIES_WHILE or message.booking_id not in batch.bookings:
+            return Skip(f"nothing renders this {message.kind!r} message")
+        booking, checkin_token = batch.bookings[message.booking_id]
+        if booking.status not in APPLIES_WHILE[message.kind]:
+            return Skip(f"the booking is {booking.status.value}")
+        if message.kind == "reminder" and now >= booking.event.starts_at:
+            return Skip("the event has started")
+        join_url = ""
+        if booking.status is BookingStatus.confirmed and booking.event.online:
+            event_id = booking.event.id
+            if event_id not in batch.join_urls:  # once per event a batch
+                batch.join_urls[event_id] = await get_join_url(event_id)
+            join_url = batch.join_urls[event_id]
+        shown: list[NoticeView] = []
+        quadrant = booking.event.quadrant
+        if message.kind == "reminder" and quadrant is not None and booking.event.kind_code == "forum":
+            if quadrant.value not in batch.quadrant_notices:  # once per quadrant a batch
+                batch.quadrant_notices[quadrant.value] = await shown_notices(now, quadrant)
+            shown = batch.quadrant_notices[quadrant.value]
+        return notice_email(message.kind, booking, message.facts, config=config, now=now, join_url=join_url,
+                            checkin_token=checkin_token, dated_notices=shown)
+
+    return renderer_from(prepare, make, config=config)
 
 

@@ -16,9 +16,9 @@ from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError, NotFound
 from app.formats import long_date
-from app.mail.compose import compose_email
-from app.mail.outbox import Claimed, Made, ToRender, queue_to_render, rendered_message, skip, store_rendered
-from app.mail.sender import Renderer
+from app.mail.compose import Email, compose_email
+from app.mail.outbox import Claimed, ToRender, queue_to_render
+from app.mail.sender import Renderer, Skip, renderer_from
 from app.pdf import pdf_apart
 from app.tables.attendance import Attendance, Outcome
 from app.tables.bookings import Booking, BookingStatus
@@ -278,36 +278,28 @@ def certificate_renderer(config: Config) -> Renderer:
     certificate as it stands (a withdrawn one is skipped), with the PDF attached (made in a
     worker thread) and the feedback link."""
 
-    async def render_due(claimed: list[Claimed], sender: str, now: dt.datetime) -> list[Claimed]:
-        wanted = [m.booking_id for m in claimed if m.to_render and m.booking_id is not None]
-        certificates = await certificates_for_bookings(wanted)
+    async def prepare(booking_ids: list[int], now: dt.datetime) -> tuple[dict[int, CertificateView], dict[int, tuple[str, str]]]:
+        certificates = await certificates_for_bookings(booking_ids)
         emails = {r["id"]: (r["email"], r["manage_token"]) for r in await Booking.select(
             Booking.id, Booking.person.email.as_alias("email"), Booking.manage_token).where(
-            Booking.id.is_in(wanted or [0]))}
-        ready: list[Claimed] = []
-        made: list[Made] = []
-        for message in claimed:
-            if not message.to_render:
-                ready.append(message)
-                continue
-            certificate = certificates.get(message.booking_id or 0)
-            if certificate is None or not certificate.valid:
-                await skip(message.id, sender=sender, reason="the certificate was withdrawn")
-                continue
-            recipient, manage_token = emails[certificate.booking_id]
-            pdf = await certificate_pdf_apart(certificate, config)
-            email = compose_email(
-                "certificate", recipient=recipient, config=config,
-                subject=f"Your certificate of attendance: {certificate.event_title}, {long_date(certificate.starts_at)}",
-                attachment=(f"certificate-{certificate.code}.pdf", "application/pdf", pdf), c=certificate,
-                feedback_url=f"{config.base_url}/feedback/{certificate.feedback_token}",
-                manage_url=f"{config.base_url}/bookings/{manage_token}", verify_url=verify_url(config),
-                record_url=f"{config.base_url}/my-record", name=certificate.person_name,
-                when=long_date(certificate.starts_at))
-            kept, sendable = rendered_message(message, email, config=config, now=now)
-            made.append(kept)
-            ready.append(sendable)
-        await store_rendered(made)
-        return ready
+            Booking.id.is_in(booking_ids or [0]))}
+        return certificates, emails
 
-    return render_due
+    async def make(message: Claimed, batch: tuple[dict[int, CertificateView], dict[int, tuple[str, str]]],
+                   now: dt.datetime) -> Email | Skip:
+        certificates, emails = batch
+        certificate = certificates.get(message.booking_id or 0)
+        if certificate is None or not certificate.valid:
+            return Skip("the certificate was withdrawn")
+        recipient, manage_token = emails[certificate.booking_id]
+        pdf = await certificate_pdf_apart(certificate, config)
+        return compose_email(
+            "certificate", recipient=recipient, config=config,
+            subject=f"Your certificate of attendance: {certificate.event_title}, {long_date(certificate.starts_at)}",
+            attachment=(f"certificate-{certificate.code}.pdf", "application/pdf", pdf), c=certificate,
+            feedback_url=f"{config.base_url}/feedback/{certificate.feedback_token}",
+            manage_url=f"{config.base_url}/bookings/{manage_token}", verify_url=verify_url(config),
+            record_url=f"{config.base_url}/my-record", name=certificate.person_name,
+            when=long_date(certificate.starts_at))
+
+    return renderer_from(prepare, make, config=config)

@@ -15,12 +15,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import aiosmtplib
 
 from app.config import Config
 from app.db import is_outage
-from app.mail.outbox import Claimed, Outcome, claim_due, release_claims, settle, woken_when_queued
+from app.mail.compose import Email
+from app.mail.outbox import (
+    Claimed,
+    Made,
+    Outcome,
+    claim_due,
+    release_claims,
+    rendered_message,
+    settle,
+    skip,
+    store_rendered,
+    woken_when_queued,
+)
 
 log = logging.getLogger("app.mail")
 
@@ -95,9 +108,44 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
+T = TypeVar("T")
+
 #: Renders the claimed messages queued to be rendered (`Claimed.to_render`), keeps their bytes,
 #: skips those that no longer apply, and answers the messages to send.
 Renderer = Callable[[list[Claimed], str, dt.datetime], Awaitable[list[Claimed]]]
+
+
+class Skip(str):
+    """What `renderer_from`'s `make` answers for a message that no longer applies: the reason."""
+
+
+def renderer_from(prepare: Callable[[list[int], dt.datetime], Awaitable[T]],
+                  make: Callable[[Claimed, T, dt.datetime], Awaitable[Email | Skip]], *, config: Config) -> Renderer:
+    """A renderer from what is particular to a kind of email: `prepare` reads what the batch
+    needs (by its messages' booking ids, in one go), `make` turns one message into its email or
+    a `Skip`. The loop every renderer shares is here: messages rendered already pass through,
+    skipped ones are recorded with their reason, and the rendered bytes are kept before they are
+    sent (a retry sends the same message with the same Message-ID)."""
+
+    async def render_due(claimed: list[Claimed], sender: str, now: dt.datetime) -> list[Claimed]:
+        batch = await prepare([m.booking_id for m in claimed if m.to_render and m.booking_id is not None], now)
+        ready: list[Claimed] = []
+        made: list[Made] = []
+        for message in claimed:
+            if not message.to_render:
+                ready.append(message)
+                continue
+            email = await make(message, batch, now)
+            if isinstance(email, Skip):
+                await skip(message.id, sender=sender, reason=str(email))
+                continue
+            kept, sendable = rendered_message(message, email, config=config, now=now)
+            made.append(kept)
+            ready.append(sendable)
+        await store_rendered(made)
+        return ready
+
+    return render_due
 
 
 def by_kind(renderers: dict[str, Renderer], default: Renderer) -> Renderer:
