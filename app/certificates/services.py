@@ -72,6 +72,17 @@ class CertificateView:
     agenda: str = ""
     trainer: str = ""
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "CertificateView":
+        """From a row of `_COLUMNS` (the certificate, its event's kind, agenda and trainer)."""
+        return cls(id=row["id"], booking_id=row["booking"], code=row["code"], person_name=row["person_name"],
+                   setting_name=row["setting_name"], event_title=row["event_title"], starts_at=row["starts_at"],
+                   ends_at=row["ends_at"], online=bool(row["online"]), minutes=row["minutes"], issue=row["issue"],
+                   issued_at=row["issued_at"], withdrawn_at=row["withdrawn_at"],
+                   withdrawn_reason=row["withdrawn_reason"], feedback_token=row["feedback_token"],
+                   kind_name=row.get("kind_name") or "", agenda=row.get("agenda") or "",
+                   trainer=", ".join(p for p in (row.get("trainer_name"), row.get("trainer_role")) if p))
+
     @property
     def kind_if_not_in_title(self) -> str:
         """The kind of session ("Prevent awareness"), when the title does not already say it."""
@@ -108,11 +119,7 @@ _COLUMNS = (Certificate.all_columns(), Certificate.booking.event.kind.name.as_al
 
 
 def _view(row: dict[str, Any]) -> CertificateView:
-    return CertificateView(row["id"], row["booking"], row["code"], row["person_name"], row["setting_name"],
-                           row["event_title"], row["starts_at"], row["ends_at"], bool(row["online"]), row["minutes"],
-                           row["issue"], row["issued_at"], row["withdrawn_at"], row["withdrawn_reason"],
-                           row["feedback_token"], row.get("kind_name") or "", row.get("agenda") or "",
-                           ", ".join(p for p in (row.get("trainer_name"), row.get("trainer_role")) if p))
+    return CertificateView.from_row(row)
 
 
 async def _snapshot(booking_id: int) -> dict[str, Any] | None:

@@ -124,12 +124,20 @@ class ResponseView:
     setting_name: str
     quadrant: str | None
     academic_year: str
-    status: str
+    status: ResponseStatus
     answers: dict[str, dict[str, Any]]
     submitted_at: dt.datetime | None
     version_id: int | None
     version_number: int | None
     deadline: dt.date | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "ResponseView":
+        """From a row of `_response_columns()`."""
+        return cls(id=row["id"], setting_id=row["setting"], setting_name=row["setting_name"], quadrant=row["quadrant"],
+                   academic_year=row["academic_year"], status=ResponseStatus(row["status"]),
+                   answers=row["answers"] or {}, submitted_at=row["submitted_at"], version_id=row["version"],
+                   version_number=row["version_number"], deadline=row["deadline"])
 
     async def questions(self) -> list[dict[str, Any]]:
         """The questions as this response was asked them (its version)."""
@@ -145,9 +153,7 @@ async def response_for_token(token: str) -> ResponseView:
 
 
 def _view(row: dict[str, Any]) -> ResponseView:
-    return ResponseView(row["id"], row["setting"], row["setting_name"], row["quadrant"], row["academic_year"],
-                        row["status"], row["answers"] or {}, row["submitted_at"], row["version"],
-                        row["version_number"], row["deadline"])
+    return ResponseView.from_row(row)
 
 
 def _response_columns() -> list[Any]:
