@@ -30,10 +30,11 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
-from app.bookings.places import has_place, take_place_sql
+from app.bookings.places import bind, has_place, take_place_sql
 from app.bookings.records import ACTIVE_HELD, LEAD_OF_SETTING, active_bookings_of
 from app.db import current_engine, sqlite_in_one_hop
 from app.mail.outbox import wake_senders
+from app.settings_register.services import find_or_add_setting
 from app.tables.bookings import Booking
 
 
@@ -62,8 +63,10 @@ STATEMENTS = {
               " next_attempt_at, claimed_by, last_error, created_at) VALUES ('confirmation', {email}, '', {message_id},"
               " '', {booking}, {event}, 'pending', 0, {now}, '', '', {now})",
     "audit": "INSERT INTO audit_record (action, actor, event, booking, person, detail, created_at)"
-             " VALUES ('booking.confirmed', {actor}, {event}, {booking}, {person}, {detail}, {now})",
+             " VALUES ({action}, {actor}, {event}, {booking}, {person}, {detail}, {now})",
     "place": take_place_sql(),
+    # A walk-in's place: the event need only be scheduled (they arrive once it has started).
+    "walk_in_place": take_place_sql(walk_in=True),
 }
 
 
@@ -108,6 +111,35 @@ async def book_in_one_call(values: dict[str, Any]) -> int | None:
     if booking_id is not None:
         wake_senders()  # committed: its confirmation is in the outbox
     return booking_id
+
+
+# The longer way: the same statements through Piccolo, inside the caller's write transaction.
+
+async def book_in_transaction(values: dict[str, Any], *, place: str | None, outbox: bool) -> int:
+    """The booking's statements one by one, inside the caller's `write_transaction` (which may go
+    on to do more: a walk-in's attendance mark, the cap counted, a waiting-list email): for what
+    the one call cannot do. `place` names the counter's statement ("place", "walk_in_place") or
+    is None (a waiting-list entry, a walk-in over capacity); `outbox`: queue the confirmation.
+    A setting not on file is added here. Raises Refused("no_place") when the counter gives none."""
+    bound = {"urn": None, "name_key": None, **values, "cap": None}  # the caller counts the cap
+
+    async def run(key: str) -> list[dict[str, Any]]:
+        sql, args = bind(STATEMENTS[key], **bound)
+        return await Booking.raw(sql, *args)
+
+    bound["person"] = (await run("person"))[0]["id"]
+    if place is not None and not await run(place):
+        raise Refused("no_place")
+    key = "booking_by_urn" if values.get("urn") else "booking_by_name"
+    rows = await run(key)
+    if not rows:  # a setting not on file yet (rare): added, then the same statement again
+        await find_or_add_setting(name=values["setting_name"], urn=values.get("urn"))
+        rows = await run(key)
+    bound["booking"] = rows[0]["id"]
+    if outbox:
+        await run("outbox")
+    await run("audit")
+    return bound["booking"]
 
 
 # SQLite: the statements one after the other on the writing connection, in one worker-thread call.

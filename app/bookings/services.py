@@ -12,13 +12,14 @@ import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 from app.audit.services import record
-from app.bookings.notices import queue_confirmation, queue_notices
-from app.bookings.one_call import STATEMENTS, Refused, book_in_one_call
-from app.bookings.places import bind, release_place, take_place
+from app.bookings.notices import queue_notices
+from app.bookings.one_call import Refused, book_in_one_call, book_in_transaction
+from app.bookings.places import release_place
 from app.bookings.records import (
     AlreadyBooked,
     BookingClosed,
@@ -44,7 +45,7 @@ from app.mail.outbox import new_message_id
 from app.metrics import booking_made, booking_refused
 from app.programme.availability import Unbookable
 from app.programme.services import EventView, get_event
-from app.settings_register.services import find_or_add_setting, name_key, upsert_person
+from app.settings_register.services import name_key
 from app.tables.bookings import (
     PLACE_HOLDING_STATUSES,
     Booking,
@@ -71,10 +72,6 @@ async def _already_booked_as_refusal() -> AsyncIterator[None]:
         raise
 
 
-class _NoPlace(Exception):
-    """The guarded counter gave no place: full, closed, cancelled or no such event."""
-
-
 @dataclass(frozen=True)
 class BookingMade(BookingFacts):
     """A booking as the transaction that made it returned it: what the 201 answer, the
@@ -82,25 +79,6 @@ class BookingMade(BookingFacts):
 
     event_id: int
     lead: LeadAnswer = LeadAnswer.neither
-
-
-async def _insert_booking(made: BookingMade, *, person_id: int, status: BookingStatus, source: BookingSource,
-                          checkin_token: str, over_capacity: bool, now: dt.datetime) -> int:
-    """The booking row, by the statement the booking in one go runs (its setting found in it, by
-    URN, else by name; a merged setting's bookings go to the one it was merged into), inside the
-    caller's transaction; the cap is the caller's to count."""
-    where = {"urn": made.setting_urn} if made.setting_urn else {"name_key": name_key(made.setting_name)}
-    statement = STATEMENTS["booking_by_urn" if made.setting_urn else "booking_by_name"]
-    values = {"event": made.event_id, "person": person_id, "role": made.role.value, "lead": made.lead.value,
-              "name": made.person_name, "status": status.value, "reference": made.reference,
-              "manage_token": made.manage_token, "calendar_uid": made.calendar_uid, "source": source.value,
-              "checkin_token": checkin_token, "over_capacity": over_capacity, "now": now, "cap": None, **where}
-    sql, args = bind(statement, **values)
-    rows = await Booking.raw(sql, *args)
-    if not rows:  # a setting not on file yet (rare): add it, then the booking by the same statement
-        await find_or_add_setting(name=made.setting_name, urn=made.setting_urn)
-        rows = await Booking.raw(sql, *args)
-    return rows[0]["id"]
 
 
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
@@ -139,17 +117,14 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
         lead=request.lead_answer, person_name=request.name, email=str(request.email).lower(), setting_name=request.setting.name,
         setting_urn=request.setting.urn, created_at=now)
     holds_place = not (walk_in and over_capacity)  # a walk-in admitted over capacity holds no place
+    values = _statement_values(made, source=source, actor=actor, config=config, now=now,
+                               action="booking.walk_in" if walk_in else "booking.confirmed",
+                               over_capacity=not holds_place)
     if not walk_in and then is None:
-        values = {"name": made.person_name, "email": made.email, "now": now, "event": event_id,
-                  "status": BookingStatus.confirmed.value, "over_capacity": False, "role": made.role.value, "lead": made.lead.value, "reference": made.reference, "manage_token": made.manage_token,
-                  "calendar_uid": made.calendar_uid, "source": source.value,
-                  "checkin_token": secrets.token_urlsafe(24), "message_id": new_message_id(config), "actor": actor,
-                  "detail": json.dumps({"reference": made.reference, "role": made.role.value, "over_capacity": False}),
-                  **({"urn": made.setting_urn} if made.setting_urn else {"name_key": name_key(made.setting_name)}),
-                  **({"cap": config.max_active_bookings} if capped else {})}
         try:
             async with _already_booked_as_refusal():
-                booking_id = await book_in_one_call(values)
+                booking_id = await book_in_one_call(
+                    {**values, **({"cap": config.max_active_bookings} if capped else {})})
         except Refused as refused:
             if refused.reason == "no_place":
                 return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now,
@@ -159,26 +134,31 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
             booking_id = None  # a setting not on file yet: the longer way below adds it
         if booking_id is not None:
             return replace(made, id=booking_id)
+    place = None if not holds_place else "walk_in_place" if walk_in else "place"
     try:
         async with _already_booked_as_refusal(), write_transaction():
-            person_id = await upsert_person(name=request.name, email=made.email, now=now)
-            if holds_place and not await take_place(event_id, now, walk_in=walk_in):
-                raise _NoPlace()
-            booking_id = await _insert_booking(made, person_id=person_id, status=BookingStatus.confirmed,
-                                               source=source, checkin_token=secrets.token_urlsafe(24),
-                                               over_capacity=not holds_place, now=now)
-            if not walk_in:  # someone standing in the room needs no invite
-                await queue_confirmation(booking_id, email=made.email, event_id=event_id, config=config, now=now)
-            await record("booking.walk_in" if walk_in else "booking.confirmed", actor, event_id=event_id,
-                         booking_id=booking_id, person_id=person_id, reference=made.reference,
-                         role=request.role.value, over_capacity=not holds_place)
+            # someone standing in the room needs no invite
+            booking_id = await book_in_transaction(values, place=place, outbox=not walk_in)
             if capped:
                 await _refuse_past_the_cap(made.email, now=now, cap=config.max_active_bookings)
             if then is not None:
                 await then(booking_id)
-    except _NoPlace:
+    except Refused:
         return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now, config=config)
     return replace(made, id=booking_id)
+
+
+def _statement_values(made: BookingMade, *, source: BookingSource, actor: str, config: Config, now: dt.datetime,
+                      action: str, over_capacity: bool = False) -> dict[str, Any]:
+    """What the booking's statements (`app.bookings.one_call.STATEMENTS`) are given, by marker."""
+    return {"name": made.person_name, "email": made.email, "now": now, "event": made.event_id,
+            "status": made.status.value, "over_capacity": over_capacity, "role": made.role.value,
+            "lead": made.lead.value, "reference": made.reference, "manage_token": made.manage_token,
+            "calendar_uid": made.calendar_uid, "source": source.value, "checkin_token": secrets.token_urlsafe(24),
+            "message_id": new_message_id(config), "actor": actor, "action": action,
+            "setting_name": made.setting_name,
+            "detail": json.dumps({"reference": made.reference, "role": made.role.value, "over_capacity": over_capacity}),
+            **({"urn": made.setting_urn} if made.setting_urn else {"name_key": name_key(made.setting_name)})}
 
 
 async def _refuse_past_the_cap(email: str, *, now: dt.datetime, cap: int) -> None:
@@ -206,16 +186,13 @@ async def _no_place(made: BookingMade, request: BookingRequest, *, walk_in: bool
 async def _join_waiting_list(made: BookingMade, *, source: BookingSource, actor: str, now: dt.datetime,
                              config: Config, capped: bool) -> BookingMade:
     """The event is full and they asked to wait: a waitlisted booking, holding no place yet."""
+    made = replace(made, status=BookingStatus.waitlisted)
+    values = _statement_values(made, source=source, actor=actor, config=config, now=now, action="booking.waitlisted")
     async with _already_booked_as_refusal(), write_transaction():
-        person_id = await upsert_person(name=made.person_name, email=made.email, now=now)
-        booking_id = await _insert_booking(made, person_id=person_id, status=BookingStatus.waitlisted,
-                                           source=source, checkin_token=secrets.token_urlsafe(24),
-                                           over_capacity=False, now=now)
+        booking_id = await book_in_transaction(values, place=None, outbox=False)
         if capped:
             await _refuse_past_the_cap(made.email, now=now, cap=config.max_active_bookings)
         await waitlisted_email(booking_id, event_id=made.event_id, email=made.email, config=config, now=now)
-        await record("booking.waitlisted", actor, event_id=made.event_id, booking_id=booking_id,
-                     person_id=person_id, reference=made.reference, role=made.role.value, over_capacity=False)
     return replace(made, id=booking_id, status=BookingStatus.waitlisted)
 
 

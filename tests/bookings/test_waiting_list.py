@@ -8,6 +8,7 @@ from app.bookings.waiting_list import expire_offers
 from app.jobs import deliver_due
 from app.mail.sender import FileTransport
 from app.programme.services import get_event
+from app.tables.audit import AuditRecord
 from app.tables.mail import OutboxMessage
 from app.tables.programme import Event
 from tests import factories as f
@@ -41,6 +42,13 @@ async def test_a_full_event_takes_people_onto_its_waiting_list(client, now):
     assert sorted(e["recipient"] for e in emails) == ["person1@school.example.org", "person2@school.example.org"]
     manage = await client.get(f"/bookings/{second['manage_token']}")
     assert "Waiting list: number 2" in manage.text
+    # Joined by the booking's own statements: one audit record each, no confirmation queued.
+    audit = await AuditRecord.select(AuditRecord.action, AuditRecord.detail).where(
+        AuditRecord.event == event_id).output(load_json=True)
+    joined = [a["detail"]["reference"] for a in audit if a["action"] == "booking.waitlisted"]
+    assert sorted(joined) == sorted([first["reference"], second["reference"]])
+    assert await OutboxMessage.count().where((OutboxMessage.kind == "confirmation")
+                                             & (OutboxMessage.event == event_id)) == 1  # the holder's
 
 
 async def test_when_the_event_has_room_a_waitlist_request_just_books(client, now):

@@ -29,8 +29,9 @@ def test_a_change_to_the_statements_is_caught(monkeypatch):
     """The check above can fail: a statement changed without a migration is a different text."""
     from app.bookings import one_call
 
-    monkeypatch.setitem(one_call.STATEMENTS, "audit", one_call.STATEMENTS["audit"].replace(
-        "'booking.confirmed'", "'booking.made'"))
+    changed = one_call.STATEMENTS["audit"].replace("{action}", "'booking.made'")
+    assert changed != one_call.STATEMENTS["audit"]
+    monkeypatch.setitem(one_call.STATEMENTS, "audit", changed)
     newest = importlib.import_module(f"migrations.{_migrations_writing_the_function()[-1]}")
     assert newest.FUNCTION_SQL != function_sql()
 
