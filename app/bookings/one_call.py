@@ -22,7 +22,6 @@ the newest migration's text is `function_sql()`); nothing is created at run time
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from typing import Any
 
@@ -34,6 +33,7 @@ from app.bookings.places import bind, has_place, take_place_sql
 from app.bookings.records import ACTIVE_HELD, LEAD_OF_SETTING, active_bookings_of
 from app.db import current_engine, sqlite_in_one_hop
 from app.mail.outbox import wake_senders
+from app.sql import for_plpgsql, for_sqlite
 from app.settings_register.services import find_or_add_setting
 from app.tables.bookings import Booking
 
@@ -144,11 +144,7 @@ async def book_in_transaction(values: dict[str, Any], *, place: str | None, outb
 
 # SQLite: the statements one after the other on the writing connection, in one worker-thread call.
 
-def _sqlite_text(statement: str) -> str:
-    return re.sub(r"\{(\w+)\}", r":\1", statement)
-
-
-_SQLITE = {key: _sqlite_text(statement) for key, statement in STATEMENTS.items()}
+_SQLITE = {key: for_sqlite(statement) for key, statement in STATEMENTS.items()}
 
 
 def _on_sqlite(connection: sqlite3.Connection, values: dict[str, Any]) -> int:
@@ -203,17 +199,13 @@ END
 """
 
 
-def _pg_text(statement: str) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: _PG_MARKERS.get(m[1], f"(p->>'{m[1]}')"), statement)
-
-
 #: The function's name: fixed, so a migration can create and later replace it.
 FUNCTION = "sgb_take_booking"
 
 
 def function_sql() -> str:
     """The CREATE statement of the function, as the statements above write it today."""
-    body = _PG_BODY.format(**{key: _pg_text(statement) for key, statement in STATEMENTS.items()})
+    body = _PG_BODY.format(**{key: for_plpgsql(statement, _PG_MARKERS) for key, statement in STATEMENTS.items()})
     return f"CREATE OR REPLACE FUNCTION {FUNCTION}(p jsonb) RETURNS integer LANGUAGE plpgsql AS $fn${body}$fn$"
 
 

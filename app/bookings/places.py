@@ -10,8 +10,8 @@ PostgreSQL (see DESIGN.md). Waiting-list offers take and give back places throug
 from __future__ import annotations
 
 import datetime as dt
-import re
 
+from app.sql import for_piccolo
 from app.tables.bookings import PLACE_HOLDING_STATUSES, Booking
 from app.tables.programme import Event
 
@@ -27,9 +27,8 @@ OPEN_NOW = (" AND starts_at > {now} AND (booking_opens_at IS NULL OR booking_ope
 
 
 def bind(template: str, **values: object) -> tuple[str, list[object]]:
-    """A query with {name} markers as Piccolo's raw SQL: positional {} and the values in order."""
-    names = re.findall(r"\{(\w+)\}", template)
-    return re.sub(r"\{\w+\}", "{}", template), [values[n] for n in names]
+    """A query with {name} markers as Piccolo's raw SQL (`app.sql.for_piccolo`)."""
+    return for_piccolo(template, **values)
 
 
 def take_place_sql(*, walk_in: bool = False) -> str:
