@@ -29,11 +29,11 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
-from app.bookings.places import bind, has_place, take_place_sql
+from app.bookings.places import has_place, take_place_sql
 from app.bookings.records import ACTIVE_HELD, LEAD_OF_SETTING, active_bookings_of
 from app.db import current_engine, sqlite_in_one_hop
 from app.mail.outbox import wake_senders
-from app.sql import for_plpgsql, for_sqlite
+from app.sql import for_piccolo, for_plpgsql, for_sqlite
 from app.settings_register.services import find_or_add_setting
 from app.tables.bookings import Booking
 
@@ -124,7 +124,7 @@ async def book_in_transaction(values: dict[str, Any], *, place: str | None, outb
     bound = {"urn": None, "name_key": None, **values, "cap": None}  # the caller counts the cap
 
     async def run(key: str) -> list[dict[str, Any]]:
-        sql, args = bind(STATEMENTS[key], **bound)
+        sql, args = for_piccolo(STATEMENTS[key], **bound)
         return await Booking.raw(sql, *args)
 
     bound["person"] = (await run("person"))[0]["id"]

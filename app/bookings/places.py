@@ -16,7 +16,7 @@ from app.tables.bookings import PLACE_HOLDING_STATUSES, Booking
 from app.tables.programme import Event
 
 #: The guarded counter, in SQL: the one text both `take_place` and the one-statement booking on
-#: PostgreSQL (app.bookings.services) run. {event} and {now} are filled by `bind`.
+#: PostgreSQL (app.bookings.services) run. {event} and {now} are filled by `app.sql.for_piccolo`.
 #: A place left at a scheduled event: the counter's condition.
 PLACE_LEFT = "id = {event} AND places_taken < capacity AND status = 'scheduled'"
 TAKE_PLACE = ("UPDATE event SET places_taken = places_taken + 1, updated_at = {now}"
@@ -24,11 +24,6 @@ TAKE_PLACE = ("UPDATE event SET places_taken = places_taken + 1, updated_at = {n
 #: Open for booking now (a walk-in needs only a scheduled event: they arrive once it has started).
 OPEN_NOW = (" AND starts_at > {now} AND (booking_opens_at IS NULL OR booking_opens_at <= {now})"
             " AND (booking_closes_at IS NULL OR booking_closes_at > {now})")
-
-
-def bind(template: str, **values: object) -> tuple[str, list[object]]:
-    """A query with {name} markers as Piccolo's raw SQL (`app.sql.for_piccolo`)."""
-    return for_piccolo(template, **values)
 
 
 def take_place_sql(*, walk_in: bool = False) -> str:
@@ -42,14 +37,14 @@ HAS_PLACE = "SELECT id FROM event WHERE " + PLACE_LEFT + OPEN_NOW
 async def has_place(event_id: int, now: dt.datetime) -> bool:
     """Whether `take_place` would give a place now (read only: to say why a booking was refused,
     capacity first)."""
-    sql, args = bind(HAS_PLACE, event=event_id, now=now)
+    sql, args = for_piccolo(HAS_PLACE, event=event_id, now=now)
     return bool(await Event.raw(sql, *args))
 
 
 async def take_place(event_id: int, now: dt.datetime, *, walk_in: bool = False) -> bool:
     """The guarded counter: one place, only if one is left and the event is still open (for a
     walk-in, only if it is not cancelled: they arrive once it has started)."""
-    sql, args = bind(take_place_sql(walk_in=walk_in), event=event_id, now=now)
+    sql, args = for_piccolo(take_place_sql(walk_in=walk_in), event=event_id, now=now)
     return bool(await Event.raw(sql, *args))
 
 

@@ -10,10 +10,10 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from app.bookings.places import bind
 from app.errors import DomainError, NotFound
 from app.programme.availability import UNBOOKABLE_LABELS, Unbookable
 from app.programme.services import EventView, get_event
+from app.sql import for_piccolo
 from app.tables.bookings import (
     ACTIVE_STATUSES,
     PLACE_HOLDING_STATUSES,
@@ -189,7 +189,7 @@ LEAD_OF_SETTING = "CASE WHEN s.setting_type = 'childminder' THEN 'dsl' ELSE %s E
 
 async def active_bookings_of(email: str, now: dt.datetime) -> int:
     """What the cap counts (`ACTIVE_HELD`) for an email address."""
-    sql, args = bind("SELECT (" + ACTIVE_HELD.replace("{person}", "(SELECT id FROM person WHERE email = {email})")
+    sql, args = for_piccolo("SELECT (" + ACTIVE_HELD.replace("{person}", "(SELECT id FROM person WHERE email = {email})")
                      + ") AS n", email=email, now=now)
     [row] = await Booking.raw(sql, *args)
     return row["n"] or 0
