@@ -16,11 +16,14 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
 # Every package pinned with its hashes (requirements.lock, made from pyproject.toml by pip-tools:
 # `make lock`); the app itself runs from this folder, so it is not installed into the venv.
-# The venv's own pip (23 and later take hashes) is used as it comes, and nothing is byte-compiled
-# at install: Python compiles what it imports when it first does (a clean clone's setup took 18 s
-# with the upgrade and the compiling of every package, 8 s without).
+# pip itself comes first, pinned by its hash: the pip a venv starts with on Python 3.11 (23.2)
+# refuses a hashed lock in which one package asks for another's extra (WeasyPrint asks for
+# fonttools[woff]) as soon as the index holds a newer release than the lock's. Nothing is
+# byte-compiled at install: Python compiles what it imports when it first does.
+PIP_PIN := pip==25.3 --hash=sha256:9655943313a94722b7774661c21049070f6bbb0a1516bf02f7c8d5d9201514cd
 $(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
+	echo '$(PIP_PIN)' | $(BIN)/pip install --quiet --no-compile --require-hashes -r /dev/stdin
 	$(BIN)/pip install --quiet --no-compile --require-hashes -r requirements.lock
 	touch $@
 
