@@ -1,9 +1,13 @@
 """Database engines: one from `DATABASE_URL`, safe write transactions, and the migration check.
 
-Capacity and other invariants are decided inside `write_transaction()`, which on SQLite is
-`BEGIN IMMEDIATE` (a deferred transaction that reads then writes fails with "database is locked"
-whatever the timeout) and on PostgreSQL an ordinary transaction whose guarded UPDATE takes the
-row lock.
+Capacity and other invariants are decided inside `write_transaction()`. On PostgreSQL that is an
+ordinary transaction whose guarded UPDATE takes the row lock. On SQLite every write transaction
+goes through the process's one writer (`_Writer`): one long-lived connection to the file, its own
+thread, `BEGIN IMMEDIATE` (a deferred transaction that reads then writes fails with "database is
+locked" whatever the timeout). Piccolo's queries inside the transaction run on it, and so does a
+booking's one hop (`sqlite_in_one_hop`): whatever takes or releases a place, with its outbox
+message and audit record, is written by that one connection. Reads outside a transaction are
+Piccolo's own, each on a connection of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -84,7 +89,7 @@ def make_engine(database_url: str) -> Engine:
         # file, so setting it once here is enough.
         with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-        return _SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
+        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
     raise ValueError(
         f"DATABASE_URL must start with sqlite:/// or postgresql://, not {database_url.split(':')[0]!r}"
     )
@@ -96,18 +101,6 @@ def bind_tables(engine: Engine) -> None:
 
     for table in [*APP_CONFIG.table_classes, Migration]:
         table._meta.db = engine
-
-
-class _SQLiteEngine(SQLiteEngine):
-    """Piccolo's SQLite engine, less a statement per query: inside a transaction Piccolo repeats
-    `PRAGMA foreign_keys = 1` before every query, though the transaction's connection was opened
-    with it (`get_connection`). A booking sent six such statements besides its seven."""
-
-    async def _run_in_existing_connection(self, connection: Any, query: str, args: list[Any] | None = None,
-                                          query_type: str = "generic", table: Any = None) -> Any:
-        connection.row_factory = dict_factory
-        async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()  # RETURNING works: SQLite is 3.35 or newer here
 
 
 class _PostgresTransaction(PostgresTransaction):
@@ -163,18 +156,6 @@ class _PostgresTransaction(PostgresTransaction):
                     pass
 
 
-class _ImmediateTransaction(SQLiteTransaction):
-    """Piccolo's SQLite transaction, closing its connection if BEGIN itself fails (otherwise the
-    aiosqlite thread is left running and keeps the process from exiting)."""
-
-    async def begin(self) -> None:
-        try:
-            await super().begin()
-        except BaseException:
-            await self.connection.close()
-            raise
-
-
 def current_engine() -> Engine:
     """The engine the service's tables are bound to."""
     return Event._meta.db
@@ -222,7 +203,7 @@ async def write_transaction(engine: Engine | None = None) -> AsyncIterator[None]
     try:
         if isinstance(engine, SQLiteEngine):
             async with _sqlite_queue(engine):
-                async with _ImmediateTransaction(engine=engine, transaction_type=TransactionType.immediate):
+                async with _WriterTransaction(engine=engine, transaction_type=TransactionType.immediate):
                     yield
         else:
             async with _PostgresTransaction(engine=engine):
@@ -234,20 +215,61 @@ async def write_transaction(engine: Engine | None = None) -> AsyncIterator[None]
 
 
 class _Writer:
-    """A process's own connection to one SQLite file for transactions run in one hop: opened
-    once, used by one thread at a time (the lock), in autocommit mode so BEGIN is the caller's."""
+    """The process's one writing connection to one SQLite file: opened once, in autocommit mode
+    (BEGIN is the caller's), with a thread of its own that runs every statement sent to it. One
+    transaction at a time has it (`turn`); within a process the writers also queue, first come
+    first served, in `_sqlite_queue`, and between processes BEGIN IMMEDIATE does the locking."""
 
     def __init__(self, path: str) -> None:
         self.lock = threading.Lock()
+        self.closing = False
         self.closed = False
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        # As Piccolo opens its own (its column types read back as Python values), less its thread rule.
         self.connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT, isolation_level=None,
+                                          detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES,
                                           check_same_thread=False)
         self.connection.execute("PRAGMA foreign_keys = 1")
 
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(connection)` on the writer's thread (the caller has its turn)."""
+        return await asyncio.get_running_loop().run_in_executor(self.thread, work, self.connection)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator["_Writer"]:
+        """The writer, for one transaction. Never waits on the lock by blocking the event loop:
+        it is only contended across event loops (a test's, a command's), and then briefly."""
+        while not self.lock.acquire(blocking=False):
+            await asyncio.sleep(0.001)
+        try:
+            if self.closed:  # let go of meanwhile (a process with many database files: a test run)
+                raise _WriterGone()
+            yield self
+        finally:
+            try:
+                if not self.closed and self.connection.in_transaction:  # a COMMIT that failed
+                    await self.run(lambda connection: connection.execute("ROLLBACK"))
+            finally:
+                self.lock.release()
+                if self.closing:
+                    self.close()
+
     def close(self) -> None:
-        with self.lock:
-            self.closed = True
-            self.connection.close()
+        """Closed now if no transaction has it, else by the one that has it, once done."""
+        if not self.lock.acquire(blocking=False):
+            self.closing = True
+            return
+        try:
+            if not self.closed:
+                self.closed = True
+                self.thread.submit(self.connection.close)
+                self.thread.shutdown(wait=False)
+        finally:
+            self.lock.release()
+
+
+class _WriterGone(Exception):
+    """The writer was closed while this caller waited for its turn: take the file's new one."""
 
 
 #: Writers by database file; a few only (a test run opens many files, a service one).
@@ -256,14 +278,14 @@ _writers_lock = threading.Lock()
 
 
 def sqlite_writer(path: str) -> sqlite3.Connection:
-    """The process's one-hop connection to the SQLite file at `path` (made on first use)."""
+    """The process's writing connection to the SQLite file at `path` (made on first use)."""
     return _writer(path).connection
 
 
 def _writer(path: str) -> _Writer:
     with _writers_lock:
         writer = _writers.get(path)
-        if writer is None:
+        if writer is None or writer.closed or writer.closing:
             writer = _writers[path] = _Writer(path)
             while len(_writers) > 4:
                 _writers.popitem(last=False)[1].close()
@@ -271,12 +293,119 @@ def _writer(path: str) -> _Writer:
         return writer
 
 
-def _in_one_transaction(path: str, work: Callable[[sqlite3.Connection], T]) -> T:
-    writer = _writer(path)
-    with writer.lock:
-        if writer.closed:  # let go of meanwhile (a process with many database files: a test run)
-            return _in_one_transaction(path, work)
-        connection = writer.connection
+@asynccontextmanager
+async def _writers_turn(path: str) -> AsyncIterator[_Writer]:
+    while True:
+        try:
+            async with _writer(path).turn() as writer:
+                yield writer
+                return
+        except _WriterGone:
+            continue
+
+
+class _Rows:
+    """What Piccolo reads of an aiosqlite cursor: the rows, already fetched on the writer's thread."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    async def fetchall(self) -> list[Any]:
+        return self.rows
+
+    async def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+
+class _Statement:
+    """`connection.execute(…)` as Piccolo uses aiosqlite's: awaited, or entered with `async with`."""
+
+    def __init__(self, lent: "_LentWriter", sql: str, args: Any) -> None:
+        self.lent, self.sql, self.args = lent, sql, args
+
+    def __await__(self) -> Any:
+        return self.lent.run(self.sql, self.args).__await__()
+
+    async def __aenter__(self) -> _Rows:
+        return await self.lent.run(self.sql, self.args)
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class _LentWriter:
+    """The writer as Piccolo's SQLite transaction sees its connection (the part of aiosqlite's
+    interface it uses: `execute`, `row_factory`, `close`), lent for one transaction; `close` gives
+    the turn back and leaves the connection open."""
+
+    def __init__(self, writer: _Writer, turn: Any) -> None:
+        self.writer, self.turn = writer, turn
+        self.row_factory: Callable[[Any, Any], Any] | None = dict_factory
+
+    def execute(self, sql: str, args: Any = ()) -> _Statement:
+        return _Statement(self, sql, args)
+
+    async def run(self, sql: str, args: Any) -> _Rows:
+        if sql == _PICCOLOS_PRAGMA:  # sent before every query in a transaction; the writer has it already
+            return _Rows([])
+        factory = self.row_factory
+
+        def work(connection: sqlite3.Connection) -> list[Any]:
+            cursor = connection.execute(sql, args or ())
+            rows = cursor.fetchall()
+            return [factory(cursor, row) for row in rows] if factory and rows else rows
+
+        return _Rows(await self.writer.run(work))
+
+    async def close(self) -> None:
+        await self.turn.__aexit__(None, None, None)
+
+
+#: What Piccolo's SQLite engine sends before every query it runs inside a transaction.
+_PICCOLOS_PRAGMA = "PRAGMA foreign_keys = 1"
+
+
+class _WriterTransaction(SQLiteTransaction):
+    """Piccolo's SQLite transaction on the process's writer (`_Writer`) rather than on a connection
+    of its own. The turn is given back whatever happens (Piccolo's own leaves its connection open
+    when COMMIT itself fails), after rolling back what a failed COMMIT left open."""
+
+    async def get_connection(self) -> _LentWriter:
+        turn = _writers_turn(self.engine.path)
+        writer = await turn.__aenter__()
+        return _LentWriter(writer, turn)
+
+    async def __aenter__(self) -> "_WriterTransaction":
+        if self._parent is not None:
+            return self._parent  # type: ignore[return-value]
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:
+            await self.connection.close()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            try:
+                await self.connection.close()
+            finally:
+                self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+
+def _in_one_transaction(work: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
+    def run(connection: sqlite3.Connection) -> T:
         connection.execute("BEGIN IMMEDIATE")
         try:
             result = work(connection)
@@ -286,15 +415,17 @@ def _in_one_transaction(path: str, work: Callable[[sqlite3.Connection], T]) -> T
         connection.execute("COMMIT")
         return result
 
+    return run
+
 
 async def sqlite_in_one_hop(engine: SQLiteEngine, work: Callable[[sqlite3.Connection], T]) -> T:
-    """`work(connection)` inside BEGIN IMMEDIATE … COMMIT (ROLLBACK if it raises), run in a worker
-    thread as one call. Piccolo's transactions hop to their connection's thread and back for every
+    """`work(connection)` inside BEGIN IMMEDIATE … COMMIT (ROLLBACK if it raises), on the writer's
+    thread as one call. A Piccolo transaction hops to the writer's thread and back for every
     statement, and the write lock is held across each hop's wait for a busy event loop; here it is
     held for the statements themselves. Waits its turn in the process's queue of writers like any
     `write_transaction`; must not be called inside one (it would wait for itself)."""
-    async with _sqlite_queue(engine):
-        return await asyncio.to_thread(_in_one_transaction, engine.path, work)
+    async with _sqlite_queue(engine), _writers_turn(engine.path) as writer:
+        return await writer.run(_in_one_transaction(work))
 
 
 #: Rows read per query by `read_in_slices`.

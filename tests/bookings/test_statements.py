@@ -7,6 +7,7 @@ import contextlib
 
 import aiosqlite
 import asyncpg
+import pytest
 
 from app.bookings.services import book_place
 from app.db import current_engine, sqlite_writer
@@ -71,3 +72,34 @@ async def test_one_booking_sends_few_statements_and_renders_no_email(db, now, mo
     assert (await Event.select(Event.places_taken).where(Event.id == event_id).first())["places_taken"] == 2
     queued = await OutboxMessage.select().where(OutboxMessage.booking == made.id).first()
     assert queued["kind"] == "confirmation" and queued["raw"] == ""  # the sender renders it
+
+
+async def test_on_sqlite_every_write_that_moves_a_place_runs_on_the_one_writer(db, now, monkeypatch):
+    """A cancellation that frees a place and offers it to the person waiting, and the offer
+    accepted: every statement that writes (and BEGIN IMMEDIATE … COMMIT around them) runs on the
+    process's writer connection; none goes through a connection of Piccolo's own, which only read."""
+    if not db.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no writer of its own: each transaction is a pooled connection's")
+    from app.bookings.services import cancel_booking
+    from app.bookings.waiting_list import accept_offer
+    from app.tables.bookings import Booking, BookingStatus
+
+    event_id = await f.event(now=now, capacity=1)
+    first = await book_place(event_id, f.request(1), source=BookingSource.api, actor="api", now=now, config=f.CONFIG)
+    waiting = await book_place(event_id, f.request(2).model_copy(update={"waitlist": True}), source=BookingSource.api, actor="api",
+                               now=now, config=f.CONFIG)
+    assert waiting.status is BookingStatus.waitlisted
+    with counting(monkeypatch) as (sent, ran):
+        await cancel_booking(first.manage_token, actor="public", reason="Cancelled by the booker", now=now,
+                             config=f.CONFIG)
+        await accept_offer(waiting.manage_token, now=now, config=f.CONFIG)
+    writes = {"INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "REPLACE"}
+    assert not writes & set(sent), sent  # Piccolo's own connections only read
+    verbs = [s.split()[0].upper() for s in ran]
+    assert verbs.count("BEGIN") == 2 and verbs.count("COMMIT") == 2, ran
+    assert any(s.startswith("UPDATE event") for s in ran) and any(s.startswith('UPDATE "booking"') or
+                                                                    s.startswith("UPDATE booking") for s in ran), ran
+    statuses = await Booking.select(Booking.status).where(Booking.event == event_id).order_by(Booking.id).output(
+        as_list=True)
+    assert statuses == ["cancelled", "confirmed"]
+    assert (await Event.select(Event.places_taken).where(Event.id == event_id).first())["places_taken"] == 1

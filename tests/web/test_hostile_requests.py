@@ -186,7 +186,9 @@ async def test_a_full_sqlite_database_answers_503_loses_nothing_and_serves_again
     app opens): bookings answer 503 with Retry-After, every 201 before stays, and once there is
     room again the service books without a restart."""
     from app.config import Config
-    from app.db import _SQLiteEngine, bind_tables, make_engine, sqlite_path, sqlite_writer
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    from app.db import bind_tables, make_engine, sqlite_path, sqlite_writer
     from app.main import create_app
     from app.tables.bookings import Booking
     from tests import factories as f
@@ -197,7 +199,7 @@ async def test_a_full_sqlite_database_answers_503_loses_nothing_and_serves_again
     now = dt.datetime.now(dt.timezone.utc)
     event_id = await f.event(now=now, capacity=5000)
     room = {"pages": 0}
-    opened = _SQLiteEngine.get_connection
+    opened = SQLiteEngine.get_connection
 
     async def limited(self):
         connection = await opened(self)
@@ -205,7 +207,7 @@ async def test_a_full_sqlite_database_answers_503_loses_nothing_and_serves_again
             await connection.execute(f"PRAGMA max_page_count = {room['pages']}")
         return connection
 
-    monkeypatch.setattr(_SQLiteEngine, "get_connection", limited)
+    monkeypatch.setattr(SQLiteEngine, "get_connection", limited)
     writer = sqlite_writer(sqlite_path(url))
     [(pages,)] = writer.execute("PRAGMA page_count").fetchall()
     room["pages"] = pages + 2
