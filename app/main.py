@@ -100,20 +100,20 @@ def _message_page(status: int, heading: str, *paragraphs: str) -> Template:
 def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if _is_api(request):
         return problem(404, "not_found", "Not found")
-    return _message_page(404, "Page not found",
-                         "If you typed the web address, check it is correct.",
-                         "If you followed a link to your booking, check you used the whole link from your email.")
+    words = exc.page_words() if isinstance(exc, NotFound) else NotFound.advice
+    return _message_page(404, exc.heading if isinstance(exc, NotFound) else NotFound.heading, *words)
 
 
 def _refused(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    """Every domain refusal a handler did not turn into its own page, mapped once as the API maps
-    it: a not-found of any kind is the 404 page; any other refusal says its own words, with its
-    status, and that nothing was saved (a refused operation writes nothing)."""
+    """Every domain refusal a handler did not turn into a form's error summary, mapped once as the
+    API maps it: a not-found of any kind is a 404 page; any other refusal is a page of its
+    heading, its own words and its advice, with its status (a refused operation writes nothing)."""
     if isinstance(exc, NotFound):
         return _not_found(request, exc)
     if _is_api(request):
         return problem_for(exc)
-    return _message_page(exc.status, "Sorry, that could not be done", exc.message, "Nothing was saved.")
+    return _message_page(exc.status, exc.heading, exc.message + ("" if exc.message.endswith((".", "?")) else "."),
+                         *exc.advice)
 
 
 def _not_signed_in(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:

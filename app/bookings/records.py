@@ -61,9 +61,14 @@ class TooManyBookings(BookingError):
 
 class BookingClosed(BookingError):
     code = "booking_closed"
+    heading = "You cannot book a place at this event"
+    advice = ()
 
-    def __init__(self, reason: Unbookable):
-        super().__init__(f"You cannot book this event: {UNBOOKABLE_LABELS[reason].lower()}")
+    def __init__(self, reason: Unbookable, *, event: str | None = None):
+        """`event`: the event's title and date, for the page that says so (the form's own
+        refusal names the event in its heading's stead)."""
+        label = UNBOOKABLE_LABELS[reason].lower()
+        super().__init__(f"{event}: {label}" if event else f"You cannot book this event: {label}")
         self.reason = reason
 
 
@@ -76,6 +81,8 @@ class BookingNotFound(NotFound):
 class EventAlreadyStarted(BookingError):
     code = "event_started"
     message = "The event has started: the booking can no longer be cancelled"
+    heading = "This event has already started"
+    advice = ()
 
 
 #: Letters and digits that cannot be misheard or misread on the phone (no 0/O, 1/I/L, U).

@@ -24,6 +24,8 @@ class OfferNotOpen(DomainError):
 
     code = "no_open_offer"
     message = "There is no place on offer for this booking (accepted or expired)"
+    heading = "This offer has ended"
+    advice = ("The place was held for a limited time and has been offered to the next person waiting.",)
 
 
 async def waitlisted_email(booking_id: int, *, event_id: int, email: str, config: Config, now: dt.datetime) -> None:

@@ -103,7 +103,21 @@ class PasswordTooWeak(DomainError):
 
 
 class InvitationInvalid(NotFound):
-    message = "This invitation link has expired or been used"
+    """An emailed link of the accounts (an invitation, a sign-in or reset link) that no longer
+    works: used, expired, or never made."""
+
+    heading = message = "This invitation link has expired or been used"
+    advice = ("Ask another organiser to invite you again.",)
+
+
+class SignInLinkEnded(InvitationInvalid):
+    heading = message = "This sign-in link has expired or been used"
+    advice = ("Sign in again with your password: we will email you a new link.",)
+
+
+class ResetLinkEnded(InvitationInvalid):
+    heading = message = "This password reset link has expired or been used"
+    advice = ("Ask for a new link from the sign-in page.",)
 
 
 class NotAllowed(DomainError):
@@ -297,7 +311,7 @@ async def finish_sign_in(token: str, *, now: dt.datetime, previous: str | None =
             (Organiser.sign_in_link_hash == token_hash(token)) & (Organiser.sign_in_link_expires_at > now)
             & (Organiser.active == True)).returning(Organiser.id, Organiser.email)  # noqa: E712
         if not used:
-            raise InvitationInvalid("This sign-in link has expired or been used")
+            raise SignInLinkEnded()
         await record("organiser.signed_in_by_link", used[0]["email"])
     return await _new_session(used[0]["id"], {Organiser.last_sign_in_at: now}, now, previous)
 
@@ -485,7 +499,7 @@ async def reset_password(token: str, *, password: str, now: dt.datetime) -> None
             (Organiser.reset_token_hash == token_hash(token)) & (Organiser.reset_expires_at > now)
             & (Organiser.active == True)).first()  # noqa: E712
         if row is None:
-            raise InvitationInvalid("This password reset link has expired or been used")
+            raise ResetLinkEnded()
         await Organiser.update({Organiser.password_hash: hashed, Organiser.reset_token_hash: None,
                                 Organiser.reset_expires_at: None}).where(Organiser.id == row["id"])
         await OrganiserSession.delete().where(OrganiserSession.organiser == row["id"])

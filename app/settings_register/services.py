@@ -62,6 +62,8 @@ async def find_or_add_setting(*, name: str, urn: str | None) -> int:
 
 class MergeRefused(DomainError):
     code = "merge_refused"
+    heading = "These settings cannot be merged"
+    advice = ()
 
 
 async def merge_setting(source_id: int, target_id: int, *, actor: str) -> int:

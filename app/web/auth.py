@@ -17,6 +17,8 @@ from app.errors import DomainError
 from app.organisers.services import (
     InvitationInvalid,
     OrganiserView,
+    ResetLinkEnded,
+    SignInLinkEnded,
     SignInThrottled,
     accept_invitation,
     finish_sign_in,
@@ -76,18 +78,6 @@ def _session_cookie(token: str, config: Config) -> dict[str, Any]:
             "secure": config.base_url.startswith("https://"), "max_age": 12 * 3600}
 
 
-def _sign_in_link_ended() -> Template:
-    return Template("errors/message.html", status_code=404, context={
-        "heading": "This sign-in link has expired or been used",
-        "paragraphs": ["Sign in again with your password: we will email you a new link."]})
-
-
-def _reset_link_ended() -> Template:
-    return Template("errors/message.html", status_code=404, context={
-        "heading": "This password reset link has expired or been used",
-        "paragraphs": ["Ask for a new link from the sign-in page."]})
-
-
 class SignInPages(Controller):
     path = "/organisers"
     include_in_schema = False
@@ -135,16 +125,13 @@ class SignInPages(Controller):
     async def link(self, token: FromPath[str], now: Now) -> Template:
         # A button, not a sign-in on GET: mail scanners follow links, and must not use this one.
         if not await sign_in_link_valid(token, now):
-            return _sign_in_link_ended()
+            raise SignInLinkEnded()
         return Template("organisers/sign_in_link.html", context={"action": f"/organisers/sign-in/link/{token}"})
 
     @post("/sign-in/link/{token:str}", name="organiser_sign_in_link_submit", opt={"limit": "sign_in"})
     async def link_submit(self, token: FromPath[str], now: Now, config: ConfigDep,
                           request: Request[Any, Any, Any]) -> Template | Redirect:
-        try:
-            session = await finish_sign_in(token, now=now, previous=request.cookies.get(session_cookie_name(config)))
-        except InvitationInvalid:
-            return _sign_in_link_ended()
+        session = await finish_sign_in(token, now=now, previous=request.cookies.get(session_cookie_name(config)))
         response = Redirect("/organisers", status_code=303)
         response.set_cookie(**_session_cookie(session, config))
         return response
@@ -167,7 +154,7 @@ class SignInPages(Controller):
     @get("/password-reset/{token:str}", name="organiser_reset", opt={"limit": "token"})
     async def reset(self, token: FromPath[str], now: Now) -> Template:
         if not await reset_link_valid(token, now):
-            return _reset_link_ended()
+            raise ResetLinkEnded()
         return Template("organisers/set_password.html", context={
             "token": token, "field_errors": {}, "heading": "Choose a new password",
             "action": f"/organisers/password-reset/{token}"})
@@ -179,7 +166,7 @@ class SignInPages(Controller):
             await reset_password(token, password=form.password, now=now)
             return Redirect("/organisers/sign-in?reset=true", status_code=303)
         except InvitationInvalid:
-            return _reset_link_ended()
+            raise
         except DomainError as exc:
             errors = field_errors(exc, default_field="password")
         return Template("organisers/set_password.html", status_code=400, context={
@@ -189,9 +176,7 @@ class SignInPages(Controller):
     @get("/invitations/{token:str}", name="organiser_invitation", opt={"limit": "token"})
     async def invitation(self, token: FromPath[str], now: Now) -> Template:
         if not await invitation_exists(token, now):
-            return Template("errors/message.html", status_code=404, context={
-                "heading": "This invitation link has expired or been used",
-                "paragraphs": ["Ask another organiser to invite you again."]})
+            raise InvitationInvalid()
         return Template("organisers/set_password.html", context={"token": token, "field_errors": {}})
 
     @post("/invitations/{token:str}", name="organiser_invitation_accept", opt={"limit": "password_reset"})
@@ -201,9 +186,7 @@ class SignInPages(Controller):
             await accept_invitation(token, password=form.password, now=now)
             return Redirect("/organisers/sign-in?joined=true", status_code=303)
         except InvitationInvalid:
-            return Template("errors/message.html", status_code=404, context={
-                "heading": "This invitation link has expired or been used",
-                "paragraphs": ["Ask another organiser to invite you again."]})
+            raise
         except DomainError as exc:
             errors = field_errors(exc, default_field="password")
         return Template("organisers/set_password.html", status_code=400, context={

@@ -13,18 +13,17 @@ from litestar.response import Redirect, Template
 from app.certificates.services import certificate_for_booking
 from app.bookings.colleague import passed_on
 from app.bookings.notices import booking_calendar_item, booking_invite
-from app.bookings.records import BookingNotFound
+from app.bookings.records import BookingClosed, BookingNotFound
 from app.bookings.services import (
     BookingError,
     BookingView,
-    EventAlreadyStarted,
     EventFull,
     book_place,
     cancel_booking,
     get_booking,
 )
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
-from app.bookings.waiting_list import OfferNotOpen, accept_offer, waiting_position
+from app.bookings.waiting_list import accept_offer, waiting_position
 from app.calendar.links import google_calendar_url, outlook_calendar_url
 from app.config import Config
 from app.formats import long_date
@@ -82,11 +81,7 @@ class BookingPages(Controller):
         if joining:
             return _form_page(event, {"waitlist": "true"}, {})
         if not event.availability.bookable:
-            return Template("errors/message.html", status_code=409, context={
-                "heading": "You cannot book a place at this event",
-                "paragraphs": [f"{event.title}, {long_date(event.starts_at)}: {event.availability.label.lower()}."],
-                "demo_data": event.is_demo,
-            })
+            raise BookingClosed(event.availability.reason, event=f"{event.title}, {long_date(event.starts_at)}")
         return _form_page(event, {}, {})
 
     @post("/events/{event_id:int}/book", name="book", opt={"limit": "booking"})
@@ -119,12 +114,7 @@ class BookingPages(Controller):
 
     @post("/bookings/{token:str}/accept", name="accept_offer", opt={"limit": "booking"})
     async def accept(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template | Redirect:
-        try:
-            await accept_offer(token, now=now, config=config)
-        except OfferNotOpen:
-            return Template("errors/message.html", status_code=409, context={
-                "heading": "This offer has ended",
-                "paragraphs": ["The place was held for a limited time and has been offered to the next person waiting."]})
+        await accept_offer(token, now=now, config=config)
         return Redirect(f"/bookings/{token}/confirmation", status_code=303)
 
     @get("/bookings/{token:str}/confirmation", name="booking_confirmation", opt={"limit": "token"})
@@ -174,9 +164,5 @@ class BookingPages(Controller):
 
     @post("/bookings/{token:str}/cancel", name="cancel_booking", opt={"limit": "token"})
     async def cancel(self, token: FromPath[str], now: Now, config: ConfigDep) -> Redirect | Template:
-        try:
-            await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, config=config)
-        except EventAlreadyStarted as exc:  # worded by the refusal itself
-            return Template("errors/message.html", status_code=409, context={
-                "heading": "This event has already started", "paragraphs": [exc.message + "."]})
+        await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, config=config)
         return Redirect(f"/bookings/{token}?cancelled=true", status_code=303)

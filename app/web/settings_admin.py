@@ -16,7 +16,6 @@ from app.setting_overview import setting_overview
 from app.questionnaire.evidence import term_label
 from app.questionnaire.services import chosen_year
 from app.settings_register.services import (
-    MergeRefused,
     end_lead,
     merge_setting,
     record_lead,
@@ -90,11 +89,7 @@ class SettingsAdmin(Controller):
             target = read(MergeForm, data).target
         except InvalidInput:
             return Redirect(f"/organisers/settings/{setting_id}?merge_error=true#merge", status_code=303)
-        try:
-            await merge_setting(setting_id, target, actor=organiser.email)
-        except MergeRefused as exc:
-            return Template("errors/message.html", status_code=409, context={
-                "heading": "These settings cannot be merged", "paragraphs": [exc.message]})
+        await merge_setting(setting_id, target, actor=organiser.email)
         return Redirect(f"/organisers/settings/{target}", status_code=303)
 
 
