@@ -41,24 +41,27 @@ from app.tables.bookings import Booking
 #: The booking's statements in order. Markers: the values given ({name}, {email}, {now}, {event},
 #: {urn} or {name_key}, {cap} (absent: no cap), …) and what an earlier statement returned:
 #: {person} and {booking}.
-_BOOKING = (
-    "INSERT INTO booking (event, person, setting, role, lead, name_given, status, reference, manage_token,"
-    " calendar_uid, calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
-    " SELECT {event}, {person}, COALESCE(s.merged_into, s.id), {role}, " + LEAD_OF_SETTING % "{lead}" + ","
-    " {name}, {status}, {reference},"
-    " {manage_token}, {calendar_uid}, 0, {source}, {checkin_token}, {over_capacity}, '', {now}, {now}"
-    " FROM setting s WHERE %s"
-    # The cap, counted before the row is added (so fewer than the cap, not at most it). Exact on
-    # both engines: SQLite has one writer; on PostgreSQL the person statement above waited for
-    # any other booking by this address to finish, and this statement sees what it committed.
-    " AND (CAST({cap} AS INTEGER) IS NULL OR (" + ACTIVE_HELD + ") < CAST({cap} AS INTEGER))"
-    " ORDER BY s.on_register DESC, s.id LIMIT 1 RETURNING id")
+def _booking(setting_found_by: str) -> str:
+    """The booking row, its setting found by `setting_found_by` in the same statement."""
+    return (
+        "INSERT INTO booking (event, person, setting, role, lead, name_given, status, reference, manage_token,"
+        " calendar_uid, calendar_sequence, source, checkin_token, over_capacity, cancel_reason, created_at, updated_at)"
+        " SELECT {event}, {person}, COALESCE(s.merged_into, s.id), {role}, " + LEAD_OF_SETTING + ","
+        " {name}, {status}, {reference},"
+        " {manage_token}, {calendar_uid}, 0, {source}, {checkin_token}, {over_capacity}, '', {now}, {now}"
+        " FROM setting s WHERE " + setting_found_by +
+        # The cap, counted before the row is added (so fewer than the cap, not at most it). Exact on
+        # both engines: SQLite has one writer; on PostgreSQL the person statement above waited for
+        # any other booking by this address to finish, and this statement sees what it committed.
+        " AND (CAST({cap} AS INTEGER) IS NULL OR (" + ACTIVE_HELD + ") < CAST({cap} AS INTEGER))"
+        " ORDER BY s.on_register DESC, s.id LIMIT 1 RETURNING id")
+
 
 STATEMENTS = {
     "person": "INSERT INTO person (name, email, created_at, updated_at) VALUES ({name}, {email}, {now}, {now})"
               " ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id",
-    "booking_by_urn": _BOOKING % "s.urn = {urn}",
-    "booking_by_name": _BOOKING % "s.name_key = {name_key}",
+    "booking_by_urn": _booking("s.urn = {urn}"),
+    "booking_by_name": _booking("s.name_key = {name_key}"),
     "outbox": "INSERT INTO outbox_message (kind, recipient, subject, message_id, raw, booking, event, status, attempts,"
               " next_attempt_at, claimed_by, last_error, created_at) VALUES ('confirmation', {email}, '', {message_id},"
               " '', {booking}, {event}, 'pending', 0, {now}, '', '', {now})",

@@ -15,19 +15,18 @@ from app.sql import for_piccolo
 from app.tables.bookings import PLACE_HOLDING_STATUSES, Booking
 from app.tables.programme import Event
 
-#: The guarded counter, in SQL: the one text both `take_place` and the one-statement booking on
-#: PostgreSQL (app.bookings.services) run. {event} and {now} are filled by `app.sql.for_piccolo`.
-#: A place left at a scheduled event: the counter's condition.
+#: A place left at a scheduled event: the guarded counter's condition ({event}, {now} markers:
+#: `app.sql`). `take_place` and the booking's statements (`app.bookings.one_call`) both run it.
 PLACE_LEFT = "id = {event} AND places_taken < capacity AND status = 'scheduled'"
-TAKE_PLACE = ("UPDATE event SET places_taken = places_taken + 1, updated_at = {now}"
-              " WHERE " + PLACE_LEFT + "%s RETURNING id")
 #: Open for booking now (a walk-in needs only a scheduled event: they arrive once it has started).
 OPEN_NOW = (" AND starts_at > {now} AND (booking_opens_at IS NULL OR booking_opens_at <= {now})"
             " AND (booking_closes_at IS NULL OR booking_closes_at > {now})")
 
 
 def take_place_sql(*, walk_in: bool = False) -> str:
-    return TAKE_PLACE % ("" if walk_in else OPEN_NOW)
+    """The guarded counter's UPDATE: for a booking, the event open now; for a walk-in, scheduled."""
+    return ("UPDATE event SET places_taken = places_taken + 1, updated_at = {now}"
+            " WHERE " + PLACE_LEFT + ("" if walk_in else OPEN_NOW) + " RETURNING id")
 
 
 #: The counter's condition, read without taking a place.

@@ -188,10 +188,9 @@ ACTIVE_HELD = ("SELECT count(*) FROM booking b JOIN event e ON e.id = b.event WH
                " AND b.status IN (" + ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES) + ") AND e.ends_at > {now}")
 
 
-#: The booker's answer to "are you its Lead Practitioner / DSL?" as stored, the setting `s` found
-#: in the same statement (one %s: the answer's marker): a childminder is their own Lead
-#: Practitioner, whatever was ticked.
-LEAD_OF_SETTING = "CASE WHEN s.setting_type = 'childminder' THEN 'dsl' ELSE %s END"
+#: The booker's answer ({lead}) to "are you its Lead Practitioner / DSL?" as stored, the setting
+#: `s` found in the same statement: a childminder is their own Lead Practitioner, whatever was ticked.
+LEAD_OF_SETTING = "CASE WHEN s.setting_type = 'childminder' THEN 'dsl' ELSE {lead} END"
 
 
 async def active_bookings_of(email: str, now: dt.datetime) -> int:

@@ -200,13 +200,16 @@ async def year_forums(academic_year: str) -> list[Forum]:
 #: through the bookings' index to the marks: Piccolo's joins are LEFT JOINs, which SQLite must
 #: take in the order written, and starting from the 90,000 marks of a county took 160 ms to find
 #: none. Each mark's event is looked up among the few read first, not read again per mark.
-_EVENTS = ("SELECT e.id, k.code AS kind, e.term, e.academic_year, e.starts_at, e.title"
-           " FROM event e JOIN event_kind k ON k.id = e.kind WHERE k.code IN (%s)%s")
-_ATTENDED = (
-    "SELECT b.event, b.setting, b.person, p.name, b.name_given, b.role, b.lead, p.email"
-    " FROM event e JOIN event_kind k ON k.id = e.kind JOIN booking b ON b.event = e.id"
-    " JOIN attendance a ON a.booking = b.id JOIN person p ON p.id = b.person"
-    " WHERE k.code IN (%s)%s AND a.outcome = {}")
+def _events_sql(kinds: str, where: str) -> str:
+    return ("SELECT e.id, k.code AS kind, e.term, e.academic_year, e.starts_at, e.title"
+            " FROM event e JOIN event_kind k ON k.id = e.kind WHERE k.code IN (" + kinds + ")" + where)
+
+
+def _attended_sql(kinds: str, where: str) -> str:
+    return ("SELECT b.event, b.setting, b.person, p.name, b.name_given, b.role, b.lead, p.email"
+            " FROM event e JOIN event_kind k ON k.id = e.kind JOIN booking b ON b.event = e.id"
+            " JOIN attendance a ON a.booking = b.id JOIN person p ON p.id = b.person"
+            " WHERE k.code IN (" + kinds + ")" + where + " AND a.outcome = {}")
 
 
 async def attended(academic_year: str | None, kinds: list[str], setting_ids: list[int] | None = None,
@@ -215,7 +218,7 @@ async def attended(academic_year: str | None, kinds: list[str], setting_ids: lis
     these people (two queries, whatever the number of settings; the lists are a page's few)."""
     markers = ", ".join("{}" for _ in kinds)
     in_year, year_args = (" AND e.academic_year = {}", [academic_year]) if academic_year else ("", [])
-    events = {r["id"]: r for r in await Attendance.raw(_EVENTS % (markers, in_year), *kinds, *year_args)}
+    events = {r["id"]: r for r in await Attendance.raw(_events_sql(markers, in_year), *kinds, *year_args)}
     if not events:
         return []
     where, args = in_year, [*kinds, *year_args]
@@ -224,7 +227,7 @@ async def attended(academic_year: str | None, kinds: list[str], setting_ids: lis
         by_email = f" OR p.email IN ({', '.join('{}' for _ in emails)})" if emails else ""
         where += f" AND (b.setting IN ({', '.join('{}' for _ in ids)}){by_email})"
         args += [*ids, *(emails or [])]
-    rows = await Attendance.raw(_ATTENDED % (markers, where), *args, Outcome.attended.value)
+    rows = await Attendance.raw(_attended_sql(markers, where), *args, Outcome.attended.value)
     out = []
     for r in rows:
         e = events[r["event"]]

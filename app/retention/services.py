@@ -22,13 +22,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import string
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from app.audit.services import record
 from app.db import write_transaction
+from app.sql import for_piccolo
 from app.tables.attendance import TeamsImportPreview
 from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.organisers import Organiser, OrganiserSession
@@ -60,9 +60,9 @@ class PurgeReport:
         return [f"{f.name.replace('_', ' ')}: {getattr(self, f.name)}" for f in fields(self)]
 
 
-#: Each rule: a count of what it would change and the change (its `%s` is the condition), both on
-#: the same condition. The
-#: conditions leave out what is already done, so a second purge changes nothing.
+#: Each rule: what it changes (" FROM … WHERE …", counted first) and the change made to those rows
+#: (" WHERE id IN (SELECT id …)" is added). The conditions leave out what is already done, so a
+#: second purge changes nothing.
 _STALE_PEOPLE = (
     " FROM person WHERE email NOT LIKE 'removed-%@invalid'"
     " AND id NOT IN (SELECT b.person FROM booking b JOIN event e ON e.id = b.event WHERE e.ends_at > {cutoff})")
@@ -83,43 +83,29 @@ _OLD_MAIL = (
 
 _CHANGES = [
     ("people_anonymised", _STALE_PEOPLE,
-     "UPDATE person SET name = {removed}, email = 'removed-' || id || '@invalid', updated_at = {now} WHERE id IN"
-     " (SELECT id %s)"),
+     "UPDATE person SET name = {removed}, email = 'removed-' || id || '@invalid', updated_at = {now}"),
     ("bookings_cleared", _OLD_BOOKINGS,
-     "UPDATE booking SET name_given = '', cancel_reason = '' WHERE id IN (SELECT id %s)"),
+     "UPDATE booking SET name_given = '', cancel_reason = ''"),
     ("respondents_removed", _OLD_RESPONSES,
-     "UPDATE questionnaire_response SET respondent_email = 'removed@invalid' WHERE id IN (SELECT id %s)"),
+     "UPDATE questionnaire_response SET respondent_email = 'removed@invalid'"),
     ("declarations_removed", _OLD_DECLARATIONS,
-     "UPDATE training_declaration SET person_name = {removed} WHERE id IN (SELECT id %s)"),
+     "UPDATE training_declaration SET person_name = {removed}"),
     ("audit_details_removed", _OLD_AUDIT,
-     "UPDATE audit_record SET detail = {no_detail}, actor = CASE WHEN actor LIKE '%@%' THEN 'removed' ELSE actor END"
-     " WHERE id IN (SELECT id %s)"),
+     "UPDATE audit_record SET detail = {no_detail}, actor = CASE WHEN actor LIKE '%@%' THEN 'removed' ELSE actor END"),
     ("settings_renamed", _TYPED_SETTINGS,
-     "UPDATE setting SET name = {removed}, name_key = 'removed-' || id WHERE id IN (SELECT id %s)"),
+     "UPDATE setting SET name = {removed}, name_key = 'removed-' || id"),
     ("certificates_cleared", _OLD_CERTIFICATES,
      "UPDATE certificate SET person_name = '', setting_name = '', withdrawn_reason = 'erased',"
-     " withdrawn_at = {now} WHERE id IN (SELECT id %s)"),
-    ("record_links_deleted", _LAPSED_RECORD_LINKS, "DELETE FROM record_link WHERE id IN (SELECT id %s)"),
+     " withdrawn_at = {now}"),
+    ("record_links_deleted", _LAPSED_RECORD_LINKS, "DELETE FROM record_link"),
 ]
 
 
-def _sql(template: str, **values: object) -> tuple[str, list[object]]:
-    """Piccolo's raw queries take `{}` placeholders in order: name them here, bind in order."""
-    order: list[object] = []
-    parts = []
-    for literal, name, _, _ in string.Formatter().parse(template):
-        parts.append(literal.replace("{", "{{").replace("}", "}}"))
-        if name is not None:
-            parts.append("{}")
-            order.append(values[name])
-    return "".join(parts), order
-
-
 async def _count_and_change(count_from: str, change: str, *, dry_run: bool, **values: object) -> int:
-    sql, args = _sql("SELECT count(*) AS n" + count_from, **values)
+    sql, args = for_piccolo("SELECT count(*) AS n" + count_from, **values)
     [row] = await Person.raw(sql, *args)
     if row["n"] and not dry_run:
-        sql, args = _sql(change.replace("%s", count_from), **values)
+        sql, args = for_piccolo(change + " WHERE id IN (SELECT id" + count_from + ")", **values)
         await Person.raw(sql, *args)
     return row["n"]
 
@@ -159,7 +145,7 @@ async def purge(*, now: dt.datetime, people_after: dt.timedelta = PEOPLE_AFTER,
 
 
 async def _ids(count_from: str, **values: object) -> list[int]:
-    sql, args = _sql("SELECT id" + count_from, **values)
+    sql, args = for_piccolo("SELECT id" + count_from, **values)
     return [row["id"] for row in await Person.raw(sql, *args)]
 
 
