@@ -16,7 +16,7 @@ HEADERS = ["Reference", "Name", "Email", "Setting", "Role", "Status", "Booked at
 
 def _records(rows: Iterable[RegisterRow]) -> list[list[str]]:
     return [[safe_cell(v) for v in (
-        r.reference, r.name, r.email, r.setting, ROLE_LABELS[Role(r.role)], r.status,
+        r.reference, r.name, r.email, r.setting, ROLE_LABELS[Role(r.role)], r.state,
         f"{long_date(r.booked_at)} {r.booked_at:%H:%M} UTC", r.outcome or "", r.minutes_present, r.marked_by,
     )] for r in rows]
 

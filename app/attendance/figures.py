@@ -37,37 +37,51 @@ async def in_person_no_shows(academic_year: str, kinds: list[str],
 @dataclass(frozen=True)
 class NoShowRate:
     """No-shows of one kind of session in a year: absent out of those whose attendance was
-    recorded; bookings nobody marked are counted apart."""
+    recorded; bookings nobody marked are counted apart, and so are apologies (places given up
+    before the session: never a no-show), the late ones among them too."""
 
     label: str
     recorded: int
     absent: int
     not_recorded: int
+    apologies: int = 0
+    late_apologies: int = 0
 
     @property
     def rate(self) -> float | None:
         return self.absent / self.recorded if self.recorded else None
 
 
+#: Each booking counted once: an apology as such, else a confirmed booking for an ended session by
+#: its mark (none: not recorded).
+_BY_OUTCOME = (
+    "SELECT kind, name, online, outcome, COUNT(*) AS n FROM ("
+    "SELECT k.code AS kind, k.name AS name, e.online AS online,"
+    " CASE WHEN b.apology_at IS NOT NULL THEN (CASE WHEN b.apology_late THEN 'late_apology' ELSE 'apology' END)"
+    " ELSE a.outcome END AS outcome "
+    "FROM booking b JOIN event e ON e.id = b.event JOIN event_kind k ON k.id = e.kind "
+    "LEFT JOIN attendance a ON a.booking = b.id "
+    "WHERE e.academic_year = {} AND ((b.status = {} AND e.ends_at <= {}) OR b.apology_at IS NOT NULL)"
+    ") AS counted GROUP BY kind, name, online, outcome")
+
+
 async def no_show_rates(academic_year: str, now: dt.datetime) -> list[NoShowRate]:
     """Per kind of session (forums in person and online apart, each training course): one grouped
-    count of confirmed bookings for ended sessions by their mark, whatever the number of bookings."""
-    rows = await Booking.raw(
-        "SELECT k.code AS kind, k.name AS name, e.online AS online, a.outcome AS outcome, COUNT(*) AS n "
-        "FROM booking b JOIN event e ON e.id = b.event JOIN event_kind k ON k.id = e.kind "
-        "LEFT JOIN attendance a ON a.booking = b.id "
-        "WHERE e.academic_year = {} AND b.status = {} AND e.ends_at <= {} "
-        "GROUP BY k.code, k.name, e.online, a.outcome",
-        academic_year, BookingStatus.confirmed.value, now)
+    count of confirmed bookings for ended sessions by their mark, and of apologies, whatever the
+    number of bookings."""
+    rows = await Booking.raw(_BY_OUTCOME, academic_year, BookingStatus.confirmed.value, now)
     counts: dict[tuple[str, str, bool], dict[str | None, int]] = {}
     for r in rows:
-        counts.setdefault((r["kind"], r["name"], bool(r["online"])), {})[r["outcome"]] = r["n"]
+        by_outcome = counts.setdefault((r["kind"], r["name"], bool(r["online"])), {})
+        by_outcome[r["outcome"]] = by_outcome.get(r["outcome"], 0) + r["n"]
     out = []
     for (kind, name, online), by_outcome in sorted(counts.items(), key=lambda kv: (kv[0][0] != "forum", kv[0][0], kv[0][2])):
         where = ("online" if online else "in person") if kind == "forum" else ""
-        recorded = sum(n for outcome, n in by_outcome.items() if outcome is not None)
+        late = by_outcome.get("late_apology", 0)
+        recorded = sum(n for outcome, n in by_outcome.items() if outcome in (Outcome.attended.value, Outcome.absent.value))
         out.append(NoShowRate(f"{name} ({where})" if where else name, recorded,
-                              by_outcome.get(Outcome.absent.value, 0), by_outcome.get(None, 0)))
+                              by_outcome.get(Outcome.absent.value, 0), by_outcome.get(None, 0),
+                              by_outcome.get("apology", 0) + late, late))
     return out
 
 

@@ -103,6 +103,16 @@ class RegisterRow:
     minutes_present: int | None
     chased_at: dt.datetime | None
     cancel_reason: str
+    apology_at: dt.datetime | None = None
+    apology_late: bool = False
+
+    @property
+    def state(self) -> str:
+        """The booking's state as the register and its spreadsheet say it: apologies told apart
+        from other cancellations (and from a no-show, which is a confirmed booking marked absent)."""
+        if self.apology_at is not None:
+            return "Sent apologies (late cancellation)" if self.apology_late else "Sent apologies"
+        return self.status.value.capitalize()
 
 
 @dataclass(frozen=True)
@@ -117,13 +127,15 @@ class RegisterCounts:
     unmarked: int
     no_shows: int | None  # None until the event is over
     over_capacity: int
+    apologies: int = 0
+    late_apologies: int = 0
 
 
 def _register_query() -> Select:
     return Booking.select(
         Booking.id, Booking.reference, Booking.status, Booking.role, Booking.source, Booking.created_at,
-        Booking.over_capacity, Booking.chased_at, Booking.cancel_reason, Booking.event,
-        Booking.person.id.as_alias("person_id"), Booking.person.name.as_alias("name"),
+        Booking.over_capacity, Booking.chased_at, Booking.cancel_reason, Booking.event, Booking.apology_at,
+        Booking.apology_late, Booking.person.id.as_alias("person_id"), Booking.person.name.as_alias("name"),
         Booking.person.email.as_alias("email"), Booking.setting.id.as_alias("setting_id"),
         Booking.setting.name.as_alias("setting"),
     ).order_by(Booking.person.name).order_by(Booking.id)
@@ -150,7 +162,8 @@ def _rows(bookings: list[dict], marks: dict[int, dict]) -> list[RegisterRow]:
             over_capacity=bool(b["over_capacity"]), outcome=Outcome(mark["outcome"]) if mark else None,
             marked_by=mark.get("recorded_by_name"), marked_at=mark.get("recorded_at"),
             mark_source=MarkSource(mark["source"]) if mark else None, minutes_present=mark.get("minutes_present"),
-            chased_at=b["chased_at"], cancel_reason=b["cancel_reason"],
+            chased_at=b["chased_at"], cancel_reason=b["cancel_reason"], apology_at=b["apology_at"],
+            apology_late=bool(b["apology_late"]),
         ))
     return out
 
@@ -171,6 +184,8 @@ async def register(event_id: int, now: dt.datetime) -> tuple[EventView, list[Reg
         unmarked=sum(r.outcome is None for r in confirmed),
         no_shows=sum(is_no_show(status=r.status, outcome=r.outcome, ended=ended) for r in rows) if ended else None,
         over_capacity=sum(r.over_capacity for r in confirmed),
+        apologies=sum(r.apology_at is not None for r in rows),
+        late_apologies=sum(r.apology_at is not None and r.apology_late for r in rows),
     )
     return event, rows, counts
 

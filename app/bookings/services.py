@@ -41,9 +41,12 @@ from app.bookings.validation import BookingRequest
 from app.bookings.waiting_list import offer_places, waitlisted_email
 from app.config import Config
 from app.db import write_transaction
-from app.mail.outbox import new_message_id
+from app.formats import long_date
+from app.mail.compose import compose_email
+from app.mail.outbox import new_message_id, queue_email
 from app.metrics import booking_made, booking_refused
 from app.programme.availability import Unbookable
+from app.programme.recovery import FORUM, offer_links, offers
 from app.programme.services import EventView, get_event
 from app.settings_register.services import name_key
 from app.tables.bookings import (
@@ -203,12 +206,18 @@ def _refuse_if_closed(event: EventView) -> None:
 
 
 async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.datetime,
-                         config: Config) -> BookingView:
+                         config: Config, apology: bool = True) -> BookingView:
     """Cancel the booking and free its place at once. Cancelling twice is harmless; a booking
-    for an event that has started cannot be cancelled (it is attendance history by then)."""
+    for an event that has started cannot be cancelled (it is attendance history by then).
+
+    `apology`: the booker is sending apologies (their manage link, the reminder's release link,
+    an organiser recording a phoned apology), not the team cancelling. A confirmed place given up
+    that way is recorded as apologies, late after the event's cut-off, never as a no-show; for a
+    forum, the booker is emailed once what the chase after a no-show would offer them."""
     async with write_transaction():
-        row = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person,
-                                   Booking.over_capacity, Booking.person.email).where(
+        row = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person, Booking.setting,
+                                   Booking.over_capacity, Booking.name_given, Booking.person.name,
+                                   Booking.person.email, Booking.setting.quadrant).where(
             Booking.manage_token == manage_token
         ).first()
         if row is None:
@@ -217,6 +226,8 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
             event = await get_event(row["event"], now)
             if has_started(event.starts_at, now):
                 raise EventAlreadyStarted()
+            sent_apologies = apology and row["status"] == BookingStatus.confirmed.value
+            late = sent_apologies and event.is_late_cancellation(now)
             # Guarded on the status read above: of two concurrent cancellations only one
             # changes the row (PostgreSQL re-checks the WHERE after the row lock), so only one
             # releases the place.
@@ -224,6 +235,7 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
                 Booking.status: BookingStatus.cancelled.value, Booking.cancelled_at: now,
                 Booking.cancel_reason: reason, Booking.updated_at: now,
                 Booking.calendar_sequence: Booking.calendar_sequence + 1,
+                Booking.apology_at: now if sent_apologies else None, Booking.apology_late: late,
             }).where(
                 (Booking.id == row["id"]) & (Booking.status == row["status"])
             ).returning(Booking.id)
@@ -232,10 +244,25 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
                 await offer_places(row["event"], actor=actor, now=now, config=config)
             if changed:
                 await record("booking.cancelled", actor, event_id=row["event"], booking_id=row["id"],
-                             person_id=row["person"], reason=reason)
+                             person_id=row["person"], reason=reason, apology=sent_apologies, late=late)
                 if row["status"] == BookingStatus.confirmed.value:
                     await queue_notices("cancellation", [(row["id"], row["event"], row["person.email"])],
                                         config=config, now=now, reason=reason)
+                if sent_apologies and event.kind_code == FORUM:
+                    await _offer_after_apologies(event, row, late=late, now=now, config=config)
     return await get_booking(manage_token, now)
 
 
+async def _offer_after_apologies(event: EventView, row: dict[str, Any], *, late: bool, now: dt.datetime,
+                                 config: Config) -> None:
+    """One email for a forum's apologies (never a second for the same booking: its dedupe key),
+    worded as apologies received, with the offers the chase after a no-show would make."""
+    offered = await offers(event, row["setting.quadrant"], now)
+    email = compose_email(
+        "apology", recipient=row["person.email"], config=config,
+        subject=f"Your apologies for the {event.title}: other forums you can book",
+        name=row["name_given"] or row["person.name"], event=event, when=long_date(event.starts_at),
+        late=late, late_hours=event.late_cancel_hours, offers=offer_links(offered, config.base_url),
+        programme_url=f"{config.base_url}/")
+    await queue_email(email, kind="apology", config=config, now=now, booking_id=row["id"], event_id=event.id,
+                      dedupe_key=f"apology:{row['id']}")

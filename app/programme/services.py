@@ -58,6 +58,12 @@ class EventView:
     trainer_role: str = ""
     #: A note for these dates only (the briefing's "Please note change of venue").
     note: str = ""
+    #: Apologies sent later than this many hours before the start are a late cancellation.
+    late_cancel_hours: int = 24
+
+    def is_late_cancellation(self, at: dt.datetime) -> bool:
+        """Whether apologies sent `at` come after the event's cut-off (shown as a late cancellation)."""
+        return at > self.starts_at - dt.timedelta(hours=self.late_cancel_hours)
 
     @property
     def trainer(self) -> str:
@@ -136,6 +142,7 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         trainer_name=row["trainer_name"] or "",
         trainer_role=row["trainer_role"] or "",
         note=row["note"] or "",
+        late_cancel_hours=row["late_cancel_hours"] if row.get("late_cancel_hours") is not None else 24,
         availability=availability(
             status=row["status"], capacity=row["capacity"], places_taken=row["places_taken"],
             starts_at=row["starts_at"], booking_opens_at=row["booking_opens_at"],

@@ -109,6 +109,13 @@ class TermEvidence:
     forums: list[Forum]
     dsl: list[Attended]
     deputies: list[Attended]
+    #: Apologies the DSL / Lead Practitioner sent that term (a place given up before the forum):
+    #: said beside the term's facts, never counted as attendance, never as an absence.
+    apologies: list[Attended] = field(default_factory=list)
+
+    @property
+    def apologies_fact(self) -> str:
+        return "; ".join(f"{a.title}, {long_date(a.starts_at)}" for a in self.apologies)
 
     @property
     def fact(self) -> str:
@@ -118,8 +125,9 @@ class TermEvidence:
             return f"{self.label}: forum attended by the DSL / Lead Practitioner ({seen})"
         listed = "; ".join(f"{f.title}, {long_date(f.starts_at)}" for f in self.forums)
         if self.state is TermState.not_attended:
+            sent = f"; apologies sent for {self.apologies_fact}" if self.apologies else ""
             return (f"{self.label}: no attendance by the DSL / Lead Practitioner recorded at the forums "
-                    f"open to this setting ({listed})")
+                    f"open to this setting ({listed}){sent}")
         if self.state is TermState.upcoming:
             last = max(f.starts_at for f in self.forums)
             return (f"{self.label}: judged once the forums open to this setting have taken place, the last "
@@ -212,10 +220,18 @@ def _attended_sql(kinds: str, where: str) -> str:
             " WHERE k.code IN (" + kinds + ")" + where + " AND a.outcome = {}")
 
 
+def _apologies_sql(kinds: str, where: str) -> str:
+    return ("SELECT b.event, b.setting, b.person, p.name, b.name_given, b.role, b.lead, p.email"
+            " FROM event e JOIN event_kind k ON k.id = e.kind JOIN booking b ON b.event = e.id"
+            " JOIN person p ON p.id = b.person"
+            " WHERE k.code IN (" + kinds + ")" + where + " AND b.apology_at IS NOT NULL")
+
+
 async def attended(academic_year: str | None, kinds: list[str], setting_ids: list[int] | None = None,
-                   emails: list[str] | None = None) -> list[Attended]:
+                   emails: list[str] | None = None, *, apologies: bool = False) -> list[Attended]:
     """Every recorded attendance at events of these kinds, for bookings for these settings or by
-    these people (two queries, whatever the number of settings; the lists are a page's few)."""
+    these people (two queries, whatever the number of settings; the lists are a page's few).
+    With `apologies`, the apologies sent for such events instead (places given up before them)."""
     markers = ", ".join("{}" for _ in kinds)
     in_year, year_args = (" AND e.academic_year = {}", [academic_year]) if academic_year else ("", [])
     events = {r["id"]: r for r in await Attendance.raw(_events_sql(markers, in_year), *kinds, *year_args)}
@@ -227,7 +243,10 @@ async def attended(academic_year: str | None, kinds: list[str], setting_ids: lis
         by_email = f" OR p.email IN ({', '.join('{}' for _ in emails)})" if emails else ""
         where += f" AND (b.setting IN ({', '.join('{}' for _ in ids)}){by_email})"
         args += [*ids, *(emails or [])]
-    rows = await Attendance.raw(_attended_sql(markers, where), *args, Outcome.attended.value)
+    if apologies:
+        rows = await Attendance.raw(_apologies_sql(markers, where), *args)
+    else:
+        rows = await Attendance.raw(_attended_sql(markers, where), *args, Outcome.attended.value)
     out = []
     for r in rows:
         e = events[r["event"]]
@@ -246,8 +265,22 @@ async def leads_of(setting_ids: list[int] | None) -> list[Lead]:
             for r in await query]
 
 
+def _indexed(records: list[Attended], academic_year: str,
+             now: dt.datetime) -> tuple[dict[int, list[Attended]], dict[str, list[Attended]]]:
+    """Records of the year for forums that had started by `now` (as things stood then), by
+    setting and by email."""
+    by_setting: dict[int, list[Attended]] = defaultdict(list)
+    by_email: dict[str, list[Attended]] = defaultdict(list)
+    for a in records:
+        if a.academic_year == academic_year and a.starts_at <= now:
+            by_setting[a.setting_id].append(a)
+            by_email[a.email.lower()].append(a)
+    return by_setting, by_email
+
+
 def q13_from(records: list[Attended], settings: dict[int, str | None], academic_year: str,
-             forums: list[Forum], leads: list[Lead], now: dt.datetime) -> dict[int, Q13Evidence]:
+             forums: list[Forum], leads: list[Lead], now: dt.datetime,
+             apologies: list[Attended] | None = None) -> dict[int, Q13Evidence]:
     """Pure: each setting's term-by-term Q13 evidence. `settings` maps a setting to its quadrant.
 
     Whose attendance counts: the DSL on record for the setting while they held the role (any
@@ -255,39 +288,44 @@ def q13_from(records: list[Attended], settings: dict[int, str | None], academic_
     setting's questionnaire gave; with neither, whoever said when booking for the setting that
     they are its Lead Practitioner / DSL (whatever their job). A term is judged only once every
     forum open to the setting that term has ended; attendance at any forum that term counts at
-    once."""
+    once. The same person's `apologies` (places given up before a forum) are told beside a term
+    not attended, never counted."""
     rule = rules()[13]
-    by_setting: dict[int, list[Attended]] = defaultdict(list)
-    by_email: dict[str, list[Attended]] = defaultdict(list)
-    for a in records:
-        if a.academic_year == academic_year and a.starts_at <= now:  # as things stood at `now`
-            by_setting[a.setting_id].append(a)
-            by_email[a.email.lower()].append(a)
+    attended_by = _indexed(records, academic_year, now)
+    apologies_by = _indexed(apologies or [], academic_year, now)
     leads_by_setting: dict[int, list[Lead]] = defaultdict(list)
     for lead in leads:
         leads_by_setting[lead.setting_id].append(lead)
     out = {}
     for sid, quadrant in settings.items():
         own = leads_by_setting.get(sid, [])
-        dsl: list[Attended] = []
-        deputies: list[Attended] = []
         basis = next((_BASIS[source] for source in ("organiser", "questionnaire")
                       if any(lead.role == "dsl" and lead.source == source for lead in own)), "as booked")
-        said: list[str] = []
-        if basis != "as booked":
-            for lead in own:
-                if lead.role == "dsl" and _BASIS[lead.source] != basis:
-                    continue  # the setting's word, where an organiser set the DSL
-                for a in by_email.get(lead.email.lower(), []):
-                    if lead.held_on(local(a.starts_at).date()):
-                        (dsl if lead.role == "dsl" else deputies).append(a)
-        else:
-            for a in by_setting.get(sid, []):
-                if a.lead in rule["lead"]:
-                    dsl.append(a)
-                elif a.lead in rule.get("shown_separately", []):
-                    deputies.append(a)
-            said = sorted({a.person_name for a in dsl})
+
+        def whose(indexed: tuple[dict[int, list[Attended]], dict[str, list[Attended]]]
+                  ) -> tuple[list[Attended], list[Attended]]:
+            """The DSL's records and the deputies', by the basis."""
+            by_setting, by_email = indexed
+            dsl: list[Attended] = []
+            deputies: list[Attended] = []
+            if basis != "as booked":
+                for lead in own:
+                    if lead.role == "dsl" and _BASIS[lead.source] != basis:
+                        continue  # the setting's word, where an organiser set the DSL
+                    for a in by_email.get(lead.email.lower(), []):
+                        if lead.held_on(local(a.starts_at).date()):
+                            (dsl if lead.role == "dsl" else deputies).append(a)
+            else:
+                for a in by_setting.get(sid, []):
+                    if a.lead in rule["lead"]:
+                        dsl.append(a)
+                    elif a.lead in rule.get("shown_separately", []):
+                        deputies.append(a)
+            return dsl, deputies
+
+        dsl, deputies = whose(attended_by)
+        dsl_apologies, _ = whose(apologies_by)
+        said = sorted({a.person_name for a in dsl}) if basis == "as booked" else []
         terms = []
         for term in TERM_ORDER:
             open_forums = [f for f in forums if f.term is term and f.open_to(quadrant)]
@@ -302,8 +340,10 @@ def q13_from(records: list[Attended], settings: dict[int, str | None], academic_
                 state = TermState.not_attended
             else:
                 state = TermState.upcoming
+            sent = sorted({(a.starts_at, a.title): a for a in dsl_apologies if a.term is term}.values(),
+                          key=lambda a: a.starts_at)
             terms.append(TermEvidence(term, term_label(term, academic_year), state, open_forums, term_dsl,
-                                      term_deputies))
+                                      term_deputies, sent))
         out[sid] = Q13Evidence(sid, academic_year, terms, basis, own, said)
     return out
 
@@ -319,9 +359,12 @@ async def q13_evidence(setting_ids: list[int] | None, academic_year: str, now: d
     kinds = rules()[13]["attended_kinds"]
     if setting_ids is None:
         records = await attended(academic_year, kinds)
+        sent = await attended(academic_year, kinds, apologies=True)
     else:
-        records = await attended(academic_year, kinds, setting_ids, sorted({lead.email for lead in leads}))
-    return q13_from(records, settings, academic_year, await year_forums(academic_year), leads, now)
+        emails = sorted({lead.email for lead in leads})
+        records = await attended(academic_year, kinds, setting_ids, emails)
+        sent = await attended(academic_year, kinds, setting_ids, emails, apologies=True)
+    return q13_from(records, settings, academic_year, await year_forums(academic_year), leads, now, sent)
 
 
 @dataclass(frozen=True)
@@ -390,7 +433,8 @@ async def q13_table(academic_year: str, now: dt.datetime) -> Table:
             s["name"], s["urn"] or "", s["quadrant"] or "", year,
             {"on record": "DSL on record", "as the setting said": "DSL as the setting said"}.get(
                 e.basis, "Several said they are the DSL" if e.several_said_dsl else "Said when booking"),
-            *(states[t.state.value] for t in e.terms),
+            *(states[t.state.value] + (" (apologies sent)" if t.apologies and t.state is TermState.not_attended else "")
+              for t in e.terms),
             "; ".join(t.label for t in e.terms if t.deputies), e.answer or "Not judged yet",
             " | ".join(e.facts))])
     return Table(header, rows)

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from app.areas import QUADRANT_LABELS, academic_year_of, local
-from app.attendance.chase import next_forum
+from app.programme.recovery import next_forum
 from app.spreadsheets import Table
 from app.audit.services import record
 from app.config import Config

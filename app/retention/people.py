@@ -135,7 +135,7 @@ async def erase_person(email: str, *, actor: str, now: dt.datetime, config: Conf
         (Booking.person == person["id"]) & Booking.status.is_in([s.value for s in ACTIVE_STATUSES])
         & (Booking.event.starts_at > now))
     for booking in upcoming:
-        await cancel_booking(booking["manage_token"], actor=actor, reason="", now=now, config=config)
+        await cancel_booking(booking["manage_token"], actor=actor, reason="", now=now, config=config, apology=False)
     async with write_transaction():
         bookings = await Booking.select(Booking.id).where(Booking.person == person["id"])
         for booking in bookings:  # new secrets, one by one (each is unique)

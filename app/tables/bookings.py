@@ -114,6 +114,11 @@ class Booking(Table):
     chased_at = Timestamptz(null=True, default=None, help_text="When the no-show chase email was queued.")
     cancelled_at = Timestamptz(null=True, default=None)
     cancel_reason = Text(default="")
+    apology_at = Timestamptz(null=True, default=None,
+                             help_text="When the booker sent apologies: a confirmed place cancelled before the event by "
+                                       "them (manage link, the reminder's release link) or for them (an organiser "
+                                       "recording a phoned apology). An apology is never a no-show.")
+    apology_late = Boolean(default=False, help_text="The apology came after the event's late_cancel_hours cut-off.")
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

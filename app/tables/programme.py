@@ -86,6 +86,8 @@ class Event(Table):
     places_taken = Integer(default=0)
     booking_opens_at = Timestamptz(null=True, default=None)
     booking_closes_at = Timestamptz(null=True, default=None)
+    late_cancel_hours = Integer(default=24, help_text="A booker's apologies sent later than this many hours before "
+                                                      "the start are shown as a late cancellation.")
     status = Varchar(length=20, choices=EventStatus, default=EventStatus.scheduled)
     sequence = Integer(default=0, help_text="iCalendar SEQUENCE: bumped whenever time, place or status changes.")
     is_demo = Boolean(default=False, help_text="Demo data: the 2023/24 programme moved forward.")

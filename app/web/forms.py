@@ -115,8 +115,12 @@ class VenueForm(Form):
 
 
 class CancelBookingForm(Form):
+    #: "yes": the booker sent apologies (by phone or email), recorded as such; "no": the team cancels.
+    apology: Literal["yes", "no"]
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-    messages = {"reason": {"missing": "Enter the reason for cancelling",
+    messages = {"apology": {"missing": "Select whether they sent apologies",
+                            "invalid": "Select whether they sent apologies"},
+                "reason": {"missing": "Enter the reason for cancelling",
                            "long": "The reason must be 1,000 characters or fewer"}}
 
 

@@ -36,6 +36,10 @@ class RegisterEntry(msgspec.Struct):
     booked_at: dt.datetime
     attendance: str | None
     minutes_present: int | None
+    #: When the booker sent apologies (a cancellation before the event, never a no-show), and
+    #: whether after the event's cut-off for a late cancellation.
+    apologies_at: dt.datetime | None = None
+    late_cancellation: bool = False
 
 
 class RegisterOut(msgspec.Struct):
@@ -49,6 +53,8 @@ class RegisterOut(msgspec.Struct):
     absent: int
     no_shows: int | None
     bookings: list[RegisterEntry]
+    apologies: int = 0
+    late_apologies: int = 0
 
 
 class MarkIn(BaseModel):
@@ -82,10 +88,12 @@ class OrganiserApi(Controller):
         return RegisterOut(
             event_id=event.id, title=event.title, capacity=counts.capacity, booked=counts.booked,
             places_left=counts.places_left, waiting=counts.waiting, attended=counts.attended, absent=counts.absent,
-            no_shows=counts.no_shows, bookings=[RegisterEntry(
+            no_shows=counts.no_shows, apologies=counts.apologies, late_apologies=counts.late_apologies,
+            bookings=[RegisterEntry(
                 booking_id=r.booking_id, reference=r.reference, name=r.name, email=r.email, setting=r.setting,
                 role=r.role, status=r.status, booked_at=r.booked_at, attendance=r.outcome,
-                minutes_present=r.minutes_present) for r in rows])
+                minutes_present=r.minutes_present, apologies_at=r.apology_at, late_cancellation=r.apology_late)
+                for r in rows])
 
     @post("/bookings/{booking_id:int}/attendance", summary="Mark attended or absent (organisers only)", status_code=200,
           operation_class=_MarkOperation, responses=problems(*EVERY, 401, 403, 404, 409, 413, 415, 422))

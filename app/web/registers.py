@@ -147,7 +147,7 @@ class RegisterPages(Controller):
         if row is None:
             raise NotFoundException()
         return Template("organisers/booking_cancel.html", context={
-            "organiser": organiser, "event": event, "row": row, "field_errors": {}})
+            "organiser": organiser, "event": event, "row": row, "field_errors": {}, "form": {}})
 
     @post("/events/{event_id:int}/bookings/{booking_id:int}/cancel", name="organiser_booking_cancel")
     async def booking_cancel(self, organiser: Organiser, event_id: FromPath[int], booking_id: FromPath[int], data: FormData,
@@ -164,10 +164,10 @@ class RegisterPages(Controller):
             errors = field_errors(exc, default_field="reason")
             return Template("organisers/booking_cancel.html", status_code=400, context={
                 "organiser": organiser, "event": event, "row": row, "field_errors": errors,
-                "errors": error_summary(errors)})
+                "errors": error_summary(errors), "form": dict(data)})
         try:
             await cancel_booking(found["manage_token"], actor=organiser.email, reason=form.reason, now=now,
-                                 config=config)
+                                 config=config, apology=form.apology == "yes")
         except EventAlreadyStarted:
             pass  # the register shows it is still confirmed; attendance is the record now
         return Redirect(f"/organisers/events/{event_id}", status_code=303)

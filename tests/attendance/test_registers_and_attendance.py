@@ -45,12 +45,13 @@ async def test_the_register_counts_and_lists_bookings(signed_in, now):
     counts = dict(re.findall(r'summary-list__key">([^<]+)</dt><dd class="govuk-summary-list__value">([^<]+)</dd>', page.text))
     assert counts["Capacity"] == "5" and counts["Booked"] == "1" and counts["Places left"] == "4"
     assert counts["Waiting list"] == "0" and counts["No-shows"] == "After the event"
+    assert counts["Sent apologies"] == "1"  # the booker's own cancellation, two weeks before
     assert "person2@school.example.org" in page.text and ">Deputy</td>" in page.text  # short role names: a row each line
-    assert "Cancelled" in page.text and ">Confirmed</td>" in page.text and "Status." not in page.text
+    assert "Sent apologies" in page.text and ">Confirmed</td>" in page.text and "Status." not in page.text
     exported = list(csv.reader(io.StringIO((await signed_in.get(
         f"/organisers/events/{event_id}/register.csv")).content.decode("utf-8-sig"))))
     status = exported[0].index("Status")
-    assert sorted(row[status] for row in exported[1:]) == ["cancelled", "confirmed"]  # words, never enum names
+    assert sorted(row[status] for row in exported[1:]) == ["Confirmed", "Sent apologies"]  # words, never enum names
 
 
 async def test_the_sign_in_sheet_has_a_line_to_sign_for_each_person(signed_in, now):
@@ -99,10 +100,11 @@ async def test_an_organiser_books_for_someone_on_the_phone_and_cancels_with_a_re
     missing = await signed_in.post(f"/organisers/events/{event_id}/bookings/{booking['id']}/cancel",
                                    data={"reason": "", "_csrf_token": token(cancel_page.text)})
     assert missing.status_code == 400 and "Enter the reason for cancelling" in missing.text
+    assert "Select whether they sent apologies" in missing.text
     await signed_in.post(f"/organisers/events/{event_id}/bookings/{booking['id']}/cancel",
-                         data={"reason": "Phoned: off sick", "_csrf_token": token(cancel_page.text)})
+                         data={"apology": "yes", "reason": "Phoned: off sick", "_csrf_token": token(cancel_page.text)})
     register = (await signed_in.get(f"/organisers/events/{event_id}")).text
-    assert "Cancelled: Phoned: off sick" in register
+    assert "Sent apologies: Phoned: off sick" in register
     assert (await signed_in.get(f"/api/events/{event_id}")).json()["places_left"] == 3
 
 

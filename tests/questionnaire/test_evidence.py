@@ -36,15 +36,18 @@ async def forum(day: dt.date, kind: str = "forum", title: str = "West Safeguardi
 
 
 async def went(event_id: int, person_id: int, setting_id: int, role: str = "dsl", outcome: str | None = "attended",
-               lead: str | None = None) -> None:
+               lead: str | None = None, apologies: str | None = None) -> None:
     """A booking for a past event, and (unless outcome is None) the organiser's mark. `lead`: what
-    the booker said of being the setting's Lead Practitioner / DSL (not given: what the role says)."""
+    the booker said of being the setting's Lead Practitioner / DSL (not given: what the role says).
+    `apologies` ("in time" or "late"): the place was given up before the event instead."""
+    sent = dt.datetime(2023, 9, 1, tzinfo=dt.timezone.utc) if apologies else None
     rows = await Booking.insert(Booking(
-        event=event_id, person=person_id, setting=setting_id, role=role, status="confirmed",
+        event=event_id, person=person_id, setting=setting_id, role=role,
+        status="cancelled" if apologies else "confirmed", apology_at=sent, apology_late=apologies == "late",
         lead=lead or LeadAnswer.from_role(Role(role)).value,
         reference=secrets.token_hex(4).upper()[:9], manage_token=secrets.token_urlsafe(16),
         calendar_uid=secrets.token_hex(8))).returning(Booking.id)
-    if outcome:
+    if outcome and not apologies:
         organiser = await _organiser()
         await Attendance.insert(Attendance(booking=rows[0]["id"], outcome=outcome, source="register",
                                            recorded_by=organiser, recorded_at=dt.datetime.now(dt.timezone.utc)))
@@ -100,6 +103,20 @@ async def test_yes_when_the_dsl_attended_in_every_term_judged_and_later_terms_wa
                                  "(Jo Barclay, Online Safeguarding Forum, Thursday 14 March 2024)")
     assert evidence.facts[2].startswith("Summer 2024: judged once the forums open to this setting have taken "
                                         "place, the last on Thursday 4 July 2024")
+
+
+async def test_apologies_are_said_beside_a_term_not_attended_and_never_counted(db):
+    oak, jo = await setting("Oak Primary"), await person("Jo Barclay")
+    forums = await year_of_forums()
+    await went(forums["autumn west"], jo, oak)
+    await went(forums["spring west"], jo, oak, apologies="in time")
+    evidence = (await q13_evidence([oak], "2023/24", AFTER_SPRING))[oak]
+    assert states(evidence) == {"autumn": "attended", "spring": "not_attended", "summer": "upcoming"}
+    assert evidence.facts[1] == ("Spring 2024: no attendance by the DSL / Lead Practitioner recorded at the forums "
+                                 "open to this setting (West Safeguarding Forum, Tuesday 12 March 2024; "
+                                 "Online Safeguarding Forum, Thursday 14 March 2024); apologies sent for "
+                                 "West Safeguarding Forum, Tuesday 12 March 2024")
+    assert "apologies" not in evidence.facts[0]
 
 
 async def test_q13_at_a_date_in_each_term_at_the_ends_of_terms_and_between_two_quadrants_forums(db):

@@ -49,6 +49,7 @@ async def test_the_dashboard_counts_marked_absences_per_kind_and_opens_on_the_la
     await went(in_person, sam, oak, outcome="absent")
     await went(in_person, alex, oak, outcome=None)   # nobody marked Alex: not recorded, not a no-show
     await went(online, sam, oak, outcome="absent")
+    await went(in_person, await person("Kim Lee"), oak, apologies="late")  # gave the place up: never a no-show
     page = await signed_in.get("/organisers/dashboard/")
     assert "<h1 class=\"govuk-heading-l\">Dashboard 2023/24</h1>" in page.text  # the latest year with attendance
     assert "Show the current year" in page.text
@@ -56,7 +57,7 @@ async def test_the_dashboard_counts_marked_absences_per_kind_and_opens_on_the_la
     assert "Safeguarding Forum (in person)</th>" in rates and "Safeguarding Forum (online)</th>" in rates
     in_person_row = rates[rates.index("Safeguarding Forum (in person)"):rates.index("Safeguarding Forum (online)")]
     cells = [c.split(">")[-1] for c in in_person_row.split("</td>")[:-1]]
-    assert cells == ["2", "1", "50%", "1"]  # recorded, absent, rate, not recorded
+    assert cells == ["2", "1", "50%", "1", "1 (1 late)"]  # recorded, absent, rate, not recorded, apologies
     west_autumn = page.text[page.text.index('id="dashboard-table"'):]
     assert ">50% (1)<" in west_autumn  # West's in-person rate: 1 absent of 2 recorded; the online one apart
 
