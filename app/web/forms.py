@@ -254,6 +254,8 @@ class EventForm(Form):
     start_time: Clock
     end_time: Clock
     capacity: Annotated[WholeNumber, Field(ge=1, le=2000)]
+    #: Apologies later than this many hours before the start are shown as a late cancellation.
+    late_cancel_hours: Annotated[WholeNumber, Field(ge=0, le=720)] = 24
     opens: GovDate | None = None
     closes: GovDate | None = None
     messages = {
@@ -272,6 +274,8 @@ class EventForm(Form):
         "start_time": {"missing": _TIME.format("start time"), "invalid": _TIME.format("start time")},
         "end_time": {"missing": _TIME.format("end time"), "invalid": _TIME.format("end time")},
         "capacity": {k: "Enter the number of places, a whole number from 1 to 2000" for k in ("missing", "invalid", "range")},
+        "late_cancel_hours": {k: "Enter the hours before the start, a whole number from 0 to 720"
+                              for k in ("missing", "invalid", "range")},
         "opens": {"invalid": "The date booking opens must be a real date, like 13 3 2027"},
         "closes": {"invalid": "The date booking closes must be a real date, like 13 3 2027"},
     }
@@ -316,6 +320,7 @@ class EventForm(Form):
             agenda=self.agenda, trainer_name=self.trainer_name, trainer_role=self.trainer_role,
             starts_at=starts_at,
             ends_at=dt.datetime.combine(self.date, self.end_time, tzinfo=LONDON), capacity=self.capacity,
+            late_cancel_hours=self.late_cancel_hours,
             booking_opens_at=dt.datetime.combine(self.opens, dt.time(0, 0), tzinfo=LONDON) if self.opens else None,
             booking_closes_at=closes_at)
 

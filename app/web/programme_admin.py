@@ -203,7 +203,8 @@ def form_from_event(event: Any, join_url: str) -> dict[str, str]:
             "note": event.note,
             "agenda": event.agenda, "trainer_name": event.trainer_name, "trainer_role": event.trainer_role,
             "date-day": str(start.day), "date-month": str(start.month), "date-year": str(start.year),
-            "start_time": f"{start:%H:%M}", "end_time": f"{end:%H:%M}", "capacity": str(event.availability.capacity)}
+            "start_time": f"{start:%H:%M}", "end_time": f"{end:%H:%M}", "capacity": str(event.availability.capacity),
+            "late_cancel_hours": str(event.late_cancel_hours)}
     for prefix, moment in (("opens", event.booking_opens_at), ("closes", event.booking_closes_at)):
         if moment:
             local_moment = moment.astimezone(LONDON)

@@ -50,6 +50,15 @@ async def test_an_organiser_adds_an_event_in_london_time(signed_in, now):
     assert public["starts_at"] in (f"{NEXT_YEAR}-11-10T09:30:00Z", f"{NEXT_YEAR}-11-10T09:30:00+00:00")
     assert public["capacity"] == 45 and public["quadrant"] == "mid" and public["term"] == "autumn"
     assert public["academic_year"] == f"{NEXT_YEAR}/{(NEXT_YEAR + 1) % 100:02d}" and public["bookable"] is True
+    stored = await Event.select(Event.late_cancel_hours).where(Event.id == event_id).first()
+    assert stored["late_cancel_hours"] == 24  # the day before, unless the organiser says otherwise
+    edit = await signed_in.get(f"/organisers/events/{event_id}/edit")
+    assert 'name="late_cancel_hours"' in edit.text and 'value="24"' in edit.text
+    changed = await signed_in.post(f"/organisers/events/{event_id}/edit", follow_redirects=False,
+                                   data={**event_form(late_cancel_hours="48"), "_csrf_token": token(edit.text)})
+    assert changed.status_code == 303
+    stored = await Event.select(Event.late_cancel_hours).where(Event.id == event_id).first()
+    assert stored["late_cancel_hours"] == 48
 
 
 async def test_mistakes_in_the_event_form_are_explained(signed_in, now):
@@ -57,11 +66,12 @@ async def test_mistakes_in_the_event_form_are_explained(signed_in, now):
     page = await signed_in.get("/organisers/events/new")
     response = await signed_in.post("/organisers/events/new", data={
         **event_form(title="", where="", **{"date-day": "31", "date-month": "2"}, start_time="25:00",
-                     end_time="9", capacity="lots"), "_csrf_token": token(page.text)})
+                     end_time="9", capacity="lots", late_cancel_hours="a day"), "_csrf_token": token(page.text)})
     assert response.status_code == 400
     for message in ["Enter a title", "Select a quadrant, or online", "must be a real date",
                     "Enter the start time like 9:30 or 18:00", "Enter the end time like 9:30 or 18:00",
-                    "Enter the number of places, a whole number from 1 to 2000"]:
+                    "Enter the number of places, a whole number from 1 to 2000",
+                    "Enter the hours before the start, a whole number from 0 to 720"]:
         assert message in response.text
     assert await Event.count() == 14
 
