@@ -428,6 +428,16 @@ async def sqlite_in_one_hop(engine: SQLiteEngine, work: Callable[[sqlite3.Connec
         return await writer.run(_in_one_transaction(work))
 
 
+async def serialise_on(key: str) -> None:
+    """Inside a write transaction: wait until no other transaction holding the same `key` is
+    running, and hold it until this one ends. For a find-or-add with nothing unique to conflict on
+    (a setting typed in by name): on PostgreSQL a transaction-level advisory lock on the key's
+    hash; SQLite's one writer already runs one write transaction at a time."""
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine) and engine.transaction_exists():
+        await Event.raw("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", key)
+
+
 #: Rows read per query by `read_in_slices`.
 READ_SLICE = 500
 

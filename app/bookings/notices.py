@@ -136,10 +136,16 @@ def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, co
                        now=now, join_url=join_url, changes=details.get("changes", []))
     if kind == "cancellation":
         event_cancelled = bool(details.get("event_cancelled"))
+        apology = bool(details.get("apology"))
         subject = (f"Cancelled: {_title_and_date(booking)}" if event_cancelled
+                   else f"Your apologies: {_title_and_date(booking)}" if apology
                    else f"Booking cancelled: {_title_and_date(booking)}")
+        # Apologies for a forum carry, once, what the chase after a no-show would offer (`offers`,
+        # worked out when the apologies were sent).
         return compose(booking, subject, "cancelled", config=config, now=now, join_url="",
-                       event_cancelled=event_cancelled, reason=details.get("reason", ""))
+                       event_cancelled=event_cancelled, reason=details.get("reason", ""), apology=apology,
+                       late=bool(details.get("late")), late_hours=details.get("late_hours", 0),
+                       offers=list(details.get("offers", [])), forum=bool(details.get("forum")))
     if kind == "passed_on":
         # To the person who passed the place on, about their own invite: their name, address and
         # calendar UID from the details, never the colleague's links.
@@ -154,7 +160,8 @@ def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, co
                        today=local(now).date())
     subjects = {"waitlisted": "You are on the waiting list", "offer": "A place is free for you: accept it",
                 "offer_expired": "The place we held for you has been offered to someone else"}
-    extra: dict[str, object] = {"position": details.get("position", 0)}
+    extra: dict[str, object] = {"position": details.get("position", 0),
+                                "behind_others": bool(details.get("behind_others", False))}
     if booking.offer_expires_at is not None:
         extra["expires"] = offer_expiry_text(booking.offer_expires_at)
     # No invite on the waiting list: no place is confirmed yet.

@@ -41,9 +41,7 @@ from app.bookings.validation import BookingRequest
 from app.bookings.waiting_list import offer_places, waitlisted_email
 from app.config import Config
 from app.db import write_transaction
-from app.formats import long_date
-from app.mail.compose import compose_email
-from app.mail.outbox import new_message_id, queue_email
+from app.mail.outbox import new_message_id
 from app.metrics import booking_made, booking_refused
 from app.programme.availability import Unbookable
 from app.programme.recovery import FORUM, offer_links, offers
@@ -213,7 +211,7 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
     `apology`: the booker is sending apologies (their manage link, the reminder's release link,
     an organiser recording a phoned apology), not the team cancelling. A confirmed place given up
     that way is recorded as apologies, late after the event's cut-off, never as a no-show; for a
-    forum, the booker is emailed once what the chase after a no-show would offer them."""
+    forum, the one cancellation email also offers what the chase after a no-show would."""
     async with write_transaction():
         row = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person, Booking.setting,
                                    Booking.over_capacity, Booking.name_given, Booking.person.name,
@@ -246,23 +244,12 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
                 await record("booking.cancelled", actor, event_id=row["event"], booking_id=row["id"],
                              person_id=row["person"], reason=reason, apology=sent_apologies, late=late)
                 if row["status"] == BookingStatus.confirmed.value:
+                    # One email: the calendar's CANCEL, and for apologies their words (and, for a
+                    # forum, the offers the chase after a no-show would make, in its order).
+                    forum = sent_apologies and event.kind_code == FORUM
+                    offered = await offers(event, row["setting.quadrant"], now) if forum else []
                     await queue_notices("cancellation", [(row["id"], row["event"], row["person.email"])],
-                                        config=config, now=now, reason=reason)
-                if sent_apologies and event.kind_code == FORUM:
-                    await _offer_after_apologies(event, row, late=late, now=now, config=config)
+                                        config=config, now=now, reason=reason, apology=sent_apologies, late=late,
+                                        late_hours=event.late_cancel_hours, forum=forum,
+                                        offers=offer_links(offered, config.base_url))
     return await get_booking(manage_token, now)
-
-
-async def _offer_after_apologies(event: EventView, row: dict[str, Any], *, late: bool, now: dt.datetime,
-                                 config: Config) -> None:
-    """One email for a forum's apologies (never a second for the same booking: its dedupe key),
-    worded as apologies received, with the offers the chase after a no-show would make."""
-    offered = await offers(event, row["setting.quadrant"], now)
-    email = compose_email(
-        "apology", recipient=row["person.email"], config=config,
-        subject=f"Your apologies for the {event.title}: other forums you can book",
-        name=row["name_given"] or row["person.name"], event=event, when=long_date(event.starts_at),
-        late=late, late_hours=event.late_cancel_hours, offers=offer_links(offered, config.base_url),
-        programme_url=f"{config.base_url}/")
-    await queue_email(email, kind="apology", config=config, now=now, booking_id=row["id"], event_id=event.id,
-                      dedupe_key=f"apology:{row['id']}")

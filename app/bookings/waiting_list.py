@@ -1,5 +1,6 @@
-"""The waiting list: when a place is released it is offered to the first person waiting, held for
-them for a while (48 hours by default), and passed on if they do not accept in time.
+"""The waiting list: when a place is released it is offered to the first person in line (the
+event's order: `app.bookings.priority`), held for them for a while (48 hours by default), and
+passed on if they do not accept in time; offers stop a set time before the event.
 
 Offers are made inside the transaction that releases the place, with the same guarded counter as
 bookings, so an offered place is a taken place and capacity holds under any concurrency.
@@ -12,11 +13,13 @@ import datetime as dt
 from app.audit.services import record
 from app.bookings.notices import queue_confirmation, queue_notices
 from app.bookings.places import release_place, take_place
+from app.bookings.priority import Waiting, waiting_in_order
 from app.bookings.records import BookingNotFound
 from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError
 from app.tables.bookings import Booking, BookingStatus
+from app.tables.programme import Event
 
 
 class OfferNotOpen(DomainError):
@@ -29,40 +32,50 @@ class OfferNotOpen(DomainError):
 
 
 async def waitlisted_email(booking_id: int, *, event_id: int, email: str, config: Config, now: dt.datetime) -> None:
-    """Tell someone just put on the list where they stand."""
-    position = await waiting_position(event_id, booking_id)
-    await queue_notices("waitlisted", [(booking_id, event_id, email)], config=config, now=now, position=position)
+    """Tell someone just put on the list where they stand (and, on an event in demand, if they
+    wait behind others as a repeat no-show)."""
+    line = await _line(event_id, now)
+    position = next((n for n, w in enumerate(line, 1) if w.booking_id == booking_id), 0)
+    behind = any(w.booking_id == booking_id and w.behind for w in line)
+    await queue_notices("waitlisted", [(booking_id, event_id, email)], config=config, now=now, position=position,
+                        behind_others=behind)
 
 
-async def waiting_position(event_id: int, booking_id: int) -> int:
+async def _line(event_id: int, now: dt.datetime) -> list[Waiting]:
+    event = await Event.select(Event.waitlist_rule, Event.in_demand).where(Event.id == event_id).first()
+    if event is None:
+        return []
+    return await waiting_in_order(event_id, rule=event["waitlist_rule"], in_demand=bool(event["in_demand"]), now=now)
+
+
+async def waiting_position(event_id: int, booking_id: int, now: dt.datetime) -> int:
     """Where a waiting booking stands (1 = offered the next place), in the order places are
-    offered: first come (created_at, then id), counted in SQL. 0 if it is not waiting."""
-    mine = await Booking.select(Booking.created_at).where(
-        (Booking.id == booking_id) & (Booking.status == BookingStatus.waitlisted.value)).first()
-    if mine is None:
-        return 0
-    return await Booking.count().where(
-        (Booking.event == event_id) & (Booking.status == BookingStatus.waitlisted.value)
-        & ((Booking.created_at < mine["created_at"])
-           | ((Booking.created_at == mine["created_at"]) & (Booking.id <= booking_id))))
+    offered (`app.bookings.priority`). 0 if it is not waiting."""
+    return next((n for n, w in enumerate(await _line(event_id, now), 1) if w.booking_id == booking_id), 0)
 
 
 async def offer_places(event_id: int, *, actor: str, now: dt.datetime, config: Config) -> int:
-    """Offer every free place to the people waiting, first come first served. Call inside the
-    transaction that freed the place(s). Returns how many offers were made."""
+    """Offer every free place to the people waiting, in the event's order (`app.bookings.priority`).
+    Call inside the transaction that freed the place(s). Offers stop `offers_stop_hours` before
+    the event: a place freed later is open to anyone. Returns how many offers were made."""
+    event = await Event.select(Event.starts_at, Event.waitlist_rule, Event.in_demand).where(
+        Event.id == event_id).first()
+    if event is None or now >= event["starts_at"] - dt.timedelta(hours=config.offers_stop_hours):
+        return 0
     made = 0
     while True:
-        first = await Booking.select(Booking.id, Booking.person, Booking.person.email).where(
-            (Booking.event == event_id) & (Booking.status == BookingStatus.waitlisted.value)).order_by(
-            Booking.created_at).order_by(Booking.id).first()
-        if first is None or not await take_place(event_id, now):
+        line = await waiting_in_order(event_id, rule=event["waitlist_rule"], in_demand=bool(event["in_demand"]),
+                                      now=now)
+        if not line or not await take_place(event_id, now):
             return made
+        first = line[0]
         expires = now + dt.timedelta(hours=config.offer_hold_hours)
         await Booking.update({Booking.status: BookingStatus.offered.value, Booking.offer_expires_at: expires,
-                              Booking.updated_at: now}).where(Booking.id == first["id"])
-        await record("booking.offered", actor, event_id=event_id, booking_id=first["id"], person_id=first["person"],
-                     expires_at=expires.isoformat())
-        await queue_notices("offer", [(first["id"], event_id, first["person.email"])], config=config, now=now)
+                              Booking.updated_at: now}).where(Booking.id == first.booking_id)
+        await record("booking.offered", actor, event_id=event_id, booking_id=first.booking_id,
+                     person_id=first.person_id, expires_at=expires.isoformat(), second_place=first.second_place,
+                     behind_others=first.behind)
+        await queue_notices("offer", [(first.booking_id, event_id, first.email)], config=config, now=now)
         made += 1
 
 

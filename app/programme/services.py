@@ -9,7 +9,7 @@ from typing import Any
 from app.areas import QUADRANT_LABELS, Quadrant, Term, local
 from app.errors import NotFound
 from app.programme.availability import Availability, availability
-from app.tables.programme import Event, EventKind, EventStatus
+from app.tables.programme import Event, EventKind, EventStatus, WaitlistRule
 
 
 class EventNotFound(NotFound):
@@ -60,6 +60,9 @@ class EventView:
     note: str = ""
     #: Apologies sent later than this many hours before the start are a late cancellation.
     late_cancel_hours: int = 24
+    #: Who a freed place is offered to first, and whether organisers marked the event in demand.
+    waitlist_rule: WaitlistRule = WaitlistRule.first_come
+    in_demand: bool = False
 
     def is_late_cancellation(self, at: dt.datetime) -> bool:
         """Whether apologies sent `at` come after the event's cut-off (shown as a late cancellation)."""
@@ -143,6 +146,8 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         trainer_role=row["trainer_role"] or "",
         note=row["note"] or "",
         late_cancel_hours=row["late_cancel_hours"] if row.get("late_cancel_hours") is not None else 24,
+        waitlist_rule=WaitlistRule(row.get("waitlist_rule") or WaitlistRule.first_come),
+        in_demand=bool(row.get("in_demand")),
         availability=availability(
             status=row["status"], capacity=row["capacity"], places_taken=row["places_taken"],
             starts_at=row["starts_at"], booking_opens_at=row["booking_opens_at"],

@@ -7,7 +7,7 @@ import re
 
 from app.areas import local
 from app.audit.services import record
-from app.db import write_transaction
+from app.db import serialise_on, write_transaction
 from app.errors import DomainError, NotFound
 from app.tables.bookings import Booking
 from app.tables.questionnaire import Response, TrainingDeclaration
@@ -49,6 +49,9 @@ async def find_or_add_setting(*, name: str, urn: str | None) -> int:
         row = await Setting.select(Setting.id).where(Setting.urn == urn).first()
         assert row is not None
         return await _follow_merges(row["id"])
+    # Two first bookings for the same new name at once would each add it (nothing unique to
+    # conflict on): the second waits for the first, then finds what it added.
+    await serialise_on(f"setting:{name_key(name)}")
     row = await Setting.select(Setting.id).where(Setting.name_key == name_key(name)).order_by(
         Setting.on_register, ascending=False
     ).order_by(Setting.id).first()

@@ -53,6 +53,20 @@ class EventKind(Table, tablename="event_kind"):
         return Readable(template="%s", columns=[cls.name])
 
 
+class WaitlistRule(enum.StrEnum):
+    """Who a freed place is offered to first."""
+
+    first_come = "first_come"  #: first come, first served
+    setting_first = "setting_first"  #: a setting's first place before another setting's second
+
+
+#: As the event page and the organisers' form say each rule.
+WAITLIST_RULE_LABELS = {
+    WaitlistRule.first_come: "First come, first served",
+    WaitlistRule.setting_first: "A setting's first place before another setting's second",
+}
+
+
 class Event(Table):
     """One session of the programme, in person at a venue or online on Microsoft Teams.
 
@@ -86,6 +100,11 @@ class Event(Table):
     places_taken = Integer(default=0)
     booking_opens_at = Timestamptz(null=True, default=None)
     booking_closes_at = Timestamptz(null=True, default=None)
+    waitlist_rule = Varchar(length=20, choices=WaitlistRule, default=WaitlistRule.first_come,
+                            help_text="Who is offered a freed place first: first_come (first come, first served) or "
+                                      "setting_first (a setting's first place before another setting's second).")
+    in_demand = Boolean(default=False, help_text="Marked by organisers: someone who was a no-show at the last two "
+                                                 "in-person forums they booked waits behind others for an offer.")
     late_cancel_hours = Integer(default=24, help_text="A booker's apologies sent later than this many hours before "
                                                       "the start are shown as a late cancellation.")
     status = Varchar(length=20, choices=EventStatus, default=EventStatus.scheduled)

@@ -46,6 +46,9 @@ class Person(Table):
 
     name = Varchar(length=200)
     email = Varchar(length=254, unique=True, help_text="Stored lower-cased: one person per address.")
+    no_shows_lifted_at = Timestamptz(null=True, default=None,
+                                     help_text="An organiser lifted the waiting-list rule for repeat no-shows: "
+                                               "no-shows recorded before this no longer count.")
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

@@ -122,7 +122,7 @@ class BookingPages(Controller):
         booking = await _booking_or_passed_on(token, now)
         if isinstance(booking, Template):
             return booking
-        position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
+        position = await waiting_position(booking.event.id, booking.id, now) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/confirmed.html", context={
             "booking": booking, "manage_url": f"{config.base_url}/bookings/{booking.manage_token}",
             "demo_data": booking.event.is_demo, "position": position, **await _calendar_links(booking, config),
@@ -134,7 +134,7 @@ class BookingPages(Controller):
         booking = await _booking_or_passed_on(token, now)
         if isinstance(booking, Template):
             return booking
-        position = await waiting_position(booking.event.id, booking.id) if booking.status is BookingStatus.waitlisted else 0
+        position = await waiting_position(booking.event.id, booking.id, now) if booking.status is BookingStatus.waitlisted else 0
         return Template("bookings/manage.html", context={
             "position": position,
             "booking": booking, "role_label": ROLE_LABELS[booking.role],

@@ -256,6 +256,9 @@ class EventForm(Form):
     capacity: Annotated[WholeNumber, Field(ge=1, le=2000)]
     #: Apologies later than this many hours before the start are shown as a late cancellation.
     late_cancel_hours: Annotated[WholeNumber, Field(ge=0, le=720)] = 24
+    #: Who a freed place is offered to first; whether the event is in demand (repeat no-shows wait behind).
+    waitlist_rule: Literal["first_come", "setting_first"] = "first_come"
+    in_demand: Literal["", "yes"] = ""
     opens: GovDate | None = None
     closes: GovDate | None = None
     messages = {
@@ -276,6 +279,8 @@ class EventForm(Form):
         "capacity": {k: "Enter the number of places, a whole number from 1 to 2000" for k in ("missing", "invalid", "range")},
         "late_cancel_hours": {k: "Enter the hours before the start, a whole number from 0 to 720"
                               for k in ("missing", "invalid", "range")},
+        "waitlist_rule": {"invalid": "Select who is offered a freed place first"},
+        "in_demand": {"invalid": "Select whether the event is in demand"},
         "opens": {"invalid": "The date booking opens must be a real date, like 13 3 2027"},
         "closes": {"invalid": "The date booking closes must be a real date, like 13 3 2027"},
     }
@@ -320,7 +325,8 @@ class EventForm(Form):
             agenda=self.agenda, trainer_name=self.trainer_name, trainer_role=self.trainer_role,
             starts_at=starts_at,
             ends_at=dt.datetime.combine(self.date, self.end_time, tzinfo=LONDON), capacity=self.capacity,
-            late_cancel_hours=self.late_cancel_hours,
+            late_cancel_hours=self.late_cancel_hours, waitlist_rule=self.waitlist_rule,
+            in_demand=self.in_demand == "yes",
             booking_opens_at=dt.datetime.combine(self.opens, dt.time(0, 0), tzinfo=LONDON) if self.opens else None,
             booking_closes_at=closes_at)
 

@@ -15,6 +15,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.attendance.chase import chase_no_shows
+from app.bookings.priority import is_repeat_no_show, lift_repeat_no_show
 from app.attendance.exports import register_csv, register_xlsx
 from app.spreadsheets import built_apart
 from app.attendance.services import (
@@ -279,14 +280,22 @@ class RegisterPages(Controller):
             "records": await history(event_id=event_id), "back": f"/organisers/events/{event_id}"})
 
     @get("/people/{person_id:int}", name="organiser_person")
-    async def person(self, organiser: Organiser, person_id: FromPath[int]) -> Template:
+    async def person(self, organiser: Organiser, person_id: FromPath[int], now: Now) -> Template:
         person = await Person.select(Person.name, Person.email).where(Person.id == person_id).first()
         if person is None:
             raise NotFoundException()
         return Template("organisers/history.html", context={
             "organiser": organiser, "heading": f"History of {person['name']} ({person['email']})",
             "records": await history(person_id=person_id), "back": "/organisers",
-            "record_href": f"/organisers/people/{person_id}/record"})
+            "record_href": f"/organisers/people/{person_id}/record",
+            "repeat_no_show": await is_repeat_no_show(person_id, now), "person_id": person_id})
+
+    @post("/people/{person_id:int}/lift-no-show-rule", name="organiser_person_lift_no_shows")
+    async def lift_no_shows(self, organiser: Organiser, person_id: FromPath[int], now: Now) -> Redirect:
+        if not await Person.exists().where(Person.id == person_id):
+            raise NotFoundException()
+        await lift_repeat_no_show(person_id, actor=organiser.email, now=now)
+        return Redirect(f"/organisers/people/{person_id}", status_code=303)
 
 
 def _person_form(organiser: OrganiserView, event: Any, counts: Any, form: dict[str, str], errors: dict[str, str], *,

@@ -59,6 +59,7 @@ def make_environment(config: Config) -> Environment:
         council_name=config.council_name,
         booking_support_email=config.booking_support_email,
         base_url=config.base_url,
+        offers_stop_hours=config.offers_stop_hours,
     )
     return env
 

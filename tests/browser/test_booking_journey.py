@@ -103,7 +103,7 @@ async def test_browse_filter_book_confirm_and_cancel_with_accessible_pages(brows
     await expect(page.locator("#booking-status")).to_have_text("Cancelled")
     await assert_accessible(page, "cancelled booking")
     cancellation = (await delivered(smtp_server, 2))[1]
-    assert cancellation["Subject"].startswith("Booking cancelled")
+    assert cancellation["Subject"].startswith("Your apologies")
 
     await page.goto(server.base_url + "/?quadrant=south")
     await expect(page.locator(".app-event", has_text="South Safeguarding Forum").first).to_contain_text("40 places left")

@@ -128,7 +128,7 @@ async def test_a_change_not_yet_sent_when_the_booking_is_cancelled_is_never_sent
     report = await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     assert (report.sent, report.skipped) == (1, 1)
     first, cancel = smtp_server.parsed()
-    assert cancel["Subject"].startswith("Booking cancelled")
+    assert cancel["Subject"].startswith("Your apologies")
     assert [vevent(m)[2]["SEQUENCE"] for m in (first, cancel)] == [0, 2]
     skipped = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.last_error).where(
         OutboxMessage.kind == "update").first()
@@ -305,7 +305,7 @@ async def test_a_booking_cancelled_before_its_confirmation_goes_gets_none(db, no
     report = await deliver_due(SmtpTransport(mail_config), config=mail_config, now=lambda: now)
     assert report.skipped == 1 and report.sent == 1
     [cancellation] = smtp_server.parsed()
-    assert cancellation["Subject"].startswith("Booking cancelled")
+    assert cancellation["Subject"].startswith("Your apologies")
     assert "teams.example" not in cancellation.as_string()
     skipped = await OutboxMessage.select().where(OutboxMessage.kind == "confirmation").first()
     assert skipped["status"] == "skipped" and "cancelled" in skipped["last_error"]
