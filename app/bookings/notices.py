@@ -161,7 +161,8 @@ def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, co
     subjects = {"waitlisted": "You are on the waiting list", "offer": "A place is free for you: accept it",
                 "offer_expired": "The place we held for you has been offered to someone else"}
     extra: dict[str, object] = {"position": details.get("position", 0),
-                                "behind_others": bool(details.get("behind_others", False))}
+                                "behind_others": bool(details.get("behind_others", False)),
+                                "keeps_place": bool(details.get("keeps_place", False))}
     if booking.offer_expires_at is not None:
         extra["expires"] = offer_expiry_text(booking.offer_expires_at)
     # No invite on the waiting list: no place is confirmed yet.

@@ -37,8 +37,8 @@ from app.bookings.records import (
     new_manage_token,
     new_reference,
 )
-from app.bookings.validation import BookingRequest
-from app.bookings.waiting_list import offer_places, waitlisted_email
+from app.bookings.validation import BookingRequest, SettingIn
+from app.bookings.waiting_list import accept_offer, offer_places, waitlisted_email
 from app.config import Config
 from app.db import write_transaction
 from app.mail.outbox import new_message_id
@@ -84,11 +84,12 @@ class BookingMade(BookingFacts):
 
 async def book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
                      actor: str, now: dt.datetime, config: Config, over_capacity: bool = False,
-                     then: Callable[[int], Awaitable[object]] | None = None) -> BookingMade:
+                     then: Callable[[int], Awaitable[object]] | None = None,
+                     moves_from: Moving | None = None) -> BookingMade:
     """`_book_place`, counted for the metrics: made, waitlisted, or refused with the reason's code."""
     try:
         made = await _book_place(event_id, request, source=source, actor=actor, now=now, config=config,
-                                 over_capacity=over_capacity, then=then)
+                                 over_capacity=over_capacity, then=then, moves_from=moves_from)
     except BookingError as exc:
         booking_refused(exc.code)
         raise
@@ -98,7 +99,8 @@ async def book_place(event_id: int, request: BookingRequest, *, source: BookingS
 
 async def _book_place(event_id: int, request: BookingRequest, *, source: BookingSource,
                       actor: str, now: dt.datetime, config: Config, over_capacity: bool = False,
-                      then: Callable[[int], Awaitable[object]] | None = None) -> BookingMade:
+                      then: Callable[[int], Awaitable[object]] | None = None,
+                      moves_from: Moving | None = None) -> BookingMade:
     """Take one place at the event for the person, or raise EventNotFound, BookingClosed,
     AlreadyBooked or EventFull (or put them on the waiting list if they asked). Nothing is written
     unless the booking is made.
@@ -107,7 +109,11 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
     (capacity is checked before anything else, so a full event answers the same to everyone),
     the booking row (the partial unique index refuses a second active booking), the confirmation
     recorded for the sender to render, the audit record, and `then(booking_id)` (a walk-in's
-    attendance mark). Why a place could not be had is read only when it could not."""
+    attendance mark). Why a place could not be had is read only when it could not.
+
+    `moves_from`: the booker is moving their place here from another booking, which is released
+    in the same transaction once this one has its place (if this event is full and they asked to
+    wait, they keep the old place until an offer here is accepted)."""
     walk_in = source is BookingSource.walk_in
     capped = source in (BookingSource.web, BookingSource.api)
     if walk_in and (await get_event(event_id, now)).status == EventStatus.cancelled.value:
@@ -121,7 +127,7 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
     values = _statement_values(made, source=source, actor=actor, config=config, now=now,
                                action="booking.walk_in" if walk_in else "booking.confirmed",
                                over_capacity=not holds_place)
-    if not walk_in and then is None:
+    if not walk_in and then is None and moves_from is None:
         try:
             async with _already_booked_as_refusal():
                 booking_id = await book_in_one_call(
@@ -140,13 +146,32 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
         async with _already_booked_as_refusal(), write_transaction():
             # someone standing in the room needs no invite
             booking_id = await book_in_transaction(values, place=place, outbox=not walk_in)
+            if moves_from is not None:  # the new place is had: the old one goes now
+                await _replaces(booking_id, moves_from, release=True, now=now, config=config)
             if capped:
                 await _refuse_past_the_cap(made.email, now=now, cap=config.max_active_bookings)
             if then is not None:
                 await then(booking_id)
     except Refused:
-        return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now, config=config)
+        return await _no_place(made, request, walk_in=walk_in, source=source, actor=actor, now=now, config=config,
+                               moves_from=moves_from)
     return replace(made, id=booking_id)
+
+
+@dataclass(frozen=True)
+class Moving:
+    """The booking a booker is moving from: its id and its manage link's token."""
+
+    booking_id: int
+    manage_token: str
+
+
+async def _replaces(booking_id: int, moving: Moving, *, release: bool, now: dt.datetime, config: Config) -> None:
+    """Record that `booking_id` replaces the booking moved from, and (`release`) release that one."""
+    await Booking.update({Booking.moves_from: moving.booking_id}).where(Booking.id == booking_id)
+    if release:
+        await cancel_booking(moving.manage_token, actor="public", reason="Moved to another session", now=now,
+                             config=config, apology=False)
 
 
 def _statement_values(made: BookingMade, *, source: BookingSource, actor: str, config: Config, now: dt.datetime,
@@ -173,27 +198,32 @@ async def _refuse_past_the_cap(email: str, *, now: dt.datetime, cap: int) -> Non
 
 
 async def _no_place(made: BookingMade, request: BookingRequest, *, walk_in: bool, source: BookingSource,
-                    actor: str, now: dt.datetime, config: Config) -> BookingMade:
+                    actor: str, now: dt.datetime, config: Config, moves_from: Moving | None = None) -> BookingMade:
     """No place was taken: say why (read only now), or put them on the waiting list if they asked."""
     event = await get_event(made.event_id, now)  # EventNotFound if there is none
     if not walk_in:
         _refuse_if_closed(event)
     if request.waitlist and not walk_in:
         return await _join_waiting_list(made, source=source, actor=actor, now=now, config=config,
-                                        capped=source in (BookingSource.web, BookingSource.api))
+                                        capped=source in (BookingSource.web, BookingSource.api), moves_from=moves_from)
     raise EventFull()
 
 
 async def _join_waiting_list(made: BookingMade, *, source: BookingSource, actor: str, now: dt.datetime,
-                             config: Config, capped: bool) -> BookingMade:
-    """The event is full and they asked to wait: a waitlisted booking, holding no place yet."""
+                             config: Config, capped: bool, moves_from: Moving | None = None) -> BookingMade:
+    """The event is full and they asked to wait: a waitlisted booking, holding no place yet. One
+    moving here keeps the place it moves from meanwhile (never counted twice against the cap)."""
     made = replace(made, status=BookingStatus.waitlisted)
     values = _statement_values(made, source=source, actor=actor, config=config, now=now, action="booking.waitlisted")
     async with _already_booked_as_refusal(), write_transaction():
         booking_id = await book_in_transaction(values, place=None, outbox=False)
+        if moves_from is not None:
+            await _replaces(booking_id, moves_from, release=False, now=now, config=config)
         if capped:
-            await _refuse_past_the_cap(made.email, now=now, cap=config.max_active_bookings)
-        await waitlisted_email(booking_id, event_id=made.event_id, email=made.email, config=config, now=now)
+            await _refuse_past_the_cap(made.email, now=now,
+                                       cap=config.max_active_bookings + (1 if moves_from is not None else 0))
+        await waitlisted_email(booking_id, event_id=made.event_id, email=made.email, config=config, now=now,
+                               keeps_place=moves_from is not None)
     return replace(made, id=booking_id, status=BookingStatus.waitlisted)
 
 
@@ -253,3 +283,43 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
                                         late_hours=event.late_cancel_hours, forum=forum,
                                         offers=offer_links(offered, config.base_url))
     return await get_booking(manage_token, now)
+
+
+class NotMovable(BookingError):
+    """A place can move only while confirmed and before its event, to another session of its kind."""
+
+    code = "not_movable"
+    field = "event"
+    message = "Choose another session of the same kind that has not started"
+    heading = "This booking cannot be moved"
+    advice = ()
+
+
+async def move_place(manage_token: str, to_event_id: int, *, now: dt.datetime, config: Config) -> BookingMade:
+    """The booker moves their confirmed place to another session of the same kind, through the one
+    booking path: the new place is taken before the old one is released, in one transaction (the
+    old invite is cancelled, the new one sent). If the session is full they join its waiting list
+    and keep the old place; accepting its offer releases the old one (`take_offered_place`)."""
+    old = await get_booking(manage_token, now)
+    target = await get_event(to_event_id, now)
+    if not old.can_pass_on(now) or target.id == old.event.id or target.kind_code != old.event.kind_code:
+        raise NotMovable()
+    lead = (await Booking.select(Booking.lead).where(Booking.id == old.id).first())["lead"]
+    request = BookingRequest(name=old.person_name, email=old.email, role=old.role, lead=LeadAnswer(lead),
+                             setting=SettingIn(name=old.setting_name, urn=old.setting_urn), waitlist=True)
+    return await book_place(to_event_id, request, source=BookingSource.web, actor="public", now=now, config=config,
+                            moves_from=Moving(old.id, manage_token))
+
+
+async def take_offered_place(manage_token: str, *, now: dt.datetime, config: Config) -> None:
+    """Accept a place offered from the waiting list; for a booker moving here, the place they
+    moved from is released in the same transaction."""
+    async with write_transaction():
+        await accept_offer(manage_token, now=now, config=config)
+        row = await Booking.select(Booking.moves_from).where(Booking.manage_token == manage_token).first()
+        if row and row["moves_from"]:
+            old = await Booking.select(Booking.manage_token, Booking.status).where(
+                Booking.id == row["moves_from"]).first()
+            if old and old["status"] == BookingStatus.confirmed.value:
+                await cancel_booking(old["manage_token"], actor="public", reason="Moved to another session", now=now,
+                                     config=config, apology=False)

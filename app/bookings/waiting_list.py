@@ -31,14 +31,15 @@ class OfferNotOpen(DomainError):
     advice = ("The place was held for a limited time and has been offered to the next person waiting.",)
 
 
-async def waitlisted_email(booking_id: int, *, event_id: int, email: str, config: Config, now: dt.datetime) -> None:
+async def waitlisted_email(booking_id: int, *, event_id: int, email: str, config: Config, now: dt.datetime,
+                           keeps_place: bool = False) -> None:
     """Tell someone just put on the list where they stand (and, on an event in demand, if they
-    wait behind others as a repeat no-show)."""
+    wait behind others as a repeat no-show; moving here, that they keep the place they have)."""
     line = await _line(event_id, now)
     position = next((n for n, w in enumerate(line, 1) if w.booking_id == booking_id), 0)
     behind = any(w.booking_id == booking_id and w.behind for w in line)
     await queue_notices("waitlisted", [(booking_id, event_id, email)], config=config, now=now, position=position,
-                        behind_others=behind)
+                        behind_others=behind, keeps_place=keeps_place)
 
 
 async def _line(event_id: int, now: dt.datetime) -> list[Waiting]:

@@ -119,6 +119,9 @@ class Booking(Table):
                                        "them (manage link, the reminder's release link) or for them (an organiser "
                                        "recording a phoned apology). An apology is never a no-show.")
     apology_late = Boolean(default=False, help_text="The apology came after the event's late_cancel_hours cut-off.")
+    moves_from = Integer(null=True, default=None,
+                         help_text="The booking this one replaces when the booker moves to another session: "
+                                   "released when this one is confirmed (at once, or when its offer is accepted).")
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

@@ -22,9 +22,9 @@ from app.bookings.services import (
     book_place,
     cancel_booking,
     get_booking,
+    take_offered_place,
 )
 from app.bookings.validation import InvalidBooking, validate_booking
-from app.bookings.waiting_list import accept_offer
 from app.errors import DomainError
 from app.programme.services import get_event, list_events
 from app.settings_register.services import find_public_settings
@@ -147,7 +147,7 @@ class ApiController(Controller):
     @post("/bookings/{manage_token:str}/accept", summary="Accept a place offered from the waiting list",
           status_code=200, opt={"limit": "booking"}, responses=problems(*EVERY, 404, 409))
     async def accept(self, manage_token: TOKEN, now: Now, config: ConfigDep) -> Response[Any]:
-        await accept_offer(manage_token, now=now, config=config)
+        await take_offered_place(manage_token, now=now, config=config)
         return Response(booking_out(await get_booking(manage_token, now)))
 
     @get("/bookings/{manage_token:str}", summary="A booking, by its manage token", opt={"limit": "token"},

@@ -12,18 +12,22 @@ from litestar.response import Redirect, Template
 
 from app.certificates.services import certificate_for_booking
 from app.bookings.colleague import passed_on
+from app.bookings.moving import sessions_to_move_to
 from app.bookings.notices import booking_calendar_item, booking_invite
 from app.bookings.records import BookingClosed, BookingNotFound
 from app.bookings.services import (
     BookingError,
     BookingView,
     EventFull,
+    NotMovable,
     book_place,
     cancel_booking,
     get_booking,
+    move_place,
+    take_offered_place,
 )
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
-from app.bookings.waiting_list import accept_offer, waiting_position
+from app.bookings.waiting_list import waiting_position
 from app.calendar.links import google_calendar_url, outlook_calendar_url
 from app.config import Config
 from app.formats import long_date
@@ -114,7 +118,7 @@ class BookingPages(Controller):
 
     @post("/bookings/{token:str}/accept", name="accept_offer", opt={"limit": "booking"})
     async def accept(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template | Redirect:
-        await accept_offer(token, now=now, config=config)
+        await take_offered_place(token, now=now, config=config)
         return Redirect(f"/bookings/{token}/confirmation", status_code=303)
 
     @get("/bookings/{token:str}/confirmation", name="booking_confirmation", opt={"limit": "token"})
@@ -166,3 +170,32 @@ class BookingPages(Controller):
     async def cancel(self, token: FromPath[str], now: Now, config: ConfigDep) -> Redirect | Template:
         await cancel_booking(token, actor="public", reason="Cancelled by the booker", now=now, config=config)
         return Redirect(f"/bookings/{token}?cancelled=true", status_code=303)
+
+
+class MovePages(Controller):
+    """A booker moves their place to another session of the same kind (from the manage link)."""
+
+    include_in_schema = False
+
+    @get("/bookings/{token:str}/move", name="move_booking_form", opt={"limit": "token"})
+    async def form(self, token: FromPath[str], now: Now) -> Template | Redirect:
+        booking = await get_booking(token, now)
+        if not booking.can_pass_on(now):
+            return Redirect(f"/bookings/{token}", status_code=303)
+        return Template("bookings/move.html", context={
+            "booking": booking, "sessions": await sessions_to_move_to(booking, now), "field_errors": {}})
+
+    @post("/bookings/{token:str}/move", name="move_booking", opt={"limit": "booking"})
+    async def move(self, token: FromPath[str], data: FormData, now: Now, config: ConfigDep) -> Template | Redirect:
+        booking = await get_booking(token, now)
+        chosen = str(data.get("event", ""))
+        try:
+            if not chosen.isdigit():
+                raise NotMovable("Select the session to move to")
+            made = await move_place(token, int(chosen), now=now, config=config)
+        except BookingError as exc:
+            errors = field_errors(exc, default_field="event", ids={"event": "event"}, only_ids=True)
+            return Template("bookings/move.html", status_code=409 if not isinstance(exc, NotMovable) else 400, context={
+                "booking": booking, "sessions": await sessions_to_move_to(booking, now),
+                "field_errors": errors, "errors": error_summary(errors)})
+        return Redirect(f"/bookings/{made.manage_token}/confirmation", status_code=303)

@@ -104,6 +104,7 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "/bookings/{token:str}/confirmation": [f"/bookings/{made.manage_token}/confirmation"],
         "/bookings/{token:str}/cancel": [f"/bookings/{made.manage_token}/cancel"],
         "/bookings/{token:str}/colleague": [f"/bookings/{made.manage_token}/colleague"],
+        "/bookings/{token:str}/move": [f"/bookings/{made.manage_token}/move"],
         "/bookings/{token:str}/accept": [f"/bookings/{made.manage_token}/accept"],
         "/feedback/{token:str}": [f"/feedback/{certificate['feedback_token']}"],
         "/certificates/verify": ["/certificates/verify", f"/certificates/verify?code={certificate['code']}"],
