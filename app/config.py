@@ -86,6 +86,8 @@ class Config(BaseSettings):
     offer_hold_hours: int = Field(48, ge=1)
     #: Hours before an event when waiting-list offers stop: a place freed later is open to anyone.
     offers_stop_hours: int = Field(24, ge=0)
+    #: Days before an event with a minimum when organisers are told it is below it.
+    minimum_warning_days: int = Field(14, ge=1)
     #: argon2-cffi's parameter set for new password hashes (argon2.profiles): keep the default in
     #: service; the test suite uses "cheapest".
     password_profile: str = "rfc_9106_low_memory"

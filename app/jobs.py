@@ -32,6 +32,7 @@ from app.mail.outbox import outbox_state
 from app.mail.sender import DeliveryReport, Renderer, Transport, by_kind
 from app.organisers.services import end_extra_checks
 from app.organisers.throttle import end_throttles
+from app.programme.low_numbers import tell_organisers
 from app.questionnaire.reach import queue_reminders as queue_questionnaire_reminders
 from app.retention.services import PurgeReport, purge
 from app.tables.jobs import ScheduledJob
@@ -51,6 +52,7 @@ class JobsReport:
     questionnaire_reminders: int = 0
     counters_forgotten: int = 0
     sign_in_throttles_ended: int = 0
+    below_minimum_told: int = 0
     purged: PurgeReport | None = None
 
 
@@ -67,6 +69,8 @@ DUE_EVERY = {
     # Sign-in refusals and extra checks that have run out: their ends audited within a minute.
     "sign_in_throttles": dt.timedelta(seconds=55),
     "retention_purge": dt.timedelta(days=1),
+    # Events below their minimum: the organiser mailbox told once each (the email's dedupe key).
+    "below_minimum": dt.timedelta(hours=1),
 }
 
 
@@ -121,6 +125,9 @@ async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:
         ended = await end_throttles(now) + await end_extra_checks(now)
         results["sign_in_throttles_ended"] = ended
         await _finished("sign_in_throttles", f"sign-in refusals and extra checks ended: {ended}")
+    if await claim("below_minimum", now, DUE_EVERY["below_minimum"]):
+        results["below_minimum_told"] = await tell_organisers(config=config, now=now)
+        await _finished("below_minimum", f"events below their minimum told: {results['below_minimum_told']}")
     if await claim("retention_purge", now, DUE_EVERY["retention_purge"]):
         report = await purge(now=now, mail_dir=config.mail_dir)
         results["purged"] = report

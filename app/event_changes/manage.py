@@ -50,6 +50,7 @@ class EventDetails:
     late_cancel_hours: int = 24
     waitlist_rule: str = "first_come"
     in_demand: bool = False
+    minimum: int | None = None
 
     @property
     def online(self) -> bool:
@@ -79,7 +80,7 @@ async def _insert_event(details: EventDetails, starts: dt.datetime, day: dt.date
         agenda=details.agenda, trainer_name=details.trainer_name, trainer_role=details.trainer_role,
         booking_opens_at=_utc(details.booking_opens_at), booking_closes_at=_utc(details.booking_closes_at),
         late_cancel_hours=details.late_cancel_hours, waitlist_rule=details.waitlist_rule,
-        in_demand=details.in_demand, created_at=now, updated_at=now,
+        in_demand=details.in_demand, minimum=details.minimum, created_at=now, updated_at=now,
     )).returning(Event.id)
     event_id = rows[0]["id"]
     await record("event.created", actor, event_id=event_id, title=details.title)
@@ -130,6 +131,7 @@ async def update_event(event_id: int, details: EventDetails, *, actor: str, now:
             Event.agenda: details.agenda, Event.trainer_name: details.trainer_name,
             Event.trainer_role: details.trainer_role, Event.late_cancel_hours: details.late_cancel_hours,
             Event.waitlist_rule: details.waitlist_rule, Event.in_demand: details.in_demand,
+            Event.minimum: details.minimum,
             Event.booking_opens_at: _utc(details.booking_opens_at),
             Event.booking_closes_at: _utc(details.booking_closes_at), Event.updated_at: now,
         }).where(Event.id == event_id)

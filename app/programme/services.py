@@ -63,6 +63,8 @@ class EventView:
     #: Who a freed place is offered to first, and whether organisers marked the event in demand.
     waitlist_rule: WaitlistRule = WaitlistRule.first_come
     in_demand: bool = False
+    #: The fewest places taken for the session to run well (None: no minimum).
+    minimum: int | None = None
 
     def is_late_cancellation(self, at: dt.datetime) -> bool:
         """Whether apologies sent `at` come after the event's cut-off (shown as a late cancellation)."""
@@ -148,6 +150,7 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         late_cancel_hours=row["late_cancel_hours"] if row.get("late_cancel_hours") is not None else 24,
         waitlist_rule=WaitlistRule(row.get("waitlist_rule") or WaitlistRule.first_come),
         in_demand=bool(row.get("in_demand")),
+        minimum=row.get("minimum"),
         availability=availability(
             status=row["status"], capacity=row["capacity"], places_taken=row["places_taken"],
             starts_at=row["starts_at"], booking_opens_at=row["booking_opens_at"],

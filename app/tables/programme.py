@@ -105,6 +105,8 @@ class Event(Table):
                                       "setting_first (a setting's first place before another setting's second).")
     in_demand = Boolean(default=False, help_text="Marked by organisers: someone who was a no-show at the last two "
                                                  "in-person forums they booked waits behind others for an offer.")
+    minimum = Integer(null=True, default=None, help_text="The fewest places taken for the session to run well: "
+                                                         "organisers are told when it is below this in time.")
     late_cancel_hours = Integer(default=24, help_text="A booker's apologies sent later than this many hours before "
                                                       "the start are shown as a late cancellation.")
     status = Varchar(length=20, choices=EventStatus, default=EventStatus.scheduled)

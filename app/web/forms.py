@@ -256,6 +256,8 @@ class EventForm(Form):
     capacity: Annotated[WholeNumber, Field(ge=1, le=2000)]
     #: Apologies later than this many hours before the start are shown as a late cancellation.
     late_cancel_hours: Annotated[WholeNumber, Field(ge=0, le=720)] = 24
+    #: The fewest places taken for the session to run well (none: no minimum).
+    minimum: Annotated[Annotated[int, Field(ge=1, le=2000)] | None, BeforeValidator(_blank_is_missing)] = None
     #: Who a freed place is offered to first; whether the event is in demand (repeat no-shows wait behind).
     waitlist_rule: Literal["first_come", "setting_first"] = "first_come"
     in_demand: Literal["", "yes"] = ""
@@ -280,6 +282,8 @@ class EventForm(Form):
         "late_cancel_hours": {k: "Enter the hours before the start, a whole number from 0 to 720"
                               for k in ("missing", "invalid", "range")},
         "waitlist_rule": {"invalid": "Select who is offered a freed place first"},
+        "minimum": {k: "Enter the minimum as a whole number from 1 to 2000, or leave it empty"
+                    for k in ("invalid", "range")},
         "in_demand": {"invalid": "Select whether the event is in demand"},
         "opens": {"invalid": "The date booking opens must be a real date, like 13 3 2027"},
         "closes": {"invalid": "The date booking closes must be a real date, like 13 3 2027"},
@@ -325,7 +329,7 @@ class EventForm(Form):
             agenda=self.agenda, trainer_name=self.trainer_name, trainer_role=self.trainer_role,
             starts_at=starts_at,
             ends_at=dt.datetime.combine(self.date, self.end_time, tzinfo=LONDON), capacity=self.capacity,
-            late_cancel_hours=self.late_cancel_hours, waitlist_rule=self.waitlist_rule,
+            late_cancel_hours=self.late_cancel_hours, waitlist_rule=self.waitlist_rule, minimum=self.minimum,
             in_demand=self.in_demand == "yes",
             booking_opens_at=dt.datetime.combine(self.opens, dt.time(0, 0), tzinfo=LONDON) if self.opens else None,
             booking_closes_at=closes_at)

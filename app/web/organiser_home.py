@@ -22,6 +22,7 @@ from app.organisers.services import (
     set_role,
 )
 from app.attendance.services import events_with_attendance_unrecorded
+from app.programme.low_numbers import below_minimum
 from app.programme.services import EventFilters, list_events
 from app.web.auth import session_cookie_name
 from app.web.dependencies import ConfigDep, Now, Organiser
@@ -39,7 +40,7 @@ class OrganiserHome(Controller):
     include_in_schema = False
 
     @get("/", name="organiser_home")
-    async def home(self, organiser: Organiser, now: Now) -> Template:
+    async def home(self, organiser: Organiser, now: Now, config: ConfigDep) -> Template:
         events = await list_events(EventFilters(), now)
         upcoming = [e for e in events if e.ends_at >= now]
         past = [e for e in events if e.ends_at < now]
@@ -47,7 +48,8 @@ class OrganiserHome(Controller):
         return Template("organisers/home.html", context={
             "organiser": organiser, "upcoming": upcoming, "past": past[:20], "now": now,
             "unrecorded": await events_with_attendance_unrecorded(now),
-            "assumed": sum(e.capacity_assumed for e in upcoming)})
+            "assumed": sum(e.capacity_assumed for e in upcoming),
+            "below_minimum": await below_minimum(now, config), "minimum_days": config.minimum_warning_days})
 
     @get("/accounts", name="organiser_accounts")
     async def accounts(self, organiser: Organiser, now: Now, invited: FromQuery[bool] = False,

@@ -205,7 +205,7 @@ def form_from_event(event: Any, join_url: str) -> dict[str, str]:
             "date-day": str(start.day), "date-month": str(start.month), "date-year": str(start.year),
             "start_time": f"{start:%H:%M}", "end_time": f"{end:%H:%M}", "capacity": str(event.availability.capacity),
             "late_cancel_hours": str(event.late_cancel_hours), "waitlist_rule": event.waitlist_rule.value,
-            "in_demand": "yes" if event.in_demand else ""}
+            "in_demand": "yes" if event.in_demand else "", "minimum": str(event.minimum or "")}
     for prefix, moment in (("opens", event.booking_opens_at), ("closes", event.booking_closes_at)):
         if moment:
             local_moment = moment.astimezone(LONDON)
