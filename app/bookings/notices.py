@@ -137,7 +137,9 @@ def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, co
     if kind == "cancellation":
         event_cancelled = bool(details.get("event_cancelled"))
         apology = bool(details.get("apology"))
+        moved_to = str(details.get("moved_to", ""))
         subject = (f"Cancelled: {_title_and_date(booking)}" if event_cancelled
+                   else f"Your place has moved to the {moved_to}" if moved_to
                    else f"Your apologies: {_title_and_date(booking)}" if apology
                    else f"Booking cancelled: {_title_and_date(booking)}")
         # Apologies for a forum carry, once, what the chase after a no-show would offer (`offers`,
@@ -145,7 +147,8 @@ def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, co
         return compose(booking, subject, "cancelled", config=config, now=now, join_url="",
                        event_cancelled=event_cancelled, reason=details.get("reason", ""), apology=apology,
                        late=bool(details.get("late")), late_hours=details.get("late_hours", 0),
-                       offers=list(details.get("offers", [])), forum=bool(details.get("forum")))
+                       offers=list(details.get("offers", [])), forum=bool(details.get("forum")),
+                       moved_to=details.get("moved_to", ""), move_back_url=details.get("move_back_url", ""))
     if kind == "passed_on":
         # To the person who passed the place on, about their own invite: their name, address and
         # calendar UID from the details, never the colleague's links.

@@ -38,6 +38,7 @@ from app.bookings.records import (
     new_reference,
 )
 from app.bookings.validation import BookingRequest, SettingIn
+from app.formats import long_date
 from app.bookings.waiting_list import accept_offer, offer_places, waitlisted_email
 from app.config import Config
 from app.db import write_transaction
@@ -48,6 +49,7 @@ from app.programme.recovery import FORUM, offer_links, offers
 from app.programme.services import EventView, get_event
 from app.settings_register.services import name_key
 from app.tables.bookings import (
+    ACTIVE_STATUSES,
     PLACE_HOLDING_STATUSES,
     Booking,
     BookingSource,
@@ -160,18 +162,24 @@ async def _book_place(event_id: int, request: BookingRequest, *, source: Booking
 
 @dataclass(frozen=True)
 class Moving:
-    """The booking a booker is moving from: its id and its manage link's token."""
+    """The booking a place moves from: its id and its manage link's token; who moves it, and why."""
 
     booking_id: int
     manage_token: str
+    actor: str = "public"
+    reason: str = "Moved to another session"
 
 
 async def _replaces(booking_id: int, moving: Moving, *, release: bool, now: dt.datetime, config: Config) -> None:
-    """Record that `booking_id` replaces the booking moved from, and (`release`) release that one."""
+    """Record that `booking_id` replaces the booking moved from, and (`release`) release that one:
+    its email takes the old meeting out of the calendar and links to moving back."""
     await Booking.update({Booking.moves_from: moving.booking_id}).where(Booking.id == booking_id)
     if release:
-        await cancel_booking(moving.manage_token, actor="public", reason="Moved to another session", now=now,
-                             config=config, apology=False)
+        new = await Booking.select(Booking.manage_token, Booking.event.title.as_alias("title"),
+                                   Booking.event.starts_at.as_alias("starts_at")).where(Booking.id == booking_id).first()
+        await cancel_booking(moving.manage_token, actor=moving.actor, reason=moving.reason, now=now, config=config,
+                             apology=False, moved_to=f"{new['title']}, {long_date(new['starts_at'])}",
+                             move_back_url=f"{config.base_url}/bookings/{new['manage_token']}/move-back")
 
 
 def _statement_values(made: BookingMade, *, source: BookingSource, actor: str, config: Config, now: dt.datetime,
@@ -234,7 +242,8 @@ def _refuse_if_closed(event: EventView) -> None:
 
 
 async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.datetime,
-                         config: Config, apology: bool = True) -> BookingView:
+                         config: Config, apology: bool = True, moved_to: str = "",
+                         move_back_url: str = "") -> BookingView:
     """Cancel the booking and free its place at once. Cancelling twice is harmless; a booking
     for an event that has started cannot be cancelled (it is attendance history by then).
 
@@ -281,7 +290,8 @@ async def cancel_booking(manage_token: str, *, actor: str, reason: str, now: dt.
                     await queue_notices("cancellation", [(row["id"], row["event"], row["person.email"])],
                                         config=config, now=now, reason=reason, apology=sent_apologies, late=late,
                                         late_hours=event.late_cancel_hours, forum=forum,
-                                        offers=offer_links(offered, config.base_url))
+                                        offers=offer_links(offered, config.base_url), moved_to=moved_to,
+                                        move_back_url=move_back_url)
     return await get_booking(manage_token, now)
 
 
@@ -295,7 +305,8 @@ class NotMovable(BookingError):
     advice = ()
 
 
-async def move_place(manage_token: str, to_event_id: int, *, now: dt.datetime, config: Config) -> BookingMade:
+async def move_place(manage_token: str, to_event_id: int, *, now: dt.datetime, config: Config,
+                     wait_if_full: bool = True) -> BookingMade:
     """The booker moves their confirmed place to another session of the same kind, through the one
     booking path: the new place is taken before the old one is released, in one transaction (the
     old invite is cancelled, the new one sent). If the session is full they join its waiting list
@@ -306,9 +317,86 @@ async def move_place(manage_token: str, to_event_id: int, *, now: dt.datetime, c
         raise NotMovable()
     lead = (await Booking.select(Booking.lead).where(Booking.id == old.id).first())["lead"]
     request = BookingRequest(name=old.person_name, email=old.email, role=old.role, lead=LeadAnswer(lead),
-                             setting=SettingIn(name=old.setting_name, urn=old.setting_urn), waitlist=True)
+                             setting=SettingIn(name=old.setting_name, urn=old.setting_urn), waitlist=wait_if_full)
     return await book_place(to_event_id, request, source=BookingSource.web, actor="public", now=now, config=config,
                             moves_from=Moving(old.id, manage_token))
+
+
+class NoPlaceToGoBack(BookingError):
+    code = "no_place_to_go_back"
+    heading = "You cannot move back"
+    advice = ("Your place where you were moved to is kept.",)
+
+    def __init__(self, event: str):
+        super().__init__(f"The {event} has no place left now")
+
+
+async def move_back(manage_token: str, *, now: dt.datetime, config: Config) -> BookingMade:
+    """Back to the session a place was moved from (by the booker or by organisers), if it still
+    has a place: the place moved to is released in the same transaction. Refused (NoPlaceToGoBack)
+    when it is full; NotMovable when there is nothing to go back to."""
+    row = await Booking.select(Booking.moves_from).where(Booking.manage_token == manage_token).first()
+    if row is None:
+        raise BookingNotFound()
+    was = await Booking.select(Booking.event, Booking.event.title.as_alias("title"),
+                               Booking.event.starts_at.as_alias("starts_at")).where(
+        Booking.id == row["moves_from"]).first() if row["moves_from"] else None
+    if was is None:
+        raise NotMovable()
+    try:
+        return await move_place(manage_token, was["event"], now=now, config=config, wait_if_full=False)
+    except EventFull:
+        raise NoPlaceToGoBack(f"{was['title']}, {long_date(was['starts_at'])}") from None
+
+
+@dataclass(frozen=True)
+class BookersMoved:
+    """What moving an event's bookers did: who moved, and who stayed booked where they were (why)."""
+
+    moved: list[str]
+    stayed: list[tuple[str, str]]
+
+
+async def move_bookers(from_event_id: int, to_event_id: int, *, actor: str, now: dt.datetime,
+                       config: Config) -> BookersMoved:
+    """An organiser moves every confirmed booker of one event to another in one step (the old event
+    is not cancelled): each through the one booking path, first booked first, while the new event
+    has places; the old invite cancelled and a new one sent, with a link to move back. Those the
+    new event cannot take stay booked where they were and are listed. Audited."""
+    source, target = await get_event(from_event_id, now), await get_event(to_event_id, now)
+    if source.id == target.id or has_started(source.starts_at, now):
+        raise NotMovable("Choose another event, still to come")
+    moved: list[str] = []
+    stayed: list[tuple[str, str]] = []
+    async with write_transaction():
+        rows = await Booking.select(Booking.id, Booking.manage_token, Booking.person, Booking.role, Booking.lead,
+                                    Booking.name_given, Booking.person.name.as_alias("person_name"),
+                                    Booking.person.email.as_alias("email"), Booking.setting.name.as_alias("setting"),
+                                    Booking.setting.urn.as_alias("urn")).where(
+            (Booking.event == from_event_id) & (Booking.status == BookingStatus.confirmed.value)
+            & (Booking.over_capacity == False)).order_by(Booking.created_at).order_by(Booking.id)  # noqa: E712
+        there = {r["person"] for r in await Booking.select(Booking.person).where(
+            (Booking.event == to_event_id) & Booking.status.is_in([s.value for s in ACTIVE_STATUSES]))}
+        for r in rows:
+            name = r["name_given"] or r["person_name"]
+            if r["person"] in there:
+                stayed.append((name, "already booked on the new event"))
+                continue
+            request = BookingRequest(name=name, email=r["email"], role=Role(r["role"]), lead=LeadAnswer(r["lead"]),
+                                     setting=SettingIn(name=r["setting"], urn=r["urn"]))
+            try:
+                await book_place(to_event_id, request, source=BookingSource.organiser, actor=actor, now=now,
+                                 config=config, moves_from=Moving(r["id"], r["manage_token"], actor=actor,
+                                                                  reason=f"Moved by the safeguarding team to the "
+                                                                         f"{target.title}"))
+            except (EventFull, BookingClosed):
+                stayed.append((name, "no place left on the new event"))
+                continue
+            moved.append(name)
+        await record("event.bookers_moved", actor, event_id=from_event_id, to_event=to_event_id, moved=len(moved),
+                     stayed=len(stayed))
+    return BookersMoved(moved, stayed)
+
 
 
 async def take_offered_place(manage_token: str, *, now: dt.datetime, config: Config) -> None:

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from app.certificates.services import certificate_for_booking
 from app.bookings.colleague import passed_on
-from app.bookings.moving import sessions_to_move_to
+from app.bookings.moving import moved_from, sessions_to_move_to
 from app.bookings.notices import booking_calendar_item, booking_invite
 from app.bookings.records import BookingClosed, BookingNotFound
 from app.bookings.services import (
@@ -21,6 +21,7 @@ from app.bookings.services import (
     EventFull,
     NotMovable,
     book_place,
+    move_back,
     cancel_booking,
     get_booking,
     move_place,
@@ -198,4 +199,18 @@ class MovePages(Controller):
             return Template("bookings/move.html", status_code=409 if not isinstance(exc, NotMovable) else 400, context={
                 "booking": booking, "sessions": await sessions_to_move_to(booking, now),
                 "field_errors": errors, "errors": error_summary(errors)})
+        return Redirect(f"/bookings/{made.manage_token}/confirmation", status_code=303)
+
+    @get("/bookings/{token:str}/move-back", name="move_back_form", opt={"limit": "token"})
+    async def move_back_form(self, token: FromPath[str], now: Now) -> Template | Redirect:
+        """A button, never a move on GET: mail scanners follow links."""
+        booking = await get_booking(token, now)
+        was = await moved_from(booking.id, now)
+        if was is None or not booking.can_pass_on(now):
+            return Redirect(f"/bookings/{token}", status_code=303)
+        return Template("bookings/move_back.html", context={"booking": booking, "was": was})
+
+    @post("/bookings/{token:str}/move-back", name="move_back", opt={"limit": "booking"})
+    async def move_back(self, token: FromPath[str], now: Now, config: ConfigDep) -> Redirect:
+        made = await move_back(token, now=now, config=config)
         return Redirect(f"/bookings/{made.manage_token}/confirmation", status_code=303)

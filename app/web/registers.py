@@ -38,13 +38,15 @@ from app.bookings.services import (
     BookingError,
     EventAlreadyStarted,
     EventFull,
+    NotMovable,
     book_place,
     cancel_booking,
+    move_bookers,
 )
 from app.bookings.validation import FORM_FIELD_IDS, InvalidBooking, booking_from_form
 from app.errors import DomainError, InvalidInput, NotFound
 from app.organisers.services import OrganiserView
-from app.programme.services import get_event
+from app.programme.services import EventFilters, get_event, list_events
 from app.tables.attendance import MarkSource, Outcome
 from app.tables.bookings import LEAD_ANSWER_LABELS, ROLE_LABELS, ROLE_SHORT, Booking, BookingSource, BookingStatus
 from app.tables.register import Person
@@ -172,6 +174,23 @@ class RegisterPages(Controller):
         except EventAlreadyStarted:
             pass  # the register shows it is still confirmed; attendance is the record now
         return Redirect(f"/organisers/events/{event_id}", status_code=303)
+
+    @get("/events/{event_id:int}/move-bookers", name="organiser_move_bookers_form")
+    async def move_bookers_form(self, organiser: Organiser, event_id: FromPath[int], now: Now) -> Template:
+        return await _move_bookers_page(organiser, event_id, now)
+
+    @post("/events/{event_id:int}/move-bookers", name="organiser_move_bookers")
+    async def move_bookers(self, organiser: Organiser, event_id: FromPath[int], data: FormData, now: Now,
+                           config: ConfigDep) -> Template:
+        chosen = str(data.get("to", ""))
+        try:
+            if not chosen.isdigit():
+                raise NotMovable("Select the event to move the bookers to")
+            report = await move_bookers(event_id, int(chosen), actor=organiser.email, now=now, config=config)
+        except NotMovable as exc:
+            errors = field_errors(exc, default_field="to", ids={"event": "to"}, only_ids=True)
+            return await _move_bookers_page(organiser, event_id, now, errors=errors, status_code=400)
+        return await _move_bookers_page(organiser, event_id, now, report=report, to=int(chosen))
 
     @get("/events/{event_id:int}/attendance", name="organiser_attendance")
     async def attendance(self, organiser: Organiser, event_id: FromPath[int], now: Now,
@@ -404,3 +423,15 @@ async def _attendance_page(organiser: OrganiserView, event_id: int, now: dt.date
     return Template("organisers/attendance.html", status_code=409 if refused else 200, context={
         "organiser": organiser, "event": event, "rows": shown.items, "shown": shown, "counts": counts,
         "q": q or "", "outcomes": OUTCOME_LABELS, "outcome_tags": OUTCOME_TAGS, "errors": errors})
+
+
+async def _move_bookers_page(organiser: OrganiserView, event_id: int, now: dt.datetime, *,
+                             errors: dict[str, str] | None = None, status_code: int = 200,
+                             report: Any = None, to: int | None = None) -> Template:
+    event, _, counts = await register(event_id, now)
+    targets = [e for e in await list_events(EventFilters(when="upcoming"), now)
+               if e.id != event.id and e.status.value == "scheduled"]
+    return Template("organisers/move_bookers.html", status_code=status_code, context={
+        "organiser": organiser, "event": event, "counts": counts, "targets": targets,
+        "field_errors": errors or {}, "errors": error_summary(errors or {}), "report": report,
+        "moved_to": next((e for e in targets if e.id == to), None)})
