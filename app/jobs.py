@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter
 
+from app.certificates.services import COPY_KIND as CERTIFICATE_COPY
 from app.certificates.services import KIND as CERTIFICATE
 from app.certificates.services import certificate_renderer
 from app.bookings.notices import booking_renderer
@@ -156,7 +157,8 @@ async def deliver_due(transport: Transport, *, config: Config, now: Clock, sende
 def renderer(config: Config) -> Renderer:
     """What makes the emails queued to be rendered: certificates (with their PDF), and every
     other booker's email from its booking."""
-    return by_kind({CERTIFICATE: certificate_renderer(config)}, default=booking_renderer(config))
+    return by_kind({CERTIFICATE: certificate_renderer(config), CERTIFICATE_COPY: certificate_renderer(config, copy=True)},
+                   default=booking_renderer(config))
 
 
 async def run_sender(config: Config, *, now: Clock, stop: "asyncio.Event", poll_seconds: float = 2.0) -> None:

@@ -49,6 +49,7 @@ from app.web.auth import (
     sign_in_redirect,
 )
 from app.web.bookings import BookingPages, MovePages
+from app.web.copies import CopiesPages
 from app.web.dependencies import ConfigDep
 from app.web.errors import problem, problem_for
 from app.web.feeds import FeedController
@@ -311,7 +312,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
     workspace = Router(path="/", route_handlers=ORGANISER_HANDLERS, guards=[organiser_required],
                        dependencies={"organiser": Provide(provide_organiser, sync_to_thread=False)})
     return ServiceApp(
-        route_handlers=[ProgrammePages, BookingPages, MovePages, FeedController, ApiController, SignInPages, QuestionnairePages,
+        route_handlers=[ProgrammePages, BookingPages, MovePages, CopiesPages, FeedController, ApiController, SignInPages, QuestionnairePages,
                         InformationPages, TrainingPages, Operations,
                         workspace, assets],
         middleware=[body_read_timeout(config.body_read_timeout_seconds),

@@ -13,7 +13,7 @@ from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.organisers import Organiser, OrganiserSession, SignInThrottle
 from app.tables.programme import DatedNotice, Event, EventKind, Venue
 from app.tables.questionnaire import GuidanceLink, Question, QuestionnaireVersion, Response, TrainingDeclaration
-from app.tables.register import Person, Setting, SettingLead
+from app.tables.register import CopiesLink, Person, Setting, SettingLead
 from app.tables.training import Certificate, Feedback, RecordLink
 
 APP_CONFIG = AppConfig(
@@ -22,7 +22,7 @@ APP_CONFIG = AppConfig(
     table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
                    DeliveryAttempt, Organiser, OrganiserSession, Attendance, QuestionnaireVersion, Question, Response,
                    TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead, Certificate, Feedback, RecordLink,
-                   TeamsImportPreview, SignInThrottle, GuidanceLink, DatedNotice],
+                   TeamsImportPreview, SignInThrottle, GuidanceLink, DatedNotice, CopiesLink],
     migration_dependencies=[],
     commands=[],
 )

@@ -18,7 +18,7 @@ from app.mail.sender import Renderer, Skip, renderer_from
 from app.programme.calendar import calendar_item
 from app.programme.dated_notices import NoticeView, shown_notices
 from app.programme.services import get_join_url
-from app.tables.bookings import BookingStatus
+from app.tables.bookings import ROLE_LABELS, Booking, BookingStatus
 
 
 async def booking_calendar_item(booking: BookingView, config: Config, *, cancelled: bool = False) -> CalendarEvent:
@@ -94,10 +94,40 @@ async def queue_notices(kind: str, bookings: list[tuple[int, int, str]], *, conf
     `booking_renderer`). `details` are what the booking will not hold then (what changed, why).
     With `dedupe`, a booking gets at most one message of this kind ever. Returns how many were
     queued."""
-    return await queue_to_render([
+    queued = await queue_to_render([
         ToRender(kind=kind, booking_id=booking_id, event_id=event_id, recipient=email, details=dict(details),
                  dedupe_key=f"{kind}:{booking_id}" if dedupe else None)
         for booking_id, event_id, email in bookings], config=config, now=now)
+    if kind in COPIED:
+        await queue_copies(f"copy_{kind}", [booking_id for booking_id, _, _ in bookings], config=config, now=now,
+                           details=dict(details))
+    return queued
+
+
+#: The booker's emails a setting's contact may get a copy of (certificates too: `app.certificates`).
+COPIED = ("confirmation", "cancellation")
+#: Bookings looked up at a time for their settings' copies (never an unbounded IN list).
+_COPY_SLICE = 500
+
+
+async def copies_for(booking_ids: list[int]) -> list[tuple[int, int, str]]:
+    """(booking, event, contact address) for the bookings whose setting asked for copies."""
+    found: list[tuple[int, int, str]] = []
+    for start in range(0, len(booking_ids), _COPY_SLICE):
+        rows = await Booking.select(Booking.id, Booking.event, Booking.setting.contact_email.as_alias("to")).where(
+            Booking.id.is_in(booking_ids[start:start + _COPY_SLICE])
+            & (Booking.setting.copies_to_contact == True) & (Booking.setting.contact_email != ""))  # noqa: E712
+        found += [(r["id"], r["event"], r["to"]) for r in rows]
+    return found
+
+
+async def queue_copies(kind: str, booking_ids: list[int], *, config: Config, now: dt.datetime,
+                       details: dict[str, Any] | None = None) -> int:
+    """A copy (`kind`, "copy_…") of each booking's email to its setting's contact, where the setting
+    asked for copies: each its own email, one recipient, made by the sender without any link."""
+    return await queue_to_render([
+        ToRender(kind=kind, booking_id=booking_id, event_id=event_id, recipient=to, details=dict(details or {}))
+        for booking_id, event_id, to in await copies_for(booking_ids)], config=config, now=now)
 
 
 async def queue_confirmation(booking_id: int, *, email: str, event_id: int, config: Config, now: dt.datetime) -> None:
@@ -122,6 +152,8 @@ APPLIES_WHILE: dict[str, frozenset[BookingStatus]] = {
     "offer_expired": frozenset({BookingStatus.cancelled}),
     # The first person's CANCEL goes whatever becomes of the place in the colleague's hands.
     "passed_on": frozenset(BookingStatus),
+    "copy_confirmation": frozenset({BookingStatus.confirmed}),
+    "copy_cancellation": frozenset({BookingStatus.cancelled}),
 }
 
 
@@ -173,6 +205,17 @@ def notice_email(kind: str, booking: BookingView, details: dict[str, Any], *, co
                          **_context(booking, config), **extra)
 
 
+def copy_email(of: str, booking: BookingView, *, recipient: str, config: Config) -> Email:
+    """A setting contact's copy of a booker's confirmation or cancellation (pure): what was booked
+    or given up, for whom; no manage, release or join link, no calendar invite."""
+    what = {"confirmation": "booked", "cancellation": "cancelled"}[of]
+    return compose_email("copy", recipient=recipient, config=config,
+                         subject=f"Copy for {booking.setting_name}: {booking.person_name} {what} {_title_and_date(booking)}",
+                         of=of, person=booking.person_name, role=ROLE_LABELS[booking.role],
+                         setting=booking.setting_name, event=booking.event, when=long_date(booking.event.starts_at),
+                         times=time_range(booking.event.starts_at, booking.event.ends_at))
+
+
 def booking_renderer(config: Config) -> Renderer:
     """The sender's renderer for bookers' emails queued as (kind, booking, details): each is made
     from the booking as it is when its turn comes. One that no longer applies (`APPLIES_WHILE`)
@@ -195,6 +238,9 @@ def booking_renderer(config: Config) -> Renderer:
             return Skip(f"the booking is {booking.status.value}")
         if message.kind == "reminder" and now >= booking.event.starts_at:
             return Skip("the event has started")
+        if message.kind.startswith("copy_"):
+            return copy_email(message.kind.removeprefix("copy_"), booking, recipient=message.recipient,
+                              config=config)
         join_url = ""
         if booking.status is BookingStatus.confirmed and booking.event.online:
             event_id = booking.event.id

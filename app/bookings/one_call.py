@@ -62,9 +62,16 @@ STATEMENTS = {
               " ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id",
     "booking_by_urn": _booking("s.urn = {urn}"),
     "booking_by_name": _booking("s.name_key = {name_key}"),
+    # The confirmation, and in the same statement a copy to the setting's contact where it asked
+    # for copies (its own email: one recipient each).
     "outbox": "INSERT INTO outbox_message (kind, recipient, subject, message_id, raw, booking, event, status, attempts,"
-              " next_attempt_at, claimed_by, last_error, created_at) VALUES ('confirmation', {email}, '', {message_id},"
-              " '', {booking}, {event}, 'pending', 0, {now}, '', '', {now})",
+              " next_attempt_at, claimed_by, last_error, created_at) SELECT 'confirmation', {email}, '', {message_id},"
+              " '', {booking}, {event}, 'pending', 0, {now}, '', '', {now}"
+              # The copy's times are the booking's (its created_at is {now}): a typed column, so that
+              # PostgreSQL gives the UNION's parameters the column's type rather than text.
+              " UNION ALL SELECT 'copy_confirmation', s.contact_email, '', {copy_message_id}, '', b.id, b.event,"
+              " 'pending', 0, b.created_at, '', '', b.created_at FROM booking b JOIN setting s ON s.id = b.setting"
+              " WHERE b.id = {booking} AND s.copies_to_contact = true AND s.contact_email <> ''",
     "audit": "INSERT INTO audit_record (action, actor, event, booking, person, detail, created_at)"
              " VALUES ({action}, {actor}, {event}, {booking}, {person}, {detail}, {now})",
     "place": take_place_sql(),

@@ -189,7 +189,8 @@ def _statement_values(made: BookingMade, *, source: BookingSource, actor: str, c
             "status": made.status.value, "over_capacity": over_capacity, "role": made.role.value,
             "lead": made.lead.value, "reference": made.reference, "manage_token": made.manage_token,
             "calendar_uid": made.calendar_uid, "source": source.value, "checkin_token": secrets.token_urlsafe(24),
-            "message_id": new_message_id(config), "actor": actor, "action": action,
+            "message_id": new_message_id(config), "copy_message_id": new_message_id(config), "actor": actor,
+            "action": action,
             "setting_name": made.setting_name,
             "detail": json.dumps({"reference": made.reference, "role": made.role.value, "over_capacity": over_capacity}),
             **({"urn": made.setting_urn} if made.setting_urn else {"name_key": name_key(made.setting_name)})}

@@ -17,6 +17,7 @@ from app.db import write_transaction
 from app.errors import DomainError, NotFound
 from app.formats import long_date
 from app.mail.compose import Email, compose_email
+from app.bookings.notices import copies_for
 from app.mail.outbox import Claimed, ToRender, queue_to_render
 from app.mail.sender import Renderer, Skip, renderer_from
 from app.pdf import pdf_apart
@@ -28,6 +29,8 @@ from app.tables.training import Certificate
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 16  # 16 symbols of 5 bits: 80 bits
 KIND = "certificate"
+#: A copy of the certificate email to the setting's contact (with the PDF, without the booker's links).
+COPY_KIND = "copy_certificate"
 
 
 class NotCertifiable(DomainError):
@@ -152,8 +155,12 @@ def _stated(row: dict[str, Any]) -> dict[Any, Any]:
 
 
 async def _queue(booking_id: int, event_id: int, email: str, issue: int, *, config: Config, now: dt.datetime) -> None:
+    """The certificate's email, and a copy to the setting's contact where it asked for copies."""
     await queue_to_render([ToRender(kind=KIND, booking_id=booking_id, event_id=event_id, recipient=email,
-                                    dedupe_key=f"{KIND}:{booking_id}:{issue}")], config=config, now=now)
+                                    dedupe_key=f"{KIND}:{booking_id}:{issue}")] + [
+        ToRender(kind=COPY_KIND, booking_id=booking_id, event_id=event_id, recipient=to,
+                 dedupe_key=f"{COPY_KIND}:{booking_id}:{issue}") for _, _, to in await copies_for([booking_id])],
+        config=config, now=now)
 
 
 async def apply_attended(booking_id: int, *, actor: str, now: dt.datetime, config: Config) -> bool:
@@ -280,10 +287,11 @@ async def certificate_pdf_apart(certificate: CertificateView, config: Config) ->
     return await pdf_apart("certificate.html", **_pdf_context(certificate, config))
 
 
-def certificate_renderer(config: Config) -> Renderer:
+def certificate_renderer(config: Config, *, copy: bool = False) -> Renderer:
     """The sender's renderer for certificate emails: each is made when its turn comes from the
     certificate as it stands (a withdrawn one is skipped), with the PDF attached (made in a
-    worker thread) and the feedback link."""
+    worker thread) and the feedback link. With `copy`, the setting contact's copy: the same PDF,
+    to the message's recipient, without the booker's links."""
 
     async def prepare(booking_ids: list[int], now: dt.datetime) -> tuple[dict[int, CertificateView], dict[int, tuple[str, str]]]:
         certificates = await certificates_for_bookings(booking_ids)
@@ -300,6 +308,13 @@ def certificate_renderer(config: Config) -> Renderer:
             return Skip("the certificate was withdrawn")
         recipient, manage_token = emails[certificate.booking_id]
         pdf = await certificate_pdf_apart(certificate, config)
+        if copy:
+            return compose_email(
+                "certificate_copy", recipient=message.recipient, config=config,
+                subject=f"Copy for {certificate.setting_name}: {certificate.person_name}'s certificate, "
+                        f"{certificate.event_title}, {long_date(certificate.starts_at)}",
+                attachment=(f"certificate-{certificate.code}.pdf", "application/pdf", pdf), c=certificate,
+                verify_url=verify_url(config), when=long_date(certificate.starts_at))
         return compose_email(
             "certificate", recipient=recipient, config=config,
             subject=f"Your certificate of attendance: {certificate.event_title}, {long_date(certificate.starts_at)}",

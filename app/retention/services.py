@@ -50,6 +50,7 @@ class PurgeReport:
     settings_renamed: int = 0
     certificates_cleared: int = 0
     record_links_deleted: int = 0
+    copies_links_deleted: int = 0
     emails_emptied: int = 0
     eml_files_deleted: int = 0
     sessions_deleted: int = 0
@@ -98,6 +99,7 @@ _CHANGES = [
      "UPDATE certificate SET person_name = '', setting_name = '', withdrawn_reason = 'erased',"
      " withdrawn_at = {now}"),
     ("record_links_deleted", _LAPSED_RECORD_LINKS, "DELETE FROM record_link"),
+    ("copies_links_deleted", " FROM copies_link WHERE expires_at <= {now}", "DELETE FROM copies_link"),
 ]
 
 

@@ -33,6 +33,9 @@ class Setting(Table):
     contact_email = Varchar(length=254, default="", help_text="The setting's own address on the register "
                                                              "(imported, or set by organisers): where its "
                                                              "questionnaire link may be sent.")
+    copies_to_contact = Boolean(default=False, help_text="The contact chose (through a link emailed to that address) "
+                                                         "to get a copy of its staff's confirmations, cancellations "
+                                                         "and certificates: each copy its own email, without links.")
     merged_into = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
 
@@ -85,3 +88,14 @@ class SettingLead(Table, tablename="setting_lead"):
                      help_text="Who said so: an organiser's entry wins over the setting's questionnaire.")
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class CopiesLink(Table, tablename="copies_link"):
+    """A link emailed to a setting's contact address to choose whether it gets copies of its staff's
+    confirmations, cancellations and certificates. Only its hash is kept; it lapses after a week
+    and is removed by the retention purge."""
+
+    email = Varchar(length=254, index=True)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz(index=True)

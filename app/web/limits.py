@@ -65,6 +65,8 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "token": {"address": Limit(120, 600)},
     # Asking for a link to one's training record: each sends an email, so a few a day to one address.
     "record_link": {"address": Limit(30, 3600), "email": Limit(3, 86400)},
+    # A setting's contact asking for the link to choose copies: to that address only.
+    "copies_link": {"address": Limit(30, 3600), "email": Limit(3, 86400)},
     # Checking a certificate's verification code: enough for an inspector, too few to guess codes.
     "verify": {"address": Limit(60, 3600)},
     # Passing a place to a colleague sends two emails.

@@ -3,6 +3,7 @@ with nothing making the page scroll sideways (a wide table scrolls inside its ow
 One database: this tests layout, not data."""
 
 import datetime as dt
+import hashlib
 import re
 import secrets
 
@@ -23,7 +24,7 @@ from app.tables.bookings import Booking, BookingSource
 from app.tables.organisers import Organiser
 from app.tables.programme import Event
 from app.tables.questionnaire import Response
-from app.tables.register import Setting
+from app.tables.register import CopiesLink, Setting
 from app.tables.training import Certificate, RecordLink
 from app.training.record import LINK_LIFETIME, _hash
 from tests import factories as f
@@ -78,6 +79,10 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
     record, invite, reset, link = (secrets.token_urlsafe(16) for _ in range(4))
     await RecordLink.insert(RecordLink(email="sam.patel@oak.example.org", token_hash=_hash(record), created_at=now,
                                        expires_at=now + LINK_LIFETIME))
+    copies = secrets.token_urlsafe(16)
+    await Setting.update({Setting.contact_email: "office@oak.example.org"}).where(Setting.id == setting)
+    await CopiesLink.insert(CopiesLink(email="office@oak.example.org", token_hash=hashlib.sha256(copies.encode()).hexdigest(),
+                                       created_at=now, expires_at=now + dt.timedelta(days=7)))
     await Organiser.update({Organiser.reset_token_hash: token_hash(reset),
                             Organiser.reset_expires_at: now + dt.timedelta(hours=1),
                             Organiser.sign_in_link_hash: token_hash(link),
@@ -105,6 +110,8 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "/bookings/{token:str}/cancel": [f"/bookings/{made.manage_token}/cancel"],
         "/bookings/{token:str}/colleague": [f"/bookings/{made.manage_token}/colleague"],
         "/bookings/{token:str}/move": [f"/bookings/{made.manage_token}/move"],
+        "/settings/copies": ["/settings/copies/"],
+        "/settings/copies/{token:str}": [f"/settings/copies/{copies}"],
         "/bookings/{token:str}/move-back": [f"/bookings/{made.manage_token}/move-back"],
         "/bookings/{token:str}/accept": [f"/bookings/{made.manage_token}/accept"],
         "/feedback/{token:str}": [f"/feedback/{certificate['feedback_token']}"],
