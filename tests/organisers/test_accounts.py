@@ -29,6 +29,7 @@ PUBLIC_PATHS = re.compile(
     r"|^/privacy$|^/accessibility$|^/quadrant$"  # "Which quadrant am I in?" answers only a quadrant
     r"|^/documents/cp-file-review-record\.pdf$"  # a blank form from the briefing
     r"|^/feedback/|^/my-record(/|$)|^/certificates/verify$"  # a person's own record and feedback, by secret link
+    r"|^/settings/copies(/|$)"  # a setting's contact asks for a link to its own address, and chooses by it
     r"|^/healthz$|^/readyz$|^/metrics$"  # probes; /metrics needs its own bearer token (tests/operations)
 )
 
