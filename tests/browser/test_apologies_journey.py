@@ -17,6 +17,17 @@ from tests.browser.test_organiser_workspace import signed_in_page
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
+async def fill_in(page) -> None:
+    """The booking form, the role chosen before the setting is typed: once the setting is known,
+    its suggestions list opens over the radios below it."""
+    await page.get_by_label("Designated Safeguarding Lead (DSL) or Lead Practitioner").check()
+    await page.get_by_label("Full name").fill("Sam Patel")
+    await page.get_by_label("Work email address").fill("sam.patel@oak.example.org")
+    await page.get_by_label("Name of school or setting").fill("Oak Tree Primary")
+    await page.keyboard.press("Escape")
+    await page.get_by_label("URN or Ofsted number (optional)").fill("123456")
+
+
 async def test_a_cancellation_the_day_before_is_an_apology_and_the_online_forum_is_booked_from_its_email(
         browser, server, smtp_server, now):
     west = await f.event(now=now, starts_in=dt.timedelta(hours=20), title="West Safeguarding Forum", quadrant="west")
@@ -25,11 +36,7 @@ async def test_a_cancellation_the_day_before_is_an_apology_and_the_online_forum_
                                  on_register=True, created_at=now))
     page = await browser.new_page()
     await page.goto(f"{server.base_url}/events/{west}/book")
-    await page.get_by_label("Full name").fill("Sam Patel")
-    await page.get_by_label("Work email address").fill("sam.patel@oak.example.org")
-    await page.get_by_label("Name of school or setting").fill("Oak Tree Primary")
-    await page.get_by_label("URN or Ofsted number (optional)").fill("123456")
-    await page.get_by_label("Designated Safeguarding Lead (DSL) or Lead Practitioner").check()
+    await fill_in(page)
     await page.get_by_role("button", name="Book place").click()
     await expect(page.locator(".govuk-panel__title")).to_have_text("Booking confirmed")
 
@@ -47,11 +54,7 @@ async def test_a_cancellation_the_day_before_is_an_apology_and_the_online_forum_
     assert len(links) == 2 and int(links[1][1]) == online, links
     await page.goto(links[1][0])
     await expect(page.get_by_role("heading", name="Book a place")).to_be_visible()
-    await page.get_by_label("Full name").fill("Sam Patel")
-    await page.get_by_label("Work email address").fill("sam.patel@oak.example.org")
-    await page.get_by_label("Name of school or setting").fill("Oak Tree Primary")
-    await page.get_by_label("URN or Ofsted number (optional)").fill("123456")
-    await page.get_by_label("Designated Safeguarding Lead (DSL) or Lead Practitioner").check()
+    await fill_in(page)
     await page.get_by_role("button", name="Book place").click()
     await expect(page.locator(".govuk-panel__title")).to_have_text("Booking confirmed")
     await expect(page.get_by_text("Online Safeguarding Forum").first).to_be_visible()
