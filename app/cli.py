@@ -42,7 +42,23 @@ def migrate() -> int:
         print(f"Migrations failed: {result.message}", file=sys.stderr)
         return 1
     asyncio.run(refresh_statistics(engine))
-    return 0
+    return _first_clocks()
+
+
+def _first_clocks() -> int:
+    """Data from before the leads' clocks (the first migrate after upgrading): every clock worked
+    out once, so the dates show at once."""
+    from app.clocks.dates import refresh_every_clock
+    from app.tables.register import Person
+    from app.tables.training import LeadClock
+
+    async def go() -> int:
+        if await LeadClock.count() == 0 and await Person.count() > 0:
+            count = await refresh_every_clock(now=_now(), config=get_config())
+            print(f"Safeguarding dates worked out for {count} people")
+        return 0
+
+    return _run(go)
 
 
 def status() -> int:
@@ -426,6 +442,17 @@ def generate_scale(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def refresh_clocks_command() -> int:
+    from app.clocks.dates import refresh_every_clock
+
+    async def go() -> int:
+        count = await refresh_every_clock(now=_now(), config=get_config())
+        print(f"Safeguarding dates worked out again for {count} people")
+        return 0
+
+    return _run(go)
+
+
 def check_command() -> int:
     """Every setting as it is in force (secrets hidden), then whether the database is ready."""
     from app.config import effective
@@ -545,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     erase_parser.add_argument("email")
     erase_parser.add_argument("--yes", action="store_true", help="really erase (it cannot be undone)")
     sub.add_parser("jobs", help="when each scheduled job last ran, and what it did")
+    sub.add_parser("refresh-clocks", help="work out every lead's safeguarding dates again (after PREVENT_RENEW_YEARS changes)")
     import_parser = sub.add_parser("import-settings", help="import settings from a GIAS extract or early-years CSV")
     import_parser.add_argument("path")
     scale_parser = sub.add_parser("generate-scale", help="fictional data at county scale, for benchmarks (never live)")
@@ -575,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
         return person_command(args)
     if args.command == "jobs":
         return jobs_command()
+    if args.command == "refresh-clocks":
+        return refresh_clocks_command()
     if args.command == "organiser":
         return organiser_command(args)
     if args.command == "send-mail":

@@ -88,6 +88,9 @@ class Config(BaseSettings):
     offers_stop_hours: int = Field(24, ge=0)
     #: Days before an event with a minimum when organisers are told it is below it.
     minimum_warning_days: int = Field(14, ge=1)
+    #: Years after a person's last Prevent awareness training when their clock says it is due
+    #: again (after changing it, `python -m app refresh-clocks` works every clock out again).
+    prevent_renew_years: int = Field(2, ge=1, le=10)
     #: argon2-cffi's parameter set for new password hashes (argon2.profiles): keep the default in
     #: service; the test suite uses "cheapest".
     password_profile: str = "rfc_9106_low_memory"

@@ -19,6 +19,13 @@ def long_date(moment: dt.datetime | dt.date) -> str:
     return f"{moment:%A} {moment.day} {moment:%B %Y}"
 
 
+def day_month_year(moment: dt.datetime | dt.date) -> str:
+    """"14 March 2024" (London date for a moment): a date in a sentence of facts."""
+    if isinstance(moment, dt.datetime):
+        moment = local(moment)
+    return f"{moment.day} {moment:%B %Y}"
+
+
 def clock_time(moment: dt.datetime) -> str:
     """GOV.UK style: "9:30am", "12pm", "6pm" (London time)."""
     moment = local(moment)

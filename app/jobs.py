@@ -27,6 +27,7 @@ from app.certificates.services import certificate_renderer
 from app.bookings.notices import booking_renderer
 from app.bookings.reminders import queue_due_reminders
 from app.bookings.waiting_list import expire_offers
+from app.clocks.reminders import send_reminders
 from app.config import Config
 from app.mail import sender as mail_sender
 from app.mail.outbox import outbox_state
@@ -54,6 +55,7 @@ class JobsReport:
     counters_forgotten: int = 0
     sign_in_throttles_ended: int = 0
     below_minimum_told: int = 0
+    clock_reminders: int = 0
     purged: PurgeReport | None = None
 
 
@@ -72,6 +74,8 @@ DUE_EVERY = {
     "retention_purge": dt.timedelta(days=1),
     # Events below their minimum: the organiser mailbox told once each (the email's dedupe key).
     "below_minimum": dt.timedelta(hours=1),
+    # Leads' dates coming up: each reminded once per threshold (the reminder's unique key).
+    "clock_reminders": dt.timedelta(hours=1),
 }
 
 
@@ -129,6 +133,9 @@ async def run_timed_jobs(*, config: Config, now: dt.datetime) -> JobsReport:
     if await claim("below_minimum", now, DUE_EVERY["below_minimum"]):
         results["below_minimum_told"] = await tell_organisers(config=config, now=now)
         await _finished("below_minimum", f"events below their minimum told: {results['below_minimum_told']}")
+    if await claim("clock_reminders", now, DUE_EVERY["clock_reminders"]):
+        results["clock_reminders"] = await send_reminders(config=config, now=now)
+        await _finished("clock_reminders", f"reminders of leads' dates queued: {results['clock_reminders']}")
     if await claim("retention_purge", now, DUE_EVERY["retention_purge"]):
         report = await purge(now=now, mail_dir=config.mail_dir)
         results["purged"] = report

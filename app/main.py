@@ -73,6 +73,7 @@ from app.web.programme_admin import ProgrammeAdmin
 from app.web.questionnaire import DashboardPage, QuestionnaireAdmin, QuestionnairePages
 from app.web.registers import RegisterPages, TeamsImportPages
 from app.web.settings_admin import SettingsAdmin
+from app.web.clocks import ClocksAdmin, ReminderPages
 from app.web.templating import ASSETS_DIR, template_config
 from app.web.training import TrainingAdmin, TrainingPages
 
@@ -82,7 +83,7 @@ Clock = Callable[[], dt.datetime]
 
 #: Controllers of the organiser workspace: all behind the organiser guard.
 ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages, TeamsImportPages, OrganiserApi,
-                                  QuestionnaireAdmin, SettingsAdmin, DashboardPage, TrainingAdmin, RecordsAdmin]
+                                  QuestionnaireAdmin, SettingsAdmin, ClocksAdmin, DashboardPage, TrainingAdmin, RecordsAdmin]
 
 
 def utc_now() -> dt.datetime:
@@ -312,7 +313,7 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
     workspace = Router(path="/", route_handlers=ORGANISER_HANDLERS, guards=[organiser_required],
                        dependencies={"organiser": Provide(provide_organiser, sync_to_thread=False)})
     return ServiceApp(
-        route_handlers=[ProgrammePages, BookingPages, MovePages, CopiesPages, FeedController, ApiController, SignInPages, QuestionnairePages,
+        route_handlers=[ProgrammePages, BookingPages, MovePages, CopiesPages, ReminderPages, FeedController, ApiController, SignInPages, QuestionnairePages,
                         InformationPages, TrainingPages, Operations,
                         workspace, assets],
         middleware=[body_read_timeout(config.body_read_timeout_seconds),
@@ -325,7 +326,8 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
         csrf_config=CSRFConfig(secret=config.secret_key.get_secret_value(),
                                cookie_name="__Host-csrftoken" if config.base_url.startswith("https://") else "csrftoken",
                                cookie_secure=config.base_url.startswith("https://"),
-                               cookie_samesite="lax", exclude=[r"^/api/(events|bookings|settings)(/|\?|$)", r"^/schema"]),
+                               cookie_samesite="lax", exclude=[r"^/api/(events|bookings|settings)(/|\?|$)", r"^/schema",
+                                                                 r"^/reminders/[^/]+/one-click$"]),
         openapi_config=OpenAPIConfig(title="Safeguarding forums and training bookings", version="1.0.0",
                                      path="/schema"),
         exception_handlers={

@@ -14,7 +14,15 @@ from app.tables.organisers import Organiser, OrganiserSession, SignInThrottle
 from app.tables.programme import DatedNotice, Event, EventKind, Venue
 from app.tables.questionnaire import GuidanceLink, Question, QuestionnaireVersion, Response, TrainingDeclaration
 from app.tables.register import CopiesLink, Person, Setting, SettingLead
-from app.tables.training import Certificate, Feedback, RecordLink
+from app.tables.training import (
+    Certificate,
+    ClockReminder,
+    Feedback,
+    ForumPack,
+    LeadClock,
+    PackCopy,
+    RecordLink,
+)
 
 APP_CONFIG = AppConfig(
     app_name="bookings_service",
@@ -22,7 +30,8 @@ APP_CONFIG = AppConfig(
     table_classes=[Venue, EventKind, Event, Setting, Person, Booking, AuditRecord, OutboxMessage,
                    DeliveryAttempt, Organiser, OrganiserSession, Attendance, QuestionnaireVersion, Question, Response,
                    TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead, Certificate, Feedback, RecordLink,
-                   TeamsImportPreview, SignInThrottle, GuidanceLink, DatedNotice, CopiesLink],
+                   TeamsImportPreview, SignInThrottle, GuidanceLink, DatedNotice, CopiesLink,
+                   LeadClock, ClockReminder, ForumPack, PackCopy],
     migration_dependencies=[],
     commands=[],
 )

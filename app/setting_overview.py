@@ -1,6 +1,6 @@
 """Everything the service knows about one setting, gathered for the organisers' setting page in
 one call: its bookings and the people who made them, its Lead Practitioner / DSL and deputies on
-record (read once), the year's questionnaire response, its Q13, Q6 and Q7 evidence, and the
+record (read once) with their safeguarding dates, the year's questionnaire response, its Q13, Q6 and Q7 evidence, and the
 settings it could be merged into. Above the domains it reads (attendance, the questionnaire, the
 register), below the web layer, which only renders it."""
 
@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.attendance.services import PersonTally, SettingBooking, setting_bookings, tally_people
+from app.areas import local
+from app.clocks.dates import clocks_for
+from app.config import Config
 from app.errors import NotFound
 from app.questionnaire.evidence import Q13Evidence, TrainingEvidence, q13_evidence, training_evidence
 from app.questionnaire.seeding import list_questions
@@ -46,9 +49,11 @@ class SettingOverview:
     q7: TrainingEvidence
     #: Settings on the register a setting added by a booking could be merged into.
     merge_targets: list[dict[str, Any]]
+    #: The safeguarding dates of each lead now in the role, by work email, in words.
+    clocks: dict[str, list[str]]
 
 
-async def setting_overview(setting_id: int, academic_year: str, now: dt.datetime) -> SettingOverview:
+async def setting_overview(setting_id: int, academic_year: str, now: dt.datetime, config: Config) -> SettingOverview:
     """The setting page's facts for the academic year; SettingNotFound (a 404) for no such setting."""
     setting = await Setting.select().where(Setting.id == setting_id).first()
     if setting is None:
@@ -71,4 +76,6 @@ async def setting_overview(setting_id: int, academic_year: str, now: dt.datetime
         response=response, questions=await list_questions(response["version"]) if response else [],
         q13=(await q13_evidence([setting_id], academic_year, now))[setting_id],
         q6=await training_evidence(6, setting_id), q7=await training_evidence(7, setting_id),
-        merge_targets=merge_targets)
+        merge_targets=merge_targets,
+        clocks={email: clock.words(local(now).date()) for email, clock in (await clocks_for(
+            [lead["email"] for lead in leads if lead["until"] is None], config)).items()})

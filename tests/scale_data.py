@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from app.areas import LONDON, Quadrant, Term, academic_year_of
 from app.bookings.places import recount_places
+from app.clocks.dates import refresh_every_clock
+from app.config import Config
 from app.db import write_transaction
 from app.questionnaire.answers import clean, shape
 from app.questionnaire.seeding import list_questions, seed_questionnaire
@@ -18,8 +20,8 @@ from app.tables.attendance import Attendance, MarkSource, Outcome
 from app.tables.bookings import Booking, BookingStatus, LeadAnswer, Role
 from app.tables.organisers import Organiser
 from app.tables.programme import Event, EventKind, Venue
-from app.tables.questionnaire import Response, ResponseStatus
-from app.tables.register import Person, Setting
+from app.tables.questionnaire import Response, ResponseStatus, TrainingDeclaration
+from app.tables.register import LeadSource, Person, Setting, SettingLead
 
 BATCH = 1000  # rows per INSERT: PostgreSQL takes at most 32,767 parameters a statement
 TERM_DATES = {Term.autumn: (11, 15), Term.spring: (3, 13), Term.summer: (7, 3)}
@@ -118,8 +120,31 @@ async def generate(*, settings: int = 2500, people: int = 10000, bookings: int =
     for event_id in per_event:
         await recount_places(event_id, now)
     responses = await _questionnaire_responses(setting_ids, rng, now)
+    await _leads_and_clocks(tag, person_ids, works_at, role_of, rng, now)
     return ScaleReport(settings=len(setting_ids), people=len(person_ids), events=len(event_ids),
                        bookings=len(booked), attendance=len(marks), responses=responses)
+
+
+async def _leads_and_clocks(tag: str, person_ids: list[int], works_at: dict[int, int], role_of: dict[int, str],
+                            rng: random.Random, now: dt.datetime) -> None:
+    """Each setting's DSL and deputies on record (the people who booked as such), Level 3 and
+    Prevent training declared for some of them, and every clock worked out from it all."""
+    emails = {r["id"]: (r["name"], r["email"]) for r in await Person.select(Person.id, Person.name, Person.email).where(
+        Person.email.like(f"gen-{tag}-%"))}
+    leads = [p for p in person_ids if role_of[p] in ("dsl", "deputy_dsl")]
+    await _insert(SettingLead, [SettingLead(setting=works_at[p], role=role_of[p], name=emails[p][0], email=emails[p][1],
+                                            source=LeadSource.organiser.value, created_at=now, updated_at=now)
+                                for p in leads])
+    declared = []
+    for p in leads:
+        for kind, share in (("level3", 0.5), ("prevent", 0.3)):
+            if rng.random() < share:
+                declared.append(TrainingDeclaration(
+                    setting=works_at[p], kind=kind, person_name=emails[p][0], email=emails[p][1], role=role_of[p],
+                    course="Generated course", provider="Generated provider",
+                    completed_on=now.date() - dt.timedelta(days=rng.randint(30, 1000)), created_at=now))
+    await _insert(TrainingDeclaration, declared)
+    await refresh_every_clock(now=now, config=Config())
 
 
 async def _questionnaire_responses(setting_ids: list[int], rng: random.Random, now: dt.datetime) -> int:

@@ -23,7 +23,7 @@ async def test_the_purge_runs_daily_inside_the_service_and_says_what_it_did(db, 
     assert first.purged is not None and later_that_day.purged is None and next_day.purged is not None
     runs = {r["name"]: r for r in await job_runs()}
     assert set(runs) == {"offers", "reminders", "questionnaire_reminders", "rate_limit_counters", "retention_purge",
-                         "sign_in_throttles", "below_minimum"}
+                         "sign_in_throttles", "below_minimum", "clock_reminders"}
     assert runs["questionnaire_reminders"]["last_result"] == "questionnaire reminders queued: 0"
     assert "people anonymised: 0" in runs["retention_purge"]["last_result"]
     assert runs["retention_purge"]["last_started_at"] == now + dt.timedelta(days=1, minutes=1)

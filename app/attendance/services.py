@@ -16,6 +16,7 @@ from app.certificates.services import apply_attended, apply_not_attended
 from app.audit.services import record, record_many
 from app.bookings.services import BookingMade, book_place
 from app.bookings.validation import BookingRequest
+from app.clocks.dates import refresh_clocks
 from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError
@@ -203,8 +204,9 @@ async def record_mark(booking_id: int, outcome: Outcome, *, organiser: Organiser
                       config: Config, source: MarkSource = MarkSource.register, minutes_present: int | None = None,
                       event_id: int | None = None) -> str | None:
     """`mark` inside the caller's write transaction. Attended issues the booking's certificate
-    (once); a correction to absent withdraws it."""
+    (once); a correction to absent withdraws it; either works the person's clock out again."""
     booking = await Booking.select(Booking.id, Booking.event, Booking.status, Booking.person,
+                                   Booking.person.email.as_alias("email"),
                                    Booking.event.starts_at.as_alias("starts_at"),
                                    Booking.event.ends_at.as_alias("ends_at")).where(Booking.id == booking_id).first()
     if booking is None or booking["status"] != BookingStatus.confirmed.value or (
@@ -233,6 +235,8 @@ async def record_mark(booking_id: int, outcome: Outcome, *, organiser: Organiser
     elif was == Outcome.attended.value:
         await apply_not_attended(booking_id, actor=organiser.email, now=now,
                                  reason="attendance corrected to absent")
+    if Outcome.attended.value in (was, outcome.value) and was != outcome.value:
+        await refresh_clocks([booking["email"]], now=now, config=config)  # their knowledge / Prevent dates
     return was
 
 

@@ -36,6 +36,8 @@ class Email:
     inline_image_cid: str = ""
     #: A file attached to the message: (file name, content type, bytes), e.g. a certificate's PDF.
     attachment: tuple[str, str, bytes] | None = None
+    #: Headers of its own, e.g. List-Unsubscribe for the reminders a person can stop.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -48,7 +50,8 @@ def _environment() -> Environment:
 
 def compose_email(template: str, *, recipient: str, subject: str, config: Config, ics: bytes | None = None,
                   ics_method: str = "REQUEST", inline_png: bytes | None = None, inline_image_cid: str = "",
-                  attachment: tuple[str, str, bytes] | None = None, **context: object) -> Email:
+                  attachment: tuple[str, str, bytes] | None = None, headers: tuple[tuple[str, str], ...] = (),
+                  **context: object) -> Email:
     """The one way to make an email: templates/emails/<template>.txt and .html, rendered with the
     subject, the council's name and the help address, plus `context`."""
     env = _environment()
@@ -58,7 +61,7 @@ def compose_email(template: str, *, recipient: str, subject: str, config: Config
                  text=env.get_template(f"emails/{template}.txt").render(values),
                  html=env.get_template(f"emails/{template}.html").render(values),
                  ics=ics, ics_method=ics_method, inline_png=inline_png, inline_image_cid=inline_image_cid,
-                 attachment=attachment)
+                 attachment=attachment, headers=headers)
 
 
 def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: dt.datetime,
@@ -97,6 +100,7 @@ def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: 
         f"Date: {format_datetime(now.astimezone(dt.timezone.utc))}",
         f"Message-ID: {message_id}",
         "MIME-Version: 1.0",
+        *[f"{name}: {_one_line(value)}" for name, value in email.headers],
     ]
     return message_id, "\r\n".join(headers) + "\r\n" + body
 

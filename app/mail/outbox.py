@@ -48,7 +48,8 @@ class Rendered:
 
 
 #: Kinds of email about safeguarding rather than a booking: their replies go to the team.
-SAFEGUARDING_KINDS = frozenset({"certificate", "training_record", "questionnaire", "questionnaire_copy", "questionnaire_reminder", "chase"})
+SAFEGUARDING_KINDS = frozenset({"certificate", "training_record", "questionnaire", "questionnaire_copy", "questionnaire_reminder", "chase",
+                                "clock_reminder", "lead_welcome", "forum_pack"})
 
 
 def reply_to_for(kind: str, config: Config) -> str:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
+
 
 from app.areas import Term, forum_open_to, local
+from app.evidence_rules import rules
 from app.formats import long_date
 from app.spreadsheets import Table, safe_cell
 from app.tables.attendance import Attendance, Outcome
@@ -25,14 +23,7 @@ from app.tables.programme import Event, EventStatus
 from app.tables.questionnaire import TrainingDeclaration
 from app.tables.register import Setting, SettingLead
 
-RULES_FILE = Path(__file__).resolve().parent.parent.parent / "seeds" / "evidence_rules.toml"
 TERM_ORDER = [Term.autumn, Term.spring, Term.summer]
-
-
-@lru_cache(maxsize=1)
-def rules() -> dict[int, dict[str, Any]]:
-    with RULES_FILE.open("rb") as f:
-        return {rule["question"]: rule for rule in tomllib.load(f)["rules"]}
 
 
 def term_label(term: Term, academic_year: str) -> str:

@@ -23,6 +23,7 @@ from app.areas import QUADRANT_LABELS, academic_year_of, local
 from app.programme.recovery import next_forum
 from app.spreadsheets import Table
 from app.audit.services import record
+from app.clocks.dates import refresh_clocks
 from app.config import Config
 from app.db import read_in_slices, write_transaction
 from app.errors import InvalidInput, NotFound
@@ -50,7 +51,7 @@ from app.tables.questionnaire import (
     TrainingDeclaration,
 )
 from app.tables.register import LeadSource, Setting, SettingType
-from app.validation import Messages, validate, work_email
+from app.validation import EmailAddress, Messages, validate, work_email
 
 
 class ResponseNotFound(NotFound):
@@ -278,6 +279,7 @@ class TrainingDeclarationIn(BaseModel):
 
     kind: DeclarationKind
     person_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email: EmailAddress
     role: Literal["dsl", "deputy_dsl"]
     course: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     provider: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -289,6 +291,9 @@ class TrainingDeclarationIn(BaseModel):
 DECLARATION_MESSAGES: Messages = {
     "kind": {"missing": "Select the training", "invalid": "Select the training"},
     "person_name": {"missing": "Enter who took the training", "long": "Name must be 200 characters or fewer"},
+    "email": {"missing": "Enter their work email address",
+              "invalid": "Enter their work email address in the correct format, like name@example.org",
+              "long": "Email address must be 254 characters or fewer"},
     "role": {"missing": "Select their role", "invalid": "Select their role"},
     "course": {"missing": "Enter the course", "long": "Course must be 200 characters or fewer"},
     "provider": {"missing": "Enter the provider", "long": "Provider must be 200 characters or fewer"},
@@ -297,8 +302,9 @@ DECLARATION_MESSAGES: Messages = {
 }
 
 
-async def declare_training(token: str, form: dict[str, str], *, now: dt.datetime) -> None:
-    """A setting declares Level 3 or Prevent training taken elsewhere."""
+async def declare_training(token: str, form: dict[str, str], *, now: dt.datetime, config: Config) -> None:
+    """A setting declares Level 3 or Prevent training taken elsewhere by its DSL or a deputy, named
+    by work email: it counts on that person's clock at once."""
     response = await response_for_token(token)
     declared = validate(TrainingDeclarationIn, form, DECLARATION_MESSAGES, error=AnswersIncomplete)
     if declared.completed > local(now).date():
@@ -306,8 +312,9 @@ async def declare_training(token: str, form: dict[str, str], *, now: dt.datetime
     async with write_transaction():
         await TrainingDeclaration.insert(TrainingDeclaration(
             setting=response.setting_id, kind=declared.kind.value, person_name=declared.person_name,
-            role=declared.role, course=declared.course, provider=declared.provider,
+            email=declared.email, role=declared.role, course=declared.course, provider=declared.provider,
             completed_on=declared.completed, created_at=now))
+        await refresh_clocks([declared.email], now=now, config=config)
         await record("training.declared", response.setting_name, setting=response.setting_id, kind=declared.kind.value)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from app.certificates.services import withdraw_for_people
 from app.audit.services import record
 from app.bookings.services import cancel_booking
+from app.clocks.dates import forget_clocks
 from app.config import Config
 from app.db import write_transaction
 from app.errors import NotFound
@@ -127,7 +128,7 @@ async def erase_person(email: str, *, actor: str, now: dt.datetime, config: Conf
     and then, in one transaction, name and email replaced, every booking's manage and check-in
     links made worthless, names given and reasons cleared, emails to them removed (pending ones
     not sent), audit details, questionnaire respondent addresses and training declarations under
-    their name removed, certificates withdrawn (what they stated about the person cleared) and
+    their name or address removed, their clock and its reminders deleted, certificates withdrawn (what they stated about the person cleared) and
     links to their training record deleted. Attendance stays, anonymous: the settings' evidence
     stays true."""
     person = await _person(email)
@@ -153,10 +154,13 @@ async def erase_person(email: str, *, actor: str, now: dt.datetime, config: Conf
         await AuditRecord.update({AuditRecord.detail: {}}).where(AuditRecord.person == person["id"])
         responses = await Response.update({Response.respondent_email: "removed@invalid"}).where(
             Response.respondent_email == person["email"]).returning(Response.id)
-        declarations = await TrainingDeclaration.update({TrainingDeclaration.person_name: REMOVED}).where(
-            _declared_by(person["name"])).returning(TrainingDeclaration.id)
+        declarations = await TrainingDeclaration.update({TrainingDeclaration.person_name: REMOVED,
+                                                         TrainingDeclaration.email: ""}).where(
+            _declared_by(person["name"]) | (TrainingDeclaration.email == person["email"])).returning(
+            TrainingDeclaration.id)
         await withdraw_for_people([person["id"]], actor=actor, now=now)
         await RecordLink.delete().where(RecordLink.email == person["email"])
+        await forget_clocks([person["email"]])
         await Person.update({Person.name: "Erased on request", Person.email: f"erased-{person['id']}@invalid",
                              Person.updated_at: now}).where(Person.id == person["id"])
         await record("person.erased", actor, person_id=person["id"])

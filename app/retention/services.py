@@ -51,6 +51,8 @@ class PurgeReport:
     certificates_cleared: int = 0
     record_links_deleted: int = 0
     copies_links_deleted: int = 0
+    clocks_deleted: int = 0
+    clock_reminders_deleted: int = 0
     emails_emptied: int = 0
     eml_files_deleted: int = 0
     sessions_deleted: int = 0
@@ -90,7 +92,7 @@ _CHANGES = [
     ("respondents_removed", _OLD_RESPONSES,
      "UPDATE questionnaire_response SET respondent_email = 'removed@invalid'"),
     ("declarations_removed", _OLD_DECLARATIONS,
-     "UPDATE training_declaration SET person_name = {removed}"),
+     "UPDATE training_declaration SET person_name = {removed}, email = ''"),
     ("audit_details_removed", _OLD_AUDIT,
      "UPDATE audit_record SET detail = {no_detail}, actor = CASE WHEN actor LIKE '%@%' THEN 'removed' ELSE actor END"),
     ("settings_renamed", _TYPED_SETTINGS,
@@ -100,6 +102,12 @@ _CHANGES = [
      " withdrawn_at = {now}"),
     ("record_links_deleted", _LAPSED_RECORD_LINKS, "DELETE FROM record_link"),
     ("copies_links_deleted", " FROM copies_link WHERE expires_at <= {now}", "DELETE FROM copies_link"),
+    # A clock whose address the service no longer holds anywhere (its person anonymised, no lead
+    # or declaration naming it), and reminders sent longer ago than people are kept.
+    ("clocks_deleted", " FROM lead_clock WHERE email NOT IN (SELECT email FROM person)"
+     " AND email NOT IN (SELECT email FROM setting_lead) AND email NOT IN (SELECT email FROM training_declaration)",
+     "DELETE FROM lead_clock"),
+    ("clock_reminders_deleted", " FROM clock_reminder WHERE sent_at < {cutoff}", "DELETE FROM clock_reminder"),
 ]
 
 

@@ -100,6 +100,9 @@ class TrainingDeclaration(Table, tablename="training_declaration"):
     setting = ForeignKey(Setting, null=False, on_delete=OnDelete.restrict)
     kind = Varchar(length=10, choices=DeclarationKind)
     person_name = Varchar(length=200)
+    email = Varchar(length=254, default="", index=True,
+                    help_text="The DSL's or deputy's work email: whose clock the training counts on (empty on "
+                              "declarations made before it was asked).")
     role = Varchar(length=30)
     course = Varchar(length=200)
     provider = Varchar(length=200)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import enum
 
-from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Bytea, Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from app.tables.bookings import Booking
+from app.tables.organisers import Organiser
 from app.tables.programme import Event
 
 
@@ -60,3 +61,60 @@ class RecordLink(Table, tablename="record_link"):
     token_hash = Varchar(length=64, unique=True, secret=True)
     created_at = Timestamptz()
     expires_at = Timestamptz()
+
+
+class LeadClock(Table, tablename="lead_clock"):
+    """Each person's three safeguarding dates, worked out from what the service knows (the person's
+    recorded attendance, the training their setting declared for them, the forum packs they
+    acknowledged) by `app.clocks.dates.refresh_clocks`, in the transaction that changes any of
+    those. Keyed by work email, as the settings' leads on record are. Dates are London dates;
+    each `*_due` is indexed so the organisers' lists are counted in SQL."""
+
+    email = Varchar(length=254, unique=True, help_text="Work email, lower-cased.")
+    level3_on = Date(null=True, default=None, help_text="Formal DSL training (Level 3): last recorded or declared.")
+    level3_from = Varchar(length=300, default="", help_text="Where that date comes from, as the record says it.")
+    level3_due = Date(null=True, default=None, index=True, help_text="Two years on.")
+    knowledge_on = Date(null=True, default=None, help_text="Knowledge refreshed: last forum attended or pack read.")
+    knowledge_from = Varchar(length=300, default="")
+    knowledge_due = Date(null=True, default=None, index=True, help_text="A year on.")
+    prevent_on = Date(null=True, default=None, help_text="Prevent awareness: last session attended or declared.")
+    prevent_from = Varchar(length=300, default="")
+    prevent_due = Date(null=True, default=None, index=True, help_text="PREVENT_RENEW_YEARS on.")
+    reminders_token = Varchar(length=64, unique=True, secret=True,
+                              help_text="Secret in the reminders' stop link and List-Unsubscribe address.")
+    reminders_stopped_at = Timestamptz(null=True, default=None, help_text="The person stopped the reminders.")
+    updated_at = Timestamptz()
+
+
+class ClockReminder(Table, tablename="clock_reminder"):
+    """One reminder sent for one date of one person's clock at one threshold (60 or 14 days
+    before): `key` is unique, so a date is never reminded twice at a threshold."""
+
+    key = Varchar(length=120, unique=True, help_text="email hash : which date : due date : days before")
+    email = Varchar(length=254, index=True)
+    sent_at = Timestamptz()
+
+
+class ForumPack(Table, tablename="forum_pack"):
+    """A forum's slides and notes (one PDF), kept in the database with the event and removed with
+    it by the retention purge; sent once to those who attended, sent apologies or were absent."""
+
+    event = ForeignKey(Event, null=False, unique=True, on_delete=OnDelete.cascade)
+    filename = Varchar(length=200)
+    content = Bytea()
+    size = Integer()
+    uploaded_by = ForeignKey(Organiser, null=False, on_delete=OnDelete.restrict)
+    uploaded_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None, help_text="When it was sent: it is sent once.")
+
+
+class PackCopy(Table, tablename="pack_copy"):
+    """One person's link to a forum's pack. Only the link's hash is kept; "I have read it" (a POST)
+    dates the acknowledgement, which refreshes their knowledge on their clock (never Q13, never a
+    certificate)."""
+
+    pack = ForeignKey(ForumPack, null=False, on_delete=OnDelete.cascade, index=True)
+    booking = ForeignKey(Booking, null=False, unique=True, on_delete=OnDelete.cascade)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    created_at = Timestamptz()
+    read_at = Timestamptz(null=True, default=None)

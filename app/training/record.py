@@ -1,5 +1,5 @@
 """A person's own training record: every forum and training session they attended (dates, minutes,
-certificates), the Level 3 and Prevent training declared for them, and what that means today.
+certificates), the Level 3 and Prevent training declared for them, and their clock's dates.
 
 No account: anyone may ask for a link by email; it goes only to the address asked for, and only
 if the service knows that address (the page says the same either way). Only the link's hash is
@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 
 from app.areas import academic_year_of, local, term_of
 from app.certificates.services import CertificateView, certificates_for_bookings
+from app.clocks.dates import Clock, clocks_for
 from app.audit.services import record
 from app.config import Config
 from app.db import write_transaction
 from app.formats import long_date
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
-from app.questionnaire.evidence import rules, term_label
+from app.questionnaire.evidence import term_label
 from app.tables.attendance import Attendance, Outcome
 from app.tables.bookings import Booking, BookingStatus
-from app.tables.questionnaire import DeclarationKind, TrainingDeclaration
+from app.tables.questionnaire import TrainingDeclaration
 from app.tables.register import Person
 from app.tables.training import RecordLink
 
@@ -74,55 +75,18 @@ class TrainingRecord:
     name: str
     sessions: list[Session] = field(default_factory=list)
     declared: list[Declared] = field(default_factory=list)
+    #: Their clock's three dates, in words true whenever they are read.
     today: list[str] = field(default_factory=list)
+    clock: Clock | None = None
 
     @property
     def found(self) -> bool:
         return bool(self.name)
 
 
-def _plus_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def what_it_means(sessions: list[Session], declared: list[Declared], today: dt.date) -> list[str]:
-    """Facts for today, each true whenever it is read."""
-    facts = []
-    forums = [s for s in sessions if s.is_forum]
-    if forums:
-        last = max(forums, key=lambda s: s.starts_at)
-        facts.append(f"Last forum attended: {last.term} ({last.title}, {long_date(last.starts_at)})")
-    else:
-        facts.append("Last forum attended: none recorded")
-    years = rules()[6].get("valid_for_years") or 2
-    level3 = [d for d in declared if d.kind == DeclarationKind.level3.value]
-    if level3:
-        latest = max(level3, key=lambda d: d.completed_on)
-        until = _plus_years(latest.completed_on, years)
-        if today <= until:
-            facts.append(f"Level 3 within {years} years: yes, until {until:%B %Y} "
-                         f"({latest.course}, completed {long_date(latest.completed_on)})")
-        else:
-            facts.append(f"Level 3 within {years} years: no, the latest recorded was completed "
-                         f"{long_date(latest.completed_on)}")
-    else:
-        facts.append(f"Level 3 within {years} years: no Level 3 training recorded")
-    prevent_kinds = set(rules()[7].get("attended_kinds", []))
-    prevent = [(s.starts_at.date(), f"{s.title}, attended") for s in sessions if s.kind_code in prevent_kinds] + [
-        (d.completed_on, f"{d.course}, {d.provider}") for d in declared if d.kind == DeclarationKind.prevent.value]
-    if prevent:
-        on, what = max(prevent)
-        facts.append(f"Prevent training: last recorded {long_date(on)} ({what})")
-    else:
-        facts.append("Prevent training: none recorded")
-    return facts
-
-
-async def training_record(email: str, now: dt.datetime) -> TrainingRecord:
-    """The record of the person with this work email. Queries bounded by their own bookings."""
+async def training_record(email: str, now: dt.datetime, config: Config) -> TrainingRecord:
+    """The record of the person with this work email, with their clock. Queries bounded by their
+    own bookings."""
     email = email.strip().lower()
     person = await Person.select(Person.id, Person.name).where(Person.email == email).first()
     if person is None:
@@ -147,21 +111,22 @@ async def training_record(email: str, now: dt.datetime) -> TrainingRecord:
     sessions = [Session(r["id"], r["title"], r["kind"], r["kind_code"], bool(r["is_forum"]), r["starts_at"],
                         r["ends_at"], bool(r["online"]), r["setting_name"] or "", marks[r["id"]]["minutes_present"],
                         certificates.get(r["id"])) for r in attended]
-    # Declarations name people, not addresses: those naming this person at a setting they booked for.
+    # Declarations name the person by work email; those made before it was asked, by name, at a
+    # setting they booked for.
     settings = sorted({r["setting_id"] for r in rows})
     names = {person["name"].casefold()} | {r["name_given"].casefold() for r in rows if r["name_given"]}
-    declared = []
+    columns = (TrainingDeclaration.kind, TrainingDeclaration.person_name, TrainingDeclaration.course,
+               TrainingDeclaration.provider, TrainingDeclaration.completed_on,
+               TrainingDeclaration.setting.name.as_alias("setting_name"))
+    found = await TrainingDeclaration.select(*columns).where(TrainingDeclaration.email == email)
     for start in range(0, len(settings), 500):
-        for d in await TrainingDeclaration.select(
-                TrainingDeclaration.kind, TrainingDeclaration.person_name, TrainingDeclaration.course,
-                TrainingDeclaration.provider, TrainingDeclaration.completed_on,
-                TrainingDeclaration.setting.name.as_alias("setting_name")).where(
-                TrainingDeclaration.setting.is_in(settings[start:start + 500])):
-            if " ".join(d["person_name"].split()).casefold() in names:
-                declared.append(Declared(d["kind"], d["course"], d["provider"], d["completed_on"], d["setting_name"]))
+        found += [d for d in await TrainingDeclaration.select(*columns).where(
+            TrainingDeclaration.setting.is_in(settings[start:start + 500]) & (TrainingDeclaration.email == ""))
+            if " ".join(d["person_name"].split()).casefold() in names]
+    declared = [Declared(d["kind"], d["course"], d["provider"], d["completed_on"], d["setting_name"]) for d in found]
     declared.sort(key=lambda d: d.completed_on, reverse=True)
-    return TrainingRecord(email, person["name"], sessions, declared,
-                          what_it_means(sessions, declared, local(now).date()))
+    clock = (await clocks_for([email], config))[email]
+    return TrainingRecord(email, person["name"], sessions, declared, clock.words(local(now).date()), clock)
 
 
 async def request_link(email: str, *, now: dt.datetime, config: Config) -> bool:

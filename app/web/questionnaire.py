@@ -20,7 +20,7 @@ from app.formats import qr_png
 from app.pdf import pdf_apart
 from app.questionnaire.answers import facts_of, fingerprint, problems
 from app.questionnaire.dashboard import chart_rows, dashboard
-from app.questionnaire.evidence import q13_evidence, q13_table, term_label, training_evidence
+from app.questionnaire.evidence import q13_table, training_evidence
 from app.questionnaire.findings import findings, findings_table
 from app.questionnaire.guidance import addresses, guidance_names, save_address
 from app.questionnaire.reach import find_for_start, found_but_not_early_years, request_link, send_in_bulk
@@ -220,11 +220,12 @@ class QuestionnairePages(Controller):
             field_errors={}, errors=[]))
 
     @post("/{token:str}/training", name="questionnaire_training")
-    async def training(self, token: FromPath[str], data: FormData, now: Now) -> Template | Redirect:
+    async def training(self, token: FromPath[str], data: FormData, now: Now,
+                       config: ConfigDep) -> Template | Redirect:
         response, questions = await _open(token, now)
         back = data.get("back") if data.get("back") in ("6", "7") else "6"
         try:
-            await declare_training(token, data, now=now)
+            await declare_training(token, data, now=now, config=config)
         except AnswersIncomplete as exc:
             errors = field_errors(exc, ids={"completed": "completed-day"})
             return Template("questionnaire/training.html", status_code=400, context=_base(

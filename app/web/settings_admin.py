@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.areas import QUADRANT_LABELS, Quadrant
+from app.clocks.reminders import record_lead_and_welcome
 from app.errors import InvalidInput
 from app.organisers.services import OrganiserView
 from app.setting_overview import setting_overview
@@ -18,12 +19,12 @@ from app.questionnaire.services import chosen_year
 from app.settings_register.services import (
     end_lead,
     merge_setting,
-    record_lead,
     search_settings,
     set_contact_email,
 )
 from app.tables.bookings import ROLE_LABELS
-from app.web.dependencies import Now, Organiser
+from app.config import Config
+from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
 from app.web.forms import ContactEmailForm, LeadForm, MergeForm, read
 from app.web.templating import FormData
@@ -46,23 +47,23 @@ class SettingsAdmin(Controller):
             "quadrant_label": quadrant_label})
 
     @get("/{setting_id:int}", name="organiser_setting")
-    async def show(self, organiser: Organiser, setting_id: FromPath[int], now: Now,
+    async def show(self, organiser: Organiser, setting_id: FromPath[int], now: Now, config: ConfigDep,
                    year: FromQuery[str | None] = None, sent: FromQuery[bool] = False,
                    send_error: FromQuery[bool] = False, saved: FromQuery[str | None] = None) -> Template:
-        return await _setting_page(organiser, setting_id, now, year=year, sent=sent, send_error=send_error,
+        return await _setting_page(organiser, setting_id, now, config, year=year, sent=sent, send_error=send_error,
                                    saved=saved)
 
     @post("/{setting_id:int}/leads", name="organiser_setting_lead")
     async def add_lead(self, organiser: Organiser, setting_id: FromPath[int], data: FormData,
-                       now: Now) -> Redirect | Template:
+                       now: Now, config: ConfigDep) -> Redirect | Template:
         try:
             form = read(LeadForm, data)
         except InvalidInput as exc:
             errors = field_errors(exc, ids=LeadForm.field_ids)
-            return await _setting_page(organiser, setting_id, now, lead_form=dict(data), lead_errors=errors,
+            return await _setting_page(organiser, setting_id, now, config, lead_form=dict(data), lead_errors=errors,
                                        status_code=400)
-        await record_lead(setting_id, role=form.role, name=form.name, email=form.email, since=form.since,
-                          actor=organiser.email, now=now)
+        await record_lead_and_welcome(setting_id, role=form.role, name=form.name, email=form.email, since=form.since,
+                                      actor=organiser.email, now=now, config=config)
         return Redirect(f"/organisers/settings/{setting_id}?saved=lead#leads", status_code=303)
 
     @post("/{setting_id:int}/leads/{lead_id:int}/end", name="organiser_setting_lead_end")
@@ -73,11 +74,11 @@ class SettingsAdmin(Controller):
 
     @post("/{setting_id:int}/contact", name="organiser_setting_contact")
     async def set_contact(self, organiser: Organiser, setting_id: FromPath[int], data: FormData,
-                          now: Now) -> Redirect | Template:
+                          now: Now, config: ConfigDep) -> Redirect | Template:
         try:
             form = read(ContactEmailForm, data)
         except InvalidInput as exc:
-            return await _setting_page(organiser, setting_id, now, contact_form=dict(data),
+            return await _setting_page(organiser, setting_id, now, config, contact_form=dict(data),
                                        contact_errors=field_errors(exc, ids={"email": "contact_email"}),
                                        status_code=400)
         await set_contact_email(setting_id, form.email, actor=organiser.email)
@@ -93,13 +94,14 @@ class SettingsAdmin(Controller):
         return Redirect(f"/organisers/settings/{target}", status_code=303)
 
 
-async def _setting_page(organiser: OrganiserView, setting_id: int, now: dt.datetime, *, year: str | None = None,
+async def _setting_page(organiser: OrganiserView, setting_id: int, now: dt.datetime, config: Config, *,
+                        year: str | None = None,
                         sent: bool = False, send_error: bool = False, saved: str | None = None,
                         lead_form: dict | None = None, lead_errors: dict[str, str] | None = None,
                         contact_form: dict | None = None, contact_errors: dict[str, str] | None = None,
                         status_code: int = 200) -> Template:
     """The setting page, shown or with a form's errors: the facts from one call, rendered."""
-    overview = await setting_overview(setting_id, chosen_year(year, now), now)  # a 404 for no such setting
+    overview = await setting_overview(setting_id, chosen_year(year, now), now, config)  # a 404 for no such setting
     lead_errors, contact_errors = lead_errors or {}, contact_errors or {}
     return Template("organisers/setting.html", status_code=status_code, context={
         "errors": error_summary({**lead_errors, **contact_errors}), "lead_form": lead_form or {},
@@ -110,5 +112,6 @@ async def _setting_page(organiser: OrganiserView, setting_id: int, now: dt.datet
         "q13": overview.q13, "q6": overview.q6, "q7": overview.q7,
         "today": now.date(), "response": overview.response, "dsl_email": overview.dsl_email, "sent": sent,
         "send_error": send_error, "roles": ROLE_LABELS, "term_label": term_label, "quadrant_label": quadrant_label,
-        "merge_targets": overview.merge_targets, "questions": overview.questions})
+        "merge_targets": overview.merge_targets, "questions": overview.questions,
+        "clocks": overview.clocks})
 

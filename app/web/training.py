@@ -146,19 +146,19 @@ class TrainingPages(Controller):
         return Template("training/record_sent.html", context={"email": email})
 
     @get("/my-record/{token:str}", name="record", opt={"limit": "token"})
-    async def record(self, token: FromPath[str], now: Now) -> Template:
+    async def record(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template:
         email = await email_for_token(token, now)
         if email is None:
             return Template("training/record_lapsed.html", status_code=404)
         return Template("training/record.html", context={
-            "r": await training_record(email, now), "token": token, "today": now})
+            "r": await training_record(email, now, config), "token": token, "today": now})
 
     @get("/my-record/{token:str}/record.pdf", name="record_pdf", opt={"limit": "token"})
     async def record_pdf(self, token: FromPath[str], now: Now, config: ConfigDep) -> Response[bytes]:
         email = await email_for_token(token, now)
         if email is None:
             raise NotFoundException()
-        record = await training_record(email, now)
+        record = await training_record(email, now, config)
         data = await pdf_apart("record.html", r=record, today=now, council_name=config.council_name,
                                verify_url=f"{config.base_url}/certificates/verify")
         return _pdf(data, "safeguarding-training-record.pdf")
@@ -169,7 +169,7 @@ class TrainingPages(Controller):
         email = await email_for_token(token, now)
         if email is None:
             raise NotFoundException()
-        record = await training_record(email, now)
+        record = await training_record(email, now, config)
         mine = {s.certificate.code: s.certificate for s in record.sessions if s.certificate and s.certificate.valid}
         if code not in mine:
             raise NotFoundException()
@@ -216,10 +216,11 @@ class TrainingAdmin(Controller):
         return await table_download(name, fmt, Table(FEEDBACK_HEADER, rows))
 
     @get("/people/{person_id:int}/record", name="organiser_person_record")
-    async def person_record(self, organiser: Organiser, person_id: FromPath[int], now: Now) -> Template:
+    async def person_record(self, organiser: Organiser, person_id: FromPath[int], now: Now,
+                            config: ConfigDep) -> Template:
         person = await Person.select(Person.email).where(Person.id == person_id).first()
         if person is None:
             raise NotFoundException()
         return Template("organisers/person_record.html", context={
-            "organiser": organiser, "r": await training_record(person["email"], now), "person_id": person_id,
+            "organiser": organiser, "r": await training_record(person["email"], now, config), "person_id": person_id,
             "today": now})

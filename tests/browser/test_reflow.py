@@ -25,7 +25,7 @@ from app.tables.organisers import Organiser
 from app.tables.programme import Event
 from app.tables.questionnaire import Response
 from app.tables.register import CopiesLink, Setting
-from app.tables.training import Certificate, RecordLink
+from app.tables.training import LeadClock, Certificate, RecordLink
 from app.training.record import LINK_LIFETIME, _hash
 from tests import factories as f
 from tests.attendance import teams_samples
@@ -102,6 +102,7 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "rule": "Please note that all nominations must have line manager approval before submitting to PSAS.",
         "contact": "Professional Standards & Audit Service (PSAS): MultiAgency.Audits@essex.gov.uk"}, actor="test", now=now)
     q = f"/questionnaire/{questionnaire}"
+    reminders = (await LeadClock.select(LeadClock.reminders_token).first())["reminders_token"]  # Sam attended
     walk = {
         "/": ["/", "/?when=past", "/?quadrant=west"], "/quadrant": ["/quadrant", "/quadrant?q=Oak+Primary", "/quadrant?q=zz"],
         "/events/{event_id:int}": [f"/events/{event_id}"], "/events/{event_id:int}/book": [f"/events/{event_id}/book"],
@@ -112,6 +113,9 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "/bookings/{token:str}/move": [f"/bookings/{made.manage_token}/move"],
         "/settings/copies": ["/settings/copies/"],
         "/settings/copies/{token:str}": [f"/settings/copies/{copies}"],
+        "/reminders/{token:str}": [f"/reminders/{reminders}"],
+        "/organisers/clocks": ["/organisers/clocks/", "/organisers/clocks/?which=prevent&show=none"],
+        "/organisers/clocks/cover": ["/organisers/clocks/cover"],
         "/bookings/{token:str}/move-back": [f"/bookings/{made.manage_token}/move-back"],
         "/bookings/{token:str}/accept": [f"/bookings/{made.manage_token}/accept"],
         "/feedback/{token:str}": [f"/feedback/{certificate['feedback_token']}"],

@@ -80,7 +80,7 @@ async def test_attend_certificate_feedback_record(browser, server, smtp_server, 
     await page.goto(server.base_url + link_in(record_email, "/my-record/"))
     await expect(page.locator("#record-sessions")).to_contain_text("West Safeguarding Forum")
     await expect(page.locator("#record-sessions")).to_contain_text(code)
-    await expect(page.locator("#record-today")).to_contain_text("Last forum attended:")
+    await expect(page.locator("#record-today")).to_contain_text("Knowledge refreshed: last recorded")
     await assert_accessible(page, "my training record")
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Download it as a PDF").click()

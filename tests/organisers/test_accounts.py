@@ -30,6 +30,7 @@ PUBLIC_PATHS = re.compile(
     r"|^/documents/cp-file-review-record\.pdf$"  # a blank form from the briefing
     r"|^/feedback/|^/my-record(/|$)|^/certificates/verify$"  # a person's own record and feedback, by secret link
     r"|^/settings/copies(/|$)"  # a setting's contact asks for a link to its own address, and chooses by it
+    r"|^/reminders/"  # a lead stops the reminders of their dates, by the secret link in each
     r"|^/healthz$|^/readyz$|^/metrics$"  # probes; /metrics needs its own bearer token (tests/operations)
 )
 

@@ -118,7 +118,7 @@ async def test_a_setting_declares_training_taken_elsewhere(signed_in, now):
     bad = await signed_in.post(f"{link}/training", data={"kind": "level3", "back": "6", "_csrf_token": token(page.text)})
     assert bad.status_code == 400 and "Enter who took the training" in bad.text
     good = await signed_in.post(f"{link}/training", follow_redirects=False, data={
-        "kind": "level3", "person_name": "Jo Barclay", "role": "dsl", "course": "DSL Level 3", "provider": "ECC",
+        "kind": "level3", "person_name": "Jo Barclay", "email": "jo@oak.example", "role": "dsl", "course": "DSL Level 3", "provider": "ECC",
         "completed-day": "5", "completed-month": "1", "completed-year": str(now.year - 1), "_csrf_token": token(page.text)})
     assert good.status_code == 303
     assert await TrainingDeclaration.count() == 1

@@ -98,7 +98,7 @@ async def test_adding_training_elsewhere_keeps_every_answer_and_returns_to_the_q
     assert leaving.status_code == 303 and leaving.headers["location"] == f"/questionnaire/{token}/training?back=6"
     form = await client.get(leaving.headers["location"])
     added = await client.post(f"/questionnaire/{token}/training", follow_redirects=False, data={
-        "_csrf_token": csrf(form.text), "back": "6", "kind": "level3", "person_name": "Jo Barclay", "role": "dsl",
+        "_csrf_token": csrf(form.text), "back": "6", "kind": "level3", "person_name": "Jo Barclay", "email": "jo@acorns.example", "role": "dsl",
         "course": "DSL Level 3", "provider": "Training Co", "completed-day": "4", "completed-month": "3",
         "completed-year": "2024"})
     assert added.status_code == 303 and added.headers["location"].startswith(f"/questionnaire/{token}/questions/6")

@@ -1,0 +1,1 @@
+"""Each safeguarding lead's clock: their dates, the reminders before them, each setting's cover."""
