@@ -1,11 +1,13 @@
 """Certificates of attendance: issued once when someone's attendance is recorded (on the register,
 by QR at the door, from the Teams report, as a walk-in), emailed as a PDF by the sender and
-downloadable from the manage page. Each has a verification code anyone can check on a public page
-(initials, event, date; nothing more). A correction that removes the attendance withdraws it, and
+downloadable from the manage page. Each has a verification code, and a QR code of its own check,
+that anyone can check on a public page or as JSON: what it says (initials, session, date, time
+attended, issue) and whether it still stands (current, re-issued, withdrawn). A correction that removes the attendance withdraws it, and
 so does erasing the person; organisers can re-issue one after a correction."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from app.audit.services import record
 from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError, NotFound
-from app.formats import long_date
+from app.formats import long_date, qr_png
 from app.mail.compose import Email, compose_email
 from app.bookings.notices import copies_for
 from app.mail.outbox import Claimed, ToRender, queue_to_render
@@ -277,8 +279,75 @@ def verify_url(config: Config) -> str:
     return f"{config.base_url}/certificates/verify"
 
 
+def check_url(certificate: CertificateView, config: Config) -> str:
+    """The certificate's own check, which its QR code holds: its code and the issue printed."""
+    return f"{verify_url(config)}?code={certificate.code}&issue={certificate.issue}"
+
+
+_WITHDRAWN = {"attendance corrected to absent": "withdrawn after a correction: the attendance it stated was "
+                                                "corrected to absent",
+              "erased": "withdrawn: the person's details were erased at their request"}
+
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    """What a certificate's check tells anyone holding it: what it says (initials, session, date,
+    time attended, issue) and whether it still stands, with the issue they hold compared."""
+
+    certificate: CertificateView
+    held_issue: int | None
+
+    @property
+    def status(self) -> str:
+        """"current", "reissued" (the issue held is not the latest) or "withdrawn"."""
+        if not self.certificate.valid:
+            return "withdrawn"
+        if self.held_issue is not None and self.held_issue != self.certificate.issue:
+            return "reissued"
+        return "current"
+
+    @property
+    def status_words(self) -> str:
+        c = self.certificate
+        if self.status == "withdrawn":
+            when = long_date(c.withdrawn_at) if c.withdrawn_at else ""
+            return (f"This certificate was {_WITHDRAWN.get(c.withdrawn_reason, 'withdrawn')}"
+                    f"{f' on {when}' if when else ''}. It no longer stands.")
+        if self.status == "reissued":
+            return (f"The copy you hold says issue {self.held_issue}. The certificate was re-issued on "
+                    f"{long_date(c.issued_at)} as issue {c.issue} after a correction: what is shown here stands, "
+                    "and the copy you hold does not.")
+        if c.issue > 1:
+            return (f"This certificate stands. It is issue {c.issue}, re-issued on {long_date(c.issued_at)} after a "
+                    "correction: an earlier issue no longer stands.")
+        return f"This certificate stands. It is issue 1, issued on {long_date(c.issued_at)}."
+
+    def as_json(self) -> dict[str, Any]:
+        c = self.certificate
+        withdrawn = not c.valid
+        return {"code": c.code, "status": self.status, "status_words": self.status_words,
+                "issue": c.issue, "issued_at": c.issued_at.isoformat(), "held_issue": self.held_issue,
+                "initials": "" if withdrawn else c.initials, "event": c.event_title, "kind": c.kind_name,
+                "starts_at": c.starts_at.isoformat(), "ends_at": c.ends_at.isoformat(), "online": c.online,
+                "time_attended": "" if withdrawn else c.attended,
+                "withdrawn_at": c.withdrawn_at.isoformat() if c.withdrawn_at else None}
+
+
+class CertificateNotFound(NotFound):
+    code = "certificate_not_found"
+    message = "No certificate has this code: check it and try again"
+
+
+async def check_certificate(code: str, held_issue: int | None = None) -> CertificateCheck | None:
+    """The check of the certificate with this code (as typed or read out), or None."""
+    found = await certificate_by_code(code)
+    return CertificateCheck(found, held_issue) if found else None
+
+
 def _pdf_context(certificate: CertificateView, config: Config) -> dict[str, Any]:
-    return {"c": certificate, "attended": certificate.attended, "verify_url": verify_url(config),
+    check = check_url(certificate, config)
+    return {"c": certificate, "attended": certificate.attended, "verify_url": verify_url(config), "check_url": check,
+            "check_qr": base64.b64encode(qr_png(check, scale=4, border=2)).decode("ascii"),
             "council_name": config.council_name, "signatory_name": config.certificate_signatory_name,
             "signatory_role": config.certificate_signatory_role}
 

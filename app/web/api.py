@@ -25,12 +25,14 @@ from app.bookings.services import (
     take_offered_place,
 )
 from app.bookings.validation import InvalidBooking, validate_booking
+from app.certificates.services import CertificateNotFound, check_certificate
 from app.errors import DomainError
 from app.programme.services import get_event, list_events
 from app.settings_register.services import find_public_settings
 from app.tables.bookings import BookingSource, LeadAnswer, Role
 from app.validation import UNPRINTABLE_ECMA
 from app.web.api_schemas import (
+    CertificateCheckOut,
     EVERY,
     BookingCreated,
     BookingOut,
@@ -123,6 +125,19 @@ class ApiController(Controller):
         """Schools, colleges and nurseries on the register by name or URN. Childminders are left
         out: their setting names are often their own names."""
         return [SettingFound(r["name"], r["urn"]) for r in await find_public_settings(q or "")]
+
+    @get("/certificates/{code:str}", summary="Check a certificate of attendance", opt={"limit": "verify"},
+         responses=problems(*EVERY, 404))
+    async def certificate_check(self, code: Annotated[str, PathParameter(
+            description="The verification code as printed or read out, like K7QF-M2XD-9P4R-WT3H",
+            pattern="^[0-9A-Za-z -]{1,40}$")], issue: Annotated[int | None, QueryParameter(
+            description="The issue number printed on the copy held", ge=1, le=99999)] = None) -> CertificateCheckOut:
+        """What the certificate with this code says (initials, session, date, time attended,
+        issue) and whether it still stands: current, re-issued since the issue held, or withdrawn."""
+        found = await check_certificate(code[:40], issue)
+        if found is None:
+            raise CertificateNotFound()
+        return CertificateCheckOut(**found.as_json())
 
     @get("/events/{event_id:int}", summary="One event", responses=problems(*EVERY, 404), cache=PAGE_SECONDS,
          cache_control=REVALIDATE)

@@ -124,3 +124,22 @@ def booking_out(booking: BookingView) -> BookingOut:
         cancelled_at=local(booking.cancelled_at) if booking.cancelled_at else None,
         event=event_out(booking.event),
     )
+
+
+class CertificateCheckOut(msgspec.Struct):
+    """A certificate's check: what it says and whether it still stands."""
+
+    code: str
+    status: str  #: "current", "reissued" (the issue held is not the latest) or "withdrawn"
+    status_words: str
+    issue: int
+    issued_at: str
+    held_issue: int | None
+    initials: str
+    event: str
+    kind: str
+    starts_at: str
+    ends_at: str
+    online: bool
+    time_attended: str
+    withdrawn_at: str | None

@@ -9,9 +9,11 @@ import io
 import re
 from email import message_from_string, policy
 
+import PIL.Image
 import pypdf
 
-from app.certificates.services import ALPHABET, normal_code
+from app.certificates.services import ALPHABET, certificate_for_booking, check_url, normal_code
+from app.formats import qr_png
 from app.attendance.services import mark
 from app.bookings.services import book_place
 from app.jobs import deliver_due
@@ -73,6 +75,12 @@ async def test_attendance_issues_one_certificate_emailed_as_a_pdf_that_states_th
     # The verification address on one line of the page, never broken across two.
     lines = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().splitlines()
     assert any("http://testserver.local/certificates/verify" in line for line in lines)
+    # Its QR code holds its own check: the code and the issue printed.
+    [image] = pypdf.PdfReader(io.BytesIO(data)).pages[0].images
+    url = f"http://testserver.local/certificates/verify?code={certificate['code']}&issue=1"
+    assert check_url(await certificate_for_booking(booking_id), f.CONFIG) == url
+    drawn = PIL.Image.open(io.BytesIO(qr_png(url, scale=4, border=2))).convert("L")
+    assert image.image.convert("L").tobytes() == drawn.tobytes()  # the same modules, pixel for pixel
     assert pypdf.PdfReader(io.BytesIO(data)).trailer["/Root"].get("/MarkInfo", {}).get("/Marked")  # tagged
     body = plain_text(raw)
     assert f"http://testserver.local/feedback/{certificate['feedback_token']}" in body
@@ -95,16 +103,18 @@ async def test_a_correction_withdraws_the_certificate_and_the_public_check_says_
     spoken = code.lower().replace("-", " ").replace("0", "o").replace("1", "i")
     assert normal_code(spoken) == code
     page = await client.get("/certificates/verify", params={"code": spoken})
-    assert page.status_code == 200 and "This certificate is genuine" in page.text
+    assert page.status_code == 200 and "This certificate stands" in page.text
     assert "J. B." in page.text and "West Safeguarding Forum" in page.text
-    assert "Jo Barclay" not in page.text and "Little Acorns" not in page.text  # initials, event, date only
+    assert "2 hours 30 minutes (the session&#39;s length)" in page.text and "It is issue 1, issued on" in page.text
+    assert "Jo Barclay" not in page.text and "Little Acorns" not in page.text  # initials, never the name
     manage = await client.get(f"/bookings/{token}")
     assert "Download your certificate (PDF)" in manage.text
     download = await client.get(f"/bookings/{token}/certificate.pdf")
     assert download.headers["content-type"] == "application/pdf" and "Jo Barclay" in pdf_text(download.content)
     await mark(booking_id, Outcome.absent, organiser=organiser, now=now, config=f.CONFIG)
     withdrawn = await client.get("/certificates/verify", params={"code": code})
-    assert "This certificate has been withdrawn" in withdrawn.text and "genuine" not in withdrawn.text
+    assert "This certificate has been withdrawn" in withdrawn.text and "This certificate stands" not in withdrawn.text
+    assert "corrected to absent" in withdrawn.text and "J. B." not in withdrawn.text
     assert (await client.get(f"/bookings/{token}/certificate.pdf")).status_code == 404
     assert await sent(tmp_path, now, "certificate") == []  # queued before the correction: never sent
     unknown = await client.get("/certificates/verify", params={"code": "0000-0000-0000-0000"})
@@ -113,6 +123,14 @@ async def test_a_correction_withdraws_the_certificate_and_the_public_check_says_
     await mark(booking_id, Outcome.attended, organiser=organiser, now=now, config=f.CONFIG)
     assert (await Certificate.select(Certificate.code, Certificate.issue).first()) == {"code": code, "issue": 2}
     assert len(await sent(tmp_path, now, "certificate")) == 1
+    # The first issue's QR code (code and issue 1) now says that copy no longer stands.
+    held = await client.get("/certificates/verify", params={"code": code, "issue": "1"})
+    assert "This copy is out of date" in held.text and "The copy you hold says issue 1" in held.text
+    answer = (await client.get(f"/api/certificates/{code}", params={"issue": 1})).json()
+    assert (answer["status"], answer["issue"], answer["held_issue"], answer["initials"]) == ("reissued", 2, 1, "J. B.")
+    assert (await client.get(f"/api/certificates/{code}")).json()["status"] == "current"
+    missing = await client.get("/api/certificates/0000-0000-0000-0000")
+    assert missing.status_code == 404 and missing.json()["code"] == "certificate_not_found"
 
 
 async def test_organisers_see_certificates_and_reissue_one_after_a_correction(db, signed_in, now, tmp_path):
