@@ -52,6 +52,8 @@ class PurgeReport:
     record_links_deleted: int = 0
     copies_links_deleted: int = 0
     clocks_deleted: int = 0
+    pack_copies_deleted: int = 0
+    forum_packs_deleted: int = 0
     clock_reminders_deleted: int = 0
     emails_emptied: int = 0
     eml_files_deleted: int = 0
@@ -107,6 +109,11 @@ _CHANGES = [
     ("clocks_deleted", " FROM lead_clock WHERE email NOT IN (SELECT email FROM person)"
      " AND email NOT IN (SELECT email FROM setting_lead) AND email NOT IN (SELECT email FROM training_declaration)",
      "DELETE FROM lead_clock"),
+    # A forum's pack goes with its event's records: people's links first, then the file.
+    ("pack_copies_deleted", " FROM pack_copy WHERE pack IN (SELECT p.id FROM forum_pack p JOIN event e ON e.id = p.event"
+     " WHERE e.ends_at <= {cutoff})", "DELETE FROM pack_copy"),
+    ("forum_packs_deleted", " FROM forum_pack WHERE event IN (SELECT id FROM event WHERE ends_at <= {cutoff})",
+     "DELETE FROM forum_pack"),
     ("clock_reminders_deleted", " FROM clock_reminder WHERE sent_at < {cutoff}", "DELETE FROM clock_reminder"),
 ]
 

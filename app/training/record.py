@@ -26,7 +26,7 @@ from app.tables.attendance import Attendance, Outcome
 from app.tables.bookings import Booking, BookingStatus
 from app.tables.questionnaire import TrainingDeclaration
 from app.tables.register import Person
-from app.tables.training import RecordLink
+from app.tables.training import PackCopy, RecordLink
 
 LINK_LIFETIME = dt.timedelta(days=7)
 
@@ -78,6 +78,9 @@ class TrainingRecord:
     #: Their clock's three dates, in words true whenever they are read.
     today: list[str] = field(default_factory=list)
     clock: Clock | None = None
+    #: Forum packs they confirmed they read: (forum, its date, when read). Knowledge refreshed,
+    #: never attendance.
+    packs_read: list[tuple[str, dt.datetime, dt.datetime]] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -126,7 +129,11 @@ async def training_record(email: str, now: dt.datetime, config: Config) -> Train
     declared = [Declared(d["kind"], d["course"], d["provider"], d["completed_on"], d["setting_name"]) for d in found]
     declared.sort(key=lambda d: d.completed_on, reverse=True)
     clock = (await clocks_for([email], config))[email]
-    return TrainingRecord(email, person["name"], sessions, declared, clock.words(local(now).date()), clock)
+    packs = [(r["title"], r["starts_at"], r["read_at"]) for r in await PackCopy.select(
+        PackCopy.pack.event.title.as_alias("title"), PackCopy.pack.event.starts_at.as_alias("starts_at"),
+        PackCopy.read_at).where((PackCopy.booking.person == person["id"]) & PackCopy.read_at.is_not_null()).order_by(
+        PackCopy.read_at, ascending=False)]
+    return TrainingRecord(email, person["name"], sessions, declared, clock.words(local(now).date()), clock, packs)
 
 
 async def request_link(email: str, *, now: dt.datetime, config: Config) -> bool:

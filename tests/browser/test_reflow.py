@@ -25,7 +25,7 @@ from app.tables.organisers import Organiser
 from app.tables.programme import Event
 from app.tables.questionnaire import Response
 from app.tables.register import CopiesLink, Setting
-from app.tables.training import LeadClock, Certificate, RecordLink
+from app.tables.training import Certificate, ForumPack, LeadClock, PackCopy, RecordLink
 from app.training.record import LINK_LIFETIME, _hash
 from tests import factories as f
 from tests.attendance import teams_samples
@@ -103,6 +103,11 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "contact": "Professional Standards & Audit Service (PSAS): MultiAgency.Audits@essex.gov.uk"}, actor="test", now=now)
     q = f"/questionnaire/{questionnaire}"
     reminders = (await LeadClock.select(LeadClock.reminders_token).first())["reminders_token"]  # Sam attended
+    [pack] = await ForumPack.insert(ForumPack(event=past, filename="West forum slides.pdf", content=b"%PDF-1.7", size=8,
+                                             uploaded_by=organiser.id, uploaded_at=now)).returning(ForumPack.id)
+    pack_token = secrets.token_urlsafe(16)
+    await PackCopy.insert(PackCopy(pack=pack["id"], booking=attended.id, created_at=now,
+                                   token_hash=hashlib.sha256(pack_token.encode()).hexdigest()))
     walk = {
         "/": ["/", "/?when=past", "/?quadrant=west"], "/quadrant": ["/quadrant", "/quadrant?q=Oak+Primary", "/quadrant?q=zz"],
         "/events/{event_id:int}": [f"/events/{event_id}"], "/events/{event_id:int}/book": [f"/events/{event_id}/book"],
@@ -114,6 +119,8 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "/settings/copies": ["/settings/copies/"],
         "/settings/copies/{token:str}": [f"/settings/copies/{copies}"],
         "/reminders/{token:str}": [f"/reminders/{reminders}"],
+        "/packs/{token:str}": [f"/packs/{pack_token}"],
+        "/organisers/events/{event_id:int}/pack": [f"/organisers/events/{past}/pack"],
         "/organisers/clocks": ["/organisers/clocks/", "/organisers/clocks/?which=prevent&show=none"],
         "/organisers/clocks/cover": ["/organisers/clocks/cover"],
         "/bookings/{token:str}/move-back": [f"/bookings/{made.manage_token}/move-back"],

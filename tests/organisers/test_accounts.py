@@ -31,6 +31,7 @@ PUBLIC_PATHS = re.compile(
     r"|^/feedback/|^/my-record(/|$)|^/certificates/verify$"  # a person's own record and feedback, by secret link
     r"|^/settings/copies(/|$)"  # a setting's contact asks for a link to its own address, and chooses by it
     r"|^/reminders/"  # a lead stops the reminders of their dates, by the secret link in each
+    r"|^/packs/"  # a forum's slides and notes, by each person's own secret link
     r"|^/healthz$|^/readyz$|^/metrics$"  # probes; /metrics needs its own bearer token (tests/operations)
 )
 
