@@ -75,6 +75,7 @@ from app.web.registers import RegisterPages, TeamsImportPages
 from app.web.settings_admin import SettingsAdmin
 from app.web.clocks import ClocksAdmin, ReminderPages
 from app.web.packs import PackAdmin, PackPages
+from app.web.evidence import EvidenceAdmin, EvidenceContactPages, InspectorPages
 from app.web.templating import ASSETS_DIR, template_config
 from app.web.training import TrainingAdmin, TrainingPages
 
@@ -84,7 +85,8 @@ Clock = Callable[[], dt.datetime]
 
 #: Controllers of the organiser workspace: all behind the organiser guard.
 ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages, TeamsImportPages, OrganiserApi,
-                                  QuestionnaireAdmin, SettingsAdmin, ClocksAdmin, PackAdmin, DashboardPage, TrainingAdmin, RecordsAdmin]
+                                  QuestionnaireAdmin, SettingsAdmin, ClocksAdmin, PackAdmin, EvidenceAdmin,
+                                  DashboardPage, TrainingAdmin, RecordsAdmin]
 
 
 def utc_now() -> dt.datetime:
@@ -314,7 +316,8 @@ def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Lites
     workspace = Router(path="/", route_handlers=ORGANISER_HANDLERS, guards=[organiser_required],
                        dependencies={"organiser": Provide(provide_organiser, sync_to_thread=False)})
     return ServiceApp(
-        route_handlers=[ProgrammePages, BookingPages, MovePages, CopiesPages, ReminderPages, PackPages, FeedController, ApiController, SignInPages, QuestionnairePages,
+        route_handlers=[ProgrammePages, BookingPages, MovePages, CopiesPages, ReminderPages, PackPages,
+                        EvidenceContactPages, InspectorPages, FeedController, ApiController, SignInPages, QuestionnairePages,
                         InformationPages, TrainingPages, Operations,
                         workspace, assets],
         middleware=[body_read_timeout(config.body_read_timeout_seconds),

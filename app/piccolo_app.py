@@ -13,7 +13,7 @@ from app.tables.mail import DeliveryAttempt, OutboxMessage
 from app.tables.organisers import Organiser, OrganiserSession, SignInThrottle
 from app.tables.programme import DatedNotice, Event, EventKind, Venue
 from app.tables.questionnaire import GuidanceLink, Question, QuestionnaireVersion, Response, TrainingDeclaration
-from app.tables.register import CopiesLink, Person, Setting, SettingLead
+from app.tables.register import CopiesLink, InspectorShare, Person, Setting, SettingLead
 from app.tables.training import (
     Certificate,
     ClockReminder,
@@ -31,7 +31,7 @@ APP_CONFIG = AppConfig(
                    DeliveryAttempt, Organiser, OrganiserSession, Attendance, QuestionnaireVersion, Question, Response,
                    TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead, Certificate, Feedback, RecordLink,
                    TeamsImportPreview, SignInThrottle, GuidanceLink, DatedNotice, CopiesLink,
-                   LeadClock, ClockReminder, ForumPack, PackCopy],
+                   LeadClock, ClockReminder, ForumPack, PackCopy, InspectorShare],
     migration_dependencies=[],
     commands=[],
 )

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.attendance.services import PersonTally, SettingBooking, setting_bookings, tally_people
-from app.areas import local
+from app.areas import academic_year_of, local
+from app.certificates.services import CertificateView, certificates_for_setting
 from app.clocks.dates import clocks_for
 from app.config import Config
 from app.errors import NotFound
@@ -19,7 +20,8 @@ from app.questionnaire.evidence import Q13Evidence, TrainingEvidence, q13_eviden
 from app.questionnaire.seeding import list_questions
 from app.settings_register.services import leads_for, search_settings
 from app.tables.bookings import ROLE_LABELS, Role
-from app.tables.questionnaire import Response
+from app.questionnaire.services import action_plan
+from app.tables.questionnaire import Response, ResponseStatus
 from app.tables.register import Setting
 
 
@@ -79,3 +81,53 @@ async def setting_overview(setting_id: int, academic_year: str, now: dt.datetime
         merge_targets=merge_targets,
         clocks={email: clock.words(local(now).date()) for email, clock in (await clocks_for(
             [lead["email"] for lead in leads if lead["until"] is None], config)).items()})
+
+
+@dataclass(frozen=True)
+class LeadEvidence:
+    name: str
+    role: str
+    dates: list[str]
+
+
+@dataclass(frozen=True)
+class SettingEvidence:
+    """A setting's page of evidence (issue 25, point 5): what an organiser, the setting and an
+    inspector it shares the page with all see."""
+
+    setting: dict[str, Any]
+    as_of: dt.datetime
+    leads: list[LeadEvidence]
+    #: Forum attendance by term: this academic year and the one before.
+    years: list[Q13Evidence]
+    certificates: list[CertificateView]
+    #: The latest submitted questionnaire, with its answers and Action Plan.
+    response: dict[str, Any] | None
+    answers: list[dict[str, Any]]
+
+
+async def setting_evidence(setting_id: int, now: dt.datetime, config: Config) -> SettingEvidence:
+    """The setting's evidence as it stands at `now`; SettingNotFound (a 404) for no such setting."""
+    setting = await Setting.select(Setting.id, Setting.name, Setting.urn, Setting.setting_type,
+                                   Setting.quadrant).where(Setting.id == setting_id).first()
+    if setting is None:
+        raise SettingNotFound()
+    today = local(now).date()
+    current = [lead for lead in await leads_for(setting_id) if lead["until"] is None]
+    clocks = await clocks_for([lead["email"] for lead in current], config)
+    seen: set[tuple[str, str]] = set()
+    leads = []
+    for lead in sorted(current, key=lambda lead: (lead["role"] != "dsl", lead["name"])):
+        if (lead["email"], lead["role"]) not in seen:
+            seen.add((lead["email"], lead["role"]))
+            leads.append(LeadEvidence(lead["name"], lead["role"], clocks[lead["email"]].words(today)))
+    this_year = academic_year_of(today)
+    start = int(this_year[:4])
+    last_year = f"{start - 1}/{start % 100:02d}"
+    years = [(await q13_evidence([setting_id], year, now))[setting_id] for year in (this_year, last_year)]
+    response = await Response.select(Response.id, Response.academic_year, Response.submitted_at, Response.answers,
+                                     Response.version).where(
+        (Response.setting == setting_id) & (Response.status == ResponseStatus.submitted.value)).order_by(
+        Response.academic_year, ascending=False).output(load_json=True).first()
+    answers = action_plan(response["answers"], await list_questions(response["version"])) if response else []
+    return SettingEvidence(setting, now, leads, years, await certificates_for_setting(setting_id), response, answers)

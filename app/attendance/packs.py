@@ -26,7 +26,7 @@ from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
 from app.organisers.services import OrganiserView
 from app.programme.services import get_event
-from app.tables.attendance import Attendance, Outcome
+from app.tables.attendance import Attendance
 from app.tables.bookings import Booking, BookingStatus
 from app.tables.training import ForumPack, PackCopy
 

@@ -267,6 +267,14 @@ async def certificates_for_event(event_id: int) -> list[CertificateView]:
     return [_view(r) for r in rows]
 
 
+async def certificates_for_setting(setting_id: int, *, limit: int = 500) -> list[CertificateView]:
+    """The certificates standing for a setting's staff, latest session first (at most `limit`)."""
+    rows = await Certificate.select(*_COLUMNS).where(
+        (Certificate.booking.setting == setting_id) & Certificate.withdrawn_at.is_null()).order_by(
+        Certificate.starts_at, ascending=False).limit(limit)
+    return [_view(r) for r in rows]
+
+
 async def certificates_for_bookings(booking_ids: list[int]) -> dict[int, CertificateView]:
     out: dict[int, CertificateView] = {}
     for start in range(0, len(booking_ids), 500):

@@ -120,8 +120,15 @@ async def clocks_for(emails: Iterable[str], config: Config) -> dict[str, Clock]:
     return {e: clock_from_row(e, rows.get(e), config) for e in emails}
 
 
+PACK_READ = "read the forum pack of "
+
+
 def _latest(found: list[tuple[dt.date, str]]) -> tuple[dt.date | None, str]:
-    return max(found) if found else (None, "")
+    """The latest date and where it comes from; on the same day, attending (or a declaration)
+    before a pack read."""
+    if not found:
+        return None, ""
+    return max(found, key=lambda f: (f[0], not f[1].startswith(PACK_READ), f[1]))
 
 
 async def _sources(emails: list[str]) -> dict[str, dict[str, list[tuple[dt.date, str]]]]:
@@ -146,7 +153,7 @@ async def _sources(emails: list[str]) -> dict[str, dict[str, list[tuple[dt.date,
     for r in await PackCopy.select(PackCopy.booking.person.email.as_alias("email"), PackCopy.read_at,
                                    PackCopy.pack.event.title.as_alias("title")).where(
             PackCopy.read_at.is_not_null() & PackCopy.booking.person.email.is_in(emails)):
-        found[r["email"]][KNOWLEDGE].append((local(r["read_at"]).date(), f"read the forum pack of {r['title']}"))
+        found[r["email"]][KNOWLEDGE].append((local(r["read_at"]).date(), f"{PACK_READ}{r['title']}"))
     for r in await TrainingDeclaration.select(TrainingDeclaration.email, TrainingDeclaration.kind,
                                               TrainingDeclaration.completed_on).where(
             TrainingDeclaration.email.is_in(emails)):

@@ -54,6 +54,7 @@ class PurgeReport:
     clocks_deleted: int = 0
     pack_copies_deleted: int = 0
     forum_packs_deleted: int = 0
+    inspector_links_deleted: int = 0
     clock_reminders_deleted: int = 0
     emails_emptied: int = 0
     eml_files_deleted: int = 0
@@ -114,6 +115,7 @@ _CHANGES = [
      " WHERE e.ends_at <= {cutoff})", "DELETE FROM pack_copy"),
     ("forum_packs_deleted", " FROM forum_pack WHERE event IN (SELECT id FROM event WHERE ends_at <= {cutoff})",
      "DELETE FROM forum_pack"),
+    ("inspector_links_deleted", " FROM inspector_share WHERE expires_at <= {share_cutoff}", "DELETE FROM inspector_share"),
     ("clock_reminders_deleted", " FROM clock_reminder WHERE sent_at < {cutoff}", "DELETE FROM clock_reminder"),
 ]
 
@@ -135,6 +137,7 @@ async def purge(*, now: dt.datetime, people_after: dt.timedelta = PEOPLE_AFTER,
     report = PurgeReport()
     # (An empty JSON object is bound, not written in the SQL: Piccolo reads braces as placeholders.)
     values = {"cutoff": now - people_after, "mail_cutoff": now - mail_after, "now": now, "removed": REMOVED,
+              "share_cutoff": now - dt.timedelta(days=30),
               "no_detail": "{}"}
     async with write_transaction():
         for name, count_from, change in _CHANGES:

@@ -46,28 +46,36 @@ def _of_contact(email: str):  # noqa: ANN202 (a Piccolo condition)
             & Setting.merged_into.is_null())
 
 
-async def request_copies_link(email: str, *, config: Config, now: dt.datetime) -> None:
-    """Email a link to choose copies to `email` if it is a setting's contact address on the
-    register; nothing otherwise (the page answers the same either way)."""
+async def request_contact_link(email: str, *, purpose: str, config: Config, now: dt.datetime) -> None:
+    """Email a link for `purpose` ("copies": choose copies; "evidence": make inspectors' links) to
+    `email` if it is a setting's contact address on the register; nothing otherwise (the page
+    answers the same either way)."""
     email = email.strip().lower()
     names = await Setting.select(Setting.name).where(_of_contact(email)).order_by(Setting.name).output(as_list=True)
     if not names:
         return
     token = secrets.token_urlsafe(32)
+    subject, path = {"copies": ("Copies of your staff's bookings", "copies"),
+                     "evidence": ("Your setting's safeguarding evidence for an inspector", "evidence")}[purpose]
     async with write_transaction():
-        await CopiesLink.insert(CopiesLink(email=email, token_hash=_digest(token), created_at=now,
+        await CopiesLink.insert(CopiesLink(email=email, purpose=purpose, token_hash=_digest(token), created_at=now,
                                            expires_at=now + dt.timedelta(days=LINK_DAYS)))
         await queue_email(compose_email(
-            "copies_link", recipient=email, config=config, subject="Copies of your staff's bookings",
-            settings=names, url=f"{config.base_url}/settings/copies/{token}", days=LINK_DAYS),
-            kind="copies_link", config=config, now=now)
+            f"{path}_link", recipient=email, config=config, subject=subject,
+            settings=names, url=f"{config.base_url}/settings/{path}/{token}", days=LINK_DAYS),
+            kind=f"{path}_link", config=config, now=now)
 
 
-async def contact_settings(token: str, now: dt.datetime) -> ContactSettings:
+async def request_copies_link(email: str, *, config: Config, now: dt.datetime) -> None:
+    await request_contact_link(email, purpose="copies", config=config, now=now)
+
+
+async def contact_settings(token: str, now: dt.datetime, purpose: str = "copies") -> ContactSettings:
     """The settings whose contact the link was sent to, with their choice. CopiesLinkEnded if the
-    link is unknown or has lapsed."""
+    link is unknown, has lapsed, or is for something else."""
     link = await CopiesLink.select(CopiesLink.email).where(
-        (CopiesLink.token_hash == _digest(token)) & (CopiesLink.expires_at > now)).first()
+        (CopiesLink.token_hash == _digest(token)) & (CopiesLink.expires_at > now)
+        & (CopiesLink.purpose == purpose)).first()
     if link is None:
         raise CopiesLinkEnded()
     rows = await Setting.select(Setting.id, Setting.name, Setting.copies_to_contact).where(

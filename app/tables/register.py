@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from piccolo.columns import Boolean, Date, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
@@ -91,11 +91,28 @@ class SettingLead(Table, tablename="setting_lead"):
 
 
 class CopiesLink(Table, tablename="copies_link"):
-    """A link emailed to a setting's contact address to choose whether it gets copies of its staff's
-    confirmations, cancellations and certificates. Only its hash is kept; it lapses after a week
+    """A link emailed to a setting's contact address: to choose whether it gets copies of its staff's
+    confirmations, cancellations and certificates (`purpose` "copies"), or to make and withdraw
+    inspectors' links to its evidence ("evidence"). Only its hash is kept; it lapses after a week
     and is removed by the retention purge."""
 
     email = Varchar(length=254, index=True)
+    purpose = Varchar(length=20, default="copies", help_text="What the link lets the contact do: copies, evidence")
     token_hash = Varchar(length=64, unique=True, secret=True)
     created_at = Timestamptz()
     expires_at = Timestamptz(index=True)
+
+
+class InspectorShare(Table, tablename="inspector_share"):
+    """A link to a setting's evidence page that its contact made for an inspector: it shows that
+    page and nothing else, lasts the days chosen (at most 30), can be withdrawn, and every opening
+    is counted and audited. Only its hash is kept."""
+
+    setting = ForeignKey(Setting, null=False, on_delete=OnDelete.restrict, index=True)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    made_by = Varchar(length=254, help_text="The contact address that made it.")
+    created_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+    withdrawn_at = Timestamptz(null=True, default=None)
+    opened = Integer(default=0)
+    last_opened_at = Timestamptz(null=True, default=None)

@@ -24,7 +24,7 @@ from app.tables.bookings import Booking, BookingSource
 from app.tables.organisers import Organiser
 from app.tables.programme import Event
 from app.tables.questionnaire import Response
-from app.tables.register import CopiesLink, Setting
+from app.tables.register import InspectorShare, CopiesLink, Setting
 from app.tables.training import Certificate, ForumPack, LeadClock, PackCopy, RecordLink
 from app.training.record import LINK_LIFETIME, _hash
 from tests import factories as f
@@ -79,7 +79,13 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
     record, invite, reset, link = (secrets.token_urlsafe(16) for _ in range(4))
     await RecordLink.insert(RecordLink(email="sam.patel@oak.example.org", token_hash=_hash(record), created_at=now,
                                        expires_at=now + LINK_LIFETIME))
-    copies = secrets.token_urlsafe(16)
+    copies, evidence, shared = (secrets.token_urlsafe(16) for _ in range(3))
+    await CopiesLink.insert(CopiesLink(email="office@oak.example.org", purpose="evidence", created_at=now,
+                                       token_hash=hashlib.sha256(evidence.encode()).hexdigest(),
+                                       expires_at=now + dt.timedelta(days=7)))
+    await InspectorShare.insert(InspectorShare(setting=setting, token_hash=hashlib.sha256(shared.encode()).hexdigest(),
+                                               made_by="office@oak.example.org", created_at=now,
+                                               expires_at=now + dt.timedelta(days=7)))
     await Setting.update({Setting.contact_email: "office@oak.example.org"}).where(Setting.id == setting)
     await CopiesLink.insert(CopiesLink(email="office@oak.example.org", token_hash=hashlib.sha256(copies.encode()).hexdigest(),
                                        created_at=now, expires_at=now + dt.timedelta(days=7)))
@@ -120,6 +126,11 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
         "/settings/copies/{token:str}": [f"/settings/copies/{copies}"],
         "/reminders/{token:str}": [f"/reminders/{reminders}"],
         "/packs/{token:str}": [f"/packs/{pack_token}"],
+        "/settings/evidence": ["/settings/evidence/"],
+        "/settings/evidence/{token:str}": [f"/settings/evidence/{evidence}"],
+        "/settings/evidence/{token:str}/settings/{setting_id:int}": [f"/settings/evidence/{evidence}/settings/{setting}"],
+        "/evidence/{secret:str}": [f"/evidence/{shared}"],
+        "/organisers/settings/{setting_id:int}/evidence": [f"/organisers/settings/{setting}/evidence"],
         "/organisers/events/{event_id:int}/pack": [f"/organisers/events/{past}/pack"],
         "/organisers/clocks": ["/organisers/clocks/", "/organisers/clocks/?which=prevent&show=none"],
         "/organisers/clocks/cover": ["/organisers/clocks/cover"],

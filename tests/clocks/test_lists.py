@@ -93,3 +93,22 @@ async def test_the_organisers_pages_paginate_and_download(db, signed_in, now):
     assert excel.status_code == 200 and excel.content[:2] == b"PK"
     cover = await signed_in.get("/organisers/clocks/cover")
     assert "Big Academy" in cover.text and "No DSL / Lead Practitioner on record" in cover.text
+
+
+async def test_a_dsl_changed_mid_year_moves_the_setting_onto_the_new_dsls_dates(db, now):
+    today = local(now).date()
+    oak = await _setting("Oak Nursery", "west", now)
+    await record_lead(oak, role="dsl", name="Jo Barclay", email="jo@oak.example", since=today.replace(month=9, day=1)
+                      if today.month >= 9 else today.replace(year=today.year - 1, month=9, day=1),
+                      actor="o@essex.gov.uk", now=now)
+    await record_lead(oak, role="deputy_dsl", name="Sam Patel", email="sam@oak.example", since=None,
+                      actor="o@essex.gov.uk", now=now)
+    await _clock("jo@oak.example", now, knowledge=today + dt.timedelta(days=200))
+    assert (await cover_gaps(today))[1] == 0  # Jo's knowledge is current: Oak is covered
+    # Kim takes over from today: Jo's time in the role ends, and Oak's cover is Kim's dates.
+    await record_lead(oak, role="dsl", name="Kim Lee", email="kim@oak.example", since=today, actor="o@essex.gov.uk",
+                      now=now)
+    gaps, total = await cover_gaps(today)
+    assert total == 1 and gaps[0].gaps == ["Kim Lee's knowledge refreshed: nothing recorded in this service"]
+    rows, _ = await lead_dates("knowledge", today, quadrant="west")
+    assert {r.email for r in rows} == {"kim@oak.example", "sam@oak.example"}

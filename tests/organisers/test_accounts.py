@@ -32,6 +32,7 @@ PUBLIC_PATHS = re.compile(
     r"|^/settings/copies(/|$)"  # a setting's contact asks for a link to its own address, and chooses by it
     r"|^/reminders/"  # a lead stops the reminders of their dates, by the secret link in each
     r"|^/packs/"  # a forum's slides and notes, by each person's own secret link
+    r"|^/settings/evidence(/|$)|^/evidence/"  # a setting's contact shares its evidence with an inspector, by secret links
     r"|^/healthz$|^/readyz$|^/metrics$"  # probes; /metrics needs its own bearer token (tests/operations)
 )
 
