@@ -98,6 +98,7 @@ async def test_completing_the_questionnaire_on_a_phone_in_steps(browser, server,
     await page.get_by_role("group", name="Compliant").get_by_label("Yes").check()
     await page.get_by_role("button", name="Add training taken elsewhere").click()
     await page.get_by_label("Who took it").fill("Jo Barclay")
+    await page.get_by_label("Their work email address").fill("jo.barclay@oak.example.org")
     await page.get_by_label("Course").fill("Level 3 Designated Safeguarding Lead")
     await page.get_by_label("Provider").fill("Safeguarding Partners Ltd")
     await page.get_by_label("Day").fill("14")
