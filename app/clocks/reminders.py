@@ -65,9 +65,18 @@ class DueDate:
         return f"{self.which}:{self.due.isoformat()}:{self.threshold}"
 
 
-async def _sessions_renewing(which: str, quadrant: str | None, now: dt.datetime, config: Config) -> list[dict[str, str]]:
+Renewing = dict[tuple[str, str | None], list[dict[str, str]]]
+
+
+async def _sessions_renewing(which: str, quadrant: str | None, now: dt.datetime, config: Config,
+                             found_before: Renewing | None = None) -> list[dict[str, str]]:
     """The next sessions that would renew a date, as an email lists them (none for Level 3: it is
-    taken elsewhere and declared by the setting)."""
+    taken elsewhere and declared by the setting). `found_before` keeps them for one run of the
+    reminders: a few queries per quadrant, never one per person."""
+    if found_before is not None:
+        if (which, quadrant) not in found_before:
+            found_before[(which, quadrant)] = await _sessions_renewing(which, quadrant, now, config)
+        return found_before[(which, quadrant)]
     if which == KNOWLEDGE:
         found = await next_forum(quadrant, now)
         return offer_links([found], config.base_url) if found else []
@@ -102,6 +111,7 @@ async def send_reminders(*, now: dt.datetime, config: Config) -> int:
         "(SELECT 1 FROM setting_lead l WHERE l.email = c.email AND l.until IS NULL) ORDER BY c.email",
         today=today, soon=soon)
     rows = await LeadClock.raw(sql, *values)
+    renewing: Renewing = {}
     queued = 0
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
@@ -126,15 +136,16 @@ async def send_reminders(*, now: dt.datetime, config: Config) -> int:
                 await ClockReminder.insert(*[ClockReminder(key=f"{_person_key(email)}:{d.key_part}", email=email,
                                                            sent_at=now) for d in dates])
                 await _queue_reminder(email, lead.get("name") or "", lead.get("quadrant"), dates, tokens[email],
-                                      now=now, config=config)
+                                      now=now, config=config, renewing=renewing)
             queued += 1
     return queued
 
 
 async def _queue_reminder(email: str, name: str, quadrant: str | None, dates: list[DueDate], token: str, *,
-                          now: dt.datetime, config: Config) -> None:
+                          now: dt.datetime, config: Config, renewing: Renewing) -> None:
     items = [{"label": LABELS[d.which], "due": day_month_year(d.due), "days": (d.due - local(now).date()).days,
-              "level3": d.which == LEVEL3, "sessions": await _sessions_renewing(d.which, quadrant, now, config)}
+              "level3": d.which == LEVEL3,
+              "sessions": await _sessions_renewing(d.which, quadrant, now, config, renewing)}
              for d in sorted(dates, key=lambda d: (d.due, WHICH.index(d.which)))]
     stop_page = f"{config.base_url}/reminders/{token}"
     one_click = f"{config.base_url}/reminders/{token}/one-click"
