@@ -7,7 +7,8 @@ server CPU a request read from /proc (utime + stime of the server's processes, b
 PostgreSQL: the reference and the service each with 2 web workers; the service's email goes to a
 `send-mail` worker of its own (web processes started with --no-sender), and the bench reports how
 long that worker takes to drain the outbox after the burst. SQLite: one process each, the
-service's sender in-process as the embedded default runs it. After each run: no event over
+service's sender in-process as the embedded default runs it, delivering to an SMTP sink ("sqlite")
+or, as the README's first command runs it with no SMTP server, writing .eml files ("sqlite-files"). After each run: no event over
 capacity, the counter equal to the rows.
 """
 
@@ -119,6 +120,9 @@ def service_database(engine: str) -> str:
     return url
 
 
+#: SQLite as the embedded default runs it: the in-process sender writing each email as an .eml file.
+FILES = "sqlite-files"
+
 #: The settings the wrk script books for ("Bench School 0" … "Bench School 499").
 BENCH_SETTINGS = 500
 
@@ -182,18 +186,21 @@ def outbox_pending(url: str) -> int:
 
 
 def service(engine: str, args: argparse.Namespace) -> dict[str, dict]:
-    url = service_database(engine)
+    files = engine == FILES  # the embedded default as the README's first command runs it: no SMTP server
+    url = service_database("sqlite" if files else engine)
     event_id = open_event(url)
     sink = SmtpSink().start()
+    mail_dir = Path(tempfile.mkdtemp()) / "outbox"
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "BASE_URL": f"http://127.0.0.1:{port}",
-           "SECRET_KEY": "bench", "DB_POOL_SIZE": "10", "RATE_LIMITS": "off", **sink.settings_env(),
+           "SECRET_KEY": "bench", "DB_POOL_SIZE": "10", "RATE_LIMITS": "off",
+           **({"MAIL_DIR": str(mail_dir)} if files else sink.settings_env()),
            # As deployed: metrics on (one registry per worker) and the request log written.
            "METRICS": "on", "METRICS_TOKEN": METRICS_TOKEN, "LOG_FORMAT": "json",
            # BENCH_OBSERVABILITY=off: neither metrics nor the request log, to see what they cost.
            **({"METRICS": "off", "LOG_LEVEL": "WARNING"} if os.environ.get("BENCH_OBSERVABILITY") == "off" else {})}
     postgres = engine == "postgres"
-    command = [sys.executable, "-m", "app", "serve", "--workers", "2" if postgres else "1"]
+    command = [sys.executable, "-m", "app", "serve", "--workers", "2" if postgres else "1"]  # sqlite(-files): one
     if postgres:
         command.append("--no-sender")
     log = tempfile.TemporaryFile("w+")  # not a pipe: the request log would fill it and stop the server
@@ -220,7 +227,7 @@ def service(engine: str, args: argparse.Namespace) -> dict[str, dict]:
             sender.terminate()
             sender.wait(timeout=30)
         results["outbox"] = {"queued": queued, "drain_s": drained, "rate": queued / drained if drained else 0.0,
-                             "delivered": len(sink.messages)}
+                             "delivered": len(list(mail_dir.glob("*.eml"))) if files else len(sink.messages)}
         results["check"] = {"capacity": capacity_holds(url)}
         results["readyz"] = httpx.get(base + "/readyz").text
         scrape = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text \
@@ -263,7 +270,7 @@ def report(engine: str, ref: dict[str, dict], svc: dict[str, dict]) -> None:
     o = svc["outbox"]
     print(f"outbox after the burst: {o['queued']} queued, drained in {o['drain_s']:.1f} s "
           f"({o['rate']:.0f} messages/s, {'one send-mail worker' if engine == 'postgres' else 'the in-process sender'}), "
-          f"{o['delivered']} delivered to the local SMTP server")
+          f"{o['delivered']} {'written as .eml files' if engine == FILES else 'delivered to the local SMTP server'}")
     print(f"check: {svc['check']['capacity']}")
     print(f"GET /readyz: {svc['readyz']}")
     print("GET /metrics (one worker's registry; the outbox and job lines are the database's):")
@@ -275,7 +282,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--engines", default="postgres,sqlite")
+    parser.add_argument("--engines", default=f"postgres,sqlite,{FILES}",
+                        help=f"postgres, sqlite (email to an SMTP server) and {FILES} (SQLite writing .eml files)")
     parser.add_argument("--no-scale", action="store_true", help="skip the county-scale pages (tests/bench/county_scale.py)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -283,14 +291,15 @@ def main() -> None:
     if not LOAD.exists():
         raise SystemExit(f"the reference is missing: {CEILING}")
     for engine in args.engines.split(","):
-        ref = reference(engine, args)
+        ref = reference("sqlite" if engine == FILES else engine, args)
         svc = service(engine, args)
         report(engine, ref, svc)
     if not args.no_scale:
         from tests.bench.county_scale import county_scale
 
         for engine in args.engines.split(","):
-            county_scale(engine, repeats=3)
+            if engine != FILES:
+                county_scale(engine, repeats=3)
 
 
 if __name__ == "__main__":
