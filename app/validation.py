@@ -12,11 +12,13 @@ import re
 import unicodedata
 from typing import Annotated, Any, TypeVar
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     EmailStr,
+    Field,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -81,9 +83,17 @@ def canonical_email(value: str) -> str:
     return normal_email(value).lower()
 
 
+#: A line of text as the OpenAPI document gives it (JSON Schema, ECMA): something printable
+#: after any leading spaces, and no character `printable` refuses.
+TEXT_PATTERN = f"^ *[^\\s{UNPRINTABLE_ECMA}][^{UNPRINTABLE_ECMA}]*$"
+#: An address as the OpenAPI document gives it: at a dotted domain whose last part is not a number,
+#: and not at a name reserved for special use (email-validator refuses those: it cannot be sent to).
+EMAIL_PATTERN = (rf"^(?!.*[.@]({'|'.join(SPECIAL_USE_DOMAIN_NAMES)})$)"
+                 r"[^\s@]+@([^\s@.]+\.)+[^\s@.0-9][^\s@.]*$")
+
 #: A work email address, normalised (`normal_email`) before it is checked and in lower case after.
 EmailAddress = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(str.lower),
-                         BeforeValidator(normal_email)]
+                         BeforeValidator(normal_email), Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
 
 
 def _kind(error: dict[str, Any]) -> str:

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.errors import InvalidInput
 from app.tables.bookings import LeadAnswer, Role
-from app.validation import EmailAddress, Messages, printable, validate
+from app.validation import TEXT_PATTERN, EmailAddress, Messages, printable, validate
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(printable)]
-Urn = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"(?i)^(EY\d{6}|\d{6,7})$")]
+# Each type as it is checked, and (`json_schema_extra`) as the OpenAPI document gives it: the
+# API's request schema is made from these models (app.web.api_schemas.schema_of).
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(printable),
+                 Field(json_schema_extra={"pattern": TEXT_PATTERN})]
+Urn = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"(?i)^(EY\d{6}|\d{6,7})$"),
+                Field(json_schema_extra={"pattern": r"^ *([Ee][Yy][0-9]{6}|[0-9]{6,7}) *$",
+                                         "description": "6-7 digits or EY + 6 digits"})]
 
 
 class SettingIn(BaseModel):
@@ -30,17 +35,19 @@ class BookingRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
-    email: EmailAddress
+    name: Annotated[Name, Field(description="Full name")]
+    email: Annotated[EmailAddress, Field(description="Work email (not at a reserved name such as .test or .invalid)")]
     role: Role
     #: Whether the booker is the setting's Lead Practitioner / DSL, its deputy, or neither, asked
     #: apart from the job (a nursery's manager is often its Lead Practitioner). Not given: what the
     #: role says (dsl, deputy_dsl; otherwise neither). A childminder is their own Lead Practitioner.
-    lead: LeadAnswer | None = None
+    lead: LeadAnswer | None = Field(None, description=(
+        "Whether the booker is the setting's Lead Practitioner / DSL, its deputy, or neither (apart from the "
+        "role). Left out: what the role says."))
     setting: SettingIn
     #: If the event is full, join its waiting list instead of being refused.
     # Strictly a boolean, as the OpenAPI says: 0, 1, "yes" are refused (pydantic's lax mode took them).
-    waitlist: StrictBool = False
+    waitlist: StrictBool = Field(False, description="If full, join the waiting list (201, status waitlisted)")
 
     @property
     def lead_answer(self) -> LeadAnswer:

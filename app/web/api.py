@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
@@ -24,12 +23,12 @@ from app.bookings.services import (
     get_booking,
     take_offered_place,
 )
-from app.bookings.validation import InvalidBooking, validate_booking
+from app.bookings.validation import BookingRequest, InvalidBooking, validate_booking
 from app.certificates.services import CertificateNotFound, check_certificate
 from app.errors import DomainError
 from app.programme.services import get_event, list_events
 from app.settings_register.services import find_public_settings
-from app.tables.bookings import BookingSource, LeadAnswer, Role
+from app.tables.bookings import BookingSource
 from app.validation import UNPRINTABLE_ECMA
 from app.web.api_schemas import (
     CertificateCheckOut,
@@ -41,6 +40,7 @@ from app.web.api_schemas import (
     booking_out,
     event_out,
     problems,
+    schema_of,
 )
 from app.web.bodies import json_body
 from app.web.dependencies import ConfigDep, Now
@@ -53,10 +53,6 @@ _str = Schema(type=OpenAPIType.STRING)
 #: One line of text as the API takes it: something besides spaces, and no control or invisible
 #: format characters (`app.validation.has_unprintable`), in JSON Schema's (ECMA) regex dialect.
 _HIDDEN = UNPRINTABLE_ECMA
-TEXT_PATTERN = f"^ *[^\\s{_HIDDEN}][^{_HIDDEN}]*$"
-#: Addresses at names reserved for special use cannot receive email (email-validator refuses them).
-EMAIL_PATTERN = (rf"^(?!.*[.@]({'|'.join(SPECIAL_USE_DOMAIN_NAMES)})$)"
-                 r"[^\s@]+@([^\s@.]+\.)+[^\s@.0-9][^\s@.]*$")  # a dotted domain, its last part not a number
 #: A manage token as the service makes them (URL-safe base64).
 TOKEN = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,100}$", description="The secret in the manage link")]
 
@@ -67,24 +63,8 @@ class _BookingOperation(Operation):
     a 400 and invalid fields a 422 with per-field messages."""
 
     def __post_init__(self) -> None:
-        self.request_body = RequestBody(required=True, content={"application/json": OpenAPIMediaType(schema=Schema(
-            type=OpenAPIType.OBJECT, required=["name", "email", "role", "setting"], additional_properties=False,
-            properties={
-                "name": Schema(type=OpenAPIType.STRING, max_length=200, pattern=TEXT_PATTERN, description="Full name"),
-                "email": Schema(type=OpenAPIType.STRING, format="email", max_length=254, pattern=EMAIL_PATTERN,
-                                description="Work email (not at a reserved name such as .test or .invalid)"),
-                "role": Schema(type=OpenAPIType.STRING, enum=[r.value for r in Role]),
-                "lead": Schema(type=OpenAPIType.STRING, enum=[a.value for a in LeadAnswer],
-                               description="Whether the booker is the setting's Lead Practitioner / DSL, its deputy, "
-                                           "or neither (apart from the role). Left out: what the role says."),
-                "waitlist": Schema(type=OpenAPIType.BOOLEAN, description="If full, join the waiting list (201, status waitlisted)"),
-                "setting": Schema(type=OpenAPIType.OBJECT, required=["name"], additional_properties=False, properties={
-                    "name": Schema(type=OpenAPIType.STRING, max_length=200, pattern=TEXT_PATTERN),
-                    "urn": Schema(one_of=[Schema(type=OpenAPIType.STRING, pattern=r"^ *([Ee][Yy][0-9]{6}|[0-9]{6,7}) *$"),
-                                          Schema(type=OpenAPIType.NULL)], description="6-7 digits or EY + 6 digits"),
-                }),
-            },
-        ))})
+        self.request_body = RequestBody(required=True, content={"application/json": OpenAPIMediaType(
+            schema=schema_of(BookingRequest))})
 
 
 class SettingFound(msgspec.Struct):

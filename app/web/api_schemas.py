@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from typing import Any
+
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIType, Schema
+from pydantic import BaseModel
 
 from app.areas import local
 from app.bookings.records import BookingView
@@ -143,3 +147,30 @@ class CertificateCheckOut(msgspec.Struct):
     online: bool
     time_attended: str
     withdrawn_at: str | None
+
+
+#: JSON Schema keywords (as pydantic writes them) and the OpenAPI `Schema` fields they become.
+_KEYWORDS = {"description": "description", "maxLength": "max_length", "minLength": "min_length",
+             "pattern": "pattern", "format": "format", "enum": "enum", "required": "required",
+             "additionalProperties": "additional_properties", "default": "default"}
+
+
+def schema_of(model: type[BaseModel]) -> Schema:
+    """The OpenAPI schema of a request body, made from the pydantic model that checks it, so the
+    document and the checks cannot drift apart (references to the model's own types inlined)."""
+    document = model.model_json_schema(mode="validation")
+    definitions = document.pop("$defs", {})
+
+    def convert(node: dict[str, Any]) -> Schema:
+        if "$ref" in node:
+            return convert(definitions[node["$ref"].rsplit("/", 1)[-1]])
+        fields: dict[str, Any] = {field: node[key] for key, field in _KEYWORDS.items() if key in node}
+        if "type" in node:
+            fields["type"] = OpenAPIType(node["type"])
+        if "properties" in node:
+            fields["properties"] = {name: convert(child) for name, child in node["properties"].items()}
+        if "anyOf" in node:
+            fields["one_of"] = [convert(child) for child in node["anyOf"]]
+        return Schema(**fields)
+
+    return convert(document)

@@ -42,3 +42,19 @@ def test_the_api_answers_as_its_openapi_document_says(db):
         answers_as_documented()
         tried.append(operation.label)
     assert "POST /api/events/{event_id}/bookings" in tried
+
+
+def test_the_booking_body_is_documented_from_the_model_that_checks_it(tmp_path):
+    """The request schema is made from BookingRequest: every field it takes, and its bounds."""
+    from app.bookings.validation import BookingRequest, SettingIn
+
+    app = create_app(Config(database_url=f"sqlite:///{tmp_path / 'doc.sqlite'}", secret_key="s",
+                            mail_sender_in_process=False))
+    document = app.openapi_schema.to_schema()
+    [operation] = [op["post"] for path, op in document["paths"].items() if path.endswith("/bookings") and "post" in op]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["properties"]) == set(BookingRequest.model_fields)
+    assert set(body["properties"]["setting"]["properties"]) == set(SettingIn.model_fields)
+    assert body["additionalProperties"] is False and set(body["required"]) == {"name", "email", "role", "setting"}
+    assert body["properties"]["name"]["maxLength"] == 200
+    assert body["properties"]["role"]["enum"] == ["dsl", "deputy_dsl", "headteacher_manager", "other"]
