@@ -80,3 +80,81 @@ async def many_bookings(event_ids: list[int], count: int, *, now: dt.datetime,
             for event_id in event_ids for i, p in enumerate(people)]
     await Booking.insert(*rows)
     await Event.update({Event.places_taken: count}).where(Event.id.is_in(event_ids))
+
+
+async def setting(name: str = "Oak Nursery", *, now: dt.datetime | None = None, **fields: object) -> int:
+    """A setting (on the register unless told), its look-up key made as the service makes it."""
+    from app.settings_register.services import name_key
+    from app.tables.register import Setting
+
+    values = {"on_register": True, "created_at": now or dt.datetime.now(dt.timezone.utc), **fields}
+    [row] = await Setting.insert(Setting(name=name, name_key=name_key(name), **values)).returning(Setting.id)
+    return row["id"]
+
+
+async def declaration(setting_id: int, *, kind: str = "level3", person_name: str = "Jo Barclay", email: str = "",
+                      role: str = "dsl", completed_on: dt.date, course: str = "DSL Level 3", provider: str = "ECSB",
+                      now: dt.datetime | None = None) -> int:
+    """Training a setting declared for its DSL or a deputy (rows only: `declare_training` has its tests)."""
+    from app.tables.questionnaire import TrainingDeclaration
+
+    [row] = await TrainingDeclaration.insert(TrainingDeclaration(
+        setting=setting_id, kind=kind, person_name=person_name, email=email, role=role, course=course,
+        provider=provider, completed_on=completed_on, created_at=now or dt.datetime.now(dt.timezone.utc))).returning(
+        TrainingDeclaration.id)
+    return row["id"]
+
+
+async def lead_clock(email: str, *, now: dt.datetime, sources: dict[str, str] | None = None,
+                     **due: dt.date | None) -> str:
+    """A person's clock as the service keeps it, each date given by its due day (last recorded a
+    year before, or as `sources` says where it comes from). Returns the reminders link's secret."""
+    import secrets
+
+    from app.tables.training import LeadClock
+
+    token = secrets.token_urlsafe(16)
+    values: dict[str, object] = {}
+    for which, day in due.items():
+        values.update({f"{which}_due": day, f"{which}_on": day.replace(year=day.year - 1) if day else None,
+                       f"{which}_from": (sources or {}).get(which, "attended West Safeguarding Forum")})
+    await LeadClock.insert(LeadClock(email=email, reminders_token=token, updated_at=now, **values))
+    return token
+
+
+async def person(name: str = "Jo Barclay", email: str | None = None, *, now: dt.datetime | None = None) -> int:
+    from app.tables.register import Person
+
+    at = now or dt.datetime.now(dt.timezone.utc)
+    email = email or f"{name.split()[0].lower()}@example.org"
+    [row] = await Person.insert(Person(name=name, email=email, created_at=at, updated_at=at)).returning(Person.id)
+    return row["id"]
+
+
+async def past_booking(event_id: int, person_id: int, setting_id: int, *, role: str = "dsl", lead: str | None = None,
+                       status: str = "confirmed", apology_at: dt.datetime | None = None, apology_late: bool = False,
+                       now: dt.datetime | None = None) -> int:
+    """A booking as it stands after the event (written directly: the booking rules refuse a past
+    event, and have their own tests)."""
+    import secrets
+
+    from app.tables.bookings import Booking, LeadAnswer
+
+    at = now or dt.datetime.now(dt.timezone.utc)
+    [row] = await Booking.insert(Booking(
+        event=event_id, person=person_id, setting=setting_id, role=role, status=status,
+        lead=lead or LeadAnswer.from_role(Role(role)).value, apology_at=apology_at, apology_late=apology_late,
+        reference=secrets.token_hex(5)[:9].upper(), manage_token=secrets.token_urlsafe(16),
+        calendar_uid=secrets.token_hex(8), checkin_token=secrets.token_urlsafe(12), created_at=at,
+        updated_at=at)).returning(Booking.id)
+    return row["id"]
+
+
+async def attendance(booking_id: int, outcome: str, *, organiser_id: int, source: str = "register",
+                     minutes_present: int | None = None, now: dt.datetime | None = None) -> None:
+    """A mark as recorded, without the mark's own rules and effects (`mark` has its tests)."""
+    from app.tables.attendance import Attendance
+
+    await Attendance.insert(Attendance(booking=booking_id, outcome=outcome, source=source,
+                                       minutes_present=minutes_present, recorded_by=organiser_id,
+                                       recorded_at=now or dt.datetime.now(dt.timezone.utc)))

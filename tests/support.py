@@ -9,7 +9,6 @@ import os
 import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 import uuid

@@ -444,8 +444,8 @@ async def test_a_chase_says_what_happened_and_offers_the_same_way_of_attending_f
     await end_event(online, now)
     await end_event(west, now)
     short = await booking_id((await Booking.select(Booking.reference).where(Booking.event == online).first())["reference"])
-    await Attendance.insert(Attendance(booking=short, outcome="absent", source="teams", minutes_present=8,
-                                       recorded_by=(await signed_in_organiser_id()), recorded_at=now))
+    await f.attendance(short, "absent", source="teams", minutes_present=8, organiser_id=await signed_in_organiser_id(),
+                       now=now)
     message = await chase_text(signed_in, online, "person1@school.example.org")
     text = message.get_body(("plain",)).get_content()
     assert message["Subject"] == "Your attendance at the Online Safeguarding Forum"

@@ -66,24 +66,18 @@ async def _no_show_at_two_forums(person_n, now):
     for days in (60, 30):
         past = await f.event(now=now, starts_in=dt.timedelta(days=-days))
         made = await _book_past(past, person_n, now)
-        await Attendance.insert(Attendance(booking=made, outcome="absent", source="register", recorded_by=organiser.id,
-                                           recorded_at=now))
+        await f.attendance(made, "absent", organiser_id=organiser.id, now=now)
     return organiser
 
 
 async def _book_past(event_id, n, now):
     """A booking at an event already over (made directly: the booking rules refuse a past event)."""
-    import secrets
 
     from app.settings_register.services import find_or_add_setting, upsert_person
 
     person = await upsert_person(name=f"Person {n}", email=f"person{n}@school.example.org", now=now)
     setting = await find_or_add_setting(name="Alder Nursery", urn=None)
-    [row] = await Booking.insert(Booking(
-        event=event_id, person=person, setting=setting, role="dsl", lead="dsl", status="confirmed",
-        reference=secrets.token_hex(5)[:9].upper(), manage_token=secrets.token_urlsafe(16),
-        calendar_uid=secrets.token_hex(8), created_at=now, updated_at=now)).returning(Booking.id)
-    return row["id"]
+    return await f.past_booking(event_id, person, setting, now=now)
 
 
 async def test_a_repeat_no_show_waits_behind_others_on_an_event_in_demand_and_is_told(db, now):
@@ -126,8 +120,7 @@ async def test_an_organiser_lifts_the_rule_and_attending_once_lifts_it_too(db, n
     assert await is_repeat_no_show(other, now)
     later = await f.event(now=now, starts_in=dt.timedelta(days=-2))
     attended = await _book_past(later, 2, now)
-    await Attendance.insert(Attendance(booking=attended, outcome="attended", source="register",
-                                       recorded_by=organiser.id, recorded_at=now))
+    await f.attendance(attended, "attended", organiser_id=organiser.id, now=now)
     assert not await is_repeat_no_show(other, now)
 
 

@@ -102,7 +102,6 @@ async def test_raising_the_capacity_offers_the_new_places(client, now):
 
 
 async def test_joining_the_waiting_list_through_the_pages(client, now):
-    import re
 
     event_id, _ = await full_event(client, now)
     event_page = await client.get(f"/events/{event_id}")

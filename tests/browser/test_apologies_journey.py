@@ -9,7 +9,6 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from app.tables.register import Setting
 from tests import factories as f
 from tests.browser.test_booking_journey import assert_accessible, delivered
 from tests.browser.test_organiser_workspace import signed_in_page
@@ -32,8 +31,7 @@ async def test_a_cancellation_the_day_before_is_an_apology_and_the_online_forum_
         browser, server, smtp_server, now):
     west = await f.event(now=now, starts_in=dt.timedelta(hours=20), title="West Safeguarding Forum", quadrant="west")
     online = await f.event(now=now, starts_in=dt.timedelta(days=9), title="Online Safeguarding Forum", quadrant=None)
-    await Setting.insert(Setting(name="Oak Tree Primary", name_key="oak tree primary", urn="123456", quadrant="west",
-                                 on_register=True, created_at=now))
+    await f.setting("Oak Tree Primary", urn="123456", quadrant="west", now=now)
     page = await browser.new_page()
     await page.goto(f"{server.base_url}/events/{west}/book")
     await fill_in(page)

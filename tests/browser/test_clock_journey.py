@@ -13,7 +13,6 @@ from app.bookings.services import book_place
 from app.formats import day_month_year
 from app.settings_register.services import record_lead
 from app.tables.bookings import BookingSource
-from app.tables.register import Setting
 from tests import factories as f
 from tests.browser.conftest import screenshot
 from tests.browser.test_booking_journey import assert_accessible
@@ -33,10 +32,9 @@ def _pdf() -> bytes:
 
 async def test_forum_pack_read_refreshes_the_record_and_an_inspector_sees_the_evidence(
         browser, server, smtp_server, now, tmp_path):
-    [oak] = await Setting.insert(Setting(name="Oak Nursery", name_key="oak nursery", urn="EY123456", quadrant="west",
-                                         on_register=True, setting_type="nursery",
-                                         contact_email="office@oak.example.org", created_at=now)).returning(Setting.id)
-    await record_lead(oak["id"], role="dsl", name="Jo Barclay", email="jo.barclay@oak.example.org", since=None,
+    oak = await f.setting("Oak Nursery", urn="EY123456", quadrant="west", setting_type="nursery",
+                          contact_email="office@oak.example.org", now=now)
+    await record_lead(oak, role="dsl", name="Jo Barclay", email="jo.barclay@oak.example.org", since=None,
                       actor="test", now=now)
     event_id = await f.event(now=now, starts_in=dt.timedelta(hours=-3), title="West Safeguarding Forum")
     await book_place(event_id, f.request(1, email="jo.barclay@oak.example.org", setting="Oak Nursery", urn="EY123456")

@@ -91,11 +91,9 @@ async def test_a_setting_gets_its_questionnaire_link_from_the_start_page(browser
     import asyncio
     import datetime as dt
 
-    from app.tables.register import Setting
 
     for name, email in (("Little Acorns Nursery", "office@littleacorns.example.org"), ("Acorn Childminding", "")):
-        await Setting.insert(Setting(name=name, name_key=name.casefold(), setting_type="nursery", quadrant="west",
-                                     on_register=True, contact_email=email, created_at=now))
+        await f.setting(name, setting_type="nursery", quadrant="west", contact_email=email, now=now)
     before = len(smtp_server.messages)
     page = await browser.new_page()
     await page.goto(f"{server.base_url}/questionnaire/start")

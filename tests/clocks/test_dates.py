@@ -12,8 +12,6 @@ from app.db import write_transaction
 from app.retention.people import erase_person
 from app.tables.attendance import Outcome
 from app.tables.bookings import BookingSource
-from app.tables.questionnaire import TrainingDeclaration
-from app.tables.register import Setting
 from app.tables.training import LeadClock
 from tests import factories as f
 
@@ -58,17 +56,13 @@ async def test_dates_are_london_dates_a_year_and_the_prevent_years_on(db, organi
 
 
 async def test_a_declared_course_and_one_attended_the_latest_counts_with_where_it_came_from(db, organiser, now):
-    [setting] = await Setting.insert(Setting(name="Oak Nursery", name_key="oak nursery", created_at=now)).returning(
-        Setting.id)
+    setting = await f.setting("Oak Nursery", on_register=False, now=now)
     await attended(now, organiser, dt.datetime(2024, 11, 5, 10, tzinfo=UTC), kind_code="prevent",
                    title="Prevent awareness")
     async with write_transaction():  # the setting declares a later Prevent course for the same person
-        await TrainingDeclaration.insert(TrainingDeclaration(
-            setting=setting["id"], kind="prevent", person_name="Jo Barclay", email=EMAIL, role="dsl",
-            course="Prevent e-learning", provider="Home Office", completed_on=dt.date(2025, 2, 3), created_at=now),
-            TrainingDeclaration(
-            setting=setting["id"], kind="level3", person_name="Jo Barclay", email=EMAIL, role="dsl",
-            course="DSL Level 3", provider="ECSB", completed_on=dt.date(2024, 2, 29), created_at=now))
+        await f.declaration(setting, kind="prevent", email=EMAIL, course="Prevent e-learning", provider="Home Office",
+                            completed_on=dt.date(2025, 2, 3), now=now)
+        await f.declaration(setting, kind="level3", email=EMAIL, completed_on=dt.date(2024, 2, 29), now=now)
         await refresh_clocks([EMAIL], now=now, config=CONFIG)
     clock = (await clocks_for([EMAIL], CONFIG))[EMAIL]
     assert clock.date("prevent").on == dt.date(2025, 2, 3) and clock.date("prevent").source == "declared by the setting"

@@ -6,29 +6,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import secrets
 
 from app.areas import local
 from app.clocks.lists import clock_counts, cover_counts, cover_gaps, lead_dates
 from app.settings_register.services import record_lead
-from app.tables.register import Setting
-from app.tables.training import LeadClock
+from tests import factories as f
 
 
 async def _setting(name: str, quadrant: str | None, now: dt.datetime, kind: str = "nursery") -> int:
-    [row] = await Setting.insert(Setting(name=name, name_key=name.lower(), quadrant=quadrant, on_register=True,
-                                         setting_type=kind, created_at=now)).returning(Setting.id)
-    return row["id"]
+    return await f.setting(name, quadrant=quadrant, setting_type=kind, now=now)
 
 
 async def _clock(email: str, now: dt.datetime, **dates: dt.date | None) -> None:
-    values = {f"{w}_{p}": None for w in ("level3", "knowledge", "prevent") for p in ("on", "due")}
-    for which, due in dates.items():
-        values[f"{which}_due"] = due
-        values[f"{which}_on"] = due.replace(year=due.year - 1) if due else None
-    await LeadClock.insert(LeadClock(email=email, reminders_token=secrets.token_urlsafe(16), updated_at=now,
-                                     **{k: v for k, v in values.items()},
-                                     knowledge_from="attended West Safeguarding Forum"))
+    await f.lead_clock(email, now=now, **dates)
 
 
 async def test_dates_passed_and_coming_by_quadrant_and_the_cover_gaps(db, now):

@@ -5,14 +5,13 @@ the page's button; and the welcome a DSL gets, once, when an organiser records t
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from email import message_from_string, policy
 
 from app.areas import local
 from app.clocks.reminders import send_reminders
 from app.settings_register.services import record_lead
 from app.tables.mail import OutboxMessage
-from app.tables.register import LeadSource, Setting
+from app.tables.register import LeadSource
 from app.tables.training import ClockReminder, LeadClock
 from tests import factories as f
 from tests.support import csrf_token, plain_text
@@ -21,16 +20,10 @@ EMAIL = "jo@oak.example"
 
 
 async def _lead_with_dates(now: dt.datetime, due: dt.date) -> str:
-    [oak] = await Setting.insert(Setting(name="Oak Nursery", name_key="oak nursery", quadrant="west", on_register=True,
-                                         setting_type="nursery", created_at=now)).returning(Setting.id)
-    await record_lead(oak["id"], role="dsl", name="Jo Barclay", email=EMAIL, since=None, actor="o@essex.gov.uk", now=now)
-    token = secrets.token_urlsafe(16)
-    last = due.replace(year=due.year - 1)
-    await LeadClock.insert(LeadClock(email=EMAIL, reminders_token=token, updated_at=now,
-                                     knowledge_on=last, knowledge_from="attended West Safeguarding Forum",
-                                     knowledge_due=due, prevent_on=due.replace(year=due.year - 2),
-                                     prevent_from="declared by the setting", prevent_due=due))
-    return token
+    oak = await f.setting("Oak Nursery", quadrant="west", setting_type="nursery", now=now)
+    await record_lead(oak, role="dsl", name="Jo Barclay", email=EMAIL, since=None, actor="o@essex.gov.uk", now=now)
+    return await f.lead_clock(EMAIL, now=now, knowledge=due, prevent=due,
+                              sources={"prevent": "declared by the setting"})
 
 
 async def _reminders() -> list:
@@ -88,18 +81,17 @@ async def test_the_stop_page_stops_them_with_its_button(db, client, now):
 
 
 async def test_a_dsl_recorded_by_an_organiser_is_welcomed_once(db, signed_in, now):
-    [oak] = await Setting.insert(Setting(name="Oak Nursery", name_key="oak nursery", quadrant="west", on_register=True,
-                                         setting_type="nursery", created_at=now)).returning(Setting.id)
+    oak = await f.setting("Oak Nursery", quadrant="west", setting_type="nursery", now=now)
     forum = await f.event(now=now, starts_in=dt.timedelta(days=20), quadrant="west", title="West Safeguarding Forum")
     await f.event(now=now, starts_in=dt.timedelta(days=25), quadrant=None, kind_code="prevent", title="Prevent awareness")
-    page = await signed_in.get(f"/organisers/settings/{oak['id']}")
+    page = await signed_in.get(f"/organisers/settings/{oak}")
     form = {"role": "dsl", "name": "Jo Barclay", "email": "Jo@Oak.example", "_csrf_token": csrf_token(page.text)}
     for _ in range(2):  # the same DSL saved twice
-        assert (await signed_in.post(f"/organisers/settings/{oak['id']}/leads", data=form)).status_code == 200
-    await signed_in.post(f"/organisers/settings/{oak['id']}/leads", data={**form, "role": "deputy_dsl",
+        assert (await signed_in.post(f"/organisers/settings/{oak}/leads", data=form)).status_code == 200
+    await signed_in.post(f"/organisers/settings/{oak}/leads", data={**form, "role": "deputy_dsl",
                                                                          "email": "sam@oak.example"})
     # The setting naming its DSL on its questionnaire is not an organiser recording them: no welcome.
-    await record_lead(oak["id"], role="dsl", name="Kim Lee", email="kim@oak.example", since=None, actor="q", now=now,
+    await record_lead(oak, role="dsl", name="Kim Lee", email="kim@oak.example", since=None, actor="q", now=now,
                       source=LeadSource.questionnaire)
     rows = await OutboxMessage.select(OutboxMessage.recipient, OutboxMessage.raw).where(
         OutboxMessage.kind == "lead_welcome")
@@ -108,5 +100,5 @@ async def test_a_dsl_recorded_by_an_organiser_is_welcomed_once(db, signed_in, no
     assert "recorded as the Designated Safeguarding Lead / Lead Practitioner for Oak Nursery" in text
     assert f"http://testserver.local/events/{forum}/book" in text
     assert "Prevent awareness: nothing recorded in this service" in text
-    shown = await signed_in.get(f"/organisers/settings/{oak['id']}")
+    shown = await signed_in.get(f"/organisers/settings/{oak}")
     assert "Their safeguarding dates" in shown.text and "Level 3: nothing recorded in this service" in shown.text

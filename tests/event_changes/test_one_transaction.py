@@ -150,9 +150,7 @@ async def test_a_walk_in_is_booked_and_marked_together_or_not_at_all(db, now, mo
 
 
 async def test_sending_the_questionnaire_writes_the_response_its_email_and_audit_together(db, now, monkeypatch):
-    rows = await Setting.insert(Setting(name="Little Acorns Nursery", name_key="little acorns nursery",
-                                        urn="EY123456", on_register=True)).returning(Setting.id)
-    setting_id = rows[0]["id"]
+    setting_id = await f.setting("Little Acorns Nursery", urn="EY123456")
     before = await snapshot()
     with pytest.raises(NotFound):
         await questionnaire.send_questionnaire(setting_id + 1, "dsl@acorns.example.org", actor="jo", now=now,
@@ -173,9 +171,8 @@ async def test_a_refused_merge_moves_nothing(db, now):
     booking = await book_place(event_id, f.request(1, setting="Acorns typed in"), source=BookingSource.web,
                                actor="public", now=now, config=CONFIG)
     typed = (await Booking.select(Booking.setting).where(Booking.id == booking.id).first())["setting"]
-    target = (await Setting.insert(Setting(name="Little Acorns", name_key="little acorns", on_register=True))
-              .returning(Setting.id))[0]["id"]
-    other = (await Setting.insert(Setting(name="Oak", name_key="oak", on_register=True)).returning(Setting.id))[0]["id"]
+    target = await f.setting("Little Acorns")
+    other = await f.setting("Oak")
     await merge_setting(other, target, actor="jo")
     before = await snapshot()
     with pytest.raises(MergeRefused):

@@ -1,29 +1,22 @@
 """Q13, Q6 and Q7 evidence from recorded attendance and declarations, on both databases."""
 
 import datetime as dt
-import secrets
 
 from app.areas import LONDON, Term
 from app.organisers.services import create_organiser
 from app.event_changes.manage import EventDetails, create_event
 from app.questionnaire.evidence import q13_evidence, term_label, training_evidence
 from app.settings_register.services import record_lead
-from app.tables.attendance import Attendance
-from app.tables.bookings import Booking, LeadAnswer, Role
 from app.tables.programme import Event
-from app.tables.questionnaire import TrainingDeclaration
-from app.tables.register import Person, Setting
 from tests import factories as f
 
 
 async def setting(name: str, quadrant: str = "west") -> int:
-    rows = await Setting.insert(Setting(name=name, name_key=name.lower(), quadrant=quadrant, on_register=True)).returning(Setting.id)
-    return rows[0]["id"]
+    return await f.setting(name, quadrant=quadrant)
 
 
 async def person(name: str) -> int:
-    rows = await Person.insert(Person(name=name, email=f"{name.split()[0].lower()}@example.org")).returning(Person.id)
-    return rows[0]["id"]
+    return await f.person(name)
 
 
 async def forum(day: dt.date, kind: str = "forum", title: str = "West Safeguarding Forum",
@@ -41,16 +34,11 @@ async def went(event_id: int, person_id: int, setting_id: int, role: str = "dsl"
     the booker said of being the setting's Lead Practitioner / DSL (not given: what the role says).
     `apologies` ("in time" or "late"): the place was given up before the event instead."""
     sent = dt.datetime(2023, 9, 1, tzinfo=dt.timezone.utc) if apologies else None
-    rows = await Booking.insert(Booking(
-        event=event_id, person=person_id, setting=setting_id, role=role,
-        status="cancelled" if apologies else "confirmed", apology_at=sent, apology_late=apologies == "late",
-        lead=lead or LeadAnswer.from_role(Role(role)).value,
-        reference=secrets.token_hex(4).upper()[:9], manage_token=secrets.token_urlsafe(16),
-        calendar_uid=secrets.token_hex(8))).returning(Booking.id)
+    booking = await f.past_booking(event_id, person_id, setting_id, role=role, lead=lead,
+                                   status="cancelled" if apologies else "confirmed", apology_at=sent,
+                                   apology_late=apologies == "late")
     if outcome and not apologies:
-        organiser = await _organiser()
-        await Attendance.insert(Attendance(booking=rows[0]["id"], outcome=outcome, source="register",
-                                           recorded_by=organiser, recorded_at=dt.datetime.now(dt.timezone.utc)))
+        await f.attendance(booking, outcome, organiser_id=await _organiser())
 
 
 _organisers: dict[str, int] = {}
@@ -233,15 +221,13 @@ async def test_level_3_within_two_years_and_prevent_from_sessions_or_declaration
     oak, jo = await setting("Oak Primary"), await person("Jo Barclay")
     today = dt.date(2024, 4, 10)
     for name, role, on in (("Jo Barclay", "dsl", dt.date(2023, 1, 5)), ("Sam Patel", "deputy_dsl", dt.date(2021, 6, 1))):
-        await TrainingDeclaration.insert(TrainingDeclaration(setting=oak, kind="level3", person_name=name, role=role,
-                                                             course="DSL Level 3", provider="ECC", completed_on=on))
+        await f.declaration(oak, person_name=name, role=role, provider="ECC", completed_on=on)
     q6 = await training_evidence(6, oak)
     current = {name: q6.current(fact, today) for (_, name), fact in q6.people.items()}
     assert current == {"jo barclay": True, "sam patel": False}
     await went(await forum(dt.date(2024, 3, 5), kind="prevent", title="Prevent awareness"), jo, oak)
-    await TrainingDeclaration.insert(TrainingDeclaration(setting=oak, kind="prevent", person_name="Sam Patel", role="deputy_dsl",
-                                                         course="Home Office Prevent e-learning", provider="Home Office",
-                                                         completed_on=dt.date(2023, 10, 1)))
+    await f.declaration(oak, kind="prevent", person_name="Sam Patel", role="deputy_dsl",
+                        course="Home Office Prevent e-learning", provider="Home Office", completed_on=dt.date(2023, 10, 1))
     q7 = await training_evidence(7, oak)
     sources = {name: fact.source for (_, name), fact in q7.people.items()}
     assert sources == {"jo barclay": "attended Prevent awareness",

@@ -15,7 +15,6 @@ from app.questionnaire.seeding import seed_questionnaire
 from app.questionnaire.services import issue_link, progress_by_quadrant
 from app.tables.mail import OutboxMessage
 from app.tables.questionnaire import Response
-from app.tables.register import Setting
 from tests import factories as f
 from tests.support import answered_form, csrf_token as csrf, submit_answers
 from tests.unit.test_checkin_qr import read_png
@@ -24,10 +23,8 @@ MAY_2024 = dt.datetime(2024, 5, 26, 10, tzinfo=dt.timezone.utc)
 
 
 async def register(name: str, kind: str = "nursery", quadrant: str = "west", email: str = "", urn: str = "") -> int:
-    rows = await Setting.insert(Setting(
-        name=name, name_key=name.casefold(), setting_type=kind, quadrant=quadrant, on_register=True,
-        contact_email=email, urn=urn or None, created_at=MAY_2024)).returning(Setting.id)
-    return rows[0]["id"]
+    return await f.setting(name, setting_type=kind, quadrant=quadrant, contact_email=email, urn=urn or None,
+                           now=MAY_2024)
 
 
 async def sent_to() -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ import re
 from app.questionnaire.evidence import q13_evidence
 from app.settings_register.services import record_lead
 from app.tables.bookings import Booking
-from app.tables.register import LeadSource, Setting
+from app.tables.register import LeadSource
 from tests import factories as f
 from tests.questionnaire.test_evidence import AFTER_SPRING, person, setting, states, went, year_of_forums
 from tests.web.test_pages import submit
@@ -36,8 +36,7 @@ async def test_the_booking_form_asks_whether_the_booker_is_the_lead_apart_from_t
 
 
 async def test_a_childminder_is_their_own_lead_practitioner_whatever_was_ticked(client, now):
-    await Setting.insert(Setting(name="Rosie's Childminding", name_key="rosie's childminding", urn="EY654321",
-                                 setting_type="childminder", quadrant="mid", on_register=True))
+    await f.setting("Rosie's Childminding", urn="EY654321", setting_type="childminder", quadrant="mid")
     event_id = await f.event(now=now, capacity=5)
     answer = await client.post(f"/api/events/{event_id}/bookings", json={
         "name": "Rosie Hart", "email": "rosie@example.org", "role": "other",

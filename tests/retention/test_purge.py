@@ -63,9 +63,8 @@ async def test_the_purge_reaches_everything_that_names_someone(db, now, tmp_path
         await Response.insert(Response(setting=setting_id, questionnaire="eyq", academic_year="2019/20" if who == "old"
                                        else "2026/27", token_hash=f"t-{who}", respondent_email=f"{who}@nursery.example.org",
                                        sent_at=when, updated_at=when))
-        await TrainingDeclaration.insert(TrainingDeclaration(setting=setting_id, kind="level3", person_name=f"Pat {who}",
-                                                             role="dsl", course="L3", provider="X",
-                                                             completed_on=when.date(), created_at=when))
+        await f.declaration(setting_id, person_name=f"Pat {who}", course="L3", provider="X", completed_on=when.date(),
+                            now=when)
     await AuditRecord.update({AuditRecord.created_at: long_ago}).where(AuditRecord.booking == made.id)
     message = await OutboxMessage.select(OutboxMessage.id).first()
     await OutboxMessage.update({OutboxMessage.status: "failed", OutboxMessage.last_error: "550 no such user jo@x",

@@ -20,9 +20,7 @@ CONTACT = "office@oak-tree.example.org"
 
 
 async def _setting() -> int:
-    [row] = await Setting.insert(Setting(name="Oak Tree Primary", name_key="oak tree primary", urn="123456",
-                                         on_register=True, contact_email=CONTACT)).returning(Setting.id)
-    return row["id"]
+    return await f.setting("Oak Tree Primary", urn="123456", contact_email=CONTACT)
 
 
 async def _link(now) -> str:

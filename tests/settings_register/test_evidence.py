@@ -22,7 +22,7 @@ from app.tables.audit import AuditRecord
 from app.tables.bookings import BookingSource
 from app.tables.mail import OutboxMessage
 from app.tables.questionnaire import Response
-from app.tables.register import InspectorShare, Setting
+from app.tables.register import InspectorShare
 from app.tables.training import Certificate
 from tests import factories as f
 from tests.support import answered_form, csrf_token, plain_text
@@ -31,10 +31,9 @@ CONTACT = "office@oak.example.org"
 
 
 async def _setting_with_evidence(now: dt.datetime, organiser) -> int:
-    [oak] = await Setting.insert(Setting(name="Oak Nursery", name_key="oak nursery", urn="EY123456", quadrant="west",
-                                         on_register=True, setting_type="nursery", contact_email=CONTACT,
-                                         created_at=now)).returning(Setting.id)
-    await record_lead(oak["id"], role="dsl", name="Jo Barclay", email="jo@oak.example.org", since=None, actor="o",
+    oak = await f.setting("Oak Nursery", urn="EY123456", quadrant="west", setting_type="nursery",
+                          contact_email=CONTACT, now=now)
+    await record_lead(oak, role="dsl", name="Jo Barclay", email="jo@oak.example.org", since=None, actor="o",
                       now=now)
     event_id = await f.event(now=now, starts_in=dt.timedelta(hours=-3), title="West Safeguarding Forum")
     made = await book_place(event_id, f.request(1, email="jo@oak.example.org", setting="Oak Nursery", urn="EY123456")
@@ -44,11 +43,11 @@ async def _setting_with_evidence(now: dt.datetime, organiser) -> int:
     seeded = await seed_questionnaire()
     questions = await list_questions(seeded.version_id)
     form = answered_form(**{"q6-compliant": "no", "q6-action_points": "Book Level 3 for Sam", "q6-when_who": "Jo, summer"})
-    await Response.insert(Response(setting=oak["id"], version=seeded.version_id, questionnaire=questions[0]["questionnaire"],
+    await Response.insert(Response(setting=oak, version=seeded.version_id, questionnaire=questions[0]["questionnaire"],
                                    academic_year="2026/27", token_hash="x" * 64, respondent_email=CONTACT,
                                    status="submitted", answers=clean(form, questions), sent_at=now, updated_at=now,
                                    submitted_at=now))
-    return oak["id"]
+    return oak
 
 
 async def _contact_link(client) -> str:

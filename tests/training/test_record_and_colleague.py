@@ -14,7 +14,6 @@ from app.tables.audit import AuditRecord
 from app.tables.bookings import Booking, BookingSource
 from app.tables.mail import OutboxMessage
 from app.tables.programme import Event
-from app.tables.questionnaire import TrainingDeclaration
 from app.tables.register import Setting
 from app.areas import local
 from app.formats import day_month_year
@@ -71,9 +70,8 @@ async def test_the_record_shows_the_clock_from_sessions_and_declarations(db, org
     setting = (await Booking.select(Booking.setting).first())["setting"]
     completed = dt.date(2025, 3, 14)
     # Declared before declarations named a work email: matched by the name, at a setting they booked for.
-    await TrainingDeclaration.insert(TrainingDeclaration(
-        setting=setting, kind="level3", person_name="jo  barclay", role="dsl", course="Level 3 child protection",
-        provider="ECSB", completed_on=completed, created_at=now))
+    await f.declaration(setting, person_name="jo  barclay", course="Level 3 child protection", completed_on=completed,
+                        now=now)
     record = await training_record("JO.BARCLAY@oak.example.org", now, f.CONFIG)
     assert [s.title for s in record.sessions] == ["West Safeguarding Forum"]
     assert [d.course for d in record.declared] == ["Level 3 child protection"]

@@ -65,9 +65,7 @@ async def test_an_address_past_its_cap_is_refused_but_an_organiser_can_book_past
     config = f.CONFIG.with_overrides(max_active_bookings=3)
     events = [await f.event(now=now, capacity=10) for _ in range(5)]
     ended = await f.event(now=now, starts_in=-dt.timedelta(days=3))
-    await Booking.insert(Booking(event=ended, person=await _person("cap@school.example.org", now), setting=await _setting(),
-                                 role="dsl", status="confirmed", reference="ENDED1", manage_token="t-ended",
-                                 calendar_uid="u-ended", created_at=now, updated_at=now))
+    await f.past_booking(ended, await f.person("Cap", "cap@school.example.org", now=now), await _setting(), now=now)
     request = f.request(email="cap@school.example.org")
     for event_id in events[:3]:
         await book_place(event_id, request, source=BookingSource.web, actor="public", now=now, config=config)
@@ -84,15 +82,9 @@ async def test_an_address_past_its_cap_is_refused_but_an_organiser_can_book_past
     assert made.status.value == "confirmed"  # organisers can book past the cap; a past event never counted
 
 
-async def _person(email: str, now) -> int:
-    return (await Person.insert(Person(name="Cap", email=email, created_at=now, updated_at=now))
-            .returning(Person.id))[0]["id"]
-
-
 async def _setting() -> int:
-    from app.tables.register import Setting
 
-    return (await Setting.insert(Setting(name="Oak", name_key="oak")).returning(Setting.id))[0]["id"]
+    return await f.setting("Oak", on_register=False)
 
 
 async def test_the_api_answers_the_cap_with_its_code_even_with_rate_limits_off(db, now):

@@ -31,10 +31,8 @@ async def test_every_form_that_collects_personal_data_links_the_notice(signed_in
     """Besides the footer's link: the booking form, the questionnaire, and the organiser's forms
     that take someone's name and email (a phone booking or walk-in, an invitation, a link sent)."""
     event_id = await f.event(now=now)
-    from app.tables.register import Setting
 
-    setting_id = (await Setting.insert(Setting(name="Oak Primary", name_key="oak primary", on_register=True,
-                                               created_at=now)).returning(Setting.id))[0]["id"]
+    setting_id = await f.setting("Oak Primary", now=now)
     for path in (f"/events/{event_id}/book", f"/organisers/events/{event_id}/bookings/new",
                  f"/organisers/events/{event_id}/bookings/new?walk_in=true", "/organisers/accounts",
                  f"/organisers/settings/{setting_id}"):

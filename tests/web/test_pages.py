@@ -162,14 +162,12 @@ async def test_unknown_pages_and_links_get_a_helpful_404(client):
 
 
 async def test_which_quadrant_answers_from_the_register_never_for_a_childminder(client, now):
-    from app.tables.register import Setting
 
     for name, urn, kind, postcode, quadrant in [
             ("Oak Primary School", "115000", "school", "CM20 1AA", "west"),
             ("Little Acorns Nursery", "EY100001", "nursery", "SS14 2BB", "south"),
             ("Jane Smith", "EY200002", "childminder", "CO1 3CC", "north_east")]:
-        await Setting.insert(Setting(name=name, name_key=name.lower(), urn=urn, setting_type=kind, postcode=postcode,
-                                     quadrant=quadrant, on_register=True, created_at=now))
+        await f.setting(name, urn=urn, setting_type=kind, postcode=postcode, quadrant=quadrant, now=now)
     by_name = await client.get("/quadrant", params={"q": "oak primary"})
     assert "Your quadrant is West." in by_name.text and 'href="/?quadrant=west"' in by_name.text
     assert "CM20" not in by_name.text  # only the quadrant is shown
