@@ -196,11 +196,11 @@ class Preview:
 
     @property
     def attended(self) -> list[dict[str, Any]]:
-        return [m for m in self.plan["marks"] if m["outcome"] == "attended"]
+        return [m for m in self.plan["marks"] if m["outcome"] == Outcome.attended.value]
 
     @property
     def absent(self) -> list[dict[str, Any]]:
-        return [m for m in self.plan["marks"] if m["outcome"] == "absent"]
+        return [m for m in self.plan["marks"] if m["outcome"] == Outcome.absent.value]
 
     @property
     def changes(self) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ import aiosmtplib
 
 from app.config import Config
 from app.db import is_outage
+from app.tables.mail import MessageStatus
 from app.mail.compose import Email
 from app.mail.outbox import (
     Claimed,
@@ -248,9 +249,9 @@ async def _settle_what_was_delivered(sender: str, report: DeliveryReport) -> Non
 
 
 def _count(report: DeliveryReport, outcome: str, error: str | None) -> None:
-    if outcome == "sent":
+    if outcome == MessageStatus.sent.value:
         report.sent += 1
-    elif outcome == "failed":
+    elif outcome == MessageStatus.failed.value:
         report.failed += 1
     else:
         report.retrying += 1

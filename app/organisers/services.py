@@ -8,6 +8,7 @@ import hashlib
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -149,6 +150,11 @@ class OrganiserView:
     def is_administrator(self) -> bool:
         return self.role == OrganiserRole.administrator.value
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "OrganiserView":
+        """From a row of the organiser (its `id`, or `organiser_id` when read through a session)."""
+        return cls(row["organiser_id"] if "organiser_id" in row else row["id"], row["email"], row["name"], row["role"])
+
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -203,14 +209,15 @@ async def accept_invitation(token: str, *, password: str, now: dt.datetime) -> O
     check_password(password)
     hashed = await hash_password(password)
     async with write_transaction():
-        row = await Organiser.select(Organiser.id, Organiser.email, Organiser.name, Organiser.invite_expires_at).where(
+        row = await Organiser.select(Organiser.id, Organiser.email, Organiser.name, Organiser.role,
+                                     Organiser.invite_expires_at).where(
             Organiser.invite_token_hash == token_hash(token)).first()
         if row is None or row["invite_expires_at"] is None or row["invite_expires_at"] < now:
             raise InvitationInvalid()
         await Organiser.update({Organiser.password_hash: hashed, Organiser.invite_token_hash: None,
                                 Organiser.invite_expires_at: None}).where(Organiser.id == row["id"])
         await record("organiser.joined", row["email"])
-    return OrganiserView(row["id"], row["email"], row["name"])
+    return OrganiserView.from_row(row)
 
 
 async def invitation_exists(token: str, now: dt.datetime) -> bool:
@@ -355,7 +362,7 @@ async def organiser_for_session(token: str | None, now: dt.datetime) -> Organise
         return None
     if now - row["last_seen_at"] > dt.timedelta(minutes=1):  # do not write on every request
         await OrganiserSession.update({OrganiserSession.last_seen_at: now}).where(OrganiserSession.id == row["id"])
-    return OrganiserView(row["organiser_id"], row["email"], row["name"], row["role"])
+    return OrganiserView.from_row(row)
 
 
 async def sign_out(token: str | None) -> None:

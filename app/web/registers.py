@@ -49,6 +49,7 @@ from app.organisers.services import OrganiserView
 from app.programme.services import EventFilters, get_event, list_events
 from app.tables.attendance import MarkSource, Outcome
 from app.tables.bookings import LEAD_ANSWER_LABELS, ROLE_LABELS, ROLE_SHORT, Booking, BookingSource, BookingStatus
+from app.tables.programme import EventStatus
 from app.tables.register import Person
 from app.web.dependencies import ConfigDep, Now, Organiser
 from app.web.errors import error_summary, field_errors
@@ -430,7 +431,7 @@ async def _move_bookers_page(organiser: OrganiserView, event_id: int, now: dt.da
                              report: Any = None, to: int | None = None) -> Template:
     event, _, counts = await register(event_id, now)
     targets = [e for e in await list_events(EventFilters(when="upcoming"), now)
-               if e.id != event.id and e.status.value == "scheduled"]
+               if e.id != event.id and e.status is EventStatus.scheduled]
     return Template("organisers/move_bookers.html", status_code=status_code, context={
         "organiser": organiser, "event": event, "counts": counts, "targets": targets,
         "field_errors": errors or {}, "errors": error_summary(errors or {}), "report": report,
