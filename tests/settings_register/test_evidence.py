@@ -87,8 +87,11 @@ async def test_an_inspector_sees_the_evidence_by_the_contacts_link_until_it_ends
     assert share["opened"] == 2 and share["last_opened_at"] >= now
     assert await AuditRecord.count().where(AuditRecord.action == "evidence.share_opened") == 2
     # Three days on it has ended; a withdrawn one ends at once.
+    made_at, ends = (await InspectorShare.select(InspectorShare.created_at, InspectorShare.expires_at).first()).values()
+    assert ends - made_at == dt.timedelta(days=3)
+    await open_share(shared.rsplit("/", 1)[1], now=ends - dt.timedelta(seconds=1))  # the last second still opens it
     with pytest.raises(ShareEnded):
-        await open_share(shared.rsplit("/", 1)[1], now=now + dt.timedelta(days=3, seconds=1))
+        await open_share(shared.rsplit("/", 1)[1], now=ends)
     again = await client.post(f"{link}/shares", data={"setting": str(oak), "days": "30", "_csrf_token": csrf_token(page.text)})
     second = re.search(r'<code id="made-link">http://testserver\.local(/evidence/[^<]+)</code>', again.text).group(1)
     share_id = (await InspectorShare.select(InspectorShare.id).order_by(InspectorShare.id, ascending=False).first())["id"]
