@@ -26,6 +26,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
+#: GOV.UK Frontend's focus colour, which the council's colour must show.
+FOCUS_COLOUR = "#ffdd00"
+
 #: The team's one address in the source documents (bookings, replies, the organisers' mailbox).
 TEAM_ADDRESS = "workforcedevelopment@essex.gov.uk"
 
@@ -96,6 +99,14 @@ class Config(BaseSettings):
     password_profile: str = "rfc_9106_low_memory"
     service_name: str = "Safeguarding forums and training"
     council_name: str = "Essex County Council"
+    #: The council's colour: its header band on every page, the band at the top of its emails and
+    #: the frame of its certificates, always with white on it. Refused at start unless white text on
+    #: it (and it on white) reaches WCAG AA's 4.5:1 and the focus colour on it 3:1.
+    brand_colour: str = "#3d2466"
+    #: The footer's links: the privacy notice, the accessibility statement and the council's site.
+    privacy_url: str = "/privacy"
+    accessibility_url: str = "/accessibility"
+    council_site_url: str = "https://www.essex.gov.uk"
     #: Who signs certificates (CERTIFICATE_SIGNATORY_NAME, _ROLE); empty, a certificate reads
     #: "Issued by the Education Safeguarding Team": never a real officer's name by default.
     certificate_signatory_name: str = ""
@@ -182,6 +193,31 @@ class Config(BaseSettings):
         value = value.strip()
         if not value or len(value) > 100 or any(ord(c) < 32 or c in "<>" for c in value):
             raise ValueError("must be one line of text, 100 characters or fewer, without < or >")
+        return value
+
+    @field_validator("brand_colour")
+    @classmethod
+    def _brand_colour(cls, value: str) -> str:
+        from app.formats import contrast_ratio
+
+        value = value.strip().lower()
+        if not re.fullmatch(r"#[0-9a-f]{6}", value):
+            raise ValueError(f"must be a colour like #3d2466, not {value!r}")
+        white = contrast_ratio(value, "#ffffff")
+        focus = contrast_ratio(value, FOCUS_COLOUR)
+        if white < 4.5:
+            raise ValueError(f"white text on {value} (and {value} on white) is {white:.2f}:1, below WCAG AA's 4.5:1: "
+                             "choose a darker colour")
+        if focus < 3:  # cannot happen once white passes (the focus yellow is far lighter); kept with the rule
+            raise ValueError(f"the focus colour {FOCUS_COLOUR} on {value} is {focus:.2f}:1, below WCAG AA's 3:1")
+        return value
+
+    @field_validator("privacy_url", "accessibility_url", "council_site_url")
+    @classmethod
+    def _link(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"(https://[^\s/?#]+|)/[^\s\"<>]*", value) and not re.fullmatch(r"https://[^\s/?#\"<>]+", value):
+            raise ValueError(f"must be a path on this service (/privacy) or an https:// address, not {value!r}")
         return value
 
     @field_validator("certificate_signatory_name", "certificate_signatory_role")

@@ -55,13 +55,20 @@ def compose_email(template: str, *, recipient: str, subject: str, config: Config
     """The one way to make an email: templates/emails/<template>.txt and .html, rendered with the
     subject, the council's name and the help address, plus `context`."""
     env = _environment()
-    values = {"subject": subject, "council_name": config.council_name,
-              "booking_support_email": config.booking_support_email, "base_url": config.base_url, **context}
+    values = {"subject": subject, "council_name": config.council_name, "brand_colour": config.brand_colour,
+              "booking_support_email": config.booking_support_email, "base_url": config.base_url,
+              "privacy_url": _absolute(config.privacy_url, config), "council_site_url": config.council_site_url,
+              **context}
     return Email(recipient=recipient, subject=subject,
                  text=env.get_template(f"emails/{template}.txt").render(values),
                  html=env.get_template(f"emails/{template}.html").render(values),
                  ics=ics, ics_method=ics_method, inline_png=inline_png, inline_image_cid=inline_image_cid,
                  attachment=attachment, headers=headers)
+
+
+def _absolute(link: str, config: Config) -> str:
+    """A footer link as an email needs it: a path on this service made a whole address."""
+    return f"{config.base_url}{link}" if link.startswith("/") else link
 
 
 def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: dt.datetime,

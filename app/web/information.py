@@ -40,6 +40,12 @@ class InformationPages(Controller):
     async def accessibility(self) -> Template:
         return Template("information/accessibility.html")
 
+    @get("/brand.css", name="brand_css")
+    async def brand(self, config: ConfigDep) -> Response[str]:
+        """The council's colour as a CSS custom property, made from the configuration (checked for
+        contrast at start): the compiled stylesheet reads it, so no Sass build is needed to rebrand."""
+        return Response(f":root{{--council-brand:{config.brand_colour}}}\n", media_type="text/css")
+
     @get("/documents/cp-file-review-record.pdf", name="cp_file_review_record")
     async def cp_file_review(self, config: ConfigDep) -> Response[bytes]:
         """A blank form (no data about any child is taken or kept here), linked under question 17."""

@@ -58,6 +58,9 @@ def make_environment(config: Config) -> Environment:
         service_name=config.service_name,
         council_name=config.council_name,
         booking_support_email=config.booking_support_email,
+        privacy_url=config.privacy_url,
+        accessibility_url=config.accessibility_url,
+        council_site_url=config.council_site_url,
         base_url=config.base_url,
         offers_stop_hours=config.offers_stop_hours,
     )

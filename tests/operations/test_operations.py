@@ -147,6 +147,11 @@ def test_the_councils_names_and_support_address_come_from_the_environment():
     ("SUPPORT_EMAIL", "help", "SUPPORT_EMAIL must be one email address"),
     ("COUNCIL_NAME", "<b>Essex</b>", "COUNCIL_NAME must be one line of text"),
     ("SERVICE_NAME", "x" * 101, "SERVICE_NAME must be one line of text"),
+    # Issue 26, point 3: a council colour white text cannot be read on, or the focus colour not seen on.
+    ("BRAND_COLOUR", "#ffdd00", "BRAND_COLOUR white text on #ffdd00 (and #ffdd00 on white) is 1.35:1, below WCAG AA"),
+    ("BRAND_COLOUR", "#777777", "BRAND_COLOUR white text on #777777 (and #777777 on white) is 4.48:1, below WCAG AA"),
+    ("BRAND_COLOUR", "purple", "BRAND_COLOUR must be a colour like #3d2466"),
+    ("COUNCIL_SITE_URL", "http://www.kent.gov.uk", "COUNCIL_SITE_URL must be a path on this service"),
 ])
 def test_every_setting_is_checked_with_one_line_naming_it(setting, value, says):
     with pytest.raises(UnsafeConfig) as refused:
