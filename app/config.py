@@ -103,6 +103,9 @@ class Config(BaseSettings):
     #: the frame of its certificates, always with white on it. Refused at start unless white text on
     #: it (and it on white) reaches WCAG AA's 4.5:1 and the focus colour on it 3:1.
     brand_colour: str = "#3d2466"
+    #: The council's logo, an SVG file (at most 200 KB, no script): beside its name in the header of
+    #: every page, in its PDFs, and drawn as a PNG in its emails. None: the name alone (Essex's).
+    logo_svg: Path | None = None
     #: The footer's links: the privacy notice, the accessibility statement and the council's site.
     privacy_url: str = "/privacy"
     accessibility_url: str = "/accessibility"
@@ -211,6 +214,18 @@ class Config(BaseSettings):
         if focus < 3:  # cannot happen once white passes (the focus yellow is far lighter); kept with the rule
             raise ValueError(f"the focus colour {FOCUS_COLOUR} on {value} is {focus:.2f}:1, below WCAG AA's 3:1")
         return value
+
+    @field_validator("logo_svg")
+    @classmethod
+    def _logo(cls, value: Path | None) -> Path | None:
+        if value is None or str(value) == "":
+            return None
+        from app.formats import logo_problem
+
+        path = Path(value)
+        if (problem := logo_problem(path)) is not None:
+            raise ValueError(problem)
+        return path
 
     @field_validator("privacy_url", "accessibility_url", "council_site_url")
     @classmethod

@@ -1,11 +1,14 @@
 """How dates and times read to people, GOV.UK style, in London time: one home for pages and emails.
-And QR codes as PNG, for emails and printed posters."""
+And QR codes as PNG, for emails and printed posters; the council's colour checked for contrast and
+its logo checked and drawn."""
 
 from __future__ import annotations
 
 import datetime as dt
 import struct
 import zlib
+from functools import lru_cache
+from pathlib import Path
 
 import zxingcpp
 
@@ -71,6 +74,46 @@ def _png(width: int, height: int, image_data: bytes) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit, greyscale
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", image_data) + chunk(b"IEND", b"")
+
+
+LOGO_MAX_BYTES = 200 * 1024
+#: The logo's height as emails draw it, in CSS pixels (drawn at twice that for sharp screens).
+LOGO_EMAIL_HEIGHT = 40
+
+
+def logo_problem(path: Path) -> str | None:
+    """Why this file cannot be the council's logo, or None: it must be an SVG of at most 200 KB
+    without script, event handlers or embedded documents, that resvg can draw."""
+    import xml.etree.ElementTree as ElementTree
+
+    if not path.is_file():
+        return f"must be an SVG file, and {path} is not a file"
+    data = path.read_bytes()
+    if len(data) > LOGO_MAX_BYTES:
+        return f"must be an SVG of 200 KB or less, not {len(data) // 1024} KB"
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        return f"must be an SVG file, and {path.name} is not well-formed XML ({exc})"
+    if root.tag.rsplit("}", 1)[-1] != "svg":
+        return f"must be an SVG file, and {path.name} is not one"
+    for element in root.iter():
+        name = element.tag.rsplit("}", 1)[-1]
+        if name in ("script", "foreignObject") or any(a.rsplit("}", 1)[-1].lower().startswith("on") for a in element.attrib):
+            return "must be an SVG without script, event handlers or embedded documents"
+    try:
+        logo_png(path)
+    except ValueError as exc:
+        return f"must be an SVG resvg can draw ({exc})"
+    return None
+
+
+@lru_cache(maxsize=4)
+def logo_png(path: Path) -> bytes:
+    """The logo as emails carry it: a PNG drawn by resvg at twice the height shown."""
+    import resvg_py
+
+    return bytes(resvg_py.svg_to_bytes(svg_path=str(path), height=LOGO_EMAIL_HEIGHT * 2))
 
 
 def _luminance(colour: str) -> float:

@@ -408,7 +408,7 @@ def app_routes_of_kind(kind: str) -> set[str]:
     assert kind == "page"
     app = _create_app(_Config(database_url="sqlite:///:memory:", base_url="http://testserver.local", secret_key="s",
                               mail_sender_in_process=False))
-    downloads = ("csv", "xlsx", "pdf", "ics", "png", "json", "txt", "xml", "css")
+    downloads = ("csv", "xlsx", "pdf", "ics", "png", "json", "txt", "xml", "css", "svg")
     return {route.path for route in app.routes for handler in getattr(route, "route_handlers", [])
             if "GET" in (handler.http_methods or ()) and not route.path.startswith(("/api", "/assets", "/schema", "/calendar"))
             and route.path.rsplit(".", 1)[-1] not in downloads}

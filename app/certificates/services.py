@@ -357,6 +357,7 @@ def _pdf_context(certificate: CertificateView, config: Config) -> dict[str, Any]
     return {"c": certificate, "attended": certificate.attended, "verify_url": verify_url(config), "check_url": check,
             "check_qr": base64.b64encode(qr_png(check, scale=4, border=2)).decode("ascii"),
             "council_name": config.council_name, "brand_colour": config.brand_colour,
+            "logo_data": base64.b64encode(config.logo_svg.read_bytes()).decode("ascii") if config.logo_svg else "",
             "signatory_name": config.certificate_signatory_name,
             "signatory_role": config.certificate_signatory_role}
 

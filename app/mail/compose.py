@@ -21,6 +21,10 @@ from functools import lru_cache
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import TEMPLATES_DIR, Config
+from app.formats import logo_png
+
+#: The Content-ID the council's logo has in every email's HTML.
+LOGO_CID = "logo@safeguarding-bookings"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Email:
     attachment: tuple[str, str, bytes] | None = None
     #: Headers of its own, e.g. List-Unsubscribe for the reminders a person can stop.
     headers: tuple[tuple[str, str], ...] = ()
+    #: More images shown in the HTML part: (Content-ID, file name, PNG), e.g. the council's logo.
+    images: tuple[tuple[str, str, bytes], ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +61,8 @@ def compose_email(template: str, *, recipient: str, subject: str, config: Config
     """The one way to make an email: templates/emails/<template>.txt and .html, rendered with the
     subject, the council's name and the help address, plus `context`."""
     env = _environment()
-    values = {"subject": subject, "council_name": config.council_name, "brand_colour": config.brand_colour,
+    images = ((LOGO_CID, "logo.png", logo_png(config.logo_svg)),) if config.logo_svg else ()
+    values = {"subject": subject, "logo_cid": LOGO_CID if images else "", "council_name": config.council_name, "brand_colour": config.brand_colour,
               "booking_support_email": config.booking_support_email, "base_url": config.base_url,
               "privacy_url": _absolute(config.privacy_url, config), "council_site_url": config.council_site_url,
               **context}
@@ -63,7 +70,7 @@ def compose_email(template: str, *, recipient: str, subject: str, config: Config
                  text=env.get_template(f"emails/{template}.txt").render(values),
                  html=env.get_template(f"emails/{template}.html").render(values),
                  ics=ics, ics_method=ics_method, inline_png=inline_png, inline_image_cid=inline_image_cid,
-                 attachment=attachment, headers=headers)
+                 attachment=attachment, headers=headers, images=images)
 
 
 def _absolute(link: str, config: Config) -> str:
@@ -86,7 +93,7 @@ def render(email: Email, *, mail_from: str, from_name: str, reply_to: str, now: 
         raise ValueError("an address that needs SMTPUTF8 cannot be sent")
     alternative = _boundary("alt")
     parts = [_part('text/plain; charset="utf-8"', email.text),
-             _related(email, alternative) if email.inline_png is not None
+             _related(email, alternative) if email.inline_png is not None or email.images
              else _part('text/html; charset="utf-8"', email.html)]
     if email.ics is not None:
         parts.append(_part(f'text/calendar; charset="utf-8"; method=\"{email.ics_method}\"', email.ics.decode("utf-8")))
@@ -148,11 +155,11 @@ def _binary(content_type: str, data: bytes, disposition: str, extra: str = "") -
 
 
 def _related(email: Email, outer: str) -> str:
-    """The HTML with its inline image (the check-in QR code), as multipart/related."""
-    assert email.inline_png is not None
-    image = _binary("image/png", email.inline_png, 'inline; filename="check-in.png"',
-                    extra=f"Content-ID: <{email.inline_image_cid}>\r\n")
-    return _multipart("related", _boundary("rel"), [_part('text/html; charset="utf-8"', email.html), image])
+    """The HTML with its inline images (the council's logo, the check-in QR code), as multipart/related."""
+    shown = [*email.images, *([(email.inline_image_cid, "check-in.png", email.inline_png)] if email.inline_png else [])]
+    images = [_binary("image/png", png, f'inline; filename="{name}"', extra=f"Content-ID: <{cid}>\r\n")
+              for cid, name, png in shown]
+    return _multipart("related", _boundary("rel"), [_part('text/html; charset="utf-8"', email.html), *images])
 
 
 def _multipart(subtype: str, boundary: str, parts: list[str]) -> str:

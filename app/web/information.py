@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from litestar import Controller, Response, get
 from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
 from app.config import PROJECT_ROOT
@@ -45,6 +46,13 @@ class InformationPages(Controller):
         """The council's colour as a CSS custom property, made from the configuration (checked for
         contrast at start): the compiled stylesheet reads it, so no Sass build is needed to rebrand."""
         return Response(f":root{{--council-brand:{config.brand_colour}}}\n", media_type="text/css")
+
+    @get("/logo.svg", name="logo_svg")
+    async def logo(self, config: ConfigDep) -> Response[bytes]:
+        """The council's logo (LOGO_SVG, checked at start: no script), shown beside its name."""
+        if config.logo_svg is None:
+            raise NotFoundException()
+        return Response(config.logo_svg.read_bytes(), media_type="image/svg+xml")
 
     @get("/documents/cp-file-review-record.pdf", name="cp_file_review_record")
     async def cp_file_review(self, config: ConfigDep) -> Response[bytes]:

@@ -61,6 +61,7 @@ def make_environment(config: Config) -> Environment:
         privacy_url=config.privacy_url,
         accessibility_url=config.accessibility_url,
         council_site_url=config.council_site_url,
+        has_logo=config.logo_svg is not None,
         base_url=config.base_url,
         offers_stop_hours=config.offers_stop_hours,
     )

@@ -26,7 +26,7 @@ PUBLIC_PATHS = re.compile(
     r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/api/settings$|^/api/certificates/|^/schema|^/assets"
     r"|^/organisers/sign-in$|^/organisers/sign-in/link/|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
-    r"|^/privacy$|^/accessibility$|^/quadrant$|^/brand\.css$"  # "Which quadrant am I in?" answers only a quadrant
+    r"|^/privacy$|^/accessibility$|^/quadrant$|^/brand\.css$|^/logo\.svg$"  # "Which quadrant am I in?" answers only a quadrant
     r"|^/documents/cp-file-review-record\.pdf$"  # a blank form from the briefing
     r"|^/feedback/|^/my-record(/|$)|^/certificates/verify$"  # a person's own record and feedback, by secret link
     r"|^/settings/copies(/|$)"  # a setting's contact asks for a link to its own address, and chooses by it

@@ -75,8 +75,8 @@ async def test_the_record_shows_the_clock_from_sessions_and_declarations(db, org
     record = await training_record("JO.BARCLAY@oak.example.org", now, f.CONFIG)
     assert [s.title for s in record.sessions] == ["West Safeguarding Forum"]
     assert [d.course for d in record.declared] == ["Level 3 child protection"]
-    today = local(now).date()
-    assert record.today[1].startswith(f"Knowledge refreshed: last recorded {day_month_year(today)} "
+    forum_day = local(record.sessions[0].starts_at).date()  # four hours ago: yesterday, just after midnight
+    assert record.today[1].startswith(f"Knowledge refreshed: last recorded {day_month_year(forum_day)} "
                                       f"(attended West Safeguarding Forum); a year on: ")
     assert record.today[2] == "Prevent awareness: nothing recorded in this service"
 
