@@ -12,7 +12,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from app.config import TEMPLATES_DIR
+import base64
+
+from app.config import TEMPLATES_DIR, Config
 from app.formats import clock_time, long_date, time_range
 
 
@@ -24,6 +26,13 @@ def _environment() -> Environment:
     env.filters.update(long_date=long_date, clock_time=clock_time)
     env.globals.update(time_range=time_range)
     return env
+
+
+def identity(config: Config) -> dict[str, Any]:
+    """What every document shows of the council: its name, colour and logo (an SVG, drawn by
+    WeasyPrint as it is)."""
+    logo = base64.b64encode(config.logo_svg.read_bytes()).decode("ascii") if config.logo_svg else ""
+    return {"council_name": config.council_name, "brand_colour": config.brand_colour, "logo_data": logo}
 
 
 def html_of(template: str, **context: Any) -> str:

@@ -34,9 +34,9 @@ async def booking_invite(booking: BookingView, config: Config, now: dt.datetime)
 
 
 def _invite_for(booking: BookingView, item: CalendarEvent, config: Config, now: dt.datetime) -> bytes:
-    """The iTIP invite of `item` addressed to the booker, from the team's mailbox."""
+    """The iTIP invite of `item` addressed to the booker, from the team's mailbox, in the council's name."""
     return invite(item, Invitee(booking.email, booking.person_name), config.organiser_mailbox,
-                  "Education Safeguarding Team", now)
+                  f"{config.mail_from_name}, {config.council_name}", now)
 
 
 def _context(booking: BookingView, config: Config) -> dict[str, object]:

@@ -22,7 +22,7 @@ from app.mail.compose import Email, compose_email
 from app.bookings.notices import copies_for
 from app.mail.outbox import Claimed, ToRender, queue_to_render
 from app.mail.sender import Renderer, Skip, renderer_from
-from app.pdf import pdf_apart
+from app.pdf import identity, pdf_apart
 from app.tables.attendance import Attendance, Outcome
 from app.tables.bookings import Booking, BookingStatus
 from app.tables.training import Certificate
@@ -356,8 +356,7 @@ def _pdf_context(certificate: CertificateView, config: Config) -> dict[str, Any]
     check = check_url(certificate, config)
     return {"c": certificate, "attended": certificate.attended, "verify_url": verify_url(config), "check_url": check,
             "check_qr": base64.b64encode(qr_png(check, scale=4, border=2)).decode("ascii"),
-            "council_name": config.council_name, "brand_colour": config.brand_colour,
-            "logo_data": base64.b64encode(config.logo_svg.read_bytes()).decode("ascii") if config.logo_svg else "",
+            **identity(config),
             "signatory_name": config.certificate_signatory_name,
             "signatory_role": config.certificate_signatory_role}
 

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from app.config import Config
 from app.errors import DomainError, InvalidInput
-from app.pdf import pdf_apart
+from app.pdf import identity, pdf_apart
 from app.setting_overview import SettingEvidence, SettingNotFound, setting_evidence
 from app.settings_register.copies import request_contact_link
 from app.settings_register.sharing import evidence_contact, make_share, open_share, shares_of, withdraw_share
@@ -29,7 +29,7 @@ UNLISTED = {"X-Robots-Tag": "noindex, nofollow, noarchive"}
 
 
 async def _pdf(ev: SettingEvidence, config: Config) -> Response[bytes]:
-    data = await pdf_apart("evidence.html", ev=ev, council_name=config.council_name)
+    data = await pdf_apart("evidence.html", ev=ev, **identity(config))
     return Response(data, media_type="application/pdf", headers={
         **UNLISTED, "Content-Disposition": f'attachment; filename="safeguarding-evidence-{ev.setting["id"]}.pdf"'})
 

@@ -13,7 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
 from app.config import PROJECT_ROOT
-from app.pdf import pdf_apart
+from app.pdf import identity, pdf_apart
 
 from app.retention.services import MAIL_AFTER, PEOPLE_AFTER
 from app.web.dependencies import ConfigDep
@@ -57,6 +57,6 @@ class InformationPages(Controller):
     @get("/documents/cp-file-review-record.pdf", name="cp_file_review_record")
     async def cp_file_review(self, config: ConfigDep) -> Response[bytes]:
         """A blank form (no data about any child is taken or kept here), linked under question 17."""
-        pdf = await pdf_apart("cp_file_review.html", t=cp_file_review_record(), council_name=config.council_name)
+        pdf = await pdf_apart("cp_file_review.html", t=cp_file_review_record(), **identity(config))
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": 'inline; filename="child-protection-file-review-record.pdf"'})

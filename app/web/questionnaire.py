@@ -17,7 +17,7 @@ from app.attendance.figures import latest_year_with_attendance, no_show_rates
 from app.spreadsheets import Table
 from app.errors import InvalidInput
 from app.formats import qr_png
-from app.pdf import pdf_apart
+from app.pdf import identity, pdf_apart
 from app.questionnaire.answers import facts_of, fingerprint, problems
 from app.questionnaire.dashboard import chart_rows, dashboard
 from app.questionnaire.evidence import q13_table, training_evidence
@@ -261,7 +261,7 @@ class QuestionnairePages(Controller):
     async def copy_pdf(self, token: FromPath[str], now: Now, config: ConfigDep) -> Response[bytes]:
         response, questions = await _open(token, now)
         pdf = await pdf_apart("questionnaire.html", response=response, rows=action_plan(response.answers, questions),
-                              council_name=config.council_name, key_documents=await key_documents(response.version_id),
+                              **identity(config), key_documents=await key_documents(response.version_id),
                               links=await addresses())
         name = f"questionnaire-{response.academic_year.replace('/', '-')}.pdf"
         return Response(pdf, media_type="application/pdf",

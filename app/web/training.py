@@ -21,7 +21,7 @@ from app.spreadsheets import Table
 from app.bookings.colleague import pass_to_colleague
 from app.bookings.records import BookingError, get_booking
 from app.errors import InvalidInput
-from app.pdf import pdf_apart
+from app.pdf import identity, pdf_apart
 from app.programme.services import get_event
 from app.questionnaire.services import chosen_year
 from app.tables.bookings import ROLE_LABELS
@@ -164,7 +164,7 @@ class TrainingPages(Controller):
         if email is None:
             raise NotFoundException()
         record = await training_record(email, now, config)
-        data = await pdf_apart("record.html", r=record, today=now, council_name=config.council_name,
+        data = await pdf_apart("record.html", r=record, today=now, **identity(config),
                                verify_url=f"{config.base_url}/certificates/verify")
         return _pdf(data, "safeguarding-training-record.pdf")
 

@@ -100,3 +100,20 @@ async def test_with_no_logo_there_is_none(db):
     async with app_client(app) as client:
         assert (await client.get("/logo.svg")).status_code == 404
         assert "council-header__logo" not in (await client.get("/privacy")).text
+
+
+async def test_invites_come_in_the_councils_name(db, now):
+    from icalendar import Calendar
+
+    from app.bookings.notices import booking_invite
+    from app.bookings.records import get_booking
+    from app.bookings.services import book_place
+    from app.tables.bookings import BookingSource
+    from tests import factories as f
+
+    config = f.CONFIG.model_copy(update={"council_name": "Kent County Council"})
+    event_id = await f.event(now=now)
+    made = await book_place(event_id, f.request(1), source=BookingSource.web, actor="public", now=now, config=config)
+    ics = await booking_invite(await get_booking(made.manage_token, now), config, now)
+    [event] = Calendar.from_ical(ics).walk("VEVENT")
+    assert event["ORGANIZER"].params["CN"] == "Education Safeguarding Team, Kent County Council"
