@@ -94,10 +94,10 @@ async def db(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator
     PostgreSQL through a small pool of connections on the test's loop (without one, every query
     opened a connection). A plain test that runs its own loops (asyncio.run) gets no pool: pooled
     connections belong to the loop that made them."""
-    await support.empty_database(database_url)
     engine = make_engine(database_url)
     bind_tables(engine)
     async with pooled(engine, 4 if inspect.iscoroutinefunction(request.function) else 0):
+        await support.empty_database(database_url, getattr(engine, "pool", None))
         yield database_url
 
 

@@ -170,27 +170,35 @@ def drop_migrated_templates() -> None:
         _MIGRATED.pop(engine_name)
 
 
-async def empty_database(url: str) -> None:
+async def empty_database(url: str, pool: Any = None) -> None:
     """Delete every row, keeping the schema, and start ids at 1 again: a clean slate for the next
     test. One round trip; on PostgreSQL DELETE and setval take a tenth of the time of TRUNCATE on
-    tables this small (measured: 77 ms against 530 ms)."""
+    tables this small (measured: 77 ms against 530 ms), through the test's pool when it has one
+    (a connection of its own cost a connect every test). On SQLite one script on a plain
+    connection: aiosqlite's thread cost more than the deletes."""
     clear = [f'UPDATE "{table}" SET "{column}" = NULL' for table, column in SELF_REFERENCES]
     delete = [f'DELETE FROM "{table}"' for table in TABLES_IN_DELETE_ORDER]
     if url.startswith("sqlite"):
-        import aiosqlite
-
-        async with aiosqlite.connect(url.removeprefix("sqlite:///"), timeout=30) as conn:
-            await conn.executescript(";".join(["BEGIN", *clear, *delete, "COMMIT"]))
-    else:
-        import asyncpg
-
-        restart = [f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), 1, false)"
-                   for table in TABLES_IN_DELETE_ORDER]
-        conn = await asyncpg.connect(url)
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)
         try:
-            await conn.execute(";".join(clear + delete + restart))
+            conn.executescript(";".join(["BEGIN", *clear, *delete, "COMMIT"]))
         finally:
-            await conn.close()
+            conn.close()
+        return
+    restart = [f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), 1, false)"
+               for table in TABLES_IN_DELETE_ORDER]
+    script = ";".join(clear + delete + restart)
+    if pool is not None:
+        async with pool.acquire() as conn:
+            await conn.execute(script)
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(script)
+    finally:
+        await conn.close()
 
 
 @asynccontextmanager
