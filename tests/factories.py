@@ -158,3 +158,17 @@ async def attendance(booking_id: int, outcome: str, *, organiser_id: int, source
     await Attendance.insert(Attendance(booking=booking_id, outcome=outcome, source=source,
                                        minutes_present=minutes_present, recorded_by=organiser_id,
                                        recorded_at=now or dt.datetime.now(dt.timezone.utc)))
+
+
+def pdf(pages: int = 1) -> bytes:
+    """A PDF a reader opens (blank A4 pages), for uploads such as a forum's pack."""
+    import io
+
+    import pypdf
+
+    writer = pypdf.PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

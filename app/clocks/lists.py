@@ -46,6 +46,13 @@ def _state_condition(which: str, state: str) -> str:
             "none": f"AND {due} IS NULL "}.get(state, "")
 
 
+def _per_quadrant(rows: list[dict]) -> list[tuple[str | None, dict | None]]:
+    """Grouped rows in the quadrants' order, each quadrant whether it has a row or not, then the
+    settings with no quadrant on record when there are any."""
+    found = {r["quadrant"]: r for r in rows}
+    return [(q.value, found.get(q.value)) for q in Quadrant] + ([(None, found[None])] if None in found else [])
+
+
 @dataclass(frozen=True)
 class QuadrantCounts:
     quadrant: str | None
@@ -67,16 +74,9 @@ async def clock_counts(today: dt.date) -> list[QuadrantCounts]:
         f"SUM(CASE WHEN c.{w}_due IS NULL THEN 1 ELSE 0 END) AS {w}_none" for w in WHICH)
     sql, values = for_piccolo(_LEADS + f"SELECT s.quadrant AS quadrant, COUNT(*) AS leads, {sums} " + _FROM
                               + "GROUP BY s.quadrant", today=today, soon=today + dt.timedelta(days=SOON_DAYS))
-    found = {r["quadrant"]: r for r in await Setting.raw(sql, *values)}
-    out = []
-    for quadrant in [*[q.value for q in Quadrant], None]:
-        r = found.get(quadrant)
-        if r is None and quadrant is None:
-            continue
-        out.append(QuadrantCounts(quadrant, int(r["leads"]) if r else 0, {
-            w: (int(r[f"{w}_passed"] or 0), int(r[f"{w}_soon"] or 0), int(r[f"{w}_none"] or 0)) if r else (0, 0, 0)
-            for w in WHICH}))
-    return out
+    return [QuadrantCounts(quadrant, int(r["leads"]) if r else 0, {
+        w: (int(r[f"{w}_passed"] or 0), int(r[f"{w}_soon"] or 0), int(r[f"{w}_none"] or 0)) if r else (0, 0, 0)
+        for w in WHICH}) for quadrant, r in _per_quadrant(await Setting.raw(sql, *values))]
 
 
 @dataclass(frozen=True)
@@ -191,15 +191,9 @@ async def cover_counts(today: dt.date) -> list[CoverCounts]:
     sql, values = for_piccolo(_COVER + "SELECT quadrant, COUNT(*) AS settings, SUM(no_dsl) AS no_dsl, "
                               "SUM(no_deputy) AS no_deputy, SUM(not_refreshed) AS not_refreshed FROM cover "
                               f"WHERE {_GAP} GROUP BY quadrant", today=today, **_COVER_VALUES)
-    found = {r["quadrant"]: r for r in await Setting.raw(sql, *values)}
-    out = []
-    for quadrant in [*[q.value for q in Quadrant], None]:
-        r = found.get(quadrant)
-        if r is None and quadrant is None:
-            continue
-        out.append(CoverCounts(quadrant, *(int(r[k] or 0) if r else 0
-                                          for k in ("settings", "no_dsl", "no_deputy", "not_refreshed"))))
-    return out
+    return [CoverCounts(quadrant, *(int(r[k] or 0) if r else 0 for k in ("settings", "no_dsl", "no_deputy",
+                                                                        "not_refreshed")))
+            for quadrant, r in _per_quadrant(await Setting.raw(sql, *values))]
 
 
 @dataclass(frozen=True)

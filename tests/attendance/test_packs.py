@@ -5,10 +5,7 @@ their knowledge on their clock, never Q13, never a certificate."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-
-import pypdf
 
 from app.areas import local
 from app.attendance.services import mark
@@ -21,14 +18,6 @@ from app.tables.programme import Event
 from app.tables.training import Certificate, PackCopy
 from tests import factories as f
 from tests.support import csrf_token, plain_text
-
-
-def a_pdf() -> bytes:
-    writer = pypdf.PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 async def _forum_with_bookers(now: dt.datetime, organiser) -> tuple[int, list]:
@@ -55,7 +44,7 @@ async def test_the_pack_is_a_pdf_sent_once_to_attended_apologies_and_absent(db, 
     big = await signed_in.post(url, data={"_csrf_token": csrf},
                                files={"pack": ("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "application/pdf")})
     assert big.status_code == 400 and "10 MB or smaller" in big.text
-    pdf = a_pdf()
+    pdf = f.pdf()
     attached = await signed_in.post(url, data={"_csrf_token": csrf}, files={"pack": ("Spring forum.pdf", pdf, "application/pdf")})
     assert attached.status_code == 200 and "Spring forum.pdf" in attached.text
     refused = await signed_in.post(f"{url}/send", data={"_csrf_token": csrf})
@@ -83,7 +72,7 @@ async def test_i_have_read_it_refreshes_knowledge_not_attendance(db, signed_in, 
     event_id, made = await _forum_with_bookers(now, organiser)
     await mark(made[3].id, Outcome.absent, organiser=organiser, now=now, config=f.CONFIG)
     page = await signed_in.get(f"/organisers/events/{event_id}/pack")
-    pdf = a_pdf()
+    pdf = f.pdf()
     await signed_in.post(f"/organisers/events/{event_id}/pack", data={"_csrf_token": csrf_token(page.text)},
                          files={"pack": ("pack.pdf", pdf, "application/pdf")})
     await signed_in.post(f"/organisers/events/{event_id}/pack/send", data={"_csrf_token": csrf_token(page.text)})

@@ -2,9 +2,7 @@
 "I have read it" → the record's refreshed date → the setting's evidence through an inspector's link."""
 
 import datetime as dt
-import io
 
-import pypdf
 import pytest
 from playwright.async_api import expect
 
@@ -20,14 +18,6 @@ from tests.browser.test_organiser_workspace import signed_in_page
 from tests.browser.test_training_journeys import email_with, link_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-def _pdf() -> bytes:
-    writer = pypdf.PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 async def test_forum_pack_read_refreshes_the_record_and_an_inspector_sees_the_evidence(
@@ -51,7 +41,7 @@ async def test_forum_pack_read_refreshes_the_record_and_an_inspector_sees_the_ev
     await organiser.get_by_role("link", name="Forum pack").click()
     await assert_accessible(organiser, "forum pack")
     slides = tmp_path / "West forum slides.pdf"
-    slides.write_bytes(_pdf())
+    slides.write_bytes(f.pdf())
     await organiser.get_by_label("The PDF of the slides and notes").set_input_files(str(slides))
     await organiser.get_by_role("button", name="Attach the pack").click()
     await expect(organiser.locator("#pack-state")).to_contain_text("West forum slides.pdf")
