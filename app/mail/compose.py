@@ -64,7 +64,8 @@ def compose_email(template: str, *, recipient: str, subject: str, config: Config
     images = ((LOGO_CID, "logo.png", logo_png(config.logo_svg)),) if config.logo_svg else ()
     values = {"subject": subject, "logo_cid": LOGO_CID if images else "", "council_name": config.council_name, "brand_colour": config.brand_colour,
               "booking_support_email": config.booking_support_email, "base_url": config.base_url,
-              "privacy_url": _absolute(config.privacy_url, config), "council_site_url": config.council_site_url,
+              "privacy_url": _absolute(config.privacy_url, config),
+              "accessibility_url": _absolute(config.accessibility_url, config), "council_site_url": config.council_site_url,
               **context}
     return Email(recipient=recipient, subject=subject,
                  text=env.get_template(f"emails/{template}.txt").render(values),

@@ -38,6 +38,7 @@ def test_the_councils_colour_and_links_are_in_its_emails():
                           name="Jo", link="https://bookings.kent.example/my-record/x", expires="Monday 14 December 2026")
     assert "background:#1d70b8" in email.html
     assert 'href="https://bookings.kent.example/privacy"' in email.html and 'href="https://www.kent.gov.uk"' in email.html
+    assert 'href="https://bookings.kent.example/accessibility"' in email.html
 
 
 LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">'
