@@ -17,7 +17,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-import xlsxwriter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -86,6 +85,8 @@ def table_xlsx(header: list[str], rows: Iterable[list[str]], *, title: str | Non
     cell text, never a formula, a number or a link, whatever it looks like. CPU work: call it
     through `built_apart`, never on the event loop."""
     out = io.BytesIO()
+    import xlsxwriter  # here, in the builder process: no other process loads it (a tenth of a second)
+
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
                                      "strings_to_numbers": False, "strings_to_urls": False})
     sheet = book.add_worksheet(sheet_name)

@@ -14,8 +14,6 @@ import io
 import secrets
 from dataclasses import dataclass
 
-import pypdf  # a well-kept PDF reader: checking the header alone would let anything with one pass
-
 from app.audit.services import record
 from app.clocks.dates import refresh_clocks
 from app.config import Config
@@ -54,6 +52,10 @@ def _is_pdf(content: bytes) -> bool:
     """Whether the bytes are a PDF a reader opens: its header, and pypdf reading its pages."""
     if not content.lstrip()[:5] == b"%PDF-":
         return False
+    # A well-kept PDF reader (checking the header alone would let anything with one pass),
+    # imported when first needed: it costs every process that loads the app a fifth of a second.
+    import pypdf
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(content))
         return len(reader.pages) > 0
