@@ -76,6 +76,11 @@ def _png(width: int, height: int, image_data: bytes) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", image_data) + chunk(b"IEND", b"")
 
 
+def file_size(size: int) -> str:
+    """A file's size as a download link gives it: "1.2 MB", "340 KB"."""
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
+
+
 LOGO_MAX_BYTES = 200 * 1024
 #: The logo's height as emails draw it, in CSS pixels (drawn at twice that for sharp screens).
 LOGO_EMAIL_HEIGHT = 40

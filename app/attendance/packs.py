@@ -19,7 +19,7 @@ from app.clocks.dates import refresh_clocks
 from app.config import Config
 from app.db import write_transaction
 from app.errors import DomainError, InvalidInput, NotFound
-from app.formats import long_date
+from app.formats import file_size, long_date
 from app.mail.compose import compose_email
 from app.mail.outbox import queue_email
 from app.organisers.services import OrganiserView
@@ -102,7 +102,7 @@ class PackState:
 
     @property
     def size_words(self) -> str:
-        return f"{self.size / 1024 / 1024:.1f} MB" if self.size >= 1024 * 1024 else f"{max(1, self.size // 1024)} KB"
+        return file_size(self.size)
 
 
 async def pack_state(event_id: int) -> PackState | None:
@@ -172,6 +172,10 @@ class PackCopyView:
     filename: str
     size: int
     read_at: dt.datetime | None
+
+    @property
+    def size_words(self) -> str:
+        return file_size(self.size)
 
 
 async def _copy(token: str) -> dict:

@@ -66,10 +66,6 @@ async def request_contact_link(email: str, *, purpose: str, config: Config, now:
             kind=f"{path}_link", config=config, now=now)
 
 
-async def request_copies_link(email: str, *, config: Config, now: dt.datetime) -> None:
-    await request_contact_link(email, purpose="copies", config=config, now=now)
-
-
 async def contact_settings(token: str, now: dt.datetime, purpose: str = "copies") -> ContactSettings:
     """The settings whose contact the link was sent to, with their choice. CopiesLinkEnded if the
     link is unknown, has lapsed, or is for something else."""

@@ -23,17 +23,12 @@ from app.clocks.lists import (
 from app.areas import QUADRANT_LABELS, Quadrant, local
 from app.clocks.reminders import reminders_state, stop_reminders
 from app.web.dependencies import Now, Organiser
-from app.web.templating import FormData
+from app.web.templating import FormData, select_items
 from app.web.downloads import table_download
 from app.web.paging import page_number, page_of
 
 QUADRANT_CHOICES = [("", "All quadrants"), *[(q.value, label) for q, label in QUADRANT_LABELS.items()],
                     (NO_QUADRANT, "No quadrant recorded")]
-
-
-def _options(pairs: list[tuple[str, str]], chosen: str) -> list[dict[str, object]]:
-    """GOV.UK select's items from (value, text) pairs, the chosen one selected."""
-    return [{"value": value, "text": text, "selected": value == chosen} for value, text in pairs]
 
 
 def _quadrant(value: str | None) -> str:
@@ -58,9 +53,9 @@ class ClocksAdmin(Controller):
         return Template("organisers/clocks.html", context={
             "organiser": organiser, "counts": await clock_counts(today), "labels": LABELS, "which": which,
             "state": state, "quadrant": quadrant, "states": STATES,
-            "which_items": _options(list(LABELS.items()), which),
-            "show_items": _options([("", "Every lead"), *STATES.items()], state),
-            "quadrant_items": _options(QUADRANT_CHOICES, quadrant),
+            "which_items": select_items(list(LABELS.items()), which),
+            "show_items": select_items([("", "Every lead"), *STATES.items()], state),
+            "quadrant_items": select_items(QUADRANT_CHOICES, quadrant),
             "shown": page_of(rows, total, number, path="/organisers/clocks/", params=params),
             "soon_days": SOON_DAYS, "today": today})
 
@@ -81,7 +76,7 @@ class ClocksAdmin(Controller):
         rows, total = await cover_gaps(today, quadrant=quadrant or None, page=number)
         return Template("organisers/cover.html", context={
             "organiser": organiser, "counts": await cover_counts(today), "quadrant": quadrant,
-            "quadrant_items": _options(QUADRANT_CHOICES, quadrant), "quadrant_label": quadrant_words,
+            "quadrant_items": select_items(QUADRANT_CHOICES, quadrant), "quadrant_label": quadrant_words,
             "shown": page_of(rows, total, number, path="/organisers/clocks/cover", params={"quadrant": quadrant})})
 
     @get(["/cover.csv", "/cover.xlsx"], name="organiser_cover_download")

@@ -12,15 +12,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.config import Config
-from app.errors import DomainError, InvalidInput
+from app.errors import InvalidInput
 from app.pdf import identity, pdf_apart
 from app.setting_overview import SettingEvidence, SettingNotFound, setting_evidence
-from app.settings_register.copies import request_contact_link
 from app.settings_register.sharing import evidence_contact, make_share, open_share, shares_of, withdraw_share
 from app.web.dependencies import ConfigDep, Now, Organiser
-from app.web.errors import error_summary, field_errors
-from app.web.forms import RecordLinkForm, read
-from app.web.limits import limit_email
+from app.web.copies import contact_link_requested
+from app.web.errors import error_summary
 from app.web.templating import FormData
 
 #: An inspector's page: never in a search index, never kept by a cache (the service sends
@@ -61,17 +59,8 @@ class EvidenceContactPages(Controller):
     @post("/", name="evidence_request_submit", opt={"limit": "copies_link"})
     async def request_link(self, data: FormData, now: Now, config: ConfigDep,
                            request: Request[Any, Any, Any]) -> Template:
-        try:
-            form = read(RecordLinkForm, data)
-            await limit_email(request, "copies_link", str(form.email))
-            await request_contact_link(str(form.email), purpose="evidence", config=config, now=now)
-        except DomainError as exc:
-            errors = field_errors(exc, default_field="email")
-            return Template("settings/evidence_request.html", status_code=400, context={
-                "form": {"email": str(data.get("email", "")).strip()}, "field_errors": errors,
-                "errors": error_summary(errors), "sent": False})
-        # The same answer whether or not the address is a setting's contact.
-        return Template("settings/evidence_request.html", context={"form": {}, "field_errors": {}, "sent": True})
+        return await contact_link_requested(request, data, purpose="evidence",
+                                            template="settings/evidence_request.html", now=now, config=config)
 
     async def _shares(self, token: str, now: Any, *, made: str = "", made_share: Any = None,
                       form: dict | None = None, errors: dict[str, str] | None = None,

@@ -71,14 +71,12 @@ class PackPages(Controller):
     async def page(self, token: FromPath[str]) -> Template:
         """The page a pack's link opens: following it (a mail scanner does) acknowledges nothing."""
         pack = await pack_copy(token)
-        return Template("training/pack.html", context={"pack": pack, "token": token, "confirmed_now": False,
-                                                       "size_words": _size(pack.size)})
+        return Template("training/pack.html", context={"pack": pack, "token": token, "confirmed_now": False})
 
     @post("/{token:str}", name="pack_read", opt={"limit": "token"})
     async def read(self, token: FromPath[str], now: Now, config: ConfigDep) -> Template:
         pack = await acknowledge_pack(token, now=now, config=config)
-        return Template("training/pack.html", context={"pack": pack, "token": token, "confirmed_now": True,
-                                                       "size_words": _size(pack.size)})
+        return Template("training/pack.html", context={"pack": pack, "token": token, "confirmed_now": True})
 
     @get("/{token:str}/file.pdf", name="pack_file", opt={"limit": "token"})
     async def file(self, token: FromPath[str]) -> Response[bytes]:
@@ -88,6 +86,3 @@ class PackPages(Controller):
             "Content-Disposition": f'attachment; filename="{safe}"', "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store"})
 
-
-def _size(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"

@@ -15,6 +15,7 @@ from app.web.dependencies import ConfigDep, Now
 from app.web.errors import error_summary
 from app.web.feeds import feed_links
 from app.web.page_cache import PAGE_SECONDS, REVALIDATE
+from app.web.templating import select_items
 
 
 def parse_filters(quadrant: str | None, kind: str | None, term: str | None,
@@ -54,10 +55,6 @@ def by_term(events: list[EventView]) -> list[tuple[str, list[EventView]]]:
     return groups
 
 
-def _options(pairs: list[tuple[str, str]], selected: str | None) -> list[dict[str, object]]:
-    return [{"value": value, "text": text, "selected": value == selected} for value, text in pairs]
-
-
 class ProgrammePages(Controller):
     include_in_schema = False
 
@@ -76,9 +73,9 @@ class ProgrammePages(Controller):
             "query": {k: v for k, v in {"quadrant": quadrant, "kind": kind, "term": term}.items() if v},
             "filtered": any([filters.open_to, filters.online, filters.kind, filters.term]),
             "demo_data": any(e.is_demo for e in events),
-            "quadrant_options": _options(quadrants, quadrant),
-            "kind_options": _options([(k["code"], k["name"]) for k in kinds], kind),
-            "term_options": _options([(t.value, t.label) for t in Term], term),
+            "quadrant_options": select_items(quadrants, quadrant),
+            "kind_options": select_items([(k["code"], k["name"]) for k in kinds], kind),
+            "term_options": select_items([(t.value, t.label) for t in Term], term),
             "feeds": feed_links(config, kinds),
             "notices": await shown_notices(now), "today": local(now).date(),
         })

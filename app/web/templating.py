@@ -35,6 +35,11 @@ def choice_items(pairs: list[tuple[str, str]], chosen: str | list[str]) -> list[
     return [{"value": value, "text": text, "checked": value in picked} for value, text in pairs]
 
 
+def select_items(pairs: list[tuple[str, str]], chosen: str | None) -> list[dict[str, object]]:
+    """GOV.UK select's items from (value, text) pairs, the chosen one selected."""
+    return [{"value": value, "text": text, "selected": value == chosen} for value, text in pairs]
+
+
 def make_environment(config: Config) -> Environment:
     env = Environment(
         loader=ChoiceLoader([

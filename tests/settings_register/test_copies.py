@@ -9,7 +9,7 @@ from email import message_from_string, policy
 
 from app.bookings.notices import copy_email
 from app.bookings.services import book_place, cancel_booking, get_booking
-from app.settings_register.copies import choose_copies, request_copies_link
+from app.settings_register.copies import choose_copies, request_contact_link
 from app.tables.bookings import BookingSource
 from app.tables.mail import OutboxMessage
 from app.tables.register import Setting
@@ -24,7 +24,7 @@ async def _setting() -> int:
 
 
 async def _link(now) -> str:
-    await request_copies_link(CONTACT, config=f.CONFIG, now=now)
+    await request_contact_link(CONTACT, purpose="copies", config=f.CONFIG, now=now)
     [raw] = await OutboxMessage.select(OutboxMessage.raw).where(OutboxMessage.kind == "copies_link").output(as_list=True)
     text = message_from_string(raw, policy=policy.default).get_body(("plain",)).get_content()
     return re.search(r"/settings/copies/([A-Za-z0-9_-]+)", text).group(1)
