@@ -35,6 +35,10 @@ lock: $(BIN)/.installed
 frontend/dist/.built: frontend/package.json frontend/package-lock.json frontend/council.scss frontend/build.mjs frontend/init.js frontend/attendance.js frontend/questionnaire.js frontend/setting-autocomplete.js
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
+# The tests' identity provider (oidc-provider on Node.js, run on loopback by the tests).
+tests/oidc_provider/node_modules/.installed: tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
+	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+
 system-packages:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { echo "setup: installing Pango for PDFs ($(SYSTEM_PACKAGES))"; \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES)'; }
@@ -48,7 +52,7 @@ run: setup
 	$(BIN)/python -m app serve
 
 ## Run the whole test suite (both databases, real browser)
-test: setup
+test: setup tests/oidc_provider/node_modules/.installed
 	bash tests/prepare_machine.sh
 	$(BIN)/python -m pytest
 

@@ -146,6 +146,33 @@ class Config(BaseSettings):
     #: The delay before answering a device's third failed sign-in (doubling for the fourth);
     #: the fifth refuses that device for 15 minutes (app.organisers.throttle). Set in milliseconds.
     sign_in_delay_seconds: float = Field(1.0, ge=0, json_schema_extra=_env("SIGN_IN_DELAY_MS", milliseconds=True))
+    #: Organisers sign in with the council's identity provider (OpenID Connect) when OIDC_ISSUER is
+    #: set: its issuer URL (https; http only on loopback, for tests), and this service's client id
+    #: and secret as registered with it. The redirect URI to register is
+    #: BASE_URL/organisers/sign-in/provider/callback.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    #: The button's words: "Sign in with <this>".
+    oidc_provider_name: str = "your council account"
+    #: Who may come in: an email domain in this list (empty: any) and, when set, a group in this
+    #: list; groups are read from the claim OIDC_GROUPS_CLAIM ("groups"; Entra ID sends object
+    #: ids there, "roles" carries app roles) and compared ignoring case.
+    oidc_allowed_domains: tuple[str, ...] = ()
+    oidc_allowed_groups: tuple[str, ...] = ()
+    oidc_groups_claim: str = "groups"
+    #: The role from the same claim, read again at every sign-in: a value in OIDC_ADMINISTRATOR_GROUPS
+    #: makes an administrator, one in OIDC_ORGANISER_GROUPS an organiser, neither is refused. Both
+    #: empty: the role is the one set in this service.
+    oidc_administrator_groups: tuple[str, ...] = ()
+    oidc_organiser_groups: tuple[str, ...] = ()
+    #: Make an account at the first sign-in of someone allowed in; off, an administrator adds them first.
+    oidc_create_accounts: bool = False
+    #: Password sign-in (and with it password reset links and invitations by password); off, only
+    #: the identity provider signs organisers in (the administrators' command line still works).
+    password_sign_in: bool = True
+    #: The longest a session from the identity provider lasts, in hours.
+    session_max_hours: int = Field(10, ge=1, le=24)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -240,6 +267,22 @@ class Config(BaseSettings):
     def _stripped(cls, value: str) -> str:
         return value.strip()
 
+    @field_validator("oidc_allowed_domains", "oidc_allowed_groups", "oidc_administrator_groups",
+                     "oidc_organiser_groups", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> tuple[str, ...]:
+        parts = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(part.strip().casefold() for part in parts if part.strip())
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        loopback = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", value)
+        if value and not (value.startswith("https://") or loopback):
+            raise ValueError(f"must be an https:// address (http:// only on loopback), not {value!r}")
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> tuple[str, ...]:
@@ -285,7 +328,16 @@ class Config(BaseSettings):
         if self.metrics and len(self.metrics_token.get_secret_value()) < 16:
             raise ValueError("METRICS_TOKEN must be set (16 characters or more) when METRICS is on: Prometheus sends "
                              "it as a bearer token, so the metrics are never public by accident")
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret.get_secret_value()):
+            raise ValueError("OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set with OIDC_ISSUER: the identity provider "
+                             "gives both when this service is registered with it")
+        if not self.password_sign_in and not self.oidc_issuer:
+            raise ValueError("PASSWORD_SIGN_IN can be off only with OIDC_ISSUER set: otherwise no organiser could sign in")
         return self
+
+    @property
+    def provider_sign_in(self) -> bool:
+        return bool(self.oidc_issuer)
 
     @property
     def safeguarding_mailbox(self) -> str:

@@ -10,7 +10,7 @@ from app.tables.bookings import Booking
 from app.tables.jobs import ScheduledJob
 from app.tables.limits import RateLimitHit
 from app.tables.mail import DeliveryAttempt, OutboxMessage
-from app.tables.organisers import Organiser, OrganiserSession, SignInThrottle
+from app.tables.organisers import Organiser, OrganiserSession, ProviderSignIn, SignInThrottle
 from app.tables.programme import DatedNotice, Event, EventKind, Venue
 from app.tables.questionnaire import GuidanceLink, Question, QuestionnaireVersion, Response, TrainingDeclaration
 from app.tables.register import CopiesLink, InspectorShare, Person, Setting, SettingLead
@@ -31,7 +31,7 @@ APP_CONFIG = AppConfig(
                    DeliveryAttempt, Organiser, OrganiserSession, Attendance, QuestionnaireVersion, Question, Response,
                    TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead, Certificate, Feedback, RecordLink,
                    TeamsImportPreview, SignInThrottle, GuidanceLink, DatedNotice, CopiesLink,
-                   LeadClock, ClockReminder, ForumPack, PackCopy, InspectorShare],
+                   LeadClock, ClockReminder, ForumPack, PackCopy, InspectorShare, ProviderSignIn],
     migration_dependencies=[],
     commands=[],
 )

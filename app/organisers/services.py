@@ -184,22 +184,24 @@ async def create_organiser(*, email: str, name: str, password: str, now: dt.date
 async def invite_organiser(*, email: str, name: str, invited_by: OrganiserView, config: Config,
                            now: dt.datetime) -> OrganiserView:
     """Add an organiser who sets their own password from a one-time link sent by email (an
-    administrator's task)."""
+    administrator's task). With password sign-in off, the email says to sign in with the
+    council's identity provider instead: its first sign-in binds the account to that identity."""
     if not invited_by.is_administrator:
         raise NotAllowed("Only an administrator can invite organisers")
     email = email.strip().lower()
-    token = secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(32) if config.password_sign_in else None
     async with write_transaction():
         if await Organiser.exists().where(Organiser.email == email):
             raise OrganiserExists(email)
         rows = await Organiser.insert(Organiser(
-            email=email, name=name.strip(), invited_by=invited_by.id, invite_token_hash=token_hash(token),
-            invite_expires_at=now + INVITE_VALID_FOR, created_at=now,
+            email=email, name=name.strip(), invited_by=invited_by.id, invite_token_hash=token and token_hash(token),
+            invite_expires_at=now + INVITE_VALID_FOR if token else None, created_at=now,
         )).returning(Organiser.id)
-        link = f"{config.base_url}/organisers/invitations/{token}"
+        link = f"{config.base_url}/organisers/invitations/{token}" if token else f"{config.base_url}/organisers/sign-in"
         await queue_email(compose_email("organiser_invite", recipient=email, config=config,
                                         subject="You have been invited to organise safeguarding forums",
-                                        name=name.strip(), invited_by=invited_by.name, link=link),
+                                        name=name.strip(), invited_by=invited_by.name, link=link,
+                                        provider=None if token else config.oidc_provider_name),
                           kind="organiser_invite", config=config, now=now)
         await record("organiser.invited", invited_by.email, organiser=email)
     return OrganiserView(rows[0]["id"], email, name.strip())
@@ -255,10 +257,14 @@ async def sign_in(*, email: str, password: str, now: dt.datetime, client: str = 
     changes: dict = {Organiser.last_sign_in_at: now}
     if HASHER.check_needs_rehash(row["password_hash"]):
         changes[Organiser.password_hash] = await hash_password(password)
-    return await _new_session(row["id"], changes, now, previous)
+    session = await new_session(row["id"], changes, now, previous)
+    await record("organiser.signed_in", row["email"], via="password")
+    return session
 
 
-async def _new_session(organiser_id: int, changes: dict, now: dt.datetime, previous: str | None) -> str:
+async def new_session(organiser_id: int, changes: dict, now: dt.datetime, previous: str | None,
+                      lasts: dt.timedelta = SESSION_MAX) -> str:
+    """A new session for the account, lasting at most `lasts`, with `changes` written to the account."""
     token = secrets.token_urlsafe(32)
     async with write_transaction():
         await Organiser.update(changes).where(Organiser.id == organiser_id)
@@ -266,7 +272,7 @@ async def _new_session(organiser_id: int, changes: dict, now: dt.datetime, previ
             await OrganiserSession.delete().where(OrganiserSession.token_hash == token_hash(previous))
         await OrganiserSession.insert(OrganiserSession(
             token_hash=token_hash(token), organiser=organiser_id, created_at=now, last_seen_at=now,
-            expires_at=now + SESSION_MAX))
+            expires_at=now + min(lasts, SESSION_MAX)))
     return token
 
 
@@ -320,7 +326,7 @@ async def finish_sign_in(token: str, *, now: dt.datetime, previous: str | None =
         if not used:
             raise SignInLinkEnded()
         await record("organiser.signed_in_by_link", used[0]["email"])
-    return await _new_session(used[0]["id"], {Organiser.last_sign_in_at: now}, now, previous)
+    return await new_session(used[0]["id"], {Organiser.last_sign_in_at: now}, now, previous)
 
 
 async def clear_extra_check(email: str, *, by: OrganiserView | None) -> None:

@@ -46,6 +46,10 @@ class Organiser(Table):
     reset_token_hash = Varchar(length=64, null=True, default=None, index=True, secret=True,
                                help_text="SHA-256 of the one-time password reset link's token.")
     reset_expires_at = Timestamptz(null=True, default=None)
+    identity = Varchar(length=600, null=True, default=None, help_text=(
+        "Who the council's identity provider says this is: its issuer and subject (Entra ID: the "
+        "tenant and object ids), bound at the first sign-in through it; never matched by email after "
+        "(unique index in a migration: SQLite cannot add a UNIQUE column)."))
     created_at = Timestamptz()
 
     @classmethod
@@ -74,3 +78,15 @@ class SignInThrottle(Table, tablename="sign_in_throttle"):
     window_started_at = Timestamptz()
     blocked_until = Timestamptz(null=True, default=None, index=True)
     client = Varchar(length=64, help_text="The client address counted (for the audit record).")
+
+
+class ProviderSignIn(Table, tablename="provider_sign_in"):
+    """A sign-in sent to the council's identity provider and not yet back: the state (its hash),
+    nonce and PKCE verifier the answer must match, in the database so that whichever process the
+    browser comes back to can finish it, and only once (the row is deleted as it is used)."""
+
+    state_hash = Varchar(length=64, unique=True, secret=True)
+    nonce = Varchar(length=100, secret=True)
+    code_verifier = Varchar(length=128, secret=True)
+    next_path = Varchar(length=500, default="/organisers")
+    expires_at = Timestamptz(index=True)

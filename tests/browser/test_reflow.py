@@ -53,8 +53,11 @@ OVERFLOW = """() => {
   return {scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(-3)};
 }"""
 
-#: Routes that are not pages for people to read (probes, metrics, a certificate's PDF).
-NOT_PAGES = {"/healthz", "/readyz", "/metrics", "/my-record/{token:str}/certificates/{code:str}"}  # the last a PDF
+#: Routes that are not pages for people to read (probes, metrics, a certificate's PDF, and the two
+#: ends of a sign-in through the identity provider: redirects, walked at 320 px by
+#: tests/browser/test_provider_sign_in_journey.py).
+NOT_PAGES = {"/healthz", "/readyz", "/metrics", "/my-record/{token:str}/certificates/{code:str}",
+             "/organisers/sign-in/provider", "/organisers/sign-in/provider/callback"}
 
 
 async def test_every_page_fits_a_320_px_phone(browser, server, now):

@@ -24,7 +24,7 @@ FAST = Config(sign_in_delay_seconds=0.01)
 #: protected, or it is added here on purpose.
 PUBLIC_PATHS = re.compile(
     r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/api/settings$|^/api/certificates/|^/schema|^/assets"
-    r"|^/organisers/sign-in$|^/organisers/sign-in/link/|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
+    r"|^/organisers/sign-in$|^/organisers/sign-in/link/|^/organisers/sign-in/provider(/callback)?$|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
     r"|^/privacy$|^/accessibility$|^/quadrant$|^/brand\.css$|^/logo\.svg$"  # "Which quadrant am I in?" answers only a quadrant
     r"|^/documents/cp-file-review-record\.pdf$"  # a blank form from the briefing
