@@ -13,6 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
+from app.areas import use_council
 from app.config import UnsafeConfig, get_config
 from app.logs import configure as configure_logging
 from app.tables.mail import MessageStatus
@@ -587,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Configuration error: {line}", file=sys.stderr)
         return 2
     configure_logging(config.log_format, config.log_level)
+    use_council(config.council_areas)
     if args.command == "check":
         return check_command()
     if args.command == "backup":

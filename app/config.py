@@ -98,6 +98,9 @@ class Config(BaseSettings):
     #: service; the test suite uses "cheapest".
     password_profile: str = "rfc_9106_low_memory"
     service_name: str = "Safeguarding forums and training"
+    #: The council's areas (their labels, the district map, which forums each may book): the file
+    #: seeds/councils/<this>.toml. Essex's four quadrants by default.
+    council_areas: str = "essex"
     council_name: str = "Essex County Council"
     #: The council's colour: its header band on every page, the band at the top of its emails and
     #: the frame of its certificates, always with white on it. Refused at start unless white text on
@@ -282,6 +285,14 @@ class Config(BaseSettings):
         if value and not (value.startswith("https://") or loopback):
             raise ValueError(f"must be an https:// address (http:// only on loopback), not {value!r}")
         return value
+
+    @field_validator("council_areas")
+    @classmethod
+    def _areas(cls, value: str) -> str:
+        from app.areas import load_council
+
+        load_council(value.strip())  # AreasInvalid (a ValueError) says what is wrong
+        return value.strip()
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 
+from app.areas import use_council
 from app.config import Config, get_config
 from app.db import (
     bind_tables,
@@ -278,6 +279,7 @@ def _freeze_what_is_loaded() -> None:
 def create_app(config: Config | None = None, *, clock: Clock = utc_now) -> Litestar:
     config = config or get_config()
     use_password_profile(config.password_profile)
+    use_council(config.council_areas)
     engine = make_engine(config.database_url)
     bind_tables(engine)
     limiter = Limiter(config)

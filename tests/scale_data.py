@@ -9,7 +9,7 @@ import random
 import secrets
 from dataclasses import dataclass
 
-from app.areas import LONDON, Quadrant, Term, academic_year_of
+from app.areas import LONDON, Term, academic_year_of, council
 from app.bookings.places import recount_places
 from app.clocks.dates import refresh_every_clock
 from app.config import Config
@@ -63,7 +63,7 @@ async def generate(*, settings: int = 2500, people: int = 10000, bookings: int =
     if organiser is None:
         organiser = (await Organiser.insert(Organiser(email="generated-organiser@invalid", name="Generated organiser"))
                      .returning(Organiser.id))[0]
-    quadrants = [q.value for q in Quadrant]
+    quadrants = list(council().codes)
     first_setting = await Setting.count()
     await _insert(Setting, [Setting(name=f"Generated setting {n}", name_key=f"generated setting {n}",
                                     urn=f"9{first_setting + n:06d}", setting_type=rng.choice(["school", "nursery", "childminder"]),

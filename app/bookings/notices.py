@@ -250,9 +250,9 @@ def booking_renderer(config: Config) -> Renderer:
         shown: list[NoticeView] = []
         quadrant = booking.event.quadrant
         if message.kind == "reminder" and quadrant is not None and booking.event.kind_code == "forum":
-            if quadrant.value not in batch.quadrant_notices:  # once per quadrant a batch
-                batch.quadrant_notices[quadrant.value] = await shown_notices(now, quadrant)
-            shown = batch.quadrant_notices[quadrant.value]
+            if quadrant not in batch.quadrant_notices:  # once per quadrant a batch
+                batch.quadrant_notices[quadrant] = await shown_notices(now, quadrant)
+            shown = batch.quadrant_notices[quadrant]
         return notice_email(message.kind, booking, message.facts, config=config, now=now, join_url=join_url,
                             checkin_token=checkin_token, dated_notices=shown)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from app.areas import QUADRANT_LABELS, Quadrant
+from app.areas import council
 from app.clocks.dates import LABELS, SOON_DAYS, WHICH
 from app.formats import day_month_year
 from app.spreadsheets import Table
@@ -29,7 +29,7 @@ _FROM = ("FROM leads JOIN setting s ON s.id = leads.setting LEFT JOIN lead_clock
 
 
 def quadrant_words(value: str | None) -> str:
-    return QUADRANT_LABELS[Quadrant(value)] if value else "No quadrant recorded"
+    return council().label(value, f"No {council().word} recorded")
 
 
 def _quadrant_condition(quadrant: str | None, column: str = "s.quadrant") -> tuple[str, dict[str, object]]:
@@ -37,7 +37,9 @@ def _quadrant_condition(quadrant: str | None, column: str = "s.quadrant") -> tup
         return "", {}
     if quadrant == NO_QUADRANT:
         return f"AND {column} IS NULL ", {}
-    return f"AND {column} = {{quadrant}} ", {"quadrant": Quadrant(quadrant).value}
+    if not council().is_area(quadrant):
+        raise ValueError(f"not an area: {quadrant!r}")
+    return f"AND {column} = {{quadrant}} ", {"quadrant": quadrant}
 
 
 def _state_condition(which: str, state: str) -> str:
@@ -50,7 +52,7 @@ def _per_quadrant(rows: list[dict]) -> list[tuple[str | None, dict | None]]:
     """Grouped rows in the quadrants' order, each quadrant whether it has a row or not, then the
     settings with no quadrant on record when there are any."""
     found = {r["quadrant"]: r for r in rows}
-    return [(q.value, found.get(q.value)) for q in Quadrant] + ([(None, found[None])] if None in found else [])
+    return [(q, found.get(q)) for q in council().codes] + ([(None, found[None])] if None in found else [])
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,9 @@ async def lead_dates(which: str, today: dt.date, *, quadrant: str | None = None,
                              offset=(max(page, 1) - 1) * PAGE)
 
 
-CLOCK_HEADER = ["Quadrant", "Setting", "Name", "Work email", "Role"] + [
-    f"{LABELS[w]}: {part}" for w in WHICH for part in ("last recorded", "from", "due")]
+def clock_header() -> list[str]:
+    return [council().word.capitalize(), "Setting", "Name", "Work email", "Role"] + [
+        f"{LABELS[w]}: {part}" for w in WHICH for part in ("last recorded", "from", "due")]
 
 
 async def clock_table(today: dt.date, *, quadrant: str | None = None) -> Table:
@@ -147,7 +150,7 @@ async def clock_table(today: dt.date, *, quadrant: str | None = None) -> Table:
             x = by_lead[w][(d.setting_id, d.email, d.role)]
             row += [x.on.isoformat() if x.on else "", x.source, x.due.isoformat() if x.due else ""]
         rows.append(row)
-    return Table(CLOCK_HEADER, rows)
+    return Table(clock_header(), rows)
 
 
 # Each setting's cover (point 3).
@@ -237,5 +240,5 @@ async def cover_gaps(today: dt.date, *, quadrant: str | None = None, page: int |
 
 async def cover_table(today: dt.date, *, quadrant: str | None = None) -> Table:
     rows, _ = await cover_gaps(today, quadrant=quadrant, page=None)
-    return Table(["Quadrant", "Setting", "Gaps in cover"],
+    return Table([council().word.capitalize(), "Setting", "Gaps in cover"],
                  [[quadrant_words(r.quadrant), r.name, "; ".join(r.gaps)] for r in rows])

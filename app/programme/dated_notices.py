@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.areas import QUADRANT_LABELS, Quadrant, local
+from app.areas import council, local
 from app.audit.services import record
 from app.db import write_transaction
 from app.errors import InvalidInput, NotFound
@@ -31,7 +31,7 @@ class NoticeNotFound(NotFound):
 class NoticeView:
     id: int
     code: str
-    quadrant: Quadrant
+    quadrant: str
     title: str
     opens_on: dt.date
     closes_on: dt.date
@@ -45,7 +45,7 @@ class NoticeView:
 
     @property
     def area(self) -> str:
-        return QUADRANT_LABELS[self.quadrant]
+        return council().label(self.quadrant)
 
     @property
     def dates(self) -> str:
@@ -69,12 +69,12 @@ class NoticeView:
 
 
 def _view(row: dict[str, Any]) -> NoticeView:
-    return NoticeView(row["id"], row["code"], Quadrant(row["quadrant"]), row["title"], row["opens_on"],
+    return NoticeView(row["id"], row["code"], row["quadrant"], row["title"], row["opens_on"],
                       row["closes_on"], row["shown_until"], row["summary"], list(row["criteria"] or []), row["rule"],
                       row["contact"], row["note"], bool(row["is_demo"]))
 
 
-async def shown_notices(now: dt.datetime, quadrant: Quadrant | str | None = None) -> list[NoticeView]:
+async def shown_notices(now: dt.datetime, quadrant: str | None = None) -> list[NoticeView]:
     """The notices shown on the day `now` falls on (Europe/London), of one quadrant or of all; a
     handful of rows, read with a condition on the dates."""
     today = local(now).date()
@@ -82,7 +82,7 @@ async def shown_notices(now: dt.datetime, quadrant: Quadrant | str | None = None
         (DatedNotice.closes_on >= today) | (DatedNotice.shown_until >= today))).order_by(
         DatedNotice.opens_on).output(load_json=True)
     if quadrant is not None:
-        query = query.where(DatedNotice.quadrant == Quadrant(quadrant).value)
+        query = query.where(DatedNotice.quadrant == quadrant)
     return [_view(r) for r in await query]
 
 
@@ -115,13 +115,20 @@ async def seed_notices(path: Path = NOTICES_FILE, *, demo: bool = False,
                 continue
             until = window.get("shown_until")
             await DatedNotice.insert(DatedNotice(
-                code=code, quadrant=Quadrant(window["quadrant"]).value, title=window.get("title", shared["title"]),
+                code=code, quadrant=_area(window["quadrant"]), title=window.get("title", shared["title"]),
                 opens_on=window["opens"] + shift, closes_on=window["closes"] + shift,
                 shown_until=until + shift if until else None, summary=shared["summary"],
                 criteria=list(shared["criteria"]), rule=shared["rule"], contact=shared["contact"],
                 note=window.get("note", ""), is_demo=demo, updated_at=dt.datetime.now(dt.timezone.utc)))
             added += 1
     return added, unchanged
+
+
+def _area(code: str) -> str:
+    """A notice's area from the seed file, which must be one of the council's."""
+    if not council().is_area(code):
+        raise ValueError(f"notices.toml: {code!r} is not one of {council().name}'s areas ({', '.join(council().codes)})")
+    return code
 
 
 _LIMITS = {"title": 200, "summary": 2000, "rule": 1000, "contact": 500, "note": 1000}
@@ -139,8 +146,8 @@ def checked_notice(form: dict[str, str]) -> dict[str, Any]:
     """The notice form's fields, checked: {field: value} or InvalidInput naming each at fault."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
-    if form.get("quadrant", "") not in {q.value for q in Quadrant}:
-        errors["quadrant"] = "Choose the quadrant the notice is for"
+    if not council().is_area(form.get("quadrant", "")):
+        errors["quadrant"] = f"Choose the {council().word} the notice is for"
     else:
         values["quadrant"] = form["quadrant"]
     for field, most in _LIMITS.items():

@@ -17,7 +17,7 @@ def open_to(event: EventView, quadrant: str | None) -> bool:
     """Whether a setting in `quadrant` may come to `event`: training is open to all, a forum as
     `forum_open_to` says."""
     return event.kind_code != FORUM or forum_open_to(
-        forum_quadrant=event.quadrant.value if event.quadrant else None, online=event.online, setting_quadrant=quadrant)
+        forum_quadrant=event.quadrant, online=event.online, setting_quadrant=quadrant)
 
 
 async def next_session(kind_code: str, quadrant: str | None, now: dt.datetime) -> EventView | None:

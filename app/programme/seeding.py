@@ -16,7 +16,7 @@ from typing import Any
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
-from app.areas import LONDON, QUADRANT_LABELS, Quadrant, academic_year_of, term_of
+from app.areas import LONDON, academic_year_of, council, term_of
 from app.tables.programme import Event, EventKind, Venue
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "seeds"
@@ -63,7 +63,7 @@ def demo_shift(dates: list[dt.date], now: dt.datetime) -> dt.timedelta:
 
 def event_title(kind: dict[str, Any], quadrant: str | None) -> str:
     if kind["code"] == "forum":
-        area = QUADRANT_LABELS[Quadrant(quadrant)] if quadrant else "Online"
+        area = council().label(quadrant)
         return f"{area} Safeguarding Forum"
     return kind["name"]
 
@@ -102,6 +102,10 @@ async def seed_programme(*, demo: bool, now: dt.datetime, path: Path = PROGRAMME
         report.shift_weeks = shift.days // 7
     defaults = data["defaults"]
     prefix = "demo:" if demo else f"{data['academic_year']}:"
+    foreign = sorted({e["quadrant"] for e in data["events"] if e.get("quadrant")} - set(council().codes))
+    if foreign:  # the programme is another council's (Essex's, in seeds/): nothing is loaded
+        raise ValueError(f"The programme's areas ({', '.join(foreign)}) are not {council().name}'s "
+                         f"({', '.join(council().codes)}): load this council's own programme")
     for event in data["events"]:
         key = prefix + event["key"]
         if await Event.exists().where(Event.seed_key == key):

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from app.areas import QUADRANT_LABELS, Quadrant, Term, local
+from app.areas import Term, council, local
 from app.errors import NotFound
 from app.programme.availability import Availability, availability
 from app.tables.programme import Event, EventKind, EventStatus, WaitlistRule
@@ -36,7 +36,7 @@ class EventView:
     kind_code: str
     kind_name: str
     kind_description: str
-    quadrant: Quadrant | None
+    quadrant: str | None  #: the area's code (app.areas); None online
     online: bool
     academic_year: str
     term: Term
@@ -83,7 +83,7 @@ class EventView:
 
     @property
     def area(self) -> str:
-        return QUADRANT_LABELS[self.quadrant] if self.quadrant else "Online"
+        return council().label(self.quadrant)
 
     @property
     def local_start(self) -> dt.datetime:
@@ -96,14 +96,14 @@ class EventView:
 
 @dataclass(frozen=True)
 class EventFilters:
-    quadrant: Quadrant | None = None
+    quadrant: str | None = None
     online: bool = False
     kind: str | None = None
     term: Term | None = None
     academic_year: str | None = None
     #: Everything a setting in this quadrant may come to: its quadrant's events and those open to
     #: every quadrant (the online forum, online training).
-    open_to: Quadrant | None = None
+    open_to: str | None = None
     #: "upcoming" (not yet ended, soonest first), "past" (latest first) or "all" (by date).
     when: str = "all"
 
@@ -130,7 +130,7 @@ def _view(row: dict[str, Any], now: dt.datetime) -> EventView:
         kind_code=row["kind_code"],
         kind_name=row["kind_name"],
         kind_description=row["kind_description"],
-        quadrant=Quadrant(row["quadrant"]) if row["quadrant"] else None,
+        quadrant=row["quadrant"] or None,
         online=bool(row["online"]),
         academic_year=row["academic_year"],
         term=Term(row["term"]),
@@ -169,9 +169,12 @@ async def list_events(filters: EventFilters, now: dt.datetime) -> list[EventView
         query = query.order_by(Event.starts_at)
     query = query.order_by(Event.id)
     if filters.open_to:
-        query = query.where((Event.quadrant == filters.open_to.value) | Event.quadrant.is_null())
+        # Its area's own forums and those its area may also book (`forums` in the council's file),
+        # and everything online: a handful of area codes, never a list from a request.
+        query = query.where(Event.quadrant.is_in(list(council().area(filters.open_to).forums))
+                            | Event.quadrant.is_null())
     if filters.quadrant:
-        query = query.where(Event.quadrant == filters.quadrant.value)
+        query = query.where(Event.quadrant == filters.quadrant)
     if filters.online:
         query = query.where(Event.online == True)  # noqa: E712 (Piccolo expression)
     if filters.kind:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from piccolo.query.functions.aggregate import Count
 
-from app.areas import QUADRANT_LABELS, Quadrant, Term, local
+from app.areas import Term, council, local
 from app.attendance.figures import in_person_no_shows
 from app.questionnaire.evidence import TERM_ORDER, rules
 from app.tables.attendance import Attendance, Outcome
@@ -19,7 +19,7 @@ from app.tables.register import Setting
 
 @dataclass(frozen=True)
 class Cell:
-    quadrant: Quadrant
+    quadrant: str
     term: Term
     settings: int
     settings_with_dsl: int
@@ -40,10 +40,10 @@ class Cell:
 async def dashboard(academic_year: str, now: dt.datetime) -> list[Cell]:
     rule = rules()[13]
     register = (Setting.on_register == True) & Setting.merged_into.is_null()  # noqa: E712
-    per_quadrant = {q: 0 for q in Quadrant}
+    per_quadrant = {q: 0 for q in council().codes}
     for row in await Setting.select(Setting.quadrant, Count(alias="n")).where(register).group_by(Setting.quadrant):
-        if row["quadrant"]:
-            per_quadrant[Quadrant(row["quadrant"])] = row["n"]
+        if row["quadrant"] in per_quadrant:
+            per_quadrant[row["quadrant"]] = row["n"]
     # Settings whose DSL attended a forum, per quadrant and term: counted in SQL (a dozen rows back,
     # not a row per setting and term).
     kinds, leads = list(rule["attended_kinds"]), list(rule["lead"])
@@ -63,14 +63,14 @@ async def dashboard(academic_year: str, now: dt.datetime) -> list[Cell]:
     term_ends = {Term.autumn: dt.date(start_year, 12, 31), Term.spring: dt.date(start_year + 1, 3, 31),
                  Term.summer: dt.date(start_year + 1, 8, 31)}  # as app.areas.term_of divides the year
     today = local(now).date()
-    return [Cell(q, t, per_quadrant[q], with_dsl.get((q.value, t.value), 0), confirmed.get((q.value, t.value), 0),
-                 missed.get((q.value, t.value), 0), to_come=t.value not in begun and term_ends[t] >= today)
-            for q in Quadrant for t in TERM_ORDER]
+    return [Cell(q, t, per_quadrant[q], with_dsl.get((q, t.value), 0), confirmed.get((q, t.value), 0),
+                 missed.get((q, t.value), 0), to_come=t.value not in begun and term_ends[t] >= today)
+            for q in council().codes for t in TERM_ORDER]
 
 
 def chart_rows(cells: list[Cell]) -> list[dict]:
     """Bars for the SVG: one group per quadrant, one bar per term."""
     rows = []
-    for q in Quadrant:
-        rows.append({"label": QUADRANT_LABELS[q], "bars": [c for c in cells if c.quadrant is q]})
+    for q, label in council().labels.items():
+        rows.append({"label": label, "bars": [c for c in cells if c.quadrant == q]})
     return rows

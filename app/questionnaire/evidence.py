@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 
-from app.areas import Term, forum_open_to, local
+from app.areas import Term, council, forum_open_to, local
 from app.evidence_rules import rules
 from app.formats import long_date
 from app.spreadsheets import Table, safe_cell
@@ -412,7 +412,7 @@ async def q13_table(academic_year: str, now: dt.datetime) -> Table:
     year = academic_year
     settings = await Setting.select(Setting.id, Setting.name, Setting.urn, Setting.quadrant).where(
         Setting.merged_into.is_null()).order_by(Setting.name)
-    header = ["Setting", "URN", "Quadrant", "Academic year", "Whose attendance counts", "Autumn", "Spring",
+    header = ["Setting", "URN", council().word.capitalize(), "Academic year", "Whose attendance counts", "Autumn", "Spring",
               "Summer", "Deputies attended in", "Record suggests", "Facts"]
     states = {"attended": "DSL attended", "not_attended": "No DSL attendance recorded",
               "upcoming": "Not judged yet (forums to come)", "no_forum": "No forum open to the setting"}
@@ -421,7 +421,7 @@ async def q13_table(academic_year: str, now: dt.datetime) -> Table:
     for s in settings:
         e = evidence[s["id"]]
         rows.append([safe_cell(v) for v in (
-            s["name"], s["urn"] or "", s["quadrant"] or "", year,
+            s["name"], s["urn"] or "", council().label(s["quadrant"], ""), year,
             {"on record": "DSL on record", "as the setting said": "DSL as the setting said"}.get(
                 e.basis, "Several said they are the DSL" if e.several_said_dsl else "Said when booking"),
             *(states[t.state.value] + (" (apologies sent)" if t.apologies and t.state is TermState.not_attended else "")

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.areas import QUADRANT_LABELS, Quadrant
+from app.areas import council
 from app.db import read_in_slices
 from app.questionnaire.answers import WORDS, counted_as, decoded, given, shape
 from app.questionnaire.seeding import list_questions
@@ -60,10 +60,10 @@ async def findings(academic_year: str, *, top: int = 5) -> tuple[int, list[Quest
 def _count(rows: list[dict[str, Any]], questions: list[dict[str, Any]], top: int) -> list[QuestionFindings]:
     """The findings of each question from the responses as read (answers as JSON text). CPU work:
     run in a worker thread."""
-    labels = [label for label in QUADRANT_LABELS.values()] + [NO_QUADRANT]
+    labels = [*council().labels.values(), NO_QUADRANT]
     rows = sorted(rows, key=lambda r: (r["setting_name"], r["id"]))
     answers_of = [decoded(r["answers"]) for r in rows]
-    quadrants = [QUADRANT_LABELS[Quadrant(r["quadrant"])] if r["quadrant"] else NO_QUADRANT for r in rows]
+    quadrants = [council().label(r["quadrant"], NO_QUADRANT) for r in rows]
     out = []
     for q in questions:
         s = shape(q)
@@ -96,7 +96,7 @@ def _count(rows: list[dict[str, Any]], questions: list[dict[str, Any]], top: int
 
 def findings_table(results: list[QuestionFindings]) -> tuple[list[str], list[list[str]]]:
     """One row per question and quadrant, for CSV and Excel (cells made safe by the writer)."""
-    header = ["Question", "Text", "Quadrant", "Answer", "Settings", "Commonest action points"]
+    header = ["Question", "Text", council().word.capitalize(), "Answer", "Settings", "Commonest action points"]
     rows = []
     for f in results:
         common = "; ".join(f"{text} ({n})" for text, n in f.action_points)

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.areas import QUADRANT_LABELS, academic_year_of, local
+from app.areas import academic_year_of, council, local
 from app.programme.recovery import next_forum
 from app.spreadsheets import Table
 from app.audit.services import record
@@ -331,12 +331,12 @@ async def progress_by_quadrant(academic_year: str) -> list[dict[str, Any]]:
     responses = {r["setting"]: r["status"] for r in await Response.select(Response.setting, Response.status).where(
         Response.academic_year == academic_year)}
     rows = []
-    for quadrant, label in [*QUADRANT_LABELS.items(), (None, "No quadrant recorded")]:
-        ids = [s["id"] for s in config if (s["quadrant"] or None) == (quadrant.value if quadrant else None)]
+    for quadrant, label in [*council().labels.items(), (None, f"No {council().word} recorded")]:
+        ids = [s["id"] for s in config if (s["quadrant"] or None) == quadrant]
         statuses = [responses.get(i) for i in ids]
         rows.append({"quadrant": label, "settings": len(ids), "sent": sum(s is not None for s in statuses),
                      "no_address": sum(not s["contact_email"] for s in config
-                                       if (s["quadrant"] or None) == (quadrant.value if quadrant else None)),
+                                       if (s["quadrant"] or None) == quadrant),
                      "draft": statuses.count(ResponseStatus.draft.value),
                      "submitted": statuses.count(ResponseStatus.submitted.value)})
     return rows
@@ -350,7 +350,7 @@ async def answers_table(academic_year: str) -> Table:
     versions = await Response.select(Response.version).where(Response.academic_year == academic_year).distinct()
     by_version = {v["version"]: await list_questions(v["version"]) for v in versions if v["version"] is not None}
     questions = by_version[max(by_version)] if by_version else await list_questions()
-    header = ["Setting", "Quadrant", "Status", "Submitted", "Version"]
+    header = ["Setting", council().word.capitalize(), "Status", "Submitted", "Version"]
     for q in questions:
         header += [f"Q{q['number']} Answer", f"Q{q['number']} Details", f"Q{q['number']} Action points",
                    f"Q{q['number']} When/Who", f"Q{q['number']} Note"]

@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.areas import Quadrant
+from app.areas import council
 from app.settings_register.services import name_key
 from app.tables.register import Setting, SettingType
 from app.validation import work_email
@@ -38,9 +38,17 @@ class ImportReport:
 
 
 def district_quadrants_by_name() -> dict[str, str]:
-    """Each district as written in the seed file, and its quadrant, by name."""
-    with (SEEDS / "quadrants.toml").open("rb") as f:
-        return dict(sorted(tomllib.load(f)["districts"].items()))
+    """Each district as the council's file writes it, and its area, by name."""
+    return dict(sorted(council().districts.items()))
+
+
+def _area_named(text: str) -> str | None:
+    """An area given in an early-years file, by its code or its label ("north_east", "North East")."""
+    wanted = text.strip().casefold()
+    for code, label in council().labels.items():
+        if wanted in (code, code.replace("_", " "), label.casefold()):
+            return code
+    return None
 
 
 def district_quadrants() -> dict[str, str]:
@@ -132,8 +140,7 @@ async def import_settings(data: bytes, now: dt.datetime | None = None) -> Import
             urn, name = row.get("urn", "").strip().upper(), row.get("name", "").strip()
             setting_type = _ey_type(row.get("type", ""))
             postcode = row.get("postcode", "").strip().upper()
-            given = row.get("quadrant", "").strip().casefold().replace(" ", "_")
-            quadrant = given if given in Quadrant._value2member_map_ else quadrants.get(row.get("district", "").strip().casefold())
+            quadrant = _area_named(row.get("quadrant", "")) or quadrants.get(row.get("district", "").strip().casefold())
             email = (row.get("email") or "").strip().lower()
             if setting_type is None:
                 report.rejected.append((line, f"unknown type {row.get('type', '')!r} (use nursery, pre-school, childminder, school or college)"))

@@ -18,7 +18,7 @@ from piccolo.columns import (
 from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
-from app.areas import Quadrant, Term
+from app.areas import Term
 
 
 class EventStatus(enum.StrEnum):
@@ -79,7 +79,8 @@ class Event(Table):
     seed_key = Varchar(length=120, unique=True, null=True, default=None, help_text="Set for events loaded from seeds/, so reloading finds them.")
     title = Varchar(length=200)
     kind = ForeignKey(EventKind, null=False, on_delete=OnDelete.restrict)
-    quadrant = Varchar(length=20, choices=Quadrant, null=True, default=None, help_text="Empty for online sessions.")
+    quadrant = Varchar(length=20, null=True, default=None,
+                       help_text="The area's code (seeds/councils); empty for online sessions.")
     online = Boolean(default=False)
     academic_year = Varchar(length=7, help_text='Like "2023/24".')
     term = Varchar(length=10, choices=Term)
@@ -129,7 +130,7 @@ class DatedNotice(Table, tablename="dated_notice"):
     child's data and goes to the partnership by its own route."""
 
     code = Varchar(length=60, unique=True, help_text="Seeding key, e.g. maca-2024-north-east.")
-    quadrant = Varchar(length=20, choices=Quadrant)
+    quadrant = Varchar(length=20, help_text="The area's code (seeds/councils).")
     title = Varchar(length=200)
     opens_on = Date()
     closes_on = Date()

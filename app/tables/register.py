@@ -8,7 +8,6 @@ from piccolo.columns import Boolean, Date, ForeignKey, Integer, OnDelete, Timest
 from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
-from app.areas import Quadrant
 
 
 class SettingType(enum.StrEnum):
@@ -28,7 +27,7 @@ class Setting(Table):
     urn = Varchar(length=20, unique=True, null=True, default=None, help_text="DfE URN or Ofsted EY number.")
     setting_type = Varchar(length=20, choices=SettingType, default=SettingType.unknown)
     postcode = Varchar(length=10, default="")
-    quadrant = Varchar(length=20, choices=Quadrant, null=True, default=None)
+    quadrant = Varchar(length=20, null=True, default=None, help_text="The area's code (seeds/councils).")
     on_register = Boolean(default=False)
     contact_email = Varchar(length=254, default="", help_text="The setting's own address on the register "
                                                              "(imported, or set by organisers): where its "

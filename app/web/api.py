@@ -16,7 +16,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Sche
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, PathParameter, QueryParameter
 
-from app.areas import Quadrant, Term
+from app.areas import Term, council
 from app.bookings.services import (
     book_place,
     cancel_booking,
@@ -31,6 +31,7 @@ from app.settings_register.services import find_public_settings
 from app.tables.bookings import BookingSource
 from app.validation import UNPRINTABLE_ECMA
 from app.web.api_schemas import (
+    AreaOut,
     CertificateCheckOut,
     EVERY,
     BookingCreated,
@@ -67,15 +68,30 @@ class _BookingOperation(Operation):
             schema=schema_of(BookingRequest))})
 
 
+@dataclass
+class _ProgrammeOperation(Operation):
+    """The `quadrant` filter's values are the council's area codes, read from its file when the
+    document is made (after the app has chosen its council), not fixed in the code. The handler
+    checks both filters itself, so that a request wrong in both is told of both at once."""
+
+    def __post_init__(self) -> None:
+        allowed = {"quadrant": [*council().codes, "online"], "term": [t.value for t in Term]}
+        for parameter in self.parameters or []:
+            name = getattr(parameter, "name", None)
+            if name in allowed and parameter.schema is not None:
+                parameter.schema.pattern = "^(" + "|".join(allowed[name]) + ")$"
+
+
 class SettingFound(msgspec.Struct):
     name: str
     urn: str | None
 
 
-QuadrantParam = Annotated[str | None, QueryParameter(description="south, west, mid, north_east or online",
-                                                     pattern="^(south|west|mid|north_east|online)$")]
+QuadrantParam = Annotated[str | None, QueryParameter(
+    description="An area's code, as GET /api/areas lists them (Essex: south, west, mid, north_east), or online",
+    pattern="^[a-z][a-z_]{0,19}$")]
 TermParam = Annotated[str | None, QueryParameter(description="autumn, spring or summer",
-                                                 pattern="^(autumn|spring|summer)$")]
+                                                 pattern="^[a-z]{1,20}$")]
 #: A query value: no control or invisible characters (a 400 otherwise).
 Plain = Annotated[str | None, QueryParameter(pattern=f"^[^{_HIDDEN}]*$")]
 
@@ -86,18 +102,24 @@ class ApiController(Controller):
     exception_handlers = None  # set below, once the handlers are defined
 
     @get("/events", summary="List the programme", responses=problems(*EVERY), cache=PAGE_SECONDS,
-         cache_control=REVALIDATE)
+         cache_control=REVALIDATE, operation_class=_ProgrammeOperation)
     async def list_events(self, now: Now, quadrant: QuadrantParam = None, kind: Plain = None,
                           term: TermParam = None, academic_year: Plain = None) -> list[EventOut]:
         errors = []
-        if quadrant and quadrant not in {*Quadrant._value2member_map_, "online"}:
-            errors.append({"key": "quadrant", "message": "Use south, west, mid, north_east or online"})
+        if quadrant and quadrant != "online" and not council().is_area(quadrant):
+            errors.append({"key": "quadrant", "message": f"Use {', '.join(council().codes)} or online"})
         if term and term not in Term._value2member_map_:
             errors.append({"key": "term", "message": "Use autumn, spring or summer"})
         if errors:
             raise ValidationException(detail="Invalid filter", extra=errors)
         events = await list_events(parse_filters(quadrant, kind, term, academic_year), now)
         return [event_out(e) for e in events]
+
+    @get("/areas", summary="The council's areas", responses=problems(*EVERY), cache=PAGE_SECONDS)
+    async def areas(self) -> list[AreaOut]:
+        """The council's areas in the order its pages list them: each one's code (an event's
+        `quadrant`), label, and the areas whose in-person forums its settings may book."""
+        return [AreaOut(a.code, a.label, list(a.forums)) for a in council().areas]
 
     @get("/settings", summary="Find a school or setting on the register (for the booking form)",
          opt={"limit": "lookup"}, responses=problems(*EVERY))

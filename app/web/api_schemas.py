@@ -23,6 +23,12 @@ class VenueOut(msgspec.Struct):
     postcode: str
 
 
+class AreaOut(msgspec.Struct):
+    code: str
+    label: str
+    forums: list[str]
+
+
 class EventOut(msgspec.Struct):
     id: int
     title: str
@@ -108,7 +114,7 @@ def event_out(event: EventView) -> EventOut:
     venue = event.venue
     return EventOut(
         id=event.id, title=event.title, kind=event.kind_code,
-        quadrant=event.quadrant.value if event.quadrant else None,
+        quadrant=event.quadrant,
         academic_year=event.academic_year, term=event.term.value,
         starts_at=local(event.starts_at), ends_at=local(event.ends_at),
         venue=VenueOut(venue.id, venue.name, venue.address, venue.postcode) if venue else None,

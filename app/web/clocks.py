@@ -20,19 +20,20 @@ from app.clocks.lists import (
     lead_dates,
     quadrant_words,
 )
-from app.areas import QUADRANT_LABELS, Quadrant, local
+from app.areas import council, local
 from app.clocks.reminders import reminders_state, stop_reminders
 from app.web.dependencies import Now, Organiser
 from app.web.templating import FormData, select_items
 from app.web.downloads import table_download
 from app.web.paging import page_number, page_of
 
-QUADRANT_CHOICES = [("", "All quadrants"), *[(q.value, label) for q, label in QUADRANT_LABELS.items()],
-                    (NO_QUADRANT, "No quadrant recorded")]
+def quadrant_choices() -> list[tuple[str, str]]:
+    areas = council()
+    return [("", f"All {areas.words}"), *areas.labels.items(), (NO_QUADRANT, f"No {areas.word} recorded")]
 
 
 def _quadrant(value: str | None) -> str:
-    return value if value in {q.value for q in Quadrant} | {NO_QUADRANT} else ""
+    return value if council().is_area(value) or value == NO_QUADRANT else ""
 
 
 class ClocksAdmin(Controller):
@@ -55,7 +56,7 @@ class ClocksAdmin(Controller):
             "state": state, "quadrant": quadrant, "states": STATES,
             "which_items": select_items(list(LABELS.items()), which),
             "show_items": select_items([("", "Every lead"), *STATES.items()], state),
-            "quadrant_items": select_items(QUADRANT_CHOICES, quadrant),
+            "quadrant_items": select_items(quadrant_choices(), quadrant),
             "shown": page_of(rows, total, number, path="/organisers/clocks/", params=params),
             "soon_days": SOON_DAYS, "today": today})
 
@@ -76,7 +77,7 @@ class ClocksAdmin(Controller):
         rows, total = await cover_gaps(today, quadrant=quadrant or None, page=number)
         return Template("organisers/cover.html", context={
             "organiser": organiser, "counts": await cover_counts(today), "quadrant": quadrant,
-            "quadrant_items": select_items(QUADRANT_CHOICES, quadrant), "quadrant_label": quadrant_words,
+            "quadrant_items": select_items(quadrant_choices(), quadrant), "quadrant_label": quadrant_words,
             "shown": page_of(rows, total, number, path="/organisers/clocks/cover", params={"quadrant": quadrant})})
 
     @get(["/cover.csv", "/cover.xlsx"], name="organiser_cover_download")

@@ -12,7 +12,7 @@ from litestar import Controller, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from app.areas import QUADRANT_LABELS, Quadrant
+from app.areas import council
 from app.calendar.ics import feed
 from app.config import Config
 from app.programme.calendar import calendar_item, event_uid
@@ -26,7 +26,7 @@ ICS = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 def feed_links(config: Config, kinds: list[dict[str, str]]) -> list[dict[str, str]]:
     """The feeds with their https and webcal addresses, for the programme page."""
     paths = [("The whole programme", "/calendar/programme.ics")]
-    paths += [(f"{label} forums and training", f"/calendar/quadrant/{q.value}.ics") for q, label in QUADRANT_LABELS.items()]
+    paths += [(f"{label} forums and training", f"/calendar/quadrant/{q}.ics") for q, label in council().labels.items()]
     paths += [("Online sessions", "/calendar/quadrant/online.ics")]
     paths += [(k["name"], f"/calendar/kind/{k['code']}.ics") for k in kinds]
     webcal_base = "webcal://" + config.base_url.split("://", 1)[-1]
@@ -59,10 +59,9 @@ class FeedController(Controller):
         quadrant = _without_ics(file)
         if quadrant == "online":
             return await _feed("Online sessions", EventFilters(online=True), config, now)
-        if quadrant not in Quadrant._value2member_map_:
+        if not council().is_area(quadrant):
             raise NotFoundException()
-        q = Quadrant(quadrant)
-        return await _feed(f"{q.label} forums", EventFilters(quadrant=q), config, now)
+        return await _feed(f"{council().label(quadrant)} forums", EventFilters(quadrant=quadrant), config, now)
 
     @get("/kind/{file:str}", name="feed_kind", cache=PAGE_SECONDS)
     async def kind(self, file: FromPath[str], config: ConfigDep, now: Now) -> Response[bytes]:

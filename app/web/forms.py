@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.areas import LONDON, Quadrant
+from app.areas import LONDON, council
 from app.event_changes.manage import EventDetails
 from app.tables.organisers import OrganiserRole
 from app.validation import EmailAddress, Messages, printable, printable_lines, validate
@@ -168,7 +168,7 @@ class StartLinkForm(Form):
 
 
 class BulkSendForm(Form):
-    quadrant: Annotated[Literal["all", "south", "west", "mid", "north_east"], BeforeValidator(_blank_is_missing)] = "all"
+    quadrant: Annotated[str, BeforeValidator(_blank_is_missing), _area_or("all")] = "all"
     messages = {"quadrant": {"invalid": "Choose a quadrant, or all"}}
 
 
@@ -206,7 +206,17 @@ def _date(parts: Any) -> dt.date | None:
 
 Clock = Annotated[dt.time, BeforeValidator(_clock)]
 GovDate = Annotated[dt.date, BeforeValidator(_date)]
-WHERE_CHOICES = [q.value for q in Quadrant] + ["online"]
+
+
+def _area_or(*others: str):
+    """A value that must be one of the council's area codes (read when the form is, so a council's
+    file decides) or one of `others`."""
+    def check(value: str) -> str:
+        if value in others or council().is_area(value):
+            return value
+        raise ValueError("not an area")
+    return AfterValidator(check)
+
 _TIME = "Enter the {} like 9:30 or 18:00"
 
 
@@ -240,7 +250,7 @@ class EventForm(Form):
 
     title: Text
     kind: WholeNumber
-    where: Annotated[Literal["south", "west", "mid", "north_east", "online"], BeforeValidator(_blank_is_missing)]
+    where: Annotated[str, BeforeValidator(_blank_is_missing), _area_or("online")]
     venue: Annotated[int | None, BeforeValidator(_blank_is_missing)] = None
     join_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
     #: What attendees of this event must know ("Please note change of venue."): on the event's

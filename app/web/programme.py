@@ -6,7 +6,7 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app.areas import QUADRANT_LABELS, Quadrant, Term, local
+from app.areas import Term, council, local
 from app.programme.dated_notices import shown_notices
 from app.programme.services import EventFilters, EventView, get_event, list_events, list_kinds
 from app.settings_register.importer import district_quadrants_by_name
@@ -23,7 +23,7 @@ def parse_filters(quadrant: str | None, kind: str | None, term: str | None,
     """Filters from query values; unknown values are ignored (pages) or rejected (API, which
     validates before calling this)."""
     return EventFilters(
-        quadrant=Quadrant(quadrant) if quadrant in Quadrant._value2member_map_ else None,
+        quadrant=quadrant if council().is_area(quadrant) else None,
         online=quadrant == "online",
         kind=kind or None,
         term=Term(term) if term in Term._value2member_map_ else None,
@@ -36,7 +36,7 @@ def page_filters(quadrant: str | None, kind: str | None, term: str | None, when:
     """The programme page's filters: a quadrant keeps everything open to it (its forum, the
     online forum, the online training); "online" keeps the online events."""
     return EventFilters(
-        open_to=Quadrant(quadrant) if quadrant in Quadrant._value2member_map_ else None,
+        open_to=quadrant if council().is_area(quadrant) else None,
         online=quadrant == "online",
         kind=kind or None,
         term=Term(term) if term in Term._value2member_map_ else None,
@@ -67,7 +67,7 @@ class ProgrammePages(Controller):
         filters = page_filters(quadrant, kind, term, when or "")
         events = await list_events(filters, now)
         kinds = await list_kinds()
-        quadrants = [(q.value, label) for q, label in QUADRANT_LABELS.items()] + [("online", "Online")]
+        quadrants = [*council().labels.items(), ("online", "Online")]
         return Template("programme/list.html", context={
             "events": events, "groups": by_term(events), "past": filters.when == "past",
             "query": {k: v for k, v in {"quadrant": quadrant, "kind": kind, "term": term}.items() if v},
@@ -110,7 +110,7 @@ class ProgrammePages(Controller):
                                        "on our register: choose your district instead")
         return Template("programme/quadrant.html", status_code=400 if errors else 200, context={
             "q": q or "", "district": district or "", "found": found,
-            "answer": Quadrant(answer) if answer else None, "field_errors": errors,
+            "answer": council().area(answer) if council().is_area(answer) else None, "field_errors": errors,
             "errors": error_summary(errors),
             "district_options": [{"value": "", "text": "Choose a district"}] + [
                 {"value": name, "text": name, "selected": name == district} for name in districts]})

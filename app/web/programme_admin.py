@@ -11,7 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app.areas import LONDON, QUADRANT_LABELS, local
+from app.areas import LONDON, council, local
 from app.config import Config
 from app.errors import DomainError
 from app.organisers.services import OrganiserView
@@ -42,8 +42,8 @@ async def _event_form(organiser: OrganiserView, form: dict[str, str], errors: di
         "action": action, "heading": heading, "event": event,
         "kind_items": [{"value": "", "text": "Choose a type"}] + [
             {"value": str(k["id"]), "text": k["name"], "selected": form.get("kind") == str(k["id"])} for k in kinds],
-        "where_items": [{"value": q.value, "text": label, "checked": form.get("where") == q.value}
-                        for q, label in QUADRANT_LABELS.items()]
+        "where_items": [{"value": q, "text": label, "checked": form.get("where") == q}
+                        for q, label in council().labels.items()]
         + [{"value": "online", "text": "Online (Microsoft Teams)", "checked": form.get("where") == "online"}],
         "venue_items": [{"value": "", "text": "Choose a venue"}] + [
             {"value": str(v["id"]), "text": f"{v['name']}, {v['postcode']}", "selected": form.get("venue") == str(v["id"])}
@@ -135,7 +135,7 @@ class ProgrammeAdmin(Controller):
             n = await get_notice(notice_id)
         except NoticeNotFound:
             raise NotFoundException() from None
-        form = {"quadrant": n.quadrant.value, "title": n.title, "opens_on": n.opens_on.isoformat(),
+        form = {"quadrant": n.quadrant, "title": n.title, "opens_on": n.opens_on.isoformat(),
                 "closes_on": n.closes_on.isoformat(), "shown_until": n.shown_until.isoformat() if n.shown_until else "",
                 "summary": n.summary, "criteria": "\n".join(n.criteria), "rule": n.rule, "contact": n.contact,
                 "note": n.note}
@@ -174,7 +174,7 @@ def _notice_form(organiser: OrganiserView, notice_id: int | None, form: dict[str
     ordered = {f: errors[f] for f in _NOTICE_FIELDS if f in errors}
     return Template("organisers/notice_form.html", status_code=status_code, context={
         "organiser": organiser, "notice_id": notice_id, "form": form, "field_errors": ordered,
-        "errors": error_summary(ordered), "quadrants": QUADRANT_LABELS})
+        "errors": error_summary(ordered), "quadrants": council().labels})
 
 
 def _venue_form(organiser: OrganiserView, venue_id: int | None, form: dict[str, str], errors: dict[str, str],
@@ -198,7 +198,7 @@ async def _save_venue(organiser: OrganiserView, venue_id: int | None, data: dict
 def form_from_event(event: Any, join_url: str) -> dict[str, str]:
     """The edit form filled from an event as it is."""
     start, end = event.local_start, event.local_end
-    form = {"title": event.title, "kind": str(event.kind_id), "where": event.quadrant.value if event.quadrant else "online",
+    form = {"title": event.title, "kind": str(event.kind_id), "where": event.quadrant or "online",
             "venue": str(event.venue.id) if event.venue else "", "join_url": join_url,
             "note": event.note,
             "agenda": event.agenda, "trainer_name": event.trainer_name, "trainer_role": event.trainer_role,

@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.areas import QUADRANT_LABELS, Quadrant
+from app.areas import council
 from app.attendance.figures import latest_year_with_attendance, no_show_rates
 from app.spreadsheets import Table
 from app.errors import InvalidInput
@@ -323,8 +323,8 @@ class QuestionnaireAdmin(Controller):
             "bulk_without": bulk_without, "bulk_done": bulk_done,
             "organiser": organiser, "year": year, "progress": await progress_by_quadrant(year),
             "responses": shown.items, "differing": await differing_from_record(year, now),
-            "deadline": version["deadline"] if version else None, "version": version, "quadrants": QUADRANT_LABELS,
-            "quadrant_label": lambda q: QUADRANT_LABELS[Quadrant(q)] if q else "None"})
+            "deadline": version["deadline"] if version else None, "version": version, "quadrants": council().labels,
+            "quadrant_label": lambda q: council().label(q, "None")})
 
     @get("/questionnaire/guidance", name="organiser_guidance")
     async def guidance(self, organiser: Organiser, saved: FromQuery[str | None] = None) -> Template:
@@ -409,4 +409,4 @@ class DashboardPage(Controller):
         return Template("organisers/dashboard.html", context={
             "year_options": [{"value": y, "text": y, "selected": y == year} for y in years],
             "organiser": organiser, "year": year, "current_year": current, "cells": cells, "chart": chart_rows(cells),
-            "rates": await no_show_rates(year, now), "quadrants": QUADRANT_LABELS})
+            "rates": await no_show_rates(year, now), "quadrants": council().labels})

@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.areas import QUADRANT_LABELS, Quadrant
+from app.areas import council
 from app.clocks.reminders import record_lead_and_welcome
 from app.errors import InvalidInput
 from app.organisers.services import OrganiserView
@@ -33,7 +33,7 @@ LEAD_ROLES = {"dsl": "DSL / Lead Practitioner", "deputy_dsl": "Deputy DSL"}
 
 
 def quadrant_label(value: str | None) -> str:
-    return QUADRANT_LABELS[Quadrant(value)] if value else "Not recorded"
+    return council().label(value, "Not recorded")
 
 
 class SettingsAdmin(Controller):

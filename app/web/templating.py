@@ -19,6 +19,7 @@ from litestar.params import Body
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from app.areas import council
 from app.config import PROJECT_ROOT, TEMPLATES_DIR, Config
 from app.formats import clock_time, long_date, time_range
 from app.questionnaire.answers import facts_words, given, given_details, shape
@@ -69,6 +70,7 @@ def make_environment(config: Config) -> Environment:
         has_logo=config.logo_svg is not None,
         base_url=config.base_url,
         offers_stop_hours=config.offers_stop_hours,
+        areas=council,  # the council's areas, read when a page is drawn: `areas().word`, "quadrant" in Essex
     )
     return env
 

@@ -23,7 +23,7 @@ FAST = Config(sign_in_delay_seconds=0.01)
 #: Routes anyone may use. Every other route must refuse anonymous requests: a new route is
 #: protected, or it is added here on purpose.
 PUBLIC_PATHS = re.compile(
-    r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/api/settings$|^/api/certificates/|^/schema|^/assets"
+    r"^/$|^/events/|^/bookings/|^/calendar/|^/api/events|^/api/bookings/|^/api/settings$|^/api/areas$|^/api/certificates/|^/schema|^/assets"
     r"|^/organisers/sign-in$|^/organisers/sign-in/link/|^/organisers/sign-in/provider(/callback)?$|^/organisers/sign-out$|^/organisers/invitations/|^/organisers/password-reset(/|$)"
     r"|^/questionnaire/"  # a setting's secret link: no account, the token is the key
     r"|^/privacy$|^/accessibility$|^/quadrant$|^/brand\.css$|^/logo\.svg$"  # "Which quadrant am I in?" answers only a quadrant
