@@ -176,6 +176,13 @@ class Config(BaseSettings):
     password_sign_in: bool = True
     #: The longest a session from the identity provider lasts, in hours.
     session_max_hours: int = Field(10, ge=1, le=24)
+    #: Webhooks may reach private, loopback and link-local addresses (a receiver inside the
+    #: council's network, or the tests'). Off: every delivery's address must be public. Never
+    #: allows plain http.
+    webhook_allow_private: bool = False
+    #: A file of certificate authorities to trust for webhook receivers, beside the system's (a
+    #: council's own CA for its internal systems; the tests' CA).
+    webhook_ca_file: Path | None = None
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

@@ -39,6 +39,7 @@ from app.questionnaire.reach import queue_reminders as queue_questionnaire_remin
 from app.retention.services import PurgeReport, purge
 from app.tables.jobs import ScheduledJob
 from app.tables.limits import RateLimitHit
+from app.webhooks.delivery import deliver_webhooks
 
 log = logging.getLogger("app.jobs")
 Clock = Callable[[], dt.datetime]
@@ -169,9 +170,19 @@ def renderer(config: Config) -> Renderer:
 
 
 async def run_sender(config: Config, *, now: Clock, stop: "asyncio.Event", poll_seconds: float = 2.0) -> None:
-    """The sender loop (in each app process, or `python -m app send-mail`), with the timed jobs."""
+    """The sender loop (in each app process, or `python -m app send-mail`), with the timed jobs
+    and the webhooks' deliveries on each pass."""
+    jobs = timed_jobs(config, now)
+    sender = mail_sender.sender_name()
+
+    async def each_pass() -> None:
+        await jobs()
+        report = await deliver_webhooks(config, now=now(), sender=sender)
+        if report.delivered or report.failed:
+            log.info("Webhooks: %d delivered, %d failed", report.delivered, report.failed)
+
     await mail_sender.run_sender(config, now=now, stop=stop, poll_seconds=poll_seconds,
-                                 render=renderer(config), also=timed_jobs(config, now))
+                                 render=renderer(config), also=each_pass)
 
 
 def timed_jobs(config: Config, clock: Clock, every: dt.timedelta = EVERY) -> Callable[[], Awaitable[None]]:

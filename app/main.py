@@ -78,6 +78,7 @@ from app.web.clocks import ClocksAdmin, ReminderPages
 from app.web.packs import PackAdmin, PackPages
 from app.web.evidence import EvidenceAdmin, EvidenceContactPages, InspectorPages
 from app.web.templating import ASSETS_DIR, template_config
+from app.web.webhooks_admin import WebhooksAdmin
 from app.web.training import TrainingAdmin, TrainingPages
 
 log = logging.getLogger("app")
@@ -87,7 +88,7 @@ Clock = Callable[[], dt.datetime]
 #: Controllers of the organiser workspace: all behind the organiser guard.
 ORGANISER_HANDLERS: list[Any] = [OrganiserHome, ProgrammeAdmin, RegisterPages, TeamsImportPages, OrganiserApi,
                                   QuestionnaireAdmin, SettingsAdmin, ClocksAdmin, PackAdmin, EvidenceAdmin,
-                                  DashboardPage, TrainingAdmin, RecordsAdmin]
+                                  DashboardPage, TrainingAdmin, RecordsAdmin, WebhooksAdmin]
 
 
 def utc_now() -> dt.datetime:

@@ -14,6 +14,7 @@ from app.tables.organisers import Organiser, OrganiserSession, ProviderSignIn, S
 from app.tables.programme import DatedNotice, Event, EventKind, Venue
 from app.tables.questionnaire import GuidanceLink, Question, QuestionnaireVersion, Response, TrainingDeclaration
 from app.tables.register import CopiesLink, InspectorShare, Person, Setting, SettingLead
+from app.tables.webhooks import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from app.tables.training import (
     Certificate,
     ClockReminder,
@@ -31,7 +32,8 @@ APP_CONFIG = AppConfig(
                    DeliveryAttempt, Organiser, OrganiserSession, Attendance, QuestionnaireVersion, Question, Response,
                    TrainingDeclaration, RateLimitHit, ScheduledJob, SettingLead, Certificate, Feedback, RecordLink,
                    TeamsImportPreview, SignInThrottle, GuidanceLink, DatedNotice, CopiesLink,
-                   LeadClock, ClockReminder, ForumPack, PackCopy, InspectorShare, ProviderSignIn],
+                   LeadClock, ClockReminder, ForumPack, PackCopy, InspectorShare, ProviderSignIn,
+                   WebhookEndpoint, WebhookMessage, WebhookDelivery],
     migration_dependencies=[],
     commands=[],
 )

@@ -56,6 +56,7 @@ class PurgeReport:
     forum_packs_deleted: int = 0
     inspector_links_deleted: int = 0
     clock_reminders_deleted: int = 0
+    webhook_payloads_emptied: int = 0
     emails_emptied: int = 0
     eml_files_deleted: int = 0
     sessions_deleted: int = 0
@@ -117,6 +118,10 @@ _CHANGES = [
      "DELETE FROM forum_pack"),
     ("inspector_links_deleted", " FROM inspector_share WHERE expires_at <= {share_cutoff}", "DELETE FROM inspector_share"),
     ("clock_reminders_deleted", " FROM clock_reminder WHERE sent_at < {cutoff}", "DELETE FROM clock_reminder"),
+    # A webhook message delivered as long ago as an email is kept: its body goes (it may carry a
+    # name and address), the row stays so that the booking's later messages are numbered on.
+    ("webhook_payloads_emptied", " FROM webhook_message WHERE status = 'delivered' AND delivered_at < {mail_cutoff}"
+     " AND payload <> ''", "UPDATE webhook_message SET payload = ''"),
 ]
 
 

@@ -16,6 +16,7 @@ from app.config import PROJECT_ROOT
 from app.pdf import identity, pdf_apart
 
 from app.retention.services import MAIL_AFTER, PEOPLE_AFTER
+from app.webhooks.endpoints import personal_data_recipients
 from app.web.dependencies import ConfigDep
 from app.web.limits import LIMITS
 
@@ -35,6 +36,7 @@ class InformationPages(Controller):
         return Template("information/privacy.html", context={
             "people_years": PEOPLE_AFTER.days // 365, "mail_days": MAIL_AFTER.days,
             "longest_limit_minutes": max(limit.seconds for rules in LIMITS.values() for limit in rules.values()) // 60,
+            "recipients": await personal_data_recipients(),
         })
 
     @get("/accessibility", name="accessibility")

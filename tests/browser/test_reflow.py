@@ -27,6 +27,7 @@ from app.tables.questionnaire import Response
 from app.tables.register import InspectorShare, CopiesLink, Setting
 from app.tables.training import Certificate, ForumPack, LeadClock, PackCopy, RecordLink
 from app.training.record import LINK_LIFETIME, _hash
+from app.tables.webhooks import WebhookDelivery, WebhookEndpoint
 from tests import factories as f
 from tests.attendance import teams_samples
 from tests.browser.conftest import screenshot
@@ -117,7 +118,14 @@ async def test_every_page_fits_a_320_px_phone(browser, server, now):
     pack_token = secrets.token_urlsafe(16)
     await PackCopy.insert(PackCopy(pack=pack["id"], booking=attended.id, created_at=now,
                                    token_hash=hashlib.sha256(pack_token.encode()).hexdigest()))
+    [hook] = await WebhookEndpoint.insert(WebhookEndpoint(
+        url="https://crm.example.org/hooks/safeguarding-bookings/" + "x" * 60, description="County CRM", secret="whsec_"
+        + "A" * 44, personal_data=True, owner=organiser.id, created_at=now)).returning(WebhookEndpoint.id)
+    await WebhookDelivery.insert(WebhookDelivery(endpoint=hook["id"], attempted_at=now, status_code=500,
+                                                 response="<html>" + "Internal Server Error " * 40, milliseconds=12))
     walk = {
+        "/organisers/webhooks": ["/organisers/webhooks/"],
+        "/organisers/webhooks/{endpoint_id:int}": [f"/organisers/webhooks/{hook['id']}"],
         "/": ["/", "/?when=past", "/?quadrant=west"], "/quadrant": ["/quadrant", "/quadrant?q=Oak+Primary", "/quadrant?q=zz"],
         "/events/{event_id:int}": [f"/events/{event_id}"], "/events/{event_id:int}/book": [f"/events/{event_id}/book"],
         "/bookings/{token:str}": [f"/bookings/{made.manage_token}"],
