@@ -20,18 +20,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-from authlib.common.security import generate_token
-from authlib.oauth2 import OAuth2Error
-
-with warnings.catch_warnings():
-    # Authlib 1.9 asks for httpx2 (a fork) and says so once on import; this service's one HTTP
-    # client is httpx, which Authlib supports all the same.
-    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
-from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
-from joserfc.jwk import KeySet
+from typing import TYPE_CHECKING
 
 from app.audit.services import record
 from app.config import Config
@@ -41,6 +30,14 @@ from app.outgoing import tls_context
 from app.organisers.services import OrganiserView, new_session, token_hash
 from app.tables.organisers import Organiser, OrganiserRole, ProviderSignIn
 
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+    from joserfc.jwk import KeySet
+
+# Authlib, joserfc and httpx are imported where a sign-in through the provider needs them: a
+# tenth of a second at the start of every process (web workers, senders, commands) otherwise,
+# for a council that may not use a provider at all.
+
 CALLBACK_PATH = "/organisers/sign-in/provider/callback"
 #: How long the provider's login may take, from the button to coming back.
 REQUEST_VALID_FOR = dt.timedelta(minutes=10)
@@ -48,7 +45,7 @@ REQUEST_VALID_FOR = dt.timedelta(minutes=10)
 LEEWAY_SECONDS = 60
 #: The provider's discovery document is read again after this long (its keys when one is unknown).
 DISCOVERY_FOR_SECONDS = 3600
-TIMEOUT = httpx.Timeout(10.0)
+TIMEOUT_SECONDS = 10.0
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
 
 
@@ -85,8 +82,10 @@ _key_sets: dict[str, KeySet] = {}
 
 
 async def _get_json(url: str) -> dict[str, Any]:
+    import httpx
+
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, verify=tls_context()) as http:
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False, verify=tls_context()) as http:
             response = await http.get(url, headers={"Accept": "application/json"})
             response.raise_for_status()
             return response.json()
@@ -109,22 +108,31 @@ async def discovery(config: Config) -> dict[str, Any]:
     return document
 
 
-async def _keys(document: dict[str, Any], *, fresh: bool = False) -> KeySet:
+async def _keys(document: dict[str, Any], *, fresh: bool = False) -> "KeySet":
+    from joserfc.jwk import KeySet
+
     uri = document["jwks_uri"]
     if fresh or uri not in _key_sets:
         _key_sets[uri] = KeySet.import_key_set(await _get_json(uri))
     return _key_sets[uri]
 
 
-def _client(config: Config) -> AsyncOAuth2Client:
+def _client(config: Config) -> "AsyncOAuth2Client":
+    with warnings.catch_warnings():
+        # Authlib 1.9 asks for httpx2 (a fork) and says so once on import; this service's one
+        # HTTP client is httpx, which Authlib supports all the same.
+        warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
     return AsyncOAuth2Client(
         client_id=config.oidc_client_id, client_secret=config.oidc_client_secret.get_secret_value(),
         redirect_uri=config.base_url + CALLBACK_PATH, scope="openid email profile",
-        code_challenge_method="S256", timeout=TIMEOUT, follow_redirects=False, verify=tls_context())
+        code_challenge_method="S256", timeout=TIMEOUT_SECONDS, follow_redirects=False, verify=tls_context())
 
 
 async def start_sign_in(config: Config, now: dt.datetime, next_path: str) -> tuple[str, str]:
     """Where to send the browser (the provider's login), and the state its cookie must carry back."""
+    from authlib.common.security import generate_token
+
     document = await discovery(config)
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), generate_token(64)
     async with write_transaction():
@@ -141,6 +149,9 @@ async def checked_id_token(id_token: str, *, config: Config, document: dict[str,
                            now: dt.datetime) -> dict[str, Any]:
     """The ID token's claims, once its signature (a key the provider publishes now: read again
     when the token names one not seen before), issuer, audience, expiry and nonce are right."""
+    from joserfc import jwt
+    from joserfc.errors import InvalidKeyIdError, JoseError
+
     try:
         try:
             token = jwt.decode(id_token, await _keys(document), algorithms=ALGORITHMS)
@@ -164,6 +175,8 @@ async def checked_id_token(id_token: str, *, config: Config, document: dict[str,
 
 
 def _why(exc: Exception) -> str:
+    from joserfc.errors import JoseError
+
     if isinstance(exc, JoseError):
         return exc.error + (f" {exc.claim}" if getattr(exc, "claim", None) else "")
     return type(exc).__name__
@@ -239,6 +252,9 @@ async def finish_sign_in(params: dict[str, str], *, browser_state: str | None, c
 
 async def _finish(params: dict[str, str], *, browser_state: str | None, config: Config, now: dt.datetime,
                   previous: str | None) -> tuple[str, str]:
+    import httpx
+    from authlib.oauth2 import OAuth2Error
+
     state = params.get("state") or ""
     if not state or not browser_state or not secrets.compare_digest(state, browser_state):
         raise _start_again("This sign-in was not started in this browser, or has already been used.",

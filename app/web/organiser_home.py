@@ -93,6 +93,8 @@ class OrganiserHome(Controller):
     @post("/account/password", name="organiser_change_password")
     async def change_password(self, organiser: Organiser, data: FormData, request: Request[Any, Any, Any],
                               config: ConfigDep) -> Template | Redirect:
+        if not config.password_sign_in:
+            raise NotFoundException()
         current = request.cookies.get(session_cookie_name(config))
         try:
             form = read(ChangePasswordForm, data)

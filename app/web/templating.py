@@ -70,6 +70,8 @@ def make_environment(config: Config) -> Environment:
         has_logo=config.logo_svg is not None,
         base_url=config.base_url,
         offers_stop_hours=config.offers_stop_hours,
+        password_sign_in=config.password_sign_in,
+        provider_name=config.oidc_provider_name if config.provider_sign_in else "",
         areas=council,  # the council's areas, read when a page is drawn: `areas().word`, "quadrant" in Essex
     )
     return env

@@ -18,9 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import httpx
-from standardwebhooks.webhooks import Webhook
-
 from app.audit.services import record
 from app.config import Config
 from app.db import write_transaction
@@ -128,6 +125,9 @@ async def _deliver_endpoint(endpoint: dict[str, Any], config: Config, *, now: dt
 async def _attempt(endpoint: dict[str, Any], message: dict[str, Any], config: Config, *, now: dt.datetime,
                    timeout: float) -> bool:
     """One delivery, logged; True when the endpoint answered 2xx."""
+    import httpx  # here, not at the start of every process: most passes deliver nothing
+    from standardwebhooks.webhooks import Webhook
+
     started = time.perf_counter()
     status: int | None = None
     body, error = "", ""

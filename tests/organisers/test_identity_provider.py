@@ -21,7 +21,7 @@ from app.tables.organisers import Organiser, OrganiserRole, OrganiserSession
 from app.web.auth import SESSION_COOKIE
 from tests import identity_provider as op
 from tests.conftest import ORGANISER_PASSWORD
-from tests.support import app_client, csrf_token, plain_text
+from tests.support import app_client, csrf_token, new_database, plain_text, run_cli
 
 BASE = "http://testserver.local"
 CALLBACK = BASE + identity_provider.CALLBACK_PATH
@@ -275,3 +275,16 @@ async def test_with_password_sign_in_off_only_the_provider_signs_in(db, provider
         "invite_token_hash": None}
     async with app_client(app, BASE) as client:
         assert (await Browser(provider, client, app).sign_in("sam")).status_code == 303  # the invited account, bound
+
+
+def test_the_administrators_command_line_works_with_password_sign_in_off(provider, tmp_path):
+    # The setting, not the database, is under test (the command line's own tests run on both).
+    db = new_database("sqlite", tmp_path)
+    env = {"OIDC_ISSUER": provider.issuer, "OIDC_CLIENT_ID": op.CLIENT_ID, "OIDC_CLIENT_SECRET": op.CLIENT_SECRET,
+           "PASSWORD_SIGN_IN": "off"}
+    made = run_cli(db, "organiser", "create", "--email", "jo@essex.gov.uk", "--name", "Jo", "--password-stdin",
+                   env=env, input=ORGANISER_PASSWORD + "\n")
+    assert "Organiser Jo <jo@essex.gov.uk> (administrator) created" in made.stdout
+    assert "jo@essex.gov.uk" in run_cli(db, "organiser", "list", env=env).stdout
+    refused = run_cli(db, "organiser", "list", env={"PASSWORD_SIGN_IN": "off"}, check=False)
+    assert refused.returncode == 2 and "PASSWORD_SIGN_IN can be off only with OIDC_ISSUER set" in refused.stderr

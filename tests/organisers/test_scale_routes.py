@@ -9,6 +9,7 @@ import re
 
 from app.attendance.teams_import import preview_report
 from app.programme.dated_notices import seed_notices
+from app.tables.webhooks import WebhookEndpoint
 from tests.scale_data import generate
 from app.tables.attendance import Attendance
 from app.tables.bookings import Booking
@@ -37,10 +38,14 @@ async def ids_for_paths(now) -> dict[str, str]:
 
 
 async def test_every_organiser_get_route_answers_at_scale(signed_in, organiser, now):
+    # A webhook registered first: the generated bookings' messages queue for it (its pages count them).
+    [hook] = await WebhookEndpoint.insert(WebhookEndpoint(url="https://crm.example.org/hooks", description="CRM",
+                                                          secret="whsec_x", created_at=now)).returning(WebhookEndpoint.id)
     report = await generate(settings=50, people=200, bookings=2000, now=now)
     assert report.bookings == 2000 and await Attendance.count() > 1000
     assert await Setting.count() >= 50 and await Person.count() >= 200
     ids = await ids_for_paths(now)
+    ids["endpoint_id"] = str(hook["id"])
     ids["preview_id"] = str(await preview_report(int(ids["event_id"]), teams_samples.as_teams_downloads_it(),
                                                  minimum_minutes=30, organiser=organiser, now=now,
                                                  config=signed_in.app.state["config"], other_day=True))

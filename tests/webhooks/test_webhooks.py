@@ -11,7 +11,7 @@ import json
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from app.bookings.services import book_place, cancel_booking
+from app.bookings.services import book_place, cancel_booking, move_bookers, move_place
 from app.db import write_transaction
 from app.organisers.services import OrganiserView, create_organiser
 from app.tables.attendance import Outcome
@@ -199,3 +199,20 @@ async def test_only_administrators_register_webhooks(signed_in, db, now, receive
     with pytest.raises(Exception, match="Only an administrator"):
         await register_endpoint(url="https://example.org/", description="CRM", personal_data=False, by=sam,
                                 config=f.CONFIG, now=now)
+
+
+async def test_a_move_by_the_booker_or_by_organisers_says_who_moved_it(db, receiver, config, now):
+    jo = await admin(now)
+    await register_endpoint(url=receiver.url, description="CRM", personal_data=False, by=jo, config=config, now=now)
+    first, second, third = [await f.event(now=now, starts_in=dt.timedelta(days=d)) for d in (7, 14, 21)]
+    made = await book_place(first, f.request(1), source=BookingSource.web, actor="public", now=now, config=config)
+    moved = await move_place(made.manage_token, second, now=now, config=config)
+    await move_bookers(second, third, actor=jo.email, now=now, config=config)
+    assert (await deliver_webhooks(config, now=now + dt.timedelta(seconds=5), sender="test")).delivered == 5
+    said = [(m["type"], m["data"]["booking"]["id"], m["data"].get("moved_by"), m["data"].get("moved_from_booking"))
+            for m in (json.loads(r.body) for r in receiver.received)]
+    third_booking = said[3][1]
+    assert said == [("booking.made", made.id, None, None),
+                    ("booking.moved", moved.id, "booker", made.id), ("booking.cancelled", made.id, None, None),
+                    ("booking.moved", third_booking, "organiser", moved.id),
+                    ("booking.cancelled", moved.id, None, None)]
