@@ -89,7 +89,8 @@ class Receiver:
         context.load_cert_chain(self.certificate, self.key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}/hooks/bookings"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll: `shutdown` waits for the loop to look, half a second by default, every test.
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -5,6 +5,7 @@ own CA (WEBHOOK_ALLOW_PRIVATE). Both databases."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 
@@ -13,6 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.bookings.services import book_place, cancel_booking, move_bookers, move_place
 from app.db import write_transaction
+from app.jobs import run_sender
 from app.organisers.services import OrganiserView, create_organiser
 from app.tables.attendance import Outcome
 from app.tables.bookings import BookingSource
@@ -216,3 +218,22 @@ async def test_a_move_by_the_booker_or_by_organisers_says_who_moved_it(db, recei
                     ("booking.moved", moved.id, "booker", made.id), ("booking.cancelled", made.id, None, None),
                     ("booking.moved", third_booking, "organiser", moved.id),
                     ("booking.cancelled", moved.id, None, None)]
+
+
+async def test_the_sender_loop_delivers_webhooks_as_it_sends_email(db, receiver, config, now, tmp_path):
+    jo = await admin(now)
+    await register_endpoint(url=receiver.url, description="CRM", personal_data=False, by=jo, config=config, now=now)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(run_sender(config.with_overrides(mail_dir=tmp_path), now=lambda: dt.datetime.now(
+        dt.timezone.utc), stop=stop, poll_seconds=0.1))
+    try:
+        await book_place(await f.event(now=now), f.request(1), source=BookingSource.web, actor="public", now=now,
+                         config=config)
+        for _ in range(100):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await loop
+    assert [json.loads(r.body)["type"] for r in receiver.received] == ["booking.made"]
