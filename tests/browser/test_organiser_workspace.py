@@ -12,6 +12,7 @@ from playwright.async_api import Page, expect
 from app.organisers.services import create_organiser
 from app.tables.organisers import OrganiserRole
 from app.tables.programme import Event
+from app.tables.webhooks import WebhookDelivery, WebhookEndpoint
 from tests import factories as f
 from tests.attendance import teams_samples
 from tests.browser.conftest import axe_violations, screenshot
@@ -56,6 +57,11 @@ async def test_every_organiser_page_passes_axe(browser, server, now):
 
     row = await Booking.select(Booking.id, Booking.person, Booking.checkin_token).where(
         Booking.reference == booked["reference"]).first()
+    [hook] = await WebhookEndpoint.insert(WebhookEndpoint(
+        url="https://crm.example.org/hooks", description="County CRM", secret="whsec_" + "A" * 44,
+        created_at=now)).returning(WebhookEndpoint.id)
+    await WebhookDelivery.insert(WebhookDelivery(endpoint=hook["id"], attempted_at=now, status_code=503,
+                                                 response="Service Unavailable", milliseconds=20))
     pages = {
         "home": "/organisers", "register": f"/organisers/events/{event_id}",
         "edit event": f"/organisers/events/{event_id}/edit", "new event": "/organisers/events/new",
@@ -76,6 +82,7 @@ async def test_every_organiser_page_passes_axe(browser, server, now):
         "certificates": f"/organisers/events/{event_id}/certificates",
         "dated notices": "/organisers/notices", "new notice": "/organisers/notices/new",
         "guidance links": "/organisers/questionnaire/guidance",
+        "webhooks": "/organisers/webhooks/", "webhook": f"/organisers/webhooks/{hook['id']}",
     }
     for name, path in pages.items():
         response = await page.goto(server.base_url + path)

@@ -288,3 +288,20 @@ def test_the_administrators_command_line_works_with_password_sign_in_off(provide
     assert "jo@essex.gov.uk" in run_cli(db, "organiser", "list", env=env).stdout
     refused = run_cli(db, "organiser", "list", env={"PASSWORD_SIGN_IN": "off"}, check=False)
     assert refused.returncode == 2 and "PASSWORD_SIGN_IN can be off only with OIDC_ISSUER set" in refused.stderr
+
+
+async def test_a_provider_that_does_not_answer_is_a_page_that_says_so(db, now):
+    from tests.support import free_port
+
+    config = Config(database_url=db, base_url=BASE, secret_key="test-secret", password_profile="cheapest",
+                    db_pool_size=0, mail_sender_in_process=False, oidc_issuer=f"http://127.0.0.1:{free_port()}",
+                    oidc_client_id=op.CLIENT_ID, oidc_client_secret=op.CLIENT_SECRET)
+    async with app_client(create_app(config), BASE) as client:
+        down = await client.get("/organisers/sign-in/provider", follow_redirects=False)
+        assert down.status_code == 502 and "Signing in is not working at the moment" in down.text
+        forged = await client.get(identity_provider.CALLBACK_PATH, params={"state": "x" * 5000, "code": "y"})
+        assert forged.status_code == 403 and "not started in this browser" in forged.text
+    async with app_client(create_app(config.with_overrides(oidc_issuer="", oidc_client_id="",
+                                                            oidc_client_secret="")), BASE) as off:
+        assert (await off.get("/organisers/sign-in/provider")).status_code == 404
+        assert (await off.get(identity_provider.CALLBACK_PATH)).status_code == 404
