@@ -118,6 +118,8 @@ async def _keys(document: dict[str, Any], *, fresh: bool = False) -> "KeySet":
 
 
 def _client(config: Config) -> "AsyncOAuth2Client":
+    import authlib.deprecate  # noqa: F401 (it sets its warnings to "always" as it is imported)
+
     with warnings.catch_warnings():
         # Authlib 1.9 asks for httpx2 (a fork) and says so once on import; this service's one
         # HTTP client is httpx, which Authlib supports all the same.

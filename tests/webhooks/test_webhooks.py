@@ -237,3 +237,21 @@ async def test_the_sender_loop_delivers_webhooks_as_it_sends_email(db, receiver,
         stop.set()
         await loop
     assert [json.loads(r.body)["type"] for r in receiver.received] == ["booking.made"]
+
+
+async def test_the_waiting_list_is_heard_of_a_place_waited_for_then_offered(db, receiver, config, now):
+    jo = await admin(now)
+    await register_endpoint(url=receiver.url, description="CRM", personal_data=False, by=jo, config=config, now=now)
+    event_id = await f.event(now=now, capacity=1, starts_in=dt.timedelta(days=10))
+    first = await book_place(event_id, f.request(1), source=BookingSource.web, actor="public", now=now, config=config)
+    waiting = await book_place(event_id, f.request(2).model_copy(update={"waitlist": True}), source=BookingSource.web,
+                               actor="public", now=now, config=config)
+    await cancel_booking(first.manage_token, actor="public", reason="Cannot come", now=now, config=config)
+    assert (await deliver_webhooks(config, now=now + dt.timedelta(seconds=5), sender="test")).delivered == 4
+    said = [(m["type"], m["data"]["booking"]["id"], m["data"]["booking"]["sequence"])
+            for m in (json.loads(r.body) for r in receiver.received)]
+    # One transaction frees the place and offers it; its records (so its messages) in the order written.
+    assert said == [("booking.made", first.id, 1), ("booking.waitlisted", waiting.id, 1),
+                    ("booking.offered", waiting.id, 2), ("booking.cancelled", first.id, 2)]
+    offered = json.loads(receiver.received[-1].body)["data"]
+    assert "expires_at" in offered
