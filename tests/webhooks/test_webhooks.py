@@ -253,5 +253,5 @@ async def test_the_waiting_list_is_heard_of_a_place_waited_for_then_offered(db, 
     # One transaction frees the place and offers it; its records (so its messages) in the order written.
     assert said == [("booking.made", first.id, 1), ("booking.waitlisted", waiting.id, 1),
                     ("booking.offered", waiting.id, 2), ("booking.cancelled", first.id, 2)]
-    offered = json.loads(receiver.received[-1].body)["data"]
-    assert "expires_at" in offered
+    offered = json.loads(receiver.received[2].body)["data"]
+    assert dt.datetime.fromisoformat(offered["expires_at"]) > now
