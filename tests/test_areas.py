@@ -11,11 +11,12 @@ import io
 
 import pytest
 
-from app.areas import AreasInvalid, council, load_council, use_council
+from app.areas import AreasInvalid, Term, council, load_council, use_council
 from app.clocks.lists import clock_counts, cover_table
 from app.programme.dated_notices import checked_notice
 from app.programme.recovery import next_forum
 from app.questionnaire.dashboard import chart_rows, dashboard
+from app.questionnaire.evidence import Forum, TermState, q13_from
 from app.settings_register.importer import import_settings
 from app.tables.register import Setting
 from app.errors import InvalidInput
@@ -128,3 +129,25 @@ def test_a_councils_file_is_checked_before_it_is_used(tmp_path, monkeypatch):
         load_council("kent")
     with pytest.raises(AreasInvalid, match="must name a file"):
         load_council("../../etc/passwd")
+
+
+@pytest.fixture(params=COUNCILS)
+def council_only(request):
+    """The council's areas for a test that needs no database (Q13's evaluator is pure)."""
+    chosen = use_council(request.param)
+    yield chosen
+    use_council("essex")
+
+
+def test_q13_judges_each_term_by_the_forums_the_settings_area_opens(council_only):
+    areas = council_only
+    utc = dt.timezone.utc
+    forums = [Forum(i + 1, f"{a.label} Safeguarding Forum", Term.spring, a.code, False,
+                    dt.datetime(2027, 3, i + 2, 13, tzinfo=utc), dt.datetime(2027, 3, i + 2, 15, tzinfo=utc))
+              for i, a in enumerate(areas.areas)]
+    settings = {i + 1: a.code for i, a in enumerate(areas.areas)}
+    found = q13_from([], settings, "2026/27", forums, [], dt.datetime(2027, 5, 1, tzinfo=utc))
+    for i, area in enumerate(areas.areas):
+        spring = next(t for t in found[i + 1].terms if t.term is Term.spring)
+        assert [f.quadrant for f in spring.forums] == [a.code for a in areas.areas if a.code in area.forums]
+        assert spring.state is TermState.not_attended  # every forum open to it has ended, none attended

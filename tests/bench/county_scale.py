@@ -46,6 +46,20 @@ async def _organiser_and_ids(url: str) -> tuple[str, dict[str, str]]:
                                        now=now, role=OrganiserRole.administrator)
     token = await sign_in(email="bench@essex.gov.uk", password="correct horse battery", now=now)
     ids = await ids_for_paths(now)
+    # A webhook whose receiver has been down through all of it: every booking, mark and
+    # certificate of the county waiting for it (its pages count them).
+    from app.tables.audit import AuditRecord
+    from app.tables.webhooks import WebhookEndpoint
+    from app.webhooks.payloads import TYPES
+
+    [hook] = await WebhookEndpoint.insert(WebhookEndpoint(url="https://crm.example.org/hooks", description="CRM",
+                                                          secret="whsec_bench", created_at=now)).returning(WebhookEndpoint.id)
+    actions = ", ".join(f"'{a}'" for a in TYPES)
+    await AuditRecord.raw(
+        "INSERT INTO webhook_message (endpoint, audit_record, action, booking, sequence, payload, status, attempts, "
+        f"next_attempt_at, created_at) SELECT {hook['id']}, id, action, booking, NULL, '', 'pending', 1, created_at, "
+        f"created_at FROM audit_record WHERE action IN ({actions})")
+    ids["endpoint_id"] = str(hook["id"])
     # A Teams import preview of the event walked (another day's report, on purpose), for its page.
     ids["preview_id"] = str(await preview_report(int(ids["event_id"]), teams_samples.as_teams_downloads_it(),
                                                  minimum_minutes=30, organiser=organiser, now=now,
