@@ -32,7 +32,7 @@ TYPES = {
 }
 #: Facts copied from the audit record's detail where present, by type (never names or addresses).
 FACTS = {
-    "booking.cancelled": ("apology", "late", "reason"),
+    "booking.cancelled": ("apology", "late"),
     "booking.offered": ("expires_at", "second_place"),
     "attendance.recorded": ("outcome", "source", "minutes_present"),
     "attendance.corrected": ("outcome", "was", "source", "minutes_present"),
@@ -77,6 +77,8 @@ async def payload(message: dict[str, Any], *, personal_data: bool) -> str:
         setting = await Setting.select(Setting.id, Setting.urn).where(Setting.id == detail["setting"]).first()
         data["setting"] = {"id": detail["setting"], "urn": setting["urn"] if setting else None}
     data.update({k: detail[k] for k in FACTS.get(kind, ()) if k in detail})
+    if personal_data and kind == "booking.cancelled" and detail.get("reason"):
+        data["reason"] = detail["reason"]  # the booker's own words: they may say why, about anyone
     happened = record["created_at"] if record else message["created_at"]
     return json.dumps({"type": kind, "timestamp": happened.isoformat(), "data": data}, separators=(",", ":"),
                       sort_keys=True)

@@ -91,6 +91,7 @@ async def test_a_bookings_events_arrive_in_order_signed_and_once_each_after_an_o
     assert [(m["data"]["booking"]["id"], m["data"]["booking"]["sequence"]) for m in delivered] == [
         (made.id, 1), (made.id, 2), (again.id, 1)]
     assert delivered[1]["data"]["apology"] is True and delivered[1]["data"]["event"]["id"] == event_id
+    assert "reason" not in delivered[1]["data"]  # the booker's words ("Ill") are personal data
     assert all("person" not in m["data"] for m in messages)  # this endpoint may not have personal data
     assert "person1@school.example.org" not in b"".join(r.body for r in receiver.received).decode()
     for m in messages:
