@@ -60,6 +60,8 @@ class ProviderSignInRefused(DomainError):
     def __init__(self, message: str, *, reason: str, advice: tuple[str, ...] | None = None):
         super().__init__(message)
         self.reason = reason
+        #: Who the token named, where the refusal came after it was checked (for the audit).
+        self.subject: str | None = None
         if advice is not None:
             self.advice = advice
 
@@ -248,7 +250,7 @@ async def finish_sign_in(params: dict[str, str], *, browser_state: str | None, c
         return await _finish(params, browser_state=browser_state, config=config, now=now, previous=previous)
     except ProviderSignInRefused as refused:
         await record("organiser.provider_sign_in_refused", "identity provider", reason=refused.reason,
-                     subject=getattr(refused, "subject", None))
+                     subject=refused.subject)
         raise
 
 
@@ -292,7 +294,7 @@ async def _finish(params: dict[str, str], *, browser_state: str | None, config: 
         person = person_from(claims, config)
         organiser = await _account_for(person, config, now)
     except ProviderSignInRefused as refused:
-        refused.subject = identity_of(claims)  # type: ignore[attr-defined]
+        refused.subject = identity_of(claims)
         raise
     session = await new_session(organiser.id, {Organiser.last_sign_in_at: now}, now, previous,
                                 lasts=dt.timedelta(hours=config.session_max_hours))

@@ -94,9 +94,6 @@ def _passwords_on(config: Config) -> None:
         raise NotFoundException()
 
 
-def _form_context(config: Config, **more: Any) -> dict[str, Any]:
-    return {"form": {}, "field_errors": {}, "passwords": config.password_sign_in,
-            "provider": config.oidc_provider_name if config.provider_sign_in else None, **more}
 
 
 class SignInPages(Controller):
@@ -105,7 +102,7 @@ class SignInPages(Controller):
 
     @get("/sign-in", name="organiser_sign_in")
     async def form(self, config: ConfigDep, next: FromQuery[str | None] = None) -> Template:
-        return Template("organisers/sign_in.html", context=_form_context(config, next=_safe_next(next)))
+        return Template("organisers/sign_in.html", context={"form": {}, "field_errors": {}, "next": _safe_next(next)})
 
     @get("/sign-in/provider", name="organiser_provider_sign_in", opt={"limit": "sign_in"})
     async def provider(self, config: ConfigDep, now: Now, next: FromQuery[str | None] = None) -> Redirect:
@@ -145,9 +142,9 @@ class SignInPages(Controller):
         except DomainError as exc:
             errors = field_errors(exc, default_field="email")
             throttled = isinstance(exc, SignInThrottled)
-            return Template("organisers/sign_in.html", status_code=429 if throttled else 400, context=_form_context(
-                config, form={"email": str(data.get("email", "")).strip()}, field_errors=errors,
-                errors=error_summary(errors), next=_safe_next(data.get("next"))),
+            return Template("organisers/sign_in.html", status_code=429 if throttled else 400, context={
+                "form": {"email": str(data.get("email", "")).strip()}, "field_errors": errors,
+                "errors": error_summary(errors), "next": _safe_next(data.get("next"))},
                 headers={"Retry-After": str(exc.retry_after)} if throttled else None)
         if token is None:  # the account needs the emailed link too: it has been sent
             return Template("errors/message.html", context={

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.audit.services import record
 from app.config import Config
@@ -107,8 +108,6 @@ async def remove_endpoint(endpoint_id: int, *, by: OrganiserView) -> None:
 async def personal_data_recipients() -> list[dict[str, Any]]:
     """Who receives personal data by webhook, for the privacy notice: each such endpoint's
     description and host."""
-    from urllib.parse import urlsplit
-
     rows = await WebhookEndpoint.select(WebhookEndpoint.description, WebhookEndpoint.url).where(
         WebhookEndpoint.personal_data == True).order_by(WebhookEndpoint.id)  # noqa: E712
     return [{"description": r["description"], "host": urlsplit(r["url"]).hostname} for r in rows]
