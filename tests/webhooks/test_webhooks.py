@@ -189,7 +189,12 @@ async def test_an_endpoint_failing_for_a_day_is_turned_off_and_its_owner_told(db
     assert (await deliver_webhooks(config, now=now + dt.timedelta(days=3), sender="test")).delivered == 1
 
 
-async def test_only_administrators_register_webhooks(signed_in, db, now, receiver):
+async def test_only_administrators_register_webhooks(signed_in, organiser, db, now, receiver, config):
+    made = await register_endpoint(url=receiver.url, description="County CRM", personal_data=False, by=organiser,
+                                   config=config, now=now)
+    secret = (await WebhookEndpoint.select(WebhookEndpoint.secret).first())["secret"]
+    shown = (await signed_in.get(f"/organisers/webhooks/{made}")).text
+    assert secret in shown and "&lt;" not in shown  # the secret for the administrator, as text
     page = await signed_in.get("/organisers/webhooks/")
     assert page.status_code == 200 and "Register a webhook" in page.text
     from tests.support import csrf_token
